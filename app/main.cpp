@@ -1,0 +1,49 @@
+// heed: neural machine translation on the command line.
+// main() owns the CLI11 root, the global options, logging set-up, and the one place where a
+// heed::Error becomes a one-line message and a non-zero exit code.
+
+#include <spdlog/spdlog.h>
+
+#include <exception>
+
+#include "commands.h"
+#include "heed/core/error.h"
+#include "heed/core/threads.h"
+#include "heed/core/version.h"
+#include "logging.h"
+
+int main(int argc, char** argv) {
+  CLI::App root{"heed: neural machine translation for the command line (Transformer, oneDNN on the CPU)"};
+  root.set_version_flag("--version", std::string("heed ") + heed::kVersion);
+  root.require_subcommand(1);
+
+  std::string log_level = "info";
+  bool quiet = false;
+  int threads = 0;
+  root.add_option("--log-level", log_level, "Log level on stderr: trace, debug, info, warn, error, off")
+      ->capture_default_str();
+  root.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
+  root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+
+  heed::app::Action chosen;
+  heed::app::add_bench_command(root, chosen);
+  heed::app::add_planned_commands(root, chosen);
+
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return root.exit(e);
+  }
+
+  try {
+    heed::app::setup_logging(log_level, quiet);
+    heed::set_threads(threads);
+    return chosen ? chosen() : 0;
+  } catch (const heed::Error& e) {
+    spdlog::error("{}", e.what());
+    return heed::app::kExitError;
+  } catch (const std::exception& e) {
+    spdlog::error("unexpected failure: {}", e.what());
+    return heed::app::kExitError;
+  }
+}

@@ -1,0 +1,40 @@
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+
+namespace heed::app {
+namespace {
+
+struct PlannedCommand {
+  const char* name;
+  const char* description;
+  const char* built_by;
+};
+
+constexpr PlannedCommand kPlanned[] = {
+    {"vocab", "Train a SentencePiece vocabulary on one or more corpora", "issue #4 (M3)"},
+    {"train", "Train a Transformer on a parallel corpus, with validation, checkpoints and resume",
+     "issue #4 (M3)"},
+    {"translate", "Translate text from a file or stdin with batched beam search", "issue #5 (M4)"},
+    {"align", "Export word alignments from the model's cross-attention", "a later issue"},
+    {"score", "Score a translation against references: BLEU, chrF (as sacreBLEU), AER", "issue #4 (M3)"},
+    {"info", "Print a model file's configuration, parameter count, vocabularies and checksum",
+     "issue #3 (M2)"},
+};
+
+}  // namespace
+
+void add_planned_commands(CLI::App& root, Action& chosen) {
+  for (const PlannedCommand& command : kPlanned) {
+    CLI::App* sub = root.add_subcommand(command.name, command.description);
+    sub->prefix_command();  // accept and ignore its future arguments
+    sub->callback([&chosen, command] {
+      chosen = [command] {
+        spdlog::error("heed {} is not built yet: {} builds it", command.name, command.built_by);
+        return kExitNotBuilt;
+      };
+    });
+  }
+}
+
+}  // namespace heed::app

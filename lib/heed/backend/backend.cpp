@@ -1,0 +1,309 @@
+#include "heed/backend/backend.h"
+
+#include <climits>
+
+#include "heed/backend/onednn/onednn_backend.h"
+#include "heed/backend/reference/reference_backend.h"
+#include "heed/core/error.h"
+
+namespace heed {
+namespace {
+
+void expect_f32(std::string_view op, std::string_view what, const Tensor& t, Device device) {
+  HEED_CHECK(t.defined(), "{}: {} is not allocated", op, what);
+  HEED_CHECK(t.dtype() == DType::f32, "{}: {} must be f32, got {}", op, what, t.describe());
+  HEED_CHECK(t.device() == device, "{}: {} is {}, the backend runs on {}", op, what, t.describe(),
+             device_name(device));
+}
+
+void expect_ids(std::string_view op, std::string_view what, const Tensor& t, Device device) {
+  HEED_CHECK(t.defined(), "{}: {} is not allocated", op, what);
+  HEED_CHECK(t.dtype() == DType::i32 && t.shape().rank() == 1, "{}: {} must be i32 [N], got {}",
+             op, what, t.describe());
+  HEED_CHECK(t.device() == device, "{}: {} is {}, the backend runs on {}", op, what, t.describe(),
+             device_name(device));
+}
+
+// Token ids index rows of a table: one out of range would read or write outside it.
+constexpr int64_t kNoExtraId = INT64_MIN;  // no id outside [0, limit) is allowed
+
+void expect_ids_below(std::string_view op, const Tensor& ids, int64_t limit, int64_t allowed_extra) {
+  const int32_t* p = ids.data<int32_t>();
+  for (int64_t i = 0; i < ids.numel(); ++i)
+    HEED_CHECK((p[i] >= 0 && p[i] < limit) || p[i] == allowed_extra,
+               "{}: id {} at position {} is outside [0, {})", op, p[i], i, limit);
+}
+
+void expect_shape(std::string_view op, std::string_view what, const Tensor& t, const Shape& shape) {
+  HEED_CHECK(t.shape() == shape, "{}: {} expected {}, got {}", op, what, shape.str(), t.shape().str());
+}
+
+void expect_rows_cols(std::string_view op, const Tensor& x) {
+  HEED_CHECK(x.shape().rank() >= 1, "{}: needs at least one axis, got {}", op, x.describe());
+}
+
+void expect_broadcastable(std::string_view op, std::string_view what, const Shape& small, const Shape& full) {
+  bool ok = small.rank() == full.rank();
+  for (int i = 0; ok && i < full.rank(); ++i) ok = small[i] == full[i] || small[i] == 1;
+  HEED_CHECK(ok, "{}: {} {} does not broadcast to {} (same rank, each dim equal or 1)", op, what,
+             small.str(), full.str());
+}
+
+void expect_probability(std::string_view op, float p) {
+  HEED_CHECK(p >= 0.0f && p < 1.0f, "{}: dropout probability must be in [0, 1), got {}", op, p);
+}
+
+}  // namespace
+
+int64_t broadcast_offset(const Shape& full, const Shape& small, int64_t linear) {
+  int64_t offset = 0;
+  int64_t small_stride = 1;
+  for (int axis = full.rank() - 1; axis >= 0; --axis) {
+    const int64_t coord = linear % full[axis];
+    linear /= full[axis];
+    if (small[axis] != 1) offset += coord * small_stride;
+    small_stride *= small[axis];
+  }
+  return offset;
+}
+
+void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
+  const std::string_view op = "matmul";
+  expect_f32(op, "a", a, device());
+  expect_f32(op, "b", b, device());
+  expect_f32(op, "c", c, device());
+  const Shape& cs = c.shape();
+  const int rank = cs.rank();
+  HEED_CHECK(rank >= 2, "matmul: c must have rank >= 2, got {}", cs.str());
+  HEED_CHECK(a.shape().rank() == rank, "matmul: a {} and c {} differ in rank", a.shape().str(), cs.str());
+  HEED_CHECK(b.shape().rank() == rank || b.shape().rank() == 2,
+             "matmul: b {} must have c's rank {} or rank 2", b.shape().str(), rank);
+  const int64_t m = cs[-2], n = cs[-1];
+  const int64_t k = o.transpose_a ? a.shape()[-2] : a.shape()[-1];
+  const int64_t am = o.transpose_a ? a.shape()[-1] : a.shape()[-2];
+  const int64_t bk = o.transpose_b ? b.shape()[-1] : b.shape()[-2];
+  const int64_t bn = o.transpose_b ? b.shape()[-2] : b.shape()[-1];
+  HEED_CHECK(am == m && bk == k && bn == n,
+             "matmul: shapes do not chain: a {}{} · b {}{} -> c {}", a.shape().str(),
+             o.transpose_a ? "ᵀ" : "", b.shape().str(), o.transpose_b ? "ᵀ" : "", cs.str());
+  for (int i = 0; i + 2 < rank; ++i) {
+    HEED_CHECK(a.shape()[i] == cs[i], "matmul: batch dim {} of a {} differs from c {}", i,
+               a.shape().str(), cs.str());
+    if (b.shape().rank() == rank)
+      HEED_CHECK(b.shape()[i] == cs[i] || b.shape()[i] == 1,
+                 "matmul: batch dim {} of b {} is neither c's ({}) nor 1", i, b.shape().str(), cs[i]);
+  }
+  if (o.bias != nullptr) {
+    expect_f32(op, "bias", *o.bias, device());
+    expect_shape(op, "bias", *o.bias, Shape{n});
+    HEED_CHECK(o.alpha == 1.0f, "matmul: alpha {} cannot be combined with a bias", o.alpha);
+  }
+  if (o.mask != nullptr) {
+    expect_f32(op, "mask", *o.mask, device());
+    expect_broadcastable(op, "mask", o.mask->shape(), cs);
+  }
+  do_matmul(a, b, c, o);
+}
+
+void Backend::softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+  expect_f32("softmax", "x", x, device());
+  expect_f32("softmax", "y", y, device());
+  expect_rows_cols("softmax", x);
+  expect_shape("softmax", "y", y, x.shape());
+  if (mask != nullptr) {
+    expect_f32("softmax", "mask", *mask, device());
+    expect_broadcastable("softmax", "mask", mask->shape(), x.shape());
+  }
+  do_softmax_forward(x, mask, y);
+}
+
+void Backend::softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  expect_f32("softmax_backward", "y", y, device());
+  expect_f32("softmax_backward", "dy", dy, device());
+  expect_f32("softmax_backward", "dx", dx, device());
+  expect_rows_cols("softmax_backward", y);
+  expect_shape("softmax_backward", "dy", dy, y.shape());
+  expect_shape("softmax_backward", "dx", dx, y.shape());
+  do_softmax_backward(y, dy, dx, acc);
+}
+
+void Backend::log_softmax_forward(const Tensor& x, const Tensor& y) {
+  expect_f32("log_softmax", "x", x, device());
+  expect_f32("log_softmax", "y", y, device());
+  expect_rows_cols("log_softmax", x);
+  expect_shape("log_softmax", "y", y, x.shape());
+  do_log_softmax_forward(x, y);
+}
+
+void Backend::log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  expect_f32("log_softmax_backward", "y", y, device());
+  expect_f32("log_softmax_backward", "dy", dy, device());
+  expect_f32("log_softmax_backward", "dx", dx, device());
+  expect_rows_cols("log_softmax_backward", y);
+  expect_shape("log_softmax_backward", "dy", dy, y.shape());
+  expect_shape("log_softmax_backward", "dx", dx, y.shape());
+  do_log_softmax_backward(y, dy, dx, acc);
+}
+
+void Backend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
+                                 const Tensor& y, const Tensor& mean, const Tensor& var) {
+  const std::string_view op = "layer_norm";
+  for (const auto& [what, t] : {std::pair<const char*, const Tensor*>{"x", &x}, {"gamma", &gamma},
+                                {"beta", &beta}, {"y", &y}, {"mean", &mean}, {"var", &var}})
+    expect_f32(op, what, *t, device());
+  expect_rows_cols(op, x);
+  expect_shape(op, "y", y, x.shape());
+  expect_shape(op, "gamma", gamma, Shape{x.shape().cols()});
+  expect_shape(op, "beta", beta, Shape{x.shape().cols()});
+  expect_shape(op, "mean", mean, Shape{x.shape().rows()});
+  expect_shape(op, "var", var, Shape{x.shape().rows()});
+  HEED_CHECK(eps > 0.0f, "layer_norm: epsilon must be positive, got {}", eps);
+  do_layer_norm_forward(x, gamma, beta, eps, y, mean, var);
+}
+
+void Backend::layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
+                                  const Tensor& mean, const Tensor& var, float eps, const Tensor& dx,
+                                  const Tensor& dgamma, const Tensor& dbeta, Accumulate acc) {
+  const std::string_view op = "layer_norm_backward";
+  for (const auto& [what, t] :
+       {std::pair<const char*, const Tensor*>{"x", &x}, {"dy", &dy}, {"gamma", &gamma}, {"mean", &mean},
+        {"var", &var}, {"dx", &dx}, {"dgamma", &dgamma}, {"dbeta", &dbeta}})
+    expect_f32(op, what, *t, device());
+  expect_rows_cols(op, x);
+  expect_shape(op, "dy", dy, x.shape());
+  expect_shape(op, "dx", dx, x.shape());
+  for (const Tensor* t : {&gamma, &dgamma, &dbeta}) expect_shape(op, "gamma/dgamma/dbeta", *t, Shape{x.shape().cols()});
+  expect_shape(op, "mean", mean, Shape{x.shape().rows()});
+  expect_shape(op, "var", var, Shape{x.shape().rows()});
+  do_layer_norm_backward(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta, acc);
+}
+
+void Backend::activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
+  expect_f32("activation", "x", x, device());
+  expect_f32("activation", "y", y, device());
+  expect_shape("activation", "y", y, x.shape());
+  do_activation_forward(kind, x, y);
+}
+
+void Backend::activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
+                                  Accumulate acc) {
+  expect_f32("activation_backward", "x", x, device());
+  expect_f32("activation_backward", "dy", dy, device());
+  expect_f32("activation_backward", "dx", dx, device());
+  expect_shape("activation_backward", "dy", dy, x.shape());
+  expect_shape("activation_backward", "dx", dx, x.shape());
+  do_activation_backward(kind, x, dy, dx, acc);
+}
+
+void Backend::dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+  expect_f32("dropout", "x", x, device());
+  expect_f32("dropout", "y", y, device());
+  expect_shape("dropout", "y", y, x.shape());
+  expect_probability("dropout", p);
+  do_dropout_forward(x, p, seed, y);
+}
+
+void Backend::dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
+  expect_f32("dropout_backward", "dy", dy, device());
+  expect_f32("dropout_backward", "dx", dx, device());
+  expect_shape("dropout_backward", "dx", dx, dy.shape());
+  expect_probability("dropout_backward", p);
+  do_dropout_backward(dy, p, seed, dx, acc);
+}
+
+void Backend::embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
+  expect_f32("embedding", "table", table, device());
+  expect_ids("embedding", "ids", ids, device());
+  expect_f32("embedding", "y", y, device());
+  HEED_CHECK(table.shape().rank() == 2, "embedding: table must be [V, D], got {}", table.shape().str());
+  expect_shape("embedding", "y", y, Shape{ids.shape()[0], table.shape()[1]});
+  expect_ids_below("embedding", ids, table.shape()[0], kNoExtraId);
+  do_embedding_forward(table, ids, scale, y);
+}
+
+void Backend::embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) {
+  expect_ids("embedding_backward", "ids", ids, device());
+  expect_f32("embedding_backward", "dy", dy, device());
+  expect_f32("embedding_backward", "dtable", dtable, device());
+  HEED_CHECK(dtable.shape().rank() == 2, "embedding_backward: dtable must be [V, D], got {}",
+             dtable.shape().str());
+  expect_shape("embedding_backward", "dy", dy, Shape{ids.shape()[0], dtable.shape()[1]});
+  expect_ids_below("embedding_backward", ids, dtable.shape()[0], kNoExtraId);
+  do_embedding_backward(ids, dy, scale, dtable);
+}
+
+void Backend::add(const Tensor& a, const Tensor& b, const Tensor& c) {
+  expect_f32("add", "a", a, device());
+  expect_f32("add", "b", b, device());
+  expect_f32("add", "c", c, device());
+  expect_shape("add", "c", c, a.shape());
+  expect_broadcastable("add", "b", b.shape(), a.shape());
+  do_add(a, b, c);
+}
+
+void Backend::scale(const Tensor& x, float alpha, const Tensor& y) {
+  expect_f32("scale", "x", x, device());
+  expect_f32("scale", "y", y, device());
+  expect_shape("scale", "y", y, x.shape());
+  do_scale(x, alpha, y);
+}
+
+void Backend::axpy(float alpha, const Tensor& x, const Tensor& y) {
+  expect_f32("axpy", "x", x, device());
+  expect_f32("axpy", "y", y, device());
+  expect_shape("axpy", "y", y, x.shape());
+  do_axpy(alpha, x, y);
+}
+
+void Backend::sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
+  expect_f32("sum_rows", "x", x, device());
+  expect_f32("sum_rows", "y", y, device());
+  expect_rows_cols("sum_rows", x);
+  expect_shape("sum_rows", "y", y, Shape{x.shape().cols()});
+  do_sum_rows(x, y, acc);
+}
+
+double Backend::sum_squares(const Tensor& x) {
+  expect_f32("sum_squares", "x", x, device());
+  return do_sum_squares(x);
+}
+
+LossSums Backend::cross_entropy_forward(const Tensor& logits, const Tensor& targets,
+                                        const CrossEntropyOptions& options, const Tensor& log_probs) {
+  const std::string_view op = "cross_entropy";
+  expect_f32(op, "logits", logits, device());
+  expect_ids(op, "targets", targets, device());
+  expect_f32(op, "log_probs", log_probs, device());
+  HEED_CHECK(logits.shape().rank() == 2, "cross_entropy: logits must be [N, V], got {}", logits.shape().str());
+  expect_shape(op, "targets", targets, Shape{logits.shape()[0]});
+  expect_shape(op, "log_probs", log_probs, logits.shape());
+  expect_ids_below(op, targets, logits.shape()[1], options.ignore_id);
+  HEED_CHECK(options.label_smoothing >= 0.0f && options.label_smoothing < 1.0f,
+             "cross_entropy: label smoothing must be in [0, 1), got {}", options.label_smoothing);
+  return do_cross_entropy_forward(logits, targets, options, log_probs);
+}
+
+void Backend::cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
+                                     const CrossEntropyOptions& options, float grad_scale,
+                                     const Tensor& dlogits, Accumulate acc) {
+  const std::string_view op = "cross_entropy_backward";
+  expect_f32(op, "log_probs", log_probs, device());
+  expect_ids(op, "targets", targets, device());
+  expect_f32(op, "dlogits", dlogits, device());
+  HEED_CHECK(log_probs.shape().rank() == 2, "cross_entropy_backward: log_probs must be [N, V], got {}",
+             log_probs.shape().str());
+  expect_shape(op, "targets", targets, Shape{log_probs.shape()[0]});
+  expect_shape(op, "dlogits", dlogits, log_probs.shape());
+  expect_ids_below(op, targets, log_probs.shape()[1], options.ignore_id);
+  do_cross_entropy_backward(log_probs, targets, options, grad_scale, dlogits, acc);
+}
+
+std::unique_ptr<Backend> make_backend(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::onednn: return std::make_unique<OneDnnBackend>();
+    case BackendKind::reference: return std::make_unique<ReferenceBackend>();
+  }
+  fail("unknown backend kind {}", static_cast<int>(kind));
+}
+
+}  // namespace heed

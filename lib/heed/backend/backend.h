@@ -1,0 +1,154 @@
+#pragma once
+// Backend: the compute interface every layer is written against. It holds no oneDNN (or CUDA)
+// type, so the model code compiles and reads the same whatever runs it.
+//
+// Implementations:
+//   onednn/     the CPU backend: oneDNN primitives, created once per shape and reused
+//   reference/  plain loops with double accumulators; the oracle for tests, never fast
+//
+// Conventions:
+//   - Tensors are contiguous, row-major, f32 unless stated (token ids are i32).
+//   - "Over the last axis" ops treat a tensor as [rows, cols] with cols = the last dim.
+//   - Backward ops take an Accumulate argument for the input gradient: Accumulate::no writes
+//     it, Accumulate::yes adds into it (fan-in: residuals, tied embeddings). Parameter
+//     gradients (dgamma, dbeta, dtable, bias sums) always accumulate.
+//   - Public methods validate shapes and dtypes once, here, then call the implementation,
+//     so every backend rejects bad arguments with the same message.
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "heed/core/tensor.h"
+
+namespace heed {
+
+enum class Accumulate : bool { no = false, yes = true };
+
+enum class Activation : uint8_t { relu, gelu };  // gelu: the exact erf form
+
+// An additive mask value that removes a position from a softmax without producing NaN when a
+// whole row is masked (-inf would): such a row becomes uniform instead.
+inline constexpr float kMaskedScore = -1e9f;
+
+struct MatmulOptions {
+  bool transpose_a = false;            // a is stored [..., K, M]
+  bool transpose_b = false;            // b is stored [..., N, K]
+  float alpha = 1.0f;                  // scales op(a)·op(b); not combined with bias
+  const Tensor* bias = nullptr;        // [N], added to every row
+  const Tensor* mask = nullptr;        // additive, same rank as c, each dim c's or 1
+  Accumulate accumulate = Accumulate::no;  // c += result
+};
+
+struct CrossEntropyOptions {
+  float label_smoothing = 0.0f;        // ε: the target distribution is (1-ε)·onehot + ε/V
+  int32_t ignore_id = -1;              // rows with this target count nothing (padding)
+};
+
+struct LossSums {
+  double loss = 0.0;   // Σ label-smoothed cross-entropy over counted rows
+  double nll = 0.0;    // Σ −log p(target) over counted rows (perplexity's numerator)
+  int64_t tokens = 0;  // counted rows
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual std::string_view name() const = 0;
+  virtual Device device() const { return Device::cpu; }
+
+  // c[..., M, N] = alpha · op(a)[..., M, K] · op(b)[..., K, N] + bias + mask  (+ c)
+  // a and c share their batch dims; b has the same batch dims, all-1 batch dims, or rank 2
+  // (one matrix for the whole batch, as weights are).
+  void matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& options = {});
+
+  // y = softmax(x + mask) over the last axis; mask may be null, else broadcasts like matmul's.
+  void softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y);
+  // dx = y ⊙ (dy − Σ_last dy ⊙ y)
+  void softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc);
+  // y = x − log Σ_last exp(x)
+  void log_softmax_forward(const Tensor& x, const Tensor& y);
+  // dx = dy − exp(y) · Σ_last dy
+  void log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc);
+
+  // y = (x − mean) / sqrt(var + eps) · gamma + beta over the last axis [rows, C];
+  // mean and var ([rows]) are saved for the backward pass.
+  void layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
+                          const Tensor& y, const Tensor& mean, const Tensor& var);
+  void layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
+                           const Tensor& mean, const Tensor& var, float eps, const Tensor& dx,
+                           const Tensor& dgamma, const Tensor& dbeta, Accumulate acc);
+
+  void activation_forward(Activation kind, const Tensor& x, const Tensor& y);
+  void activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
+                           Accumulate acc);
+
+  // y = x · keep / (1 − p), keep ~ Bernoulli(1 − p) drawn from (seed, element index), so the
+  // backward pass regenerates the same mask from the same seed.
+  void dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y);
+  void dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc);
+
+  // y[n, :] = scale · table[ids[n], :]     table [V, D], ids i32 [N], y [N, D]
+  void embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y);
+  // dtable[ids[n], :] += scale · dy[n, :]  (scatter-add; repeated ids add up)
+  void embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable);
+
+  // c = a + b; b is a's shape or broadcasts to it (same rank, dims a's or 1). c may alias a.
+  void add(const Tensor& a, const Tensor& b, const Tensor& c);
+  // y = alpha · x (y may alias x)
+  void scale(const Tensor& x, float alpha, const Tensor& y);
+  // y += alpha · x
+  void axpy(float alpha, const Tensor& x, const Tensor& y);
+  // y[C] = Σ_rows x[rows, C]   (a bias's gradient)
+  void sum_rows(const Tensor& x, const Tensor& y, Accumulate acc);
+  // Σ x², accumulated in double (the global gradient norm)
+  double sum_squares(const Tensor& x);
+
+  // Label-smoothed cross-entropy of logits [N, V] against targets i32 [N]. log_probs [N, V]
+  // receives log_softmax(logits), which the backward pass reads.
+  LossSums cross_entropy_forward(const Tensor& logits, const Tensor& targets,
+                                 const CrossEntropyOptions& options, const Tensor& log_probs);
+  // dlogits = grad_scale · (softmax(logits) − target distribution) on counted rows, 0 elsewhere
+  void cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
+                              const CrossEntropyOptions& options, float grad_scale,
+                              const Tensor& dlogits, Accumulate acc);
+
+ protected:
+  virtual void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) = 0;
+  virtual void do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) = 0;
+  virtual void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
+  virtual void do_log_softmax_forward(const Tensor& x, const Tensor& y) = 0;
+  virtual void do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
+  virtual void do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
+                                     const Tensor& y, const Tensor& mean, const Tensor& var) = 0;
+  virtual void do_layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
+                                      const Tensor& mean, const Tensor& var, float eps, const Tensor& dx,
+                                      const Tensor& dgamma, const Tensor& dbeta, Accumulate acc) = 0;
+  virtual void do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) = 0;
+  virtual void do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
+                                      Accumulate acc) = 0;
+  virtual void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) = 0;
+  virtual void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) = 0;
+  virtual void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) = 0;
+  virtual void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) = 0;
+  virtual void do_add(const Tensor& a, const Tensor& b, const Tensor& c) = 0;
+  virtual void do_scale(const Tensor& x, float alpha, const Tensor& y) = 0;
+  virtual void do_axpy(float alpha, const Tensor& x, const Tensor& y) = 0;
+  virtual void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) = 0;
+  virtual double do_sum_squares(const Tensor& x) = 0;
+  virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
+                                            const CrossEntropyOptions& options, const Tensor& log_probs) = 0;
+  virtual void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
+                                         const CrossEntropyOptions& options, float grad_scale,
+                                         const Tensor& dlogits, Accumulate acc) = 0;
+};
+
+enum class BackendKind : uint8_t { onednn, reference };
+
+std::unique_ptr<Backend> make_backend(BackendKind kind);
+
+// Where element `linear` of a tensor of shape `full` reads from a tensor of shape `small` that
+// broadcasts to it (same rank, each dim equal or 1).
+int64_t broadcast_offset(const Shape& full, const Shape& small, int64_t linear);
+
+}  // namespace heed

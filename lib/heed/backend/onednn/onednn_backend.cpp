@@ -1,0 +1,591 @@
+#include "heed/backend/onednn/onednn_backend.h"
+
+#include <omp.h>
+
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include "heed/backend/onednn/primitive_cache.h"
+#include "heed/core/error.h"
+#include "heed/core/rng.h"
+
+namespace heed {
+namespace {
+
+using dnnl::memory;
+using Dims = memory::dims;
+constexpr auto f32 = memory::data_type::f32;
+
+// Below this many elements an OpenMP fork costs more than the loop it would split.
+constexpr int64_t kParallelThreshold = 1 << 15;
+
+enum class Op : int64_t {
+  matmul = 1, binary_add, softmax, log_softmax, softmax_backward, log_softmax_backward,
+  layer_norm, layer_norm_backward, activation, activation_backward, linear, sum_rows,
+};
+
+// The key starts with the op and the thread count: oneDNN specialises kernels for both.
+PrimitiveKey key_for(Op op) {
+  PrimitiveKey key;
+  key.add(static_cast<int64_t>(op)).add(static_cast<int64_t>(omp_get_max_threads()));
+  return key;
+}
+
+Dims row_major_strides(const Dims& dims) {
+  Dims strides(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) strides[i] = strides[i + 1] * dims[i + 1];
+  return strides;
+}
+
+memory::desc plain_desc(const Dims& dims) { return memory::desc(dims, f32, row_major_strides(dims)); }
+memory::desc plain_desc(const Shape& shape) { return plain_desc(Dims(shape.begin(), shape.end())); }
+memory::desc matrix_desc(const Shape& shape) { return plain_desc(Dims{shape.rows(), shape.cols()}); }
+memory::desc vector_desc(int64_t n) { return plain_desc(Dims{n}); }
+
+// A matmul operand as oneDNN sees it: logical dims [batch..., rows, cols] padded with leading
+// 1s to `rank`; a transposed operand is the same memory with its last two strides swapped.
+memory::desc operand_desc(const Shape& shape, int rank, bool transposed) {
+  const int missing = rank - shape.rank();
+  Dims dims(rank);
+  for (int i = 0; i < rank; ++i) dims[i] = i < missing ? 1 : shape[i - missing];
+  Dims strides = row_major_strides(dims);
+  if (transposed) {
+    std::swap(dims[rank - 2], dims[rank - 1]);
+    std::swap(strides[rank - 2], strides[rank - 1]);
+  }
+  return memory::desc(dims, f32, strides);
+}
+
+// Builds a primitive, turning oneDNN's exceptions into heed::Error that names the op.
+template <typename Build>
+CachedPrimitive build_or_fail(std::string_view op, Build&& build) {
+  try {
+    return build();
+  } catch (const dnnl::error& e) {
+    fail("oneDNN could not create {}: {}", op, e.what());
+  }
+}
+
+dnnl::algorithm activation_algorithm(Activation kind) {
+  return kind == Activation::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf;
+}
+
+dnnl::algorithm softmax_algorithm(bool log) {
+  return log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
+}
+
+// A grow-only, 64-byte-aligned buffer for intermediate results.
+class Scratch {
+ public:
+  float* get(int64_t count) {
+    if (buffer_.raw() == nullptr || buffer_.numel() < count) buffer_ = Tensor::empty(Shape{count});
+    return buffer_.f32();
+  }
+
+ private:
+  Tensor buffer_;
+};
+
+void add_into(float* dst, const float* src, int64_t n) {
+#pragma omp parallel for simd if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
+}
+
+}  // namespace
+
+struct OneDnnBackend::State {
+  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
+  dnnl::stream stream{engine};
+  PrimitiveCache cache;
+  Scratch gradient_scratch;  // input gradients that must be added, not written
+  Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
+};
+
+OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {}
+OneDnnBackend::~OneDnnBackend() = default;
+
+PrimitiveCacheStats OneDnnBackend::cache_stats() const {
+  return {state_->cache.size(), state_->cache.hits(), state_->cache.misses()};
+}
+
+void OneDnnBackend::clear_cache() { state_->cache.clear(); }
+
+void OneDnnBackend::set_library_cache_capacity(int capacity) { dnnl::set_primitive_cache_capacity(capacity); }
+
+// oneDNN's backward primitives overwrite their outputs. To add into a gradient instead, they
+// write to scratch, and finish_gradient() adds the scratch into the target.
+float* OneDnnBackend::gradient_buffer(const Tensor& dx, Accumulate acc) {
+  return acc == Accumulate::yes ? state_->gradient_scratch.get(dx.numel()) : dx.f32();
+}
+
+void OneDnnBackend::finish_gradient(const Tensor& dx, Accumulate acc) {
+  if (acc == Accumulate::yes) add_into(dx.f32(), state_->gradient_scratch.get(dx.numel()), dx.numel());
+}
+
+void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
+  if (c.numel() == 0) return;
+  const int rank = c.shape().rank();
+  PrimitiveKey key = key_for(Op::matmul);
+  key.add(a.shape()).add(b.shape()).add(c.shape());
+  key.add(static_cast<int64_t>(o.transpose_a)).add(static_cast<int64_t>(o.transpose_b)).add(o.alpha);
+  key.add(static_cast<int64_t>(o.bias != nullptr)).add(static_cast<int64_t>(o.accumulate));
+  key.add(o.mask ? o.mask->shape() : Shape{});
+  constexpr int kMaskArg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
+
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("matmul", [&] {
+      const memory::desc a_md = operand_desc(a.shape(), rank, o.transpose_a);
+      const memory::desc b_md = operand_desc(b.shape(), rank, o.transpose_b);
+      const memory::desc c_md = plain_desc(c.shape());
+      Dims bias_dims(rank, 1);
+      bias_dims[rank - 1] = c.shape()[-1];
+      const memory::desc bias_md = plain_desc(bias_dims);
+
+      dnnl::primitive_attr attr;
+      if (o.alpha != 1.0f) attr.set_output_scales(0, {o.alpha});
+      dnnl::post_ops post_ops;
+      // Post-ops apply in order after the scale: dst = alpha·AB + mask, then + dst's old value.
+      if (o.mask) post_ops.append_binary(dnnl::algorithm::binary_add, plain_desc(o.mask->shape()));
+      if (o.accumulate == Accumulate::yes) post_ops.append_sum(1.0f);
+      attr.set_post_ops(post_ops);
+
+      const auto desc = o.bias ? dnnl::matmul::desc(a_md, b_md, bias_md, c_md) : dnnl::matmul::desc(a_md, b_md, c_md);
+      const dnnl::matmul::primitive_desc pd(desc, attr, state_->engine);
+      CachedPrimitive built;
+      built.primitive = dnnl::matmul(pd);
+      built.declare(DNNL_ARG_SRC, a_md, state_->engine);
+      built.declare(DNNL_ARG_WEIGHTS, b_md, state_->engine);
+      built.declare(DNNL_ARG_DST, c_md, state_->engine);
+      if (o.bias) built.declare(DNNL_ARG_BIAS, bias_md, state_->engine);
+      if (o.mask) built.declare(kMaskArg, plain_desc(o.mask->shape()), state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, a.raw());
+  p.bind(DNNL_ARG_WEIGHTS, b.raw());
+  p.bind(DNNL_ARG_DST, c.raw());
+  if (o.bias) p.bind(DNNL_ARG_BIAS, o.bias->raw());
+  if (o.mask) p.bind(kMaskArg, o.mask->raw());
+  p.run(state_->stream);
+}
+
+void OneDnnBackend::do_add(const Tensor& a, const Tensor& b, const Tensor& c) {
+  if (c.numel() == 0) return;
+  PrimitiveKey key = key_for(Op::binary_add);
+  key.add(a.shape()).add(b.shape());
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("add", [&] {
+      const auto a_md = plain_desc(a.shape());
+      const auto b_md = plain_desc(b.shape());
+      const dnnl::binary::primitive_desc pd(dnnl::binary::desc(dnnl::algorithm::binary_add, a_md, b_md, a_md),
+                                            state_->engine);
+      CachedPrimitive built;
+      built.primitive = dnnl::binary(pd);
+      built.declare(DNNL_ARG_SRC_0, a_md, state_->engine);
+      built.declare(DNNL_ARG_SRC_1, b_md, state_->engine);
+      built.declare(DNNL_ARG_DST, a_md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC_0, a.raw());
+  p.bind(DNNL_ARG_SRC_1, b.raw());
+  p.bind(DNNL_ARG_DST, c.raw());
+  p.run(state_->stream);
+}
+
+namespace {
+
+dnnl::softmax_v2_forward::primitive_desc softmax_forward_pd(bool log, const memory::desc& md, const dnnl::engine& engine) {
+  return dnnl::softmax_v2_forward::primitive_desc(
+      dnnl::softmax_v2_forward::desc(dnnl::prop_kind::forward_training, softmax_algorithm(log), md, md, 1), engine);
+}
+
+}  // namespace
+
+void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+  if (x.numel() == 0) return;
+  const Tensor* source = &x;
+  if (mask != nullptr) {  // y = x + mask, then softmax in place
+    do_add(x, *mask, y);
+    source = &y;
+  }
+  PrimitiveKey key = key_for(Op::softmax);
+  key.add(x.shape().rows()).add(x.shape().cols());
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("softmax", [&] {
+      const auto md = matrix_desc(x.shape());
+      CachedPrimitive built;
+      built.primitive = dnnl::softmax_v2_forward(softmax_forward_pd(false, md, state_->engine));
+      built.declare(DNNL_ARG_SRC, md, state_->engine);
+      built.declare(DNNL_ARG_DST, md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, source->raw());
+  p.bind(DNNL_ARG_DST, y.raw());
+  p.run(state_->stream);
+}
+
+void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) {
+  if (x.numel() == 0) return;
+  PrimitiveKey key = key_for(Op::log_softmax);
+  key.add(x.shape().rows()).add(x.shape().cols());
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("log_softmax", [&] {
+      const auto md = matrix_desc(x.shape());
+      CachedPrimitive built;
+      built.primitive = dnnl::softmax_v2_forward(softmax_forward_pd(true, md, state_->engine));
+      built.declare(DNNL_ARG_SRC, md, state_->engine);
+      built.declare(DNNL_ARG_DST, md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DST, y.raw());
+  p.run(state_->stream);
+}
+
+void OneDnnBackend::softmax_backward_impl(bool log, const Tensor& y, const Tensor& dy, const Tensor& dx,
+                                          Accumulate acc) {
+  if (y.numel() == 0) return;
+  PrimitiveKey key = key_for(log ? Op::log_softmax_backward : Op::softmax_backward);
+  key.add(y.shape().rows()).add(y.shape().cols());
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail(log ? "log_softmax_backward" : "softmax_backward", [&] {
+      const auto md = matrix_desc(y.shape());
+      const auto hint = softmax_forward_pd(log, md, state_->engine);
+      const dnnl::softmax_v2_backward::primitive_desc pd(
+          dnnl::softmax_v2_backward::desc(softmax_algorithm(log), md, md, md, 1), state_->engine, hint);
+      CachedPrimitive built;
+      built.primitive = dnnl::softmax_v2_backward(pd);
+      built.declare(DNNL_ARG_DST, md, state_->engine);
+      built.declare(DNNL_ARG_DIFF_DST, md, state_->engine);
+      built.declare(DNNL_ARG_DIFF_SRC, md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_DST, y.raw());
+  p.bind(DNNL_ARG_DIFF_DST, dy.raw());
+  p.bind(DNNL_ARG_DIFF_SRC, gradient_buffer(dx, acc));
+  p.run(state_->stream);
+  finish_gradient(dx, acc);
+}
+
+void OneDnnBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  softmax_backward_impl(false, y, dy, dx, acc);
+}
+
+void OneDnnBackend::do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  softmax_backward_impl(true, y, dy, dx, acc);
+}
+
+namespace {
+
+const auto kLayerNormFlags = dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift;
+
+dnnl::layer_normalization_forward::primitive_desc layer_norm_forward_pd(const memory::desc& md, float eps,
+                                                                        const dnnl::engine& engine) {
+  return dnnl::layer_normalization_forward::primitive_desc(
+      dnnl::layer_normalization_forward::desc(dnnl::prop_kind::forward_training, md, eps, kLayerNormFlags), engine);
+}
+
+}  // namespace
+
+void OneDnnBackend::do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
+                                          const Tensor& y, const Tensor& mean, const Tensor& var) {
+  if (x.numel() == 0) return;
+  PrimitiveKey key = key_for(Op::layer_norm);
+  key.add(x.shape().rows()).add(x.shape().cols()).add(eps);
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("layer_norm", [&] {
+      const auto md = matrix_desc(x.shape());
+      const auto pd = layer_norm_forward_pd(md, eps, state_->engine);
+      CachedPrimitive built;
+      built.primitive = dnnl::layer_normalization_forward(pd);
+      built.declare(DNNL_ARG_SRC, md, state_->engine);
+      built.declare(DNNL_ARG_DST, md, state_->engine);
+      built.declare(DNNL_ARG_SCALE, vector_desc(x.shape().cols()), state_->engine);
+      built.declare(DNNL_ARG_SHIFT, vector_desc(x.shape().cols()), state_->engine);
+      built.declare(DNNL_ARG_MEAN, pd.mean_desc(), state_->engine);
+      built.declare(DNNL_ARG_VARIANCE, pd.variance_desc(), state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DST, y.raw());
+  p.bind(DNNL_ARG_SCALE, gamma.raw());
+  p.bind(DNNL_ARG_SHIFT, beta.raw());
+  p.bind(DNNL_ARG_MEAN, mean.raw());
+  p.bind(DNNL_ARG_VARIANCE, var.raw());
+  p.run(state_->stream);
+}
+
+void OneDnnBackend::do_layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
+                                           const Tensor& mean, const Tensor& var, float eps, const Tensor& dx,
+                                           const Tensor& dgamma, const Tensor& dbeta, Accumulate acc) {
+  if (x.numel() == 0) return;
+  const int64_t cols = x.shape().cols();
+  PrimitiveKey key = key_for(Op::layer_norm_backward);
+  key.add(x.shape().rows()).add(cols).add(eps);
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("layer_norm_backward", [&] {
+      const auto md = matrix_desc(x.shape());
+      const auto hint = layer_norm_forward_pd(md, eps, state_->engine);
+      const dnnl::layer_normalization_backward::primitive_desc pd(
+          dnnl::layer_normalization_backward::desc(dnnl::prop_kind::backward, md, md, eps, kLayerNormFlags),
+          state_->engine, hint);
+      CachedPrimitive built;
+      built.primitive = dnnl::layer_normalization_backward(pd);
+      for (int arg : {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}) built.declare(arg, md, state_->engine);
+      for (int arg : {DNNL_ARG_SCALE, DNNL_ARG_SHIFT, DNNL_ARG_DIFF_SCALE, DNNL_ARG_DIFF_SHIFT})
+        built.declare(arg, vector_desc(cols), state_->engine);
+      built.declare(DNNL_ARG_MEAN, pd.mean_desc(), state_->engine);
+      built.declare(DNNL_ARG_VARIANCE, pd.variance_desc(), state_->engine);
+      return built;
+    });
+  });
+  float* parameter_grads = state_->parameter_scratch.get(2 * cols);  // [dgamma | dbeta]
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DIFF_DST, dy.raw());
+  p.bind(DNNL_ARG_SCALE, gamma.raw());
+  // oneDNN 2.6 insists on a shift argument here although the backward pass never reads it.
+  p.bind(DNNL_ARG_SHIFT, gamma.raw());
+  p.bind(DNNL_ARG_MEAN, mean.raw());
+  p.bind(DNNL_ARG_VARIANCE, var.raw());
+  p.bind(DNNL_ARG_DIFF_SRC, gradient_buffer(dx, acc));
+  p.bind(DNNL_ARG_DIFF_SCALE, parameter_grads);
+  p.bind(DNNL_ARG_DIFF_SHIFT, parameter_grads + cols);
+  p.run(state_->stream);
+  finish_gradient(dx, acc);
+  add_into(dgamma.f32(), parameter_grads, cols);
+  add_into(dbeta.f32(), parameter_grads + cols, cols);
+}
+
+namespace {
+
+dnnl::eltwise_forward::primitive_desc eltwise_forward_pd(dnnl::algorithm algorithm, float alpha,
+                                                         const memory::desc& md, const dnnl::engine& engine) {
+  return dnnl::eltwise_forward::primitive_desc(
+      dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_training, algorithm, md, alpha, 0.0f), engine);
+}
+
+}  // namespace
+
+void OneDnnBackend::do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
+  if (x.numel() == 0) return;
+  PrimitiveKey key = key_for(Op::activation);
+  key.add(static_cast<int64_t>(kind)).add(x.numel());
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("activation", [&] {
+      const auto md = vector_desc(x.numel());
+      CachedPrimitive built;
+      built.primitive = dnnl::eltwise_forward(eltwise_forward_pd(activation_algorithm(kind), 0.0f, md, state_->engine));
+      built.declare(DNNL_ARG_SRC, md, state_->engine);
+      built.declare(DNNL_ARG_DST, md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DST, y.raw());
+  p.run(state_->stream);
+}
+
+void OneDnnBackend::do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
+                                           Accumulate acc) {
+  if (x.numel() == 0) return;
+  PrimitiveKey key = key_for(Op::activation_backward);
+  key.add(static_cast<int64_t>(kind)).add(x.numel());
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("activation_backward", [&] {
+      const auto md = vector_desc(x.numel());
+      const auto algorithm = activation_algorithm(kind);
+      const auto hint = eltwise_forward_pd(algorithm, 0.0f, md, state_->engine);
+      const dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(algorithm, md, md, 0.0f, 0.0f),
+                                                      state_->engine, hint);
+      CachedPrimitive built;
+      built.primitive = dnnl::eltwise_backward(pd);
+      for (int arg : {DNNL_ARG_SRC, DNNL_ARG_DIFF_DST, DNNL_ARG_DIFF_SRC}) built.declare(arg, md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DIFF_DST, dy.raw());
+  p.bind(DNNL_ARG_DIFF_SRC, gradient_buffer(dx, acc));
+  p.run(state_->stream);
+  finish_gradient(dx, acc);
+}
+
+void OneDnnBackend::do_scale(const Tensor& x, float alpha, const Tensor& y) {
+  if (x.numel() == 0) return;
+  PrimitiveKey key = key_for(Op::linear);
+  key.add(x.numel()).add(alpha);
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("scale", [&] {
+      const auto md = vector_desc(x.numel());
+      CachedPrimitive built;
+      built.primitive = dnnl::eltwise_forward(eltwise_forward_pd(dnnl::algorithm::eltwise_linear, alpha, md, state_->engine));
+      built.declare(DNNL_ARG_SRC, md, state_->engine);
+      built.declare(DNNL_ARG_DST, md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DST, y.raw());
+  p.run(state_->stream);
+}
+
+void OneDnnBackend::do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
+  const int64_t rows = x.shape().rows(), cols = x.shape().cols();
+  if (cols == 0) return;
+  if (rows == 0) {
+    if (acc == Accumulate::no) y.zero();
+    return;
+  }
+  PrimitiveKey key = key_for(Op::sum_rows);
+  key.add(rows).add(cols);
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("sum_rows", [&] {
+      const auto src_md = matrix_desc(x.shape());
+      const auto dst_md = plain_desc(Dims{1, cols});
+      const dnnl::reduction::primitive_desc pd(
+          dnnl::reduction::desc(dnnl::algorithm::reduction_sum, src_md, dst_md, 0.0f, 0.0f), state_->engine);
+      CachedPrimitive built;
+      built.primitive = dnnl::reduction(pd);
+      built.declare(DNNL_ARG_SRC, src_md, state_->engine);
+      built.declare(DNNL_ARG_DST, dst_md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_SRC, x.raw());
+  p.bind(DNNL_ARG_DST, gradient_buffer(y, acc));
+  p.run(state_->stream);
+  finish_gradient(y, acc);
+}
+
+// ---- Ops oneDNN has no primitive for: OpenMP loops. ----
+
+void OneDnnBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
+  const float* px = x.f32();
+  float* py = y.f32();
+  const int64_t n = x.numel();
+#pragma omp parallel for simd if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) py[i] += alpha * px[i];
+}
+
+double OneDnnBackend::do_sum_squares(const Tensor& x) {
+  const float* px = x.f32();
+  const int64_t n = x.numel();
+  double sum = 0.0;
+#pragma omp parallel for simd reduction(+ : sum) if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(px[i]) * px[i];
+  return sum;
+}
+
+void OneDnnBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+  const float keep_scale = 1.0f / (1.0f - p);
+  const float* px = x.f32();
+  float* py = y.f32();
+  const int64_t n = x.numel();
+#pragma omp parallel for if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) py[i] = uniform_at(seed, static_cast<uint64_t>(i)) >= p ? px[i] * keep_scale : 0.0f;
+}
+
+void OneDnnBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
+  const float keep_scale = 1.0f / (1.0f - p);
+  const float* pdy = dy.f32();
+  float* pdx = dx.f32();
+  const int64_t n = dy.numel();
+  const bool add = acc == Accumulate::yes;
+#pragma omp parallel for if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = uniform_at(seed, static_cast<uint64_t>(i)) >= p ? pdy[i] * keep_scale : 0.0f;
+    pdx[i] = add ? pdx[i] + g : g;
+  }
+}
+
+void OneDnnBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
+  const int64_t count = ids.numel(), dim = table.shape()[1];
+  const int32_t* pids = ids.data<int32_t>();
+  const float* ptable = table.f32();
+  float* py = y.f32();
+#pragma omp parallel for if (count * dim > kParallelThreshold)
+  for (int64_t n = 0; n < count; ++n) {
+    const float* row = ptable + static_cast<int64_t>(pids[n]) * dim;
+    float* out = py + n * dim;
+#pragma omp simd
+    for (int64_t d = 0; d < dim; ++d) out[d] = scale * row[d];
+  }
+}
+
+void OneDnnBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) {
+  // Serial over tokens: two tokens with the same id write the same row. Parallel over the
+  // embedding dimension instead, which no two threads share.
+  const int64_t count = ids.numel(), dim = dtable.shape()[1];
+  const int32_t* pids = ids.data<int32_t>();
+  const float* pdy = dy.f32();
+  float* ptable = dtable.f32();
+#pragma omp parallel for if (count * dim > kParallelThreshold)
+  for (int64_t d0 = 0; d0 < dim; d0 += 16) {
+    const int64_t d1 = std::min(dim, d0 + 16);
+    for (int64_t n = 0; n < count; ++n) {
+      float* row = ptable + static_cast<int64_t>(pids[n]) * dim;
+      for (int64_t d = d0; d < d1; ++d) row[d] += scale * pdy[n * dim + d];
+    }
+  }
+}
+
+LossSums OneDnnBackend::do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
+                                                 const CrossEntropyOptions& options, const Tensor& log_probs) {
+  do_log_softmax_forward(logits, log_probs);
+  const int64_t rows = logits.shape()[0], vocab = logits.shape()[1];
+  const double eps = options.label_smoothing;
+  const int32_t* pt = targets.data<int32_t>();
+  const float* plp = log_probs.f32();
+  double loss = 0.0, nll = 0.0;
+  int64_t tokens = 0;
+#pragma omp parallel for reduction(+ : loss, nll, tokens) if (rows * vocab > kParallelThreshold)
+  for (int64_t r = 0; r < rows; ++r) {
+    if (pt[r] == options.ignore_id) continue;
+    const float* lp = plp + r * vocab;
+    float row_sum = 0.0f;
+#pragma omp simd reduction(+ : row_sum)
+    for (int64_t v = 0; v < vocab; ++v) row_sum += lp[v];
+    const double row_nll = -static_cast<double>(lp[pt[r]]);
+    loss += (1.0 - eps) * row_nll - eps / static_cast<double>(vocab) * row_sum;
+    nll += row_nll;
+    tokens += 1;
+  }
+  return {loss, nll, tokens};
+}
+
+void OneDnnBackend::do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
+                                              const CrossEntropyOptions& options, float grad_scale,
+                                              const Tensor& dlogits, Accumulate acc) {
+  const int64_t rows = log_probs.shape()[0], vocab = log_probs.shape()[1];
+  const float eps = options.label_smoothing;
+  const float uniform_part = grad_scale * eps / static_cast<float>(vocab);
+  const int32_t* pt = targets.data<int32_t>();
+  const float* plp = log_probs.f32();
+  float* pd = dlogits.f32();
+  const bool add = acc == Accumulate::yes;
+#pragma omp parallel for if (rows * vocab > kParallelThreshold)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* lp = plp + r * vocab;
+    float* d = pd + r * vocab;
+    if (pt[r] == options.ignore_id) {
+      if (!add) std::memset(d, 0, static_cast<size_t>(vocab) * sizeof(float));
+      continue;
+    }
+#pragma omp simd
+    for (int64_t v = 0; v < vocab; ++v) {
+      const float g = grad_scale * std::exp(lp[v]) - uniform_part;
+      d[v] = add ? d[v] + g : g;
+    }
+    d[pt[r]] -= grad_scale * (1.0f - eps);
+  }
+}
+
+}  // namespace heed

@@ -1,0 +1,278 @@
+#include "heed/backend/reference/reference_backend.h"
+
+#include <cmath>
+#include <vector>
+
+#include "heed/core/rng.h"
+
+namespace heed {
+namespace {
+
+// Writes or adds one gradient element.
+inline void put(float* out, int64_t i, double value, Accumulate acc) {
+  out[i] = acc == Accumulate::yes ? static_cast<float>(out[i] + value) : static_cast<float>(value);
+}
+
+double gelu(double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }
+double gelu_derivative(double x) {
+  const double cdf = 0.5 * (1.0 + std::erf(x / std::sqrt(2.0)));
+  const double pdf = std::exp(-0.5 * x * x) / std::sqrt(2.0 * M_PI);
+  return cdf + x * pdf;
+}
+
+bool dropout_keeps(uint64_t seed, int64_t i, float p) { return uniform_at(seed, static_cast<uint64_t>(i)) >= p; }
+
+}  // namespace
+
+void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
+  const Shape& cs = c.shape();
+  const int64_t m = cs[-2], n = cs[-1];
+  const int64_t k = o.transpose_a ? a.shape()[-2] : a.shape()[-1];
+  const int64_t batch = cs.rows() / m;
+  const Shape b_batch_shape = [&] {  // b's batch dims, padded to c's rank
+    Shape s;
+    const int missing = cs.rank() - b.shape().rank();
+    for (int i = 0; i + 2 < cs.rank(); ++i) s.push_back(i < missing ? 1 : b.shape()[i - missing]);
+    return s;
+  }();
+  Shape c_batch_shape;
+  for (int i = 0; i + 2 < cs.rank(); ++i) c_batch_shape.push_back(cs[i]);
+
+  const float* pa = a.f32();
+  const float* pb = b.f32();
+  float* pc = c.f32();
+  for (int64_t bi = 0; bi < batch; ++bi) {
+    const float* ab = pa + bi * m * k;
+    const float* bb = pb + (c_batch_shape.rank() ? broadcast_offset(c_batch_shape, b_batch_shape, bi) : 0) * k * n;
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        double sum = 0.0;
+        for (int64_t l = 0; l < k; ++l) {
+          const double av = o.transpose_a ? ab[l * m + i] : ab[i * k + l];
+          const double bv = o.transpose_b ? bb[j * k + l] : bb[l * n + j];
+          sum += av * bv;
+        }
+        double value = o.alpha * sum;
+        if (o.bias) value += o.bias->f32()[j];
+        const int64_t ci = (bi * m + i) * n + j;
+        if (o.mask) value += o.mask->f32()[broadcast_offset(cs, o.mask->shape(), ci)];
+        put(pc, ci, value, o.accumulate);
+      }
+    }
+  }
+}
+
+void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+  const int64_t rows = x.shape().rows(), cols = x.shape().cols();
+  std::vector<double> z(cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    double max = -INFINITY;
+    for (int64_t c = 0; c < cols; ++c) {
+      const int64_t i = r * cols + c;
+      z[c] = x.f32()[i] + (mask ? mask->f32()[broadcast_offset(x.shape(), mask->shape(), i)] : 0.0f);
+      max = std::max(max, z[c]);
+    }
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c) sum += std::exp(z[c] - max);
+    for (int64_t c = 0; c < cols; ++c) y.f32()[r * cols + c] = static_cast<float>(std::exp(z[c] - max) / sum);
+  }
+}
+
+void ReferenceBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  const int64_t rows = y.shape().rows(), cols = y.shape().cols();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y.f32() + r * cols;
+    const float* dyr = dy.f32() + r * cols;
+    double dot = 0.0;
+    for (int64_t c = 0; c < cols; ++c) dot += static_cast<double>(dyr[c]) * yr[c];
+    for (int64_t c = 0; c < cols; ++c) put(dx.f32(), r * cols + c, yr[c] * (dyr[c] - dot), acc);
+  }
+}
+
+void ReferenceBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) {
+  const int64_t rows = x.shape().rows(), cols = x.shape().cols();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x.f32() + r * cols;
+    double max = -INFINITY;
+    for (int64_t c = 0; c < cols; ++c) max = std::max(max, static_cast<double>(xr[c]));
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c) sum += std::exp(xr[c] - max);
+    const double log_sum = max + std::log(sum);
+    for (int64_t c = 0; c < cols; ++c) y.f32()[r * cols + c] = static_cast<float>(xr[c] - log_sum);
+  }
+}
+
+void ReferenceBackend::do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  const int64_t rows = y.shape().rows(), cols = y.shape().cols();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y.f32() + r * cols;
+    const float* dyr = dy.f32() + r * cols;
+    double sum = 0.0;
+    for (int64_t c = 0; c < cols; ++c) sum += dyr[c];
+    for (int64_t c = 0; c < cols; ++c) put(dx.f32(), r * cols + c, dyr[c] - std::exp(static_cast<double>(yr[c])) * sum, acc);
+  }
+}
+
+void ReferenceBackend::do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
+                                             const Tensor& y, const Tensor& mean, const Tensor& var) {
+  const int64_t rows = x.shape().rows(), cols = x.shape().cols();
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x.f32() + r * cols;
+    double mu = 0.0;
+    for (int64_t c = 0; c < cols; ++c) mu += xr[c];
+    mu /= static_cast<double>(cols);
+    double v = 0.0;
+    for (int64_t c = 0; c < cols; ++c) v += (xr[c] - mu) * (xr[c] - mu);
+    v /= static_cast<double>(cols);
+    const double rstd = 1.0 / std::sqrt(v + eps);
+    for (int64_t c = 0; c < cols; ++c)
+      y.f32()[r * cols + c] = static_cast<float>((xr[c] - mu) * rstd * gamma.f32()[c] + beta.f32()[c]);
+    mean.f32()[r] = static_cast<float>(mu);
+    var.f32()[r] = static_cast<float>(v);
+  }
+}
+
+void ReferenceBackend::do_layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
+                                              const Tensor& mean, const Tensor& var, float eps, const Tensor& dx,
+                                              const Tensor& dgamma, const Tensor& dbeta, Accumulate acc) {
+  const int64_t rows = x.shape().rows(), cols = x.shape().cols();
+  std::vector<double> dgamma_sum(cols, 0.0), dbeta_sum(cols, 0.0);
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* xr = x.f32() + r * cols;
+    const float* dyr = dy.f32() + r * cols;
+    const double mu = mean.f32()[r];
+    const double rstd = 1.0 / std::sqrt(static_cast<double>(var.f32()[r]) + eps);
+    // With x̂ = (x − μ)·rstd and g = dy·γ: dx = rstd · (g − mean(g) − x̂ · mean(g·x̂)).
+    double g_mean = 0.0, gx_mean = 0.0;
+    for (int64_t c = 0; c < cols; ++c) {
+      const double xhat = (xr[c] - mu) * rstd;
+      const double g = static_cast<double>(dyr[c]) * gamma.f32()[c];
+      g_mean += g;
+      gx_mean += g * xhat;
+      dgamma_sum[c] += dyr[c] * xhat;
+      dbeta_sum[c] += dyr[c];
+    }
+    g_mean /= static_cast<double>(cols);
+    gx_mean /= static_cast<double>(cols);
+    for (int64_t c = 0; c < cols; ++c) {
+      const double xhat = (xr[c] - mu) * rstd;
+      const double g = static_cast<double>(dyr[c]) * gamma.f32()[c];
+      put(dx.f32(), r * cols + c, rstd * (g - g_mean - xhat * gx_mean), acc);
+    }
+  }
+  for (int64_t c = 0; c < cols; ++c) {
+    put(dgamma.f32(), c, dgamma_sum[c], Accumulate::yes);
+    put(dbeta.f32(), c, dbeta_sum[c], Accumulate::yes);
+  }
+}
+
+void ReferenceBackend::do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const double v = x.f32()[i];
+    y.f32()[i] = static_cast<float>(kind == Activation::relu ? (v > 0 ? v : 0.0) : gelu(v));
+  }
+}
+
+void ReferenceBackend::do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
+                                              Accumulate acc) {
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    const double v = x.f32()[i];
+    const double slope = kind == Activation::relu ? (v > 0 ? 1.0 : 0.0) : gelu_derivative(v);
+    put(dx.f32(), i, dy.f32()[i] * slope, acc);
+  }
+}
+
+void ReferenceBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+  const double keep_scale = 1.0 / (1.0 - p);
+  for (int64_t i = 0; i < x.numel(); ++i)
+    y.f32()[i] = dropout_keeps(seed, i, p) ? static_cast<float>(x.f32()[i] * keep_scale) : 0.0f;
+}
+
+void ReferenceBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
+  const double keep_scale = 1.0 / (1.0 - p);
+  for (int64_t i = 0; i < dy.numel(); ++i) put(dx.f32(), i, dropout_keeps(seed, i, p) ? dy.f32()[i] * keep_scale : 0.0, acc);
+}
+
+void ReferenceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
+  const int64_t dim = table.shape()[1];
+  for (int64_t n = 0; n < ids.numel(); ++n) {
+    const float* row = table.f32() + ids.data<int32_t>()[n] * dim;
+    for (int64_t d = 0; d < dim; ++d) y.f32()[n * dim + d] = static_cast<float>(static_cast<double>(scale) * row[d]);
+  }
+}
+
+void ReferenceBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) {
+  const int64_t dim = dtable.shape()[1];
+  for (int64_t n = 0; n < ids.numel(); ++n) {
+    float* row = dtable.f32() + ids.data<int32_t>()[n] * dim;
+    for (int64_t d = 0; d < dim; ++d) row[d] = static_cast<float>(row[d] + static_cast<double>(scale) * dy.f32()[n * dim + d]);
+  }
+}
+
+void ReferenceBackend::do_add(const Tensor& a, const Tensor& b, const Tensor& c) {
+  for (int64_t i = 0; i < a.numel(); ++i)
+    c.f32()[i] = static_cast<float>(static_cast<double>(a.f32()[i]) + b.f32()[broadcast_offset(a.shape(), b.shape(), i)]);
+}
+
+void ReferenceBackend::do_scale(const Tensor& x, float alpha, const Tensor& y) {
+  for (int64_t i = 0; i < x.numel(); ++i) y.f32()[i] = static_cast<float>(static_cast<double>(alpha) * x.f32()[i]);
+}
+
+void ReferenceBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
+  for (int64_t i = 0; i < x.numel(); ++i) put(y.f32(), i, static_cast<double>(alpha) * x.f32()[i], Accumulate::yes);
+}
+
+void ReferenceBackend::do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
+  const int64_t rows = x.shape().rows(), cols = x.shape().cols();
+  for (int64_t c = 0; c < cols; ++c) {
+    double sum = 0.0;
+    for (int64_t r = 0; r < rows; ++r) sum += x.f32()[r * cols + c];
+    put(y.f32(), c, sum, acc);
+  }
+}
+
+double ReferenceBackend::do_sum_squares(const Tensor& x) {
+  double sum = 0.0;
+  for (int64_t i = 0; i < x.numel(); ++i) sum += static_cast<double>(x.f32()[i]) * x.f32()[i];
+  return sum;
+}
+
+LossSums ReferenceBackend::do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
+                                                    const CrossEntropyOptions& options, const Tensor& log_probs) {
+  do_log_softmax_forward(logits, log_probs);
+  const int64_t rows = logits.shape()[0], vocab = logits.shape()[1];
+  const double eps = options.label_smoothing;
+  LossSums sums;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t t = targets.data<int32_t>()[r];
+    if (t == options.ignore_id) continue;
+    const float* lp = log_probs.f32() + r * vocab;
+    double sum_lp = 0.0;
+    for (int64_t v = 0; v < vocab; ++v) sum_lp += lp[v];
+    const double nll = -lp[t];
+    sums.loss += (1.0 - eps) * nll - eps / static_cast<double>(vocab) * sum_lp;
+    sums.nll += nll;
+    sums.tokens += 1;
+  }
+  return sums;
+}
+
+void ReferenceBackend::do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
+                                                 const CrossEntropyOptions& options, float grad_scale,
+                                                 const Tensor& dlogits, Accumulate acc) {
+  const int64_t rows = log_probs.shape()[0], vocab = log_probs.shape()[1];
+  const double eps = options.label_smoothing;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t t = targets.data<int32_t>()[r];
+    for (int64_t v = 0; v < vocab; ++v) {
+      double grad = 0.0;
+      if (t != options.ignore_id) {
+        const double target_prob = (v == t ? 1.0 - eps : 0.0) + eps / static_cast<double>(vocab);
+        grad = grad_scale * (std::exp(static_cast<double>(log_probs.f32()[r * vocab + v])) - target_prob);
+      }
+      put(dlogits.f32(), r * vocab + v, grad, acc);
+    }
+  }
+}
+
+}  // namespace heed

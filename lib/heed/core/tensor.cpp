@@ -1,0 +1,113 @@
+#include "heed/core/tensor.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "heed/core/error.h"
+
+namespace heed {
+
+size_t dtype_size(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return 4;
+    case DType::bf16: return 2;
+    case DType::i8: return 1;
+    case DType::u8: return 1;
+    case DType::i32: return 4;
+  }
+  return 0;
+}
+
+std::string_view dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return "f32";
+    case DType::bf16: return "bf16";
+    case DType::i8: return "i8";
+    case DType::u8: return "u8";
+    case DType::i32: return "i32";
+  }
+  return "?";
+}
+
+std::string_view device_name(Device device) {
+  return device == Device::cpu ? "cpu" : "cuda";
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  HEED_CHECK(device == Device::cpu, "tensors on {} are not available in this build",
+             device_name(device));
+  Tensor t;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  // Round up so that aligned_alloc's size requirement holds, and so that a zero-sized
+  // tensor still has a valid, unique pointer.
+  size_t bytes = t.bytes();
+  bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
+  if (bytes == 0) bytes = kTensorAlignment;
+  void* p = std::aligned_alloc(kTensorAlignment, bytes);
+  if (p == nullptr) throw std::bad_alloc();
+  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+  t.data_ = p;
+  return t;
+}
+
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
+  t.zero();
+  return t;
+}
+
+Tensor Tensor::view(void* data, const Shape& shape, DType dtype, Device device) {
+  Tensor t;
+  t.data_ = data;
+  t.shape_ = shape;
+  t.dtype_ = dtype;
+  t.device_ = device;
+  return t;
+}
+
+Tensor Tensor::reshape(const Shape& shape) const {
+  HEED_CHECK(shape.numel() == numel(), "cannot reshape {} to {}: element counts differ",
+             describe(), shape.str());
+  Tensor t = *this;
+  t.shape_ = shape;
+  return t;
+}
+
+Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
+  HEED_CHECK(shape_.rank() >= 1, "cannot slice rows of a scalar {}", describe());
+  HEED_CHECK(0 <= begin && begin <= end && end <= shape_[0],
+             "row slice [{}, {}) out of range for {}", begin, end, describe());
+  Tensor t = *this;
+  const int64_t row_elems = shape_[0] == 0 ? 0 : numel() / shape_[0];
+  t.data_ = static_cast<std::byte*>(data_) + begin * row_elems * static_cast<int64_t>(dtype_size(dtype_));
+  t.shape_ = shape_.with(0, end - begin);
+  return t;
+}
+
+void Tensor::fill(float value) const {
+  float* p = f32();
+  for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = value;
+}
+
+void Tensor::zero() const {
+  if (bytes() > 0) std::memset(data_, 0, bytes());
+}
+
+void Tensor::copy_from(const Tensor& src) const {
+  HEED_CHECK(src.shape() == shape_ && src.dtype() == dtype_, "cannot copy {} into {}",
+             src.describe(), describe());
+  if (bytes() > 0) std::memmove(data_, src.data_, bytes());
+}
+
+std::string Tensor::describe() const {
+  return std::string(dtype_name(dtype_)) + shape_.str() + " on " + std::string(device_name(device_));
+}
+
+void Tensor::check_dtype(DType expected) const {
+  HEED_CHECK(dtype_ == expected, "tensor {} accessed as {}", describe(), dtype_name(expected));
+}
+
+}  // namespace heed

@@ -1,0 +1,345 @@
+// Every oneDNN op against the reference backend on random shapes, sizes 1 and odd sizes
+// included, with guard bytes around every output. Tolerance: normalised error ≤ 1e-5 (f32
+// kernels against double accumulation; the largest reductions here are ~300 terms).
+
+#include <doctest/doctest.h>
+
+#include <tuple>
+
+#include "heed/backend/matmul_backward.h"
+#include "heed/core/error.h"
+#include "support.h"
+
+using namespace heed;
+using namespace heed::test;
+
+namespace {
+
+constexpr double kTolerance = 1e-5;
+
+struct Pair {
+  std::unique_ptr<Backend> onednn = make_backend(BackendKind::onednn);
+  std::unique_ptr<Backend> reference = make_backend(BackendKind::reference);
+};
+
+// Runs `op(backend, out)` on both backends into guarded outputs that start as `initial`
+// (so accumulating ops are checked too) and compares the results.
+template <typename Op>
+void expect_same(Pair& pair, const Tensor& initial, Op&& op, double tolerance = kTolerance) {
+  GuardedTensor fast(initial.shape()), slow(initial.shape());
+  fast.tensor().copy_from(initial);
+  slow.tensor().copy_from(initial);
+  op(*pair.onednn, fast.tensor());
+  op(*pair.reference, slow.tensor());
+  CHECK(fast.guards_intact());
+  CHECK(slow.guards_intact());
+  CHECK(normalized_error(fast.tensor(), slow.tensor()) <= tolerance);
+}
+
+Shape with_batch(const std::vector<int64_t>& batch, int64_t rows, int64_t cols) {
+  Shape s;
+  for (int64_t b : batch) s.push_back(b);
+  s.push_back(rows);
+  s.push_back(cols);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("matmul equals the reference for every layout, batch form and epilogue") {
+  Pair pair;
+  Rng rng(1);
+  const std::vector<std::tuple<int64_t, int64_t, int64_t>> sizes = {
+      {1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {3, 17, 1}, {13, 31, 7}, {64, 33, 65}};
+  const std::vector<std::vector<int64_t>> batches = {{}, {3}, {2, 3}};
+  for (auto [m, k, n] : sizes) {
+    for (const auto& batch : batches) {
+      for (int layout = 0; layout < 4; ++layout) {
+        const bool ta = layout & 1, tb = layout & 2;
+        for (int b_form = 0; b_form < (batch.empty() ? 1 : 2); ++b_form) {  // batched b, or one shared b
+          CAPTURE(m);
+          CAPTURE(k);
+          CAPTURE(n);
+          CAPTURE(batch.size());
+          CAPTURE(layout);
+          CAPTURE(b_form);
+          const Tensor a = random_tensor(with_batch(batch, ta ? k : m, ta ? m : k), rng);
+          const Tensor b = random_tensor(with_batch(b_form ? std::vector<int64_t>{} : batch, tb ? n : k, tb ? k : n), rng);
+          const Tensor c0 = random_tensor(with_batch(batch, m, n), rng);
+          const Tensor bias = random_tensor(Shape{n}, rng);
+          MatmulOptions plain;
+          plain.transpose_a = ta;
+          plain.transpose_b = tb;
+          expect_same(pair, c0, [&](Backend& be, const Tensor& c) { be.matmul(a, b, c, plain); });
+
+          MatmulOptions with_bias = plain;
+          with_bias.bias = &bias;
+          with_bias.accumulate = Accumulate::yes;
+          expect_same(pair, c0, [&](Backend& be, const Tensor& c) { be.matmul(a, b, c, with_bias); });
+
+          // Attention's form: scaled, with a mask broadcast over rows (padding).
+          Shape mask_shape = c0.shape().with(-2, 1);
+          for (int i = 0; i + 2 < mask_shape.rank(); ++i) mask_shape = mask_shape.with(i, i == 0 ? mask_shape[0] : 1);
+          const Tensor mask = random_tensor(mask_shape, rng, -3.0f, 0.0f);
+          MatmulOptions scaled = plain;
+          scaled.alpha = 0.125f;
+          scaled.mask = &mask;
+          expect_same(pair, c0, [&](Backend& be, const Tensor& c) { be.matmul(a, b, c, scaled); });
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("matmul's backward equals the reference in every layout") {
+  Pair pair;
+  Rng rng(2);
+  for (int layout = 0; layout < 4; ++layout) {
+    for (int b_form = 0; b_form < 2; ++b_form) {
+      const bool ta = layout & 1, tb = layout & 2;
+      CAPTURE(layout);
+      CAPTURE(b_form);
+      const int64_t batch = 3, m = 5, k = 7, n = 4;
+      const Tensor a = random_tensor(ta ? Shape{batch, k, m} : Shape{batch, m, k}, rng);
+      const Tensor b = random_tensor(b_form ? (tb ? Shape{n, k} : Shape{k, n}) : (tb ? Shape{batch, n, k} : Shape{batch, k, n}), rng);
+      const Tensor dc = random_tensor(Shape{batch, m, n}, rng);
+      MatmulOptions fwd;
+      fwd.transpose_a = ta;
+      fwd.transpose_b = tb;
+      fwd.alpha = 0.5f;
+      expect_same(pair, random_tensor(a.shape(), rng), [&](Backend& be, const Tensor& da) {
+        matmul_backward(be, a, b, dc, fwd, {.da = &da, .da_mode = Accumulate::yes});
+      });
+      expect_same(pair, random_tensor(b.shape(), rng), [&](Backend& be, const Tensor& db) {
+        matmul_backward(be, a, b, dc, fwd, {.db = &db});
+      });
+    }
+  }
+}
+
+TEST_CASE("softmax with padding and causal masks equals the reference, forward and backward") {
+  Pair pair;
+  Rng rng(3);
+  for (auto [b, h, t, s] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{
+           {1, 1, 1, 1}, {2, 3, 5, 5}, {3, 1, 7, 13}, {2, 4, 9, 9}}) {
+    const Shape shape{b, h, t, s};
+    const Tensor x = random_tensor(shape, rng, -4.0f, 4.0f);
+    Tensor padding = Tensor::zeros(Shape{b, 1, 1, s});
+    for (int64_t i = 0; i < b; ++i)
+      for (int64_t j = s - i; j < s; ++j) padding.f32()[i * s + j] = kMaskedScore;  // sentence i has i pads
+    Tensor causal = Tensor::zeros(Shape{1, 1, t, s});
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t j = i + 1; j < s; ++j) causal.f32()[i * s + j] = kMaskedScore;
+    for (const Tensor* mask : std::initializer_list<const Tensor*>{nullptr, &padding, &causal}) {
+      expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.softmax_forward(x, mask, y); });
+    }
+    Tensor y = Tensor::empty(shape);
+    pair.reference->softmax_forward(x, &causal, y);
+    const Tensor dy = random_tensor(shape, rng);
+    for (Accumulate acc : {Accumulate::no, Accumulate::yes})
+      expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) { be.softmax_backward(y, dy, dx, acc); });
+  }
+}
+
+TEST_CASE("log-softmax equals the reference, forward and backward") {
+  Pair pair;
+  Rng rng(4);
+  for (const Shape& shape : {Shape{1, 1}, Shape{3, 1}, Shape{1, 9}, Shape{7, 33}, Shape{2, 5, 101}}) {
+    const Tensor x = random_tensor(shape, rng, -6.0f, 6.0f);
+    expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.log_softmax_forward(x, y); });
+    Tensor y = Tensor::empty(shape);
+    pair.reference->log_softmax_forward(x, y);
+    const Tensor dy = random_tensor(shape, rng);
+    for (Accumulate acc : {Accumulate::no, Accumulate::yes})
+      expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) { be.log_softmax_backward(y, dy, dx, acc); });
+  }
+}
+
+TEST_CASE("layer norm equals the reference, forward and backward") {
+  Pair pair;
+  Rng rng(5);
+  const float eps = 1e-5f;
+  for (const Shape& shape : {Shape{1, 1}, Shape{1, 7}, Shape{5, 3}, Shape{2, 3, 33}, Shape{17, 256}}) {
+    CAPTURE(shape.str());
+    const int64_t rows = shape.rows(), cols = shape.cols();
+    const Tensor x = random_tensor(shape, rng, -2.0f, 3.0f);
+    const Tensor gamma = random_tensor(Shape{cols}, rng, 0.5f, 1.5f);
+    const Tensor beta = random_tensor(Shape{cols}, rng);
+    Tensor mean_ref = Tensor::empty(Shape{rows}), var_ref = Tensor::empty(Shape{rows});
+    Tensor mean_fast = Tensor::empty(Shape{rows}), var_fast = Tensor::empty(Shape{rows});
+    expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) {
+      const bool fast = &be == pair.onednn.get();
+      be.layer_norm_forward(x, gamma, beta, eps, y, fast ? mean_fast : mean_ref, fast ? var_fast : var_ref);
+    });
+    CHECK(normalized_error(mean_fast, mean_ref) <= kTolerance);
+    CHECK(normalized_error(var_fast, var_ref) <= kTolerance);
+
+    const Tensor dy = random_tensor(shape, rng);
+    const Tensor dgamma0 = random_tensor(Shape{cols}, rng), dbeta0 = random_tensor(Shape{cols}, rng);
+    for (Accumulate acc : {Accumulate::no, Accumulate::yes}) {
+      Tensor dgamma_fast = copy_of(dgamma0), dbeta_fast = copy_of(dbeta0);
+      Tensor dgamma_ref = copy_of(dgamma0), dbeta_ref = copy_of(dbeta0);
+      expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) {
+        const bool fast = &be == pair.onednn.get();
+        be.layer_norm_backward(x, dy, gamma, mean_ref, var_ref, eps, dx, fast ? dgamma_fast : dgamma_ref,
+                               fast ? dbeta_fast : dbeta_ref, acc);
+      }, 1e-4);  // dx subtracts two row means of similar size
+      CHECK(normalized_error(dgamma_fast, dgamma_ref) <= kTolerance);
+      CHECK(normalized_error(dbeta_fast, dbeta_ref) <= kTolerance);
+    }
+  }
+}
+
+TEST_CASE("ReLU and GELU equal the reference, forward and backward") {
+  Pair pair;
+  Rng rng(6);
+  for (Activation kind : {Activation::relu, Activation::gelu}) {
+    for (const Shape& shape : {Shape{1}, Shape{3, 5}, Shape{4, 1023}}) {
+      const Tensor x = random_tensor(shape, rng, -4.0f, 4.0f);
+      expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.activation_forward(kind, x, y); });
+      const Tensor dy = random_tensor(shape, rng);
+      for (Accumulate acc : {Accumulate::no, Accumulate::yes})
+        expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) { be.activation_backward(kind, x, dy, dx, acc); });
+    }
+  }
+}
+
+TEST_CASE("dropout draws the same mask on every backend, and about p of it is dropped") {
+  Pair pair;
+  Rng rng(7);
+  const Shape shape{301, 257};
+  const Tensor x = random_tensor(shape, rng, 0.5f, 1.0f);  // never zero, so a zero output means dropped
+  const float p = 0.1f;
+  expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.dropout_forward(x, p, 1234, y); });
+  Tensor y = Tensor::empty(shape);
+  pair.onednn->dropout_forward(x, p, 1234, y);
+  int64_t dropped = 0;
+  for (int64_t i = 0; i < y.numel(); ++i) dropped += y.f32()[i] == 0.0f;
+  CHECK(static_cast<double>(dropped) / y.numel() == doctest::Approx(p).epsilon(0.05));
+  Tensor other = Tensor::empty(shape);
+  pair.onednn->dropout_forward(x, p, 1235, other);
+  CHECK(normalized_error(y, other) > 0.1);  // another seed, another mask
+
+  const Tensor dy = random_tensor(shape, rng);
+  for (Accumulate acc : {Accumulate::no, Accumulate::yes})
+    expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) { be.dropout_backward(dy, p, 1234, dx, acc); });
+}
+
+TEST_CASE("embedding lookup and its scatter-add gradient equal the reference, repeated ids included") {
+  Pair pair;
+  Rng rng(8);
+  const Tensor table = random_tensor(Shape{11, 37}, rng);
+  const Tensor ids = ids_tensor({3, 0, 10, 3, 3, 7});
+  expect_same(pair, Tensor::zeros(Shape{6, 37}), [&](Backend& be, const Tensor& y) { be.embedding_forward(table, ids, 4.0f, y); });
+  const Tensor dy = random_tensor(Shape{6, 37}, rng);
+  expect_same(pair, random_tensor(Shape{11, 37}, rng), [&](Backend& be, const Tensor& dtable) { be.embedding_backward(ids, dy, 4.0f, dtable); });
+  Tensor y = Tensor::empty(Shape{1, 37});
+  CHECK_THROWS_WITH_AS(pair.onednn->embedding_forward(table, ids_tensor({11}), 1.0f, y),
+                       doctest::Contains("outside [0, 11)"), Error);
+}
+
+TEST_CASE("add with broadcast, scale, axpy, row sums and sums of squares equal the reference") {
+  Pair pair;
+  Rng rng(9);
+  const Tensor a = random_tensor(Shape{3, 5, 7}, rng);
+  for (const Shape& b_shape : {Shape{3, 5, 7}, Shape{1, 5, 7}, Shape{3, 1, 7}, Shape{1, 1, 1}}) {
+    const Tensor b = random_tensor(b_shape, rng);
+    expect_same(pair, Tensor::zeros(a.shape()), [&](Backend& be, const Tensor& c) { be.add(a, b, c); });
+  }
+  expect_same(pair, Tensor::zeros(a.shape()), [&](Backend& be, const Tensor& y) { be.scale(a, -0.3f, y); });
+  expect_same(pair, random_tensor(a.shape(), rng), [&](Backend& be, const Tensor& y) { be.axpy(2.5f, a, y); });
+  for (Accumulate acc : {Accumulate::no, Accumulate::yes})
+    expect_same(pair, random_tensor(Shape{7}, rng), [&](Backend& be, const Tensor& y) { be.sum_rows(a, y, acc); });
+  const Tensor big = random_tensor(Shape{1000, 77}, rng);
+  CHECK(pair.onednn->sum_squares(big) == doctest::Approx(pair.reference->sum_squares(big)).epsilon(1e-6));
+}
+
+TEST_CASE("label-smoothed cross-entropy equals the reference and ignores padding") {
+  Pair pair;
+  Rng rng(10);
+  const int64_t rows = 6, vocab = 29;
+  const Tensor logits = random_tensor(Shape{rows, vocab}, rng, -5.0f, 5.0f);
+  const Tensor targets = ids_tensor({4, 0, 28, 0, 13, 0});  // 0 is padding here
+  CrossEntropyOptions options;
+  options.label_smoothing = 0.1f;
+  options.ignore_id = 0;
+  Tensor lp_fast = Tensor::empty(logits.shape()), lp_ref = Tensor::empty(logits.shape());
+  const LossSums fast = pair.onednn->cross_entropy_forward(logits, targets, options, lp_fast);
+  const LossSums ref = pair.reference->cross_entropy_forward(logits, targets, options, lp_ref);
+  CHECK(fast.tokens == 3);
+  CHECK(ref.tokens == 3);
+  CHECK(fast.loss == doctest::Approx(ref.loss).epsilon(1e-6));
+  CHECK(fast.nll == doctest::Approx(ref.nll).epsilon(1e-6));
+  CHECK(ref.loss > ref.nll * 0.5);
+  for (Accumulate acc : {Accumulate::no, Accumulate::yes})
+    expect_same(pair, random_tensor(logits.shape(), rng), [&](Backend& be, const Tensor& d) {
+      be.cross_entropy_backward(lp_ref, targets, options, 0.25f, d, acc);
+    });
+}
+
+TEST_CASE("a fully padded row gives no NaN anywhere") {
+  for (auto& backend : all_backends()) {
+    CAPTURE(backend->name());
+    const Shape shape{2, 1, 3, 4};
+    Rng rng(11);
+    const Tensor scores = random_tensor(shape, rng);
+    Tensor mask = Tensor::zeros(Shape{2, 1, 1, 4});
+    for (int64_t j = 0; j < 4; ++j) mask.f32()[4 + j] = kMaskedScore;  // sentence 1 is all padding
+    Tensor probs = Tensor::empty(shape);
+    backend->softmax_forward(scores, &mask, probs);
+    CHECK(all_finite(probs));
+    Tensor dx = Tensor::empty(shape);
+    backend->softmax_backward(probs, random_tensor(shape, rng), dx, Accumulate::no);
+    CHECK(all_finite(dx));
+
+    // The same through the matmul mask epilogue, as attention uses it.
+    const Tensor q = random_tensor(Shape{2, 1, 3, 8}, rng), k = random_tensor(Shape{2, 1, 4, 8}, rng);
+    Tensor masked_scores = Tensor::empty(shape);
+    backend->matmul(q, k, masked_scores, {.transpose_b = true, .alpha = 0.35f, .mask = &mask});
+    backend->softmax_forward(masked_scores, nullptr, probs);
+    CHECK(all_finite(probs));
+
+    // A batch in which every target is padding: zero loss, zero tokens, zero gradient.
+    const Tensor logits = random_tensor(Shape{3, 5}, rng);
+    const Tensor targets = ids_tensor({0, 0, 0});
+    Tensor lp = Tensor::empty(logits.shape());
+    const LossSums sums = backend->cross_entropy_forward(logits, targets, {.label_smoothing = 0.1f, .ignore_id = 0}, lp);
+    CHECK(sums.tokens == 0);
+    CHECK(sums.loss == 0.0);
+    Tensor dlogits = random_tensor(logits.shape(), rng);
+    backend->cross_entropy_backward(lp, targets, {.label_smoothing = 0.1f, .ignore_id = 0}, 1.0f, dlogits, Accumulate::no);
+    for (int64_t i = 0; i < dlogits.numel(); ++i) CHECK(dlogits.f32()[i] == 0.0f);
+  }
+}
+
+TEST_CASE("accumulating backward ops add exactly what the writing form writes") {
+  for (auto& backend : all_backends()) {
+    CAPTURE(backend->name());
+    Rng rng(12);
+    const Shape shape{4, 9};
+    const Tensor y = random_tensor(shape, rng, 0.0f, 0.3f), dy = random_tensor(shape, rng);
+    Tensor written = Tensor::empty(shape);
+    backend->softmax_backward(y, dy, written, Accumulate::no);
+    const Tensor start = random_tensor(shape, rng);
+    Tensor added = copy_of(start);
+    backend->softmax_backward(y, dy, added, Accumulate::yes);
+    backend->axpy(-1.0f, start, added);
+    CHECK(normalized_error(added, written) <= 1e-6);
+  }
+}
+
+TEST_CASE("bad arguments get an error that names the op and the shapes") {
+  auto backend = make_backend(BackendKind::onednn);
+  const Tensor a = Tensor::zeros(Shape{2, 3}), b = Tensor::zeros(Shape{4, 5});
+  Tensor c = Tensor::zeros(Shape{2, 5});
+  CHECK_THROWS_WITH_AS(backend->matmul(a, b, c), doctest::Contains("matmul: shapes do not chain"), Error);
+  Tensor wrong = Tensor::zeros(Shape{3, 3});
+  CHECK_THROWS_WITH_AS(backend->softmax_forward(a, nullptr, wrong), doctest::Contains("softmax: y expected [2, 3]"), Error);
+  const Tensor ids = Tensor::zeros(Shape{2}, DType::i32);
+  CHECK_THROWS_WITH_AS(backend->scale(ids, 1.0f, c), doctest::Contains("must be f32"), Error);
+  Tensor bias = Tensor::zeros(Shape{5});
+  const Tensor b2 = Tensor::zeros(Shape{3, 5});
+  CHECK_THROWS_WITH_AS(backend->matmul(a, b2, c, {.alpha = 2.0f, .bias = &bias}),
+                       doctest::Contains("cannot be combined with a bias"), Error);
+  CHECK_THROWS_WITH_AS(backend->dropout_forward(a, 1.0f, 1, wrong), doctest::Contains("dropout"), Error);
+}

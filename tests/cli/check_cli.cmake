@@ -1,0 +1,35 @@
+# Runs the heed binary (-DHEED=path) and checks its command-line contract.
+
+execute_process(COMMAND ${HEED} --help OUTPUT_VARIABLE help RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "heed --help exited ${rc}")
+endif()
+foreach(sub vocab train translate align score bench info)
+  string(FIND "${help}" "  ${sub} " at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "heed --help does not list '${sub}':\n${help}")
+  endif()
+endforeach()
+
+execute_process(COMMAND ${HEED} --version OUTPUT_VARIABLE version RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT version MATCHES "^heed [0-9]+\\.[0-9]+\\.[0-9]+")
+  message(FATAL_ERROR "heed --version exited ${rc} and printed '${version}'")
+endif()
+
+# A subcommand not built yet names its issue on stderr, prints nothing on stdout, exits 2.
+execute_process(COMMAND ${HEED} info some.heed OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "issue #3")
+  message(FATAL_ERROR "heed info: exit ${rc}, stdout '${out}', stderr '${err}'")
+endif()
+
+# A bad global option is a usage error, not a crash or a silent run.
+execute_process(COMMAND ${HEED} --threads -3 bench ops OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(rc EQUAL 0 OR NOT err MATCHES "threads")
+  message(FATAL_ERROR "heed --threads -3: exit ${rc}, stderr '${err}'")
+endif()
+
+# No subcommand is a usage error.
+execute_process(COMMAND ${HEED} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(rc EQUAL 0)
+  message(FATAL_ERROR "heed without a subcommand exited 0")
+endif()

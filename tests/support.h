@@ -1,0 +1,93 @@
+#pragma once
+// Helpers shared by the backend and gradient tests: random tensors, tensors with guard bytes
+// around them, and a normalised comparison.
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "heed/backend/backend.h"
+#include "heed/core/rng.h"
+#include "heed/core/tensor.h"
+
+namespace heed::test {
+
+inline Tensor random_tensor(const Shape& shape, Rng& rng, float lo = -1.0f, float hi = 1.0f) {
+  Tensor t = Tensor::empty(shape);
+  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = rng.uniform(lo, hi);
+  return t;
+}
+
+inline Tensor ids_tensor(const std::vector<int32_t>& ids) {
+  Tensor t = Tensor::empty(Shape{static_cast<int64_t>(ids.size())}, DType::i32);
+  std::copy(ids.begin(), ids.end(), t.data<int32_t>());
+  return t;
+}
+
+inline Tensor copy_of(const Tensor& t) {
+  Tensor c = Tensor::empty(t.shape(), t.dtype());
+  c.copy_from(t);
+  return c;
+}
+
+// A tensor with 256 guard bytes on each side, filled with a pattern; guards_intact() tells
+// whether an op wrote outside the tensor. (ASan catches overruns of heap blocks too; guards
+// also catch writes that stay inside one block.)
+class GuardedTensor {
+ public:
+  static constexpr size_t kGuardBytes = 256;
+  static constexpr unsigned char kPattern = 0xA5;
+
+  explicit GuardedTensor(const Shape& shape, DType dtype = DType::f32) {
+    const size_t bytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
+    block_ = Tensor::empty(Shape{static_cast<int64_t>(bytes + 2 * kGuardBytes)}, DType::u8);
+    std::memset(block_.raw(), kPattern, block_.bytes());
+    tensor_ = Tensor::view(static_cast<unsigned char*>(block_.raw()) + kGuardBytes, shape, dtype);
+  }
+  const Tensor& tensor() const { return tensor_; }
+  bool guards_intact() const {
+    const auto* p = static_cast<const unsigned char*>(block_.raw());
+    const size_t total = block_.bytes();
+    for (size_t i = 0; i < kGuardBytes; ++i)
+      if (p[i] != kPattern || p[total - 1 - i] != kPattern) return false;
+    return true;
+  }
+
+ private:
+  Tensor block_;
+  Tensor tensor_;
+};
+
+// max |a − b| / max(1, max |b|): absolute near zero, relative for large values.
+inline double normalized_error(const Tensor& a, const Tensor& b) {
+  REQUIRE(a.shape() == b.shape());
+  double max_diff = 0.0, max_ref = 1.0;
+  for (int64_t i = 0; i < a.numel(); ++i) {
+    const double x = a.f32()[i], y = b.f32()[i];
+    if (std::isnan(x) != std::isnan(y)) return INFINITY;
+    max_diff = std::max(max_diff, std::abs(x - y));
+    max_ref = std::max(max_ref, std::abs(y));
+  }
+  return max_diff / max_ref;
+}
+
+inline bool all_finite(const Tensor& t) {
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (!std::isfinite(t.f32()[i])) return false;
+  return true;
+}
+
+// Every backend a test should cover, the reference included.
+inline std::vector<std::unique_ptr<Backend>> all_backends() {
+  std::vector<std::unique_ptr<Backend>> backends;
+  backends.push_back(make_backend(BackendKind::onednn));
+  backends.push_back(make_backend(BackendKind::reference));
+  return backends;
+}
+
+}  // namespace heed::test

@@ -1,0 +1,62 @@
+#include <doctest/doctest.h>
+
+#include <cstdint>
+
+#include "heed/core/error.h"
+#include "heed/core/rng.h"
+#include "heed/core/tensor.h"
+
+using namespace heed;
+
+TEST_CASE("tensors are 64-byte aligned, including empty and odd-sized ones") {
+  for (int64_t n : {0, 1, 3, 17, 1000}) {
+    const Tensor t = Tensor::empty(Shape{n, 3});
+    CHECK(reinterpret_cast<uintptr_t>(t.raw()) % kTensorAlignment == 0);
+    CHECK(t.numel() == n * 3);
+  }
+}
+
+TEST_CASE("zeros clears the buffer and reshape shares it") {
+  const Tensor t = Tensor::zeros(Shape{2, 3});
+  for (int64_t i = 0; i < t.numel(); ++i) CHECK(t.f32()[i] == 0.0f);
+  const Tensor r = t.reshape(Shape{3, 2});
+  r.f32()[5] = 7.0f;
+  CHECK(t.f32()[5] == 7.0f);
+  CHECK_THROWS_AS(t.reshape(Shape{4, 2}), Error);
+}
+
+TEST_CASE("slice_rows views a range of rows and rejects one out of range") {
+  const Tensor t = Tensor::empty(Shape{4, 2});
+  for (int64_t i = 0; i < 8; ++i) t.f32()[i] = static_cast<float>(i);
+  const Tensor s = t.slice_rows(1, 3);
+  CHECK(s.shape() == Shape{2, 2});
+  CHECK(s.f32()[0] == 2.0f);
+  CHECK_THROWS_AS(t.slice_rows(3, 5), Error);
+}
+
+TEST_CASE("typed access checks the dtype") {
+  const Tensor ids = Tensor::empty(Shape{4}, DType::i32);
+  CHECK_NOTHROW(ids.data<int32_t>());
+  CHECK_THROWS_WITH_AS(ids.f32(), doctest::Contains("accessed as f32"), Error);
+}
+
+TEST_CASE("shapes name their dims in messages and index from the end") {
+  const Shape s{2, 5, 7};
+  CHECK(s.str() == "[2, 5, 7]");
+  CHECK(s[-1] == 7);
+  CHECK(s.rows() == 10);
+  CHECK_THROWS_AS(s[3], Error);
+}
+
+TEST_CASE("counter-based random numbers depend only on seed and index") {
+  CHECK(uniform_at(1, 5) == uniform_at(1, 5));
+  CHECK(uniform_at(1, 5) != uniform_at(2, 5));
+  double sum = 0.0;
+  for (uint64_t i = 0; i < 100000; ++i) {
+    const float u = uniform_at(9, i);
+    REQUIRE(u >= 0.0f);
+    REQUIRE(u < 1.0f);
+    sum += u;
+  }
+  CHECK(sum / 100000 == doctest::Approx(0.5).epsilon(0.01));
+}
