@@ -343,3 +343,58 @@ TEST_CASE("bad arguments get an error that names the op and the shapes") {
                        doctest::Contains("cannot be combined with a bias"), Error);
   CHECK_THROWS_WITH_AS(backend->dropout_forward(a, 1.0f, 1, wrong), doctest::Contains("dropout"), Error);
 }
+
+TEST_CASE("splitting and merging heads equals the reference and round-trips") {
+  Pair pair;
+  Rng rng(13);
+  for (const Shape& shape : {Shape{1, 1, 1, 1}, Shape{2, 5, 3, 4}, Shape{3, 7, 4, 64}}) {
+    const Tensor x = random_tensor(shape, rng);
+    const Shape swapped{shape[0], shape[2], shape[1], shape[3]};
+    expect_same(pair, Tensor::zeros(swapped), [&](Backend& be, const Tensor& y) { be.swap_axes_12(x, y); }, 0.0);
+    Tensor y = Tensor::empty(swapped), back = Tensor::empty(shape);
+    pair.onednn->swap_axes_12(x, y);
+    pair.onednn->swap_axes_12(y, back);
+    CHECK(normalized_error(back, x) == 0.0);
+  }
+}
+
+TEST_CASE("additive attention scores equal the reference, forward and backward") {
+  Pair pair;
+  Rng rng(14);
+  for (auto [b, h, t, s, d] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t>>{
+           {1, 1, 1, 1, 1}, {2, 3, 5, 7, 4}, {1, 2, 9, 3, 17}}) {
+    const Tensor q = random_tensor(Shape{b, h, t, d}, rng), k = random_tensor(Shape{b, h, s, d}, rng);
+    const Tensor v = random_tensor(Shape{h, d}, rng);
+    const Tensor mask = random_tensor(Shape{b, 1, 1, s}, rng, -2.0f, 0.0f);
+    expect_same(pair, Tensor::zeros(Shape{b, h, t, s}), [&](Backend& be, const Tensor& scores) {
+      be.additive_scores_forward(q, k, v, &mask, scores);
+    });
+    const Tensor ds = random_tensor(Shape{b, h, t, s}, rng);
+    for (Accumulate acc : {Accumulate::no, Accumulate::yes}) {
+      const Tensor dv0 = random_tensor(v.shape(), rng);
+      Tensor dv_fast = copy_of(dv0), dv_ref = copy_of(dv0);
+      const Tensor dk0 = random_tensor(k.shape(), rng);
+      Tensor dk_fast = copy_of(dk0), dk_ref = copy_of(dk0);
+      expect_same(pair, random_tensor(q.shape(), rng), [&](Backend& be, const Tensor& dq) {
+        const bool fast = &be == pair.onednn.get();
+        be.additive_scores_backward(q, k, v, ds, dq, fast ? dk_fast : dk_ref, fast ? dv_fast : dv_ref, acc);
+      });
+      CHECK(normalized_error(dk_fast, dk_ref) <= kTolerance);
+      CHECK(normalized_error(dv_fast, dv_ref) <= kTolerance);
+    }
+  }
+}
+
+TEST_CASE("writing a time step into a key/value cache touches only that position") {
+  Pair pair;
+  Rng rng(15);
+  const Tensor step = random_tensor(Shape{2, 3, 5}, rng);
+  expect_same(pair, random_tensor(Shape{2, 3, 7, 5}, rng), [&](Backend& be, const Tensor& cache) {
+    be.write_time_step(step, 4, cache);
+  }, 0.0);
+  Tensor cache = Tensor::zeros(Shape{2, 3, 7, 5});
+  pair.onednn->write_time_step(step, 6, cache);
+  CHECK(cache.f32()[6 * 5] == step.f32()[0]);
+  CHECK(cache.f32()[5 * 5] == 0.0f);
+  CHECK_THROWS_WITH_AS(pair.onednn->write_time_step(step, 7, cache), doctest::Contains("capacity 7"), Error);
+}

@@ -235,3 +235,40 @@ TEST_CASE("label-smoothed cross-entropy's gradient matches finite differences") 
     expect_gradient("dlogits", logits, dlogits, w, forward);
   }
 }
+
+TEST_CASE("additive attention scores' gradients match finite differences for q, k and v") {
+  for (auto& be : all_backends()) {
+    CAPTURE(be->name());
+    Rng rng(8);
+    Tensor q = random_tensor(Shape{2, 2, 3, 4}, rng), k = random_tensor(Shape{2, 2, 5, 4}, rng);
+    Tensor v = random_tensor(Shape{2, 4}, rng);
+    const auto forward = [&] {
+      Tensor scores = Tensor::empty(Shape{2, 2, 3, 5});
+      be->additive_scores_forward(q, k, v, nullptr, scores);
+      return scores;
+    };
+    const Tensor w = random_tensor(Shape{2, 2, 3, 5}, rng);
+    Tensor dq = Tensor::empty(q.shape()), dk = Tensor::empty(k.shape()), dv = Tensor::zeros(v.shape());
+    be->additive_scores_backward(q, k, v, w, dq, dk, dv, Accumulate::no);
+    expect_gradient("dq", q, dq, w, forward);
+    expect_gradient("dk", k, dk, w, forward);
+    expect_gradient("dv", v, dv, w, forward);
+  }
+}
+
+TEST_CASE("splitting heads passes gradients through unchanged in position") {
+  for (auto& be : all_backends()) {
+    CAPTURE(be->name());
+    Rng rng(9);
+    Tensor x = random_tensor(Shape{2, 3, 2, 4}, rng);
+    const auto forward = [&] {
+      Tensor y = Tensor::empty(Shape{2, 2, 3, 4});
+      be->swap_axes_12(x, y);
+      return y;
+    };
+    const Tensor w = random_tensor(Shape{2, 2, 3, 4}, rng);
+    Tensor dx = Tensor::empty(x.shape());
+    be->swap_axes_12(w, dx);
+    expect_gradient("dx", x, dx, w, forward);
+  }
+}

@@ -268,6 +268,64 @@ double Backend::sum_squares(const Tensor& x) {
   return do_sum_squares(x);
 }
 
+void Backend::swap_axes_12(const Tensor& x, const Tensor& y) {
+  expect_f32("swap_axes_12", "x", x, device());
+  expect_f32("swap_axes_12", "y", y, device());
+  const Shape& s = x.shape();
+  HEED_CHECK(s.rank() == 4, "swap_axes_12: x must be [A, B, C, D], got {}", s.str());
+  expect_shape("swap_axes_12", "y", y, Shape{s[0], s[2], s[1], s[3]});
+  do_swap_axes_12(x, y);
+}
+
+namespace {
+
+void check_additive_operands(std::string_view op, const Tensor& q, const Tensor& k, const Tensor& v,
+                             const Tensor& scores, Device device) {
+  for (const auto& [what, t] : {std::pair<const char*, const Tensor*>{"q", &q}, {"k", &k}, {"v", &v}, {"scores", &scores}})
+    expect_f32(op, what, *t, device);
+  HEED_CHECK(q.shape().rank() == 4 && k.shape().rank() == 4, "{}: q and k must be [B, H, T, d], got {} and {}",
+             op, q.shape().str(), k.shape().str());
+  const Shape& qs = q.shape();
+  const Shape& ks = k.shape();
+  HEED_CHECK(ks[0] == qs[0] && ks[1] == qs[1] && ks[3] == qs[3], "{}: k {} does not match q {}", op, ks.str(), qs.str());
+  expect_shape(op, "v", v, Shape{qs[1], qs[3]});
+  expect_shape(op, "scores", scores, Shape{qs[0], qs[1], qs[2], ks[2]});
+}
+
+}  // namespace
+
+void Backend::additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
+                                      const Tensor& scores) {
+  check_additive_operands("additive_scores", q, k, v, scores, device());
+  if (mask != nullptr) {
+    expect_f32("additive_scores", "mask", *mask, device());
+    expect_broadcastable("additive_scores", "mask", mask->shape(), scores.shape());
+  }
+  do_additive_scores_forward(q, k, v, mask, scores);
+}
+
+void Backend::additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
+                                       const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) {
+  check_additive_operands("additive_scores_backward", q, k, v, dscores, device());
+  expect_shape("additive_scores_backward", "dq", dq, q.shape());
+  expect_shape("additive_scores_backward", "dk", dk, k.shape());
+  expect_shape("additive_scores_backward", "dv", dv, v.shape());
+  do_additive_scores_backward(q, k, v, dscores, dq, dk, dv, acc);
+}
+
+void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
+  expect_f32("write_time_step", "step", step, device());
+  expect_f32("write_time_step", "cache", cache, device());
+  HEED_CHECK(step.shape().rank() == 3 && cache.shape().rank() == 4,
+             "write_time_step: step must be [B, H, d] and cache [B, H, capacity, d], got {} and {}",
+             step.shape().str(), cache.shape().str());
+  const Shape& s = step.shape();
+  expect_shape("write_time_step", "cache", cache, Shape{s[0], s[1], cache.shape()[2], s[2]});
+  HEED_CHECK(position >= 0 && position < cache.shape()[2],
+             "write_time_step: position {} outside the cache's capacity {}", position, cache.shape()[2]);
+  do_write_time_step(step, position, cache);
+}
+
 LossSums Backend::cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                         const CrossEntropyOptions& options, const Tensor& log_probs) {
   const std::string_view op = "cross_entropy";

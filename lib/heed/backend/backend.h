@@ -104,6 +104,25 @@ class Backend {
   // Σ x², accumulated in double (the global gradient norm)
   double sum_squares(const Tensor& x);
 
+  // y[a, c, b, d] = x[a, b, c, d]: splits [B, T, H, dh] into heads [B, H, T, dh] and merges
+  // them back (the same op on the swapped shape is its own backward).
+  void swap_axes_12(const Tensor& x, const Tensor& y);
+
+  // Additive attention scores (Bahdanau et al. 2014), per head h:
+  //   scores[b, h, t, s] = Σ_j v[h, j] · tanh(q[b, h, t, j] + k[b, h, s, j])  (+ mask)
+  // q [B, H, T, d], k [B, H, S, d], v [H, d], scores [B, H, T, S]. q and k are already
+  // projected (W_q·q and W_k·k of the paper). The backward pass recomputes the tanh rather
+  // than storing a [B, H, T, S, d] tensor.
+  void additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
+                               const Tensor& scores);
+  // dq, dk as acc says; dv always accumulates.
+  void additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
+                                const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc);
+
+  // cache[b, h, position, :] = step[b, h, :]    step [B, H, d], cache [B, H, capacity, d]
+  // (a decoder's self-attention keys/values, one position at a time)
+  void write_time_step(const Tensor& step, int64_t position, const Tensor& cache);
+
   // Label-smoothed cross-entropy of logits [N, V] against targets i32 [N]. log_probs [N, V]
   // receives log_softmax(logits), which the backward pass reads.
   LossSums cross_entropy_forward(const Tensor& logits, const Tensor& targets,
@@ -136,6 +155,12 @@ class Backend {
   virtual void do_axpy(float alpha, const Tensor& x, const Tensor& y) = 0;
   virtual void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) = 0;
   virtual double do_sum_squares(const Tensor& x) = 0;
+  virtual void do_swap_axes_12(const Tensor& x, const Tensor& y) = 0;
+  virtual void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
+                                          const Tensor& scores) = 0;
+  virtual void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
+                                           const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) = 0;
+  virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                             const CrossEntropyOptions& options, const Tensor& log_probs) = 0;
   virtual void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <utility>
@@ -24,7 +25,7 @@ constexpr int64_t kParallelThreshold = 1 << 15;
 
 enum class Op : int64_t {
   matmul = 1, binary_add, softmax, log_softmax, softmax_backward, log_softmax_backward,
-  layer_norm, layer_norm_backward, activation, activation_backward, linear, sum_rows,
+  layer_norm, layer_norm_backward, activation, activation_backward, linear, sum_rows, swap_axes_12,
 };
 
 // The key starts with the op and the thread count: oneDNN specialises kernels for both.
@@ -465,7 +466,112 @@ void OneDnnBackend::do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc
   finish_gradient(y, acc);
 }
 
+void OneDnnBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {
+  if (x.numel() == 0) return;
+  const Shape& s = x.shape();
+  PrimitiveKey key = key_for(Op::swap_axes_12);
+  key.add(s);
+  CachedPrimitive& p = state_->cache.get(key, [&] {
+    return build_or_fail("swap_axes_12", [&] {
+      // x read in y's logical order [A, C, B, D]: the same memory with axes 1 and 2's strides swapped.
+      const Dims y_dims{s[0], s[2], s[1], s[3]};
+      const memory::desc src_md(y_dims, f32, Dims{s[1] * s[2] * s[3], s[3], s[2] * s[3], 1});
+      const memory::desc dst_md = plain_desc(y_dims);
+      const dnnl::reorder::primitive_desc pd(state_->engine, src_md, state_->engine, dst_md);
+      CachedPrimitive built;
+      built.primitive = dnnl::reorder(pd);
+      built.declare(DNNL_ARG_FROM, src_md, state_->engine);
+      built.declare(DNNL_ARG_TO, dst_md, state_->engine);
+      return built;
+    });
+  });
+  p.bind(DNNL_ARG_FROM, x.raw());
+  p.bind(DNNL_ARG_TO, y.raw());
+  p.run(state_->stream);
+}
+
 // ---- Ops oneDNN has no primitive for: OpenMP loops. ----
+
+// Additive attention has no oneDNN primitive: expressed as binary add + tanh + matmul it would
+// materialise a [B, H, T, S, d] tensor (134 MB per layer for a 4,096-token m30k-small batch).
+// These loops keep one (t, s) pair in registers instead; the tanh is recomputed in backward.
+void OneDnnBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                               const Tensor* mask, const Tensor& scores) {
+  const int64_t B = q.shape()[0], H = q.shape()[1], T = q.shape()[2], S = k.shape()[2], d = q.shape()[3];
+  const float* pq = q.f32();
+  const float* pk = k.f32();
+  const float* pv = v.f32();
+  float* out = scores.f32();
+#pragma omp parallel for collapse(2) if (B * H * T * S * d > kParallelThreshold)
+  for (int64_t bh = 0; bh < B * H; ++bh)
+    for (int64_t t = 0; t < T; ++t) {
+      const float* qr = pq + (bh * T + t) * d;
+      const float* vr = pv + (bh % H) * d;
+      for (int64_t s = 0; s < S; ++s) {
+        const float* kr = pk + (bh * S + s) * d;
+        float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t j = 0; j < d; ++j) sum += vr[j] * std::tanh(qr[j] + kr[j]);
+        out[(bh * T + t) * S + s] = sum;
+      }
+    }
+  if (mask != nullptr) do_add(scores, *mask, scores);
+}
+
+void OneDnnBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                const Tensor& dscores, const Tensor& dq, const Tensor& dk,
+                                                const Tensor& dv, Accumulate acc) {
+  const int64_t B = q.shape()[0], H = q.shape()[1], T = q.shape()[2], S = k.shape()[2], d = q.shape()[3];
+  const float* pq = q.f32();
+  const float* pk = k.f32();
+  const float* pv = v.f32();
+  const float* pds = dscores.f32();
+  float* pdq = dq.f32();
+  float* pdk = dk.f32();
+  // Each (b, h) pair owns its rows of dq and dk; dv is shared by all b, so each pair writes a
+  // partial dv row that is summed afterwards.
+  float* dv_partial = state_->gradient_scratch.get(B * H * d);
+  const bool add = acc == Accumulate::yes;
+#pragma omp parallel for if (B * H * T * S * d > kParallelThreshold)
+  for (int64_t bh = 0; bh < B * H; ++bh) {
+    const float* vr = pv + (bh % H) * d;
+    float* dvr = dv_partial + bh * d;
+    std::fill(dvr, dvr + d, 0.0f);
+    if (!add) {
+      std::fill(pdq + bh * T * d, pdq + (bh + 1) * T * d, 0.0f);
+      std::fill(pdk + bh * S * d, pdk + (bh + 1) * S * d, 0.0f);
+    }
+    for (int64_t t = 0; t < T; ++t) {
+      const float* qr = pq + (bh * T + t) * d;
+      float* dqr = pdq + (bh * T + t) * d;
+      for (int64_t s = 0; s < S; ++s) {
+        const float g = pds[(bh * T + t) * S + s];
+        if (g == 0.0f) continue;  // masked positions carry no gradient
+        const float* kr = pk + (bh * S + s) * d;
+        float* dkr = pdk + (bh * S + s) * d;
+#pragma omp simd
+        for (int64_t j = 0; j < d; ++j) {
+          const float th = std::tanh(qr[j] + kr[j]);
+          const float pre = g * vr[j] * (1.0f - th * th);
+          dqr[j] += pre;
+          dkr[j] += pre;
+          dvr[j] += g * th;
+        }
+      }
+    }
+  }
+  float* pdv = dv.f32();
+  for (int64_t bh = 0; bh < B * H; ++bh)
+    for (int64_t j = 0; j < d; ++j) pdv[(bh % H) * d + j] += dv_partial[bh * d + j];
+}
+
+void OneDnnBackend::do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
+  const int64_t rows = step.shape()[0] * step.shape()[1], d = step.shape()[2], capacity = cache.shape()[2];
+  const float* src = step.f32();
+  float* dst = cache.f32();
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(dst + (r * capacity + position) * d, src + r * d, static_cast<size_t>(d) * sizeof(float));
+}
 
 void OneDnnBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
   const float* px = x.f32();

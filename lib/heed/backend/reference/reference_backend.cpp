@@ -276,3 +276,63 @@ void ReferenceBackend::do_cross_entropy_backward(const Tensor& log_probs, const 
 }
 
 }  // namespace heed
+
+namespace heed {
+
+void ReferenceBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {
+  const Shape& s = x.shape();
+  for (int64_t a = 0; a < s[0]; ++a)
+    for (int64_t b = 0; b < s[1]; ++b)
+      for (int64_t c = 0; c < s[2]; ++c)
+        for (int64_t d = 0; d < s[3]; ++d)
+          y.f32()[((a * s[2] + c) * s[1] + b) * s[3] + d] = x.f32()[((a * s[1] + b) * s[2] + c) * s[3] + d];
+}
+
+void ReferenceBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                  const Tensor* mask, const Tensor& scores) {
+  const int64_t B = q.shape()[0], H = q.shape()[1], T = q.shape()[2], S = k.shape()[2], d = q.shape()[3];
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t s = 0; s < S; ++s) {
+          double sum = 0.0;
+          for (int64_t j = 0; j < d; ++j)
+            sum += static_cast<double>(v.f32()[h * d + j]) *
+                   std::tanh(static_cast<double>(q.f32()[((b * H + h) * T + t) * d + j]) + k.f32()[((b * H + h) * S + s) * d + j]);
+          const int64_t i = ((b * H + h) * T + t) * S + s;
+          if (mask) sum += mask->f32()[broadcast_offset(scores.shape(), mask->shape(), i)];
+          scores.f32()[i] = static_cast<float>(sum);
+        }
+}
+
+void ReferenceBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                   const Tensor& dscores, const Tensor& dq, const Tensor& dk,
+                                                   const Tensor& dv, Accumulate acc) {
+  const int64_t B = q.shape()[0], H = q.shape()[1], T = q.shape()[2], S = k.shape()[2], d = q.shape()[3];
+  std::vector<double> gq(q.numel(), 0.0), gk(k.numel(), 0.0), gv(v.numel(), 0.0);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t t = 0; t < T; ++t)
+        for (int64_t s = 0; s < S; ++s) {
+          const double g = dscores.f32()[((b * H + h) * T + t) * S + s];
+          for (int64_t j = 0; j < d; ++j) {
+            const int64_t qi = ((b * H + h) * T + t) * d + j, ki = ((b * H + h) * S + s) * d + j;
+            const double th = std::tanh(static_cast<double>(q.f32()[qi]) + k.f32()[ki]);
+            const double pre = g * v.f32()[h * d + j] * (1.0 - th * th);
+            gq[qi] += pre;
+            gk[ki] += pre;
+            gv[h * d + j] += g * th;
+          }
+        }
+  for (int64_t i = 0; i < q.numel(); ++i) put(dq.f32(), i, gq[i], acc);
+  for (int64_t i = 0; i < k.numel(); ++i) put(dk.f32(), i, gk[i], acc);
+  for (int64_t i = 0; i < v.numel(); ++i) put(dv.f32(), i, gv[i], Accumulate::yes);
+}
+
+void ReferenceBackend::do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
+  const int64_t rows = step.shape()[0] * step.shape()[1], d = step.shape()[2], capacity = cache.shape()[2];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < d; ++j) cache.f32()[(r * capacity + position) * d + j] = step.f32()[r * d + j];
+}
+
+}  // namespace heed

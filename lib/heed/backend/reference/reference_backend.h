@@ -33,6 +33,12 @@ class ReferenceBackend final : public Backend {
   void do_axpy(float alpha, const Tensor& x, const Tensor& y) override;
   void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) override;
   double do_sum_squares(const Tensor& x) override;
+  void do_swap_axes_12(const Tensor& x, const Tensor& y) override;
+  void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
+                                  const Tensor& scores) override;
+  void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
+                                   const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) override;
+  void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) override;
   LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                     const CrossEntropyOptions& options, const Tensor& log_probs) override;
   void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
