@@ -1,0 +1,145 @@
+#include "heed/model/attention.h"
+
+#include <cmath>
+
+#include "heed/backend/matmul_backward.h"
+
+namespace heed {
+
+MultiHeadAttention::MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config)
+    : score_(config.attention),
+      heads_(config.heads),
+      head_dim_(config.head_dim()),
+      q_(params, name + ".q", config.model_dim, config.model_dim),
+      k_(params, name + ".k", config.model_dim, config.model_dim),
+      v_(params, name + ".v", config.model_dim, config.model_dim),
+      o_(params, name + ".o", config.model_dim, config.model_dim),
+      dropout_(config.attention_dropout, name + ".dropout") {
+  if (score_ == AttentionScore::additive)
+    additive_v_ = params.add(name + ".additive_v", Shape{heads_, head_dim_}, Init::xavier_uniform);
+}
+
+MatmulOptions MultiHeadAttention::score_options(const Tensor* mask) const {
+  // Scaled dot-product divides by √dh so that scores keep unit variance as dh grows.
+  const float alpha = score_ == AttentionScore::scaled_dot ? 1.0f / std::sqrt(static_cast<float>(head_dim_)) : 1.0f;
+  return {.transpose_b = true, .alpha = alpha, .mask = mask};
+}
+
+Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& flat,
+                                         Buffer& heads) {
+  const int64_t batch = x.shape()[0], length = x.shape()[1];
+  const Tensor projected = flat.view(Shape{batch, length, heads_, head_dim_});
+  projection.forward(be, x, projected);
+  const Tensor split = heads.view(Shape{batch, heads_, length, head_dim_});
+  be.swap_axes_12(projected, split);
+  return split;
+}
+
+void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh,
+                                const Tensor* mask, const Tensor& out, const RunMode& mode) {
+  const int64_t batch = qh.shape()[0], queries = qh.shape()[2], keys = kh.shape()[2];
+  const Tensor scores = scores_.view(Shape{batch, heads_, queries, keys});  // [B, H, T, S]
+  if (score_ == AttentionScore::additive)
+    be.additive_scores_forward(qh, kh, additive_v_->value, mask, scores);
+  else
+    be.matmul(qh, kh, scores, score_options(mask));
+  probs_ = probs_buffer_.view(scores.shape());
+  be.softmax_forward(scores, nullptr, probs_);
+  dropped_probs_ = dropout_.forward(be, probs_, mode);
+
+  const Tensor context_heads = context_heads_.view(Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]
+  be.matmul(dropped_probs_, vh, context_heads);
+  const Tensor context = context_.view(Shape{batch, queries, heads_, head_dim_});  // [B, T, H, dh] = [B, T, D]
+  be.swap_axes_12(context_heads, context);
+  o_.forward(be, context.reshape(Shape{batch, queries, heads_ * head_dim_}), out);
+}
+
+void MultiHeadAttention::forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const Tensor* mask,
+                                 const Tensor& out, const RunMode& mode) {
+  qh_ = project_heads(be, q_, x_q, q_flat_, qh_buffer_);
+  kh_ = project_heads(be, k_, x_kv, k_flat_, kh_buffer_);
+  vh_ = project_heads(be, v_, x_kv, v_flat_, vh_buffer_);
+  attend(be, qh_, kh_, vh_, mask, out, mode);
+}
+
+void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q,
+                                  const Tensor& dx_kv, Accumulate acc_kv) {
+  const int64_t batch = qh_.shape()[0], queries = qh_.shape()[2], keys = kh_.shape()[2];
+  const Tensor d_context = d_context_.view(Shape{batch, queries, heads_, head_dim_});
+  o_.backward(be, d_out, d_context.reshape(Shape{batch, queries, heads_ * head_dim_}), Accumulate::no);
+  const Tensor d_context_heads = d_context_heads_.view(qh_.shape());
+  be.swap_axes_12(d_context, d_context_heads);
+
+  // context = dropped_probs · vh
+  const Tensor d_dropped = d_dropped_.view(probs_.shape());
+  const Tensor d_vh = d_vh_.zeros(vh_.shape());
+  matmul_backward(be, dropped_probs_, vh_, d_context_heads, {}, {.da = &d_dropped, .db = &d_vh});
+  const Tensor d_probs = dropout_.backward(be, d_dropped);
+  const Tensor d_scores = d_scores_.view(probs_.shape());
+  be.softmax_backward(probs_, d_probs, d_scores, Accumulate::no);
+
+  const Tensor d_qh = d_qh_.view(qh_.shape());
+  const Tensor d_kh = d_kh_.zeros(kh_.shape());
+  if (score_ == AttentionScore::additive)
+    be.additive_scores_backward(qh_, kh_, additive_v_->value, d_scores, d_qh, d_kh, additive_v_->grad, Accumulate::no);
+  else
+    matmul_backward(be, qh_, kh_, d_scores, score_options(nullptr), {.da = &d_qh, .db = &d_kh});
+
+  // Merge each head gradient back to [B, L, D] and through its projection. One flat buffer
+  // serves q, k and v in turn: each is consumed before the next is written.
+  const auto through = [&](Linear& projection, const Tensor& d_heads, int64_t length, const Tensor& dx, Accumulate acc) {
+    const Tensor d_flat = d_flat_.view(Shape{batch, length, heads_, head_dim_});
+    be.swap_axes_12(d_heads, d_flat);
+    projection.backward(be, d_flat.reshape(Shape{batch, length, heads_ * head_dim_}), dx, acc);
+  };
+  through(q_, d_qh, queries, dx_q, acc_q);
+  through(k_, d_kh, keys, dx_kv, acc_kv);
+  through(v_, d_vh, keys, dx_kv, Accumulate::yes);
+}
+
+void MultiHeadAttention::project_memory(Backend& be, const Tensor& memory, AttentionCache& cache) {
+  const int64_t batch = memory.shape()[0], length = memory.shape()[1];
+  const Shape shape{batch, heads_, length, head_dim_};
+  Buffer flat;  // once per batch, not per step: a local buffer is fine
+  cache.keys = cache.key_buffer.view(shape);
+  cache.values = cache.value_buffer.view(shape);
+  const Tensor projected = flat.view(Shape{batch, length, heads_, head_dim_});
+  k_.forward(be, memory, projected);
+  be.swap_axes_12(projected, cache.keys);
+  v_.forward(be, memory, projected);
+  be.swap_axes_12(projected, cache.values);
+  cache.length = length;
+}
+
+void MultiHeadAttention::start_cache(int64_t batch, int64_t capacity, AttentionCache& cache) const {
+  // Zeroed: unfilled positions are multiplied by probability 0, which must not meet a NaN.
+  cache.keys = cache.key_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
+  cache.values = cache.value_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
+  cache.visible = cache.visible_buffer.view(Shape{1, 1, 1, capacity});
+  cache.visible.fill(kMaskedScore);
+  cache.length = 0;
+}
+
+void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out) {
+  const int64_t batch = x.shape()[0];
+  // With one position, [B, 1, H, dh] and [B, H, 1, dh] are the same memory: no head split needed.
+  const Shape step_heads{batch, heads_, 1, head_dim_};
+  const Tensor q = q_flat_.view(step_heads), k = k_flat_.view(step_heads), v = v_flat_.view(step_heads);
+  q_.forward(be, x, q.reshape(x.shape()));
+  k_.forward(be, x, k.reshape(x.shape()));
+  v_.forward(be, x, v.reshape(x.shape()));
+  be.write_time_step(k.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.keys);
+  be.write_time_step(v.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.values);
+  cache.visible.f32()[cache.length] = 0.0f;
+  cache.length += 1;
+  attend(be, q, cache.keys, cache.values, &cache.visible, out, RunMode{});
+}
+
+void MultiHeadAttention::step_cross(Backend& be, const Tensor& x, const AttentionCache& cache, const Tensor* mask,
+                                    const Tensor& out) {
+  const Tensor q = q_flat_.view(Shape{x.shape()[0], heads_, 1, head_dim_});
+  q_.forward(be, x, q.reshape(x.shape()));
+  attend(be, q, cache.keys, cache.values, mask, out, RunMode{});
+}
+
+}  // namespace heed

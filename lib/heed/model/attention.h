@@ -1,0 +1,70 @@
+#pragma once
+// Multi-head attention (Vaswani et al. 2017) with a choice of scoring function: scaled
+// dot-product, dot-product (Luong et al. 2015) or additive (Bahdanau et al. 2014). Used as
+// encoder self-attention, causal decoder self-attention and decoder cross-attention; the
+// decoder's incremental step reuses the same core with a key/value cache.
+
+#include <string>
+
+#include "heed/core/buffer.h"
+#include "heed/model/layers.h"
+
+namespace heed {
+
+// The keys and values one layer attends to while decoding step by step.
+struct AttentionCache {
+  Tensor keys, values;  // [B, H, capacity, dh]
+  Tensor visible;       // [1, 1, 1, capacity]: 0 for filled positions, kMaskedScore beyond
+  int64_t length = 0;   // positions filled
+  Buffer key_buffer, value_buffer, visible_buffer;
+};
+
+class MultiHeadAttention {
+ public:
+  MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config);
+
+  // out [B, T, D]: queries from x_q [B, T, D] attend over keys and values from x_kv [B, S, D];
+  // mask (may be null) is additive and broadcasts to [B, H, T, S].
+  void forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const Tensor* mask, const Tensor& out,
+               const RunMode& mode);
+  // For self-attention pass the same tensor as dx_q and dx_kv with acc_kv = Accumulate::yes.
+  void backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q, const Tensor& dx_kv,
+                Accumulate acc_kv);
+
+  // [B, H, T, S]: attention probabilities of the last forward pass or step, before dropout
+  // (alignments are read from the cross-attention's).
+  const Tensor& probabilities() const { return probs_; }
+
+  // Incremental decoding. Cross-attention: project the encoder output once per batch.
+  void project_memory(Backend& be, const Tensor& memory, AttentionCache& cache);
+  // Self-attention: an empty cache for up to `capacity` positions.
+  void start_cache(int64_t batch, int64_t capacity, AttentionCache& cache) const;
+  // Self-attention for one new position x [B, 1, D]: stores its key and value at
+  // cache.length, then attends over positions 0 .. cache.length.
+  void step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out);
+  // Cross-attention for one position over projected memory.
+  void step_cross(Backend& be, const Tensor& x, const AttentionCache& cache, const Tensor* mask, const Tensor& out);
+
+ private:
+  // x [B, L, D] -> heads [B, H, L, dh] through `projection`.
+  Tensor project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& flat, Buffer& heads);
+  // scores -> probabilities -> (dropout) -> context -> output projection
+  void attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh, const Tensor* mask,
+              const Tensor& out, const RunMode& mode);
+  MatmulOptions score_options(const Tensor* mask) const;
+
+  AttentionScore score_;
+  int64_t heads_, head_dim_;
+  Linear q_, k_, v_, o_;
+  Parameter* additive_v_ = nullptr;  // [H, dh], additive scoring only
+  Dropout dropout_;
+
+  // Saved by forward for backward (views of the buffers below).
+  Tensor qh_, kh_, vh_, probs_, dropped_probs_;
+  Buffer q_flat_, k_flat_, v_flat_, qh_buffer_, kh_buffer_, vh_buffer_;
+  Buffer scores_, probs_buffer_, context_heads_, context_;
+  // Gradients.
+  Buffer d_context_, d_context_heads_, d_dropped_, d_vh_, d_scores_, d_qh_, d_kh_, d_flat_;
+};
+
+}  // namespace heed

@@ -1,0 +1,153 @@
+#include "heed/model/layers.h"
+
+#include <cmath>
+
+#include "heed/backend/matmul_backward.h"
+#include "heed/core/error.h"
+#include "heed/core/rng.h"
+
+namespace heed {
+namespace {
+
+// [..., cols] as a matrix [rows, cols]
+Tensor as_matrix(const Tensor& t) { return t.reshape(Shape{t.shape().rows(), t.shape().cols()}); }
+
+}  // namespace
+
+uint64_t site_of(const std::string& name) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : name) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+Tensor Dropout::forward(Backend& be, const Tensor& x, const RunMode& mode) {
+  active_ = mode.training && p_ > 0.0f;
+  if (!active_) return x;
+  seed_ = mix64(mode.seed ^ site_);
+  Tensor y = output_.view(x.shape());
+  be.dropout_forward(x, p_, seed_, y);
+  return y;
+}
+
+Tensor Dropout::backward(Backend& be, const Tensor& dy) {
+  if (!active_) return dy;
+  Tensor dx = grad_.view(dy.shape());
+  be.dropout_backward(dy, p_, seed_, dx, Accumulate::no);
+  return dx;
+}
+
+Linear::Linear(ParameterSet& params, const std::string& name, int64_t in, int64_t out)
+    : weight_(params.add(name + ".weight", Shape{in, out}, Init::xavier_uniform)),
+      bias_(params.add(name + ".bias", Shape{out}, Init::zeros)) {}
+
+// x and y may have any leading shape (e.g. y as [B, T, H, dh]): both are viewed as
+// [rows, features] with rows = x's leading elements.
+void Linear::forward(Backend& be, const Tensor& x, const Tensor& y) {
+  input_ = as_matrix(x);
+  be.matmul(input_, weight_->value, y.reshape(Shape{input_.shape()[0], out_dim()}), {.bias = &bias_->value});
+}
+
+void Linear::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  const int64_t rows = input_.shape()[0];
+  const Tensor dx2 = dx.reshape(Shape{rows, in_dim()});
+  matmul_backward(be, input_, weight_->value, dy.reshape(Shape{rows, out_dim()}), {},
+                  {.da = &dx2, .da_mode = acc, .db = &weight_->grad, .dbias = &bias_->grad});
+}
+
+LayerNorm::LayerNorm(ParameterSet& params, const std::string& name, int64_t dim, float epsilon)
+    : gamma_(params.add(name + ".gamma", Shape{dim}, Init::ones)),
+      beta_(params.add(name + ".beta", Shape{dim}, Init::zeros)),
+      epsilon_(epsilon) {}
+
+void LayerNorm::forward(Backend& be, const Tensor& x, const Tensor& y) {
+  input_ = x;
+  mean_ = mean_buffer_.view(Shape{x.shape().rows()});
+  var_ = var_buffer_.view(Shape{x.shape().rows()});
+  be.layer_norm_forward(x, gamma_->value, beta_->value, epsilon_, y, mean_, var_);
+}
+
+void LayerNorm::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  be.layer_norm_backward(input_, dy, gamma_->value, mean_, var_, epsilon_, dx, gamma_->grad, beta_->grad, acc);
+}
+
+FeedForward::FeedForward(ParameterSet& params, const std::string& name, const ModelConfig& config)
+    : activation_(config.activation),
+      in_(params, name + ".in", config.model_dim, config.ffn_dim),
+      out_(params, name + ".out", config.ffn_dim, config.model_dim),
+      dropout_(config.dropout, name + ".dropout") {}
+
+void FeedForward::forward(Backend& be, const Tensor& x, const Tensor& y, const RunMode& mode) {
+  const Shape hidden_shape{x.shape().rows(), in_.out_dim()};
+  const Tensor hidden = hidden_.view(hidden_shape);
+  const Tensor activated = activated_.view(hidden_shape);
+  in_.forward(be, x, hidden);
+  be.activation_forward(activation_, hidden, activated);
+  dropped_ = dropout_.forward(be, activated, mode);
+  out_.forward(be, dropped_, y);
+}
+
+void FeedForward::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc) {
+  const Tensor d_dropped = d_activated_.view(dropped_.shape());
+  out_.backward(be, dy, d_dropped, Accumulate::no);
+  const Tensor d_activated = dropout_.backward(be, d_dropped);
+  const Tensor d_hidden = d_hidden_.view(dropped_.shape());
+  // activation_backward reads the pre-activation values, which in_ wrote into hidden_.
+  be.activation_backward(activation_, hidden_.view(dropped_.shape()), d_activated, d_hidden, Accumulate::no);
+  in_.backward(be, d_hidden, dx, acc);
+}
+
+namespace {
+
+// PE(pos, 2i) = sin(pos / 10000^(2i/D)), PE(pos, 2i+1) = cos(pos / 10000^(2i/D))
+Tensor sinusoidal_table(int64_t positions, int64_t dim) {
+  Tensor table = Tensor::empty(Shape{positions, dim});
+  for (int64_t pos = 0; pos < positions; ++pos)
+    for (int64_t i = 0; i < dim; ++i) {
+      const double angle = static_cast<double>(pos) / std::pow(10000.0, static_cast<double>(i - i % 2) / static_cast<double>(dim));
+      table.f32()[pos * dim + i] = static_cast<float>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    }
+  return table;
+}
+
+}  // namespace
+
+Embedding::Embedding(ParameterSet& params, const std::string& name, Parameter* table, const ModelConfig& config)
+    : table_(table),
+      scale_(std::sqrt(static_cast<float>(config.model_dim))),
+      dropout_(config.dropout, name + ".dropout") {
+  if (config.positions == PositionEncoding::learned)
+    learned_positions_ = params.add(name + ".positions", Shape{config.max_positions, config.model_dim}, Init::embedding);
+  else
+    sinusoidal_ = sinusoidal_table(config.max_positions, config.model_dim);
+}
+
+Tensor Embedding::forward(Backend& be, const Tensor& ids, int64_t offset, const RunMode& mode) {
+  const int64_t batch = ids.shape()[0], length = ids.shape()[1], dim = table_->shape[1];
+  const Tensor& positions = learned_positions_ ? learned_positions_->value : sinusoidal_;
+  HEED_CHECK(offset + length <= positions.shape()[0],
+             "embedding: a sequence of {} pieces is longer than the model's limit of {} positions", offset + length,
+             positions.shape()[0]);
+  ids_ = ids.reshape(Shape{batch * length});
+  offset_ = offset;
+  const Tensor embedded = output_.view(Shape{batch, length, dim});
+  be.embedding_forward(table_->value, ids_, scale_, embedded.reshape(Shape{batch * length, dim}));
+  const Tensor position_rows = positions.slice_rows(offset, offset + length).reshape(Shape{1, length, dim});
+  be.add(embedded, position_rows, embedded);
+  return dropout_.forward(be, embedded, mode);
+}
+
+void Embedding::backward(Backend& be, const Tensor& dy) {
+  const Tensor d_embedded = dropout_.backward(be, dy);
+  const int64_t batch = dy.shape()[0], length = dy.shape()[1], dim = dy.shape()[2];
+  be.embedding_backward(ids_, d_embedded.reshape(Shape{batch * length, dim}), scale_, table_->grad);
+  if (learned_positions_ != nullptr) {
+    // The positions broadcast over the batch, so their gradient sums over it.
+    const Tensor rows = learned_positions_->grad.slice_rows(offset_, offset_ + length).reshape(Shape{length * dim});
+    be.sum_rows(d_embedded.reshape(Shape{batch, length * dim}), rows, Accumulate::yes);
+  }
+}
+
+}  // namespace heed

@@ -1,0 +1,108 @@
+#pragma once
+// The small layers a Transformer is built from. Each keeps, from its forward pass, what its
+// backward pass needs (views of inputs the caller keeps alive, and buffers of its own), and
+// each backward adds into its parameters' gradients.
+
+#include <string>
+
+#include "heed/backend/backend.h"
+#include "heed/core/buffer.h"
+#include "heed/model/config.h"
+#include "heed/model/parameters.h"
+
+namespace heed {
+
+// Training or inference, and the seed of this update's dropout masks.
+struct RunMode {
+  bool training = false;
+  uint64_t seed = 0;
+};
+
+// A stable number for a layer's name: dropout masks derive from (update seed, site), so that
+// they do not depend on the order in which layers run. FNV-1a, fixed across builds.
+uint64_t site_of(const std::string& name);
+
+class Dropout {
+ public:
+  Dropout(float p, const std::string& name) : p_(p), site_(site_of(name)) {}
+  // Returns x itself when inactive (inference, or p = 0), else a dropped-out copy.
+  Tensor forward(Backend& be, const Tensor& x, const RunMode& mode);
+  // Returns dy itself when the forward pass was inactive.
+  Tensor backward(Backend& be, const Tensor& dy);
+
+ private:
+  float p_;
+  uint64_t site_;
+  uint64_t seed_ = 0;
+  bool active_ = false;
+  Buffer output_, grad_;
+};
+
+// y [..., out] = x [..., in] · W [in, out] + b
+class Linear {
+ public:
+  Linear(ParameterSet& params, const std::string& name, int64_t in, int64_t out);
+  void forward(Backend& be, const Tensor& x, const Tensor& y);
+  void backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc);
+  int64_t in_dim() const { return weight_->shape[0]; }
+  int64_t out_dim() const { return weight_->shape[1]; }
+
+ private:
+  Parameter* weight_;
+  Parameter* bias_;
+  Tensor input_;  // [rows, in], a view of the caller's tensor
+};
+
+class LayerNorm {
+ public:
+  LayerNorm(ParameterSet& params, const std::string& name, int64_t dim, float epsilon);
+  void forward(Backend& be, const Tensor& x, const Tensor& y);
+  void backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc);
+
+ private:
+  Parameter* gamma_;
+  Parameter* beta_;
+  float epsilon_;
+  Tensor input_;
+  Tensor mean_, var_;  // [rows], views of the buffers
+  Buffer mean_buffer_, var_buffer_;
+};
+
+// Position-wise feed-forward: y = W₂ · dropout(act(W₁ x + b₁)) + b₂
+class FeedForward {
+ public:
+  FeedForward(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  void forward(Backend& be, const Tensor& x, const Tensor& y, const RunMode& mode);
+  void backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc);
+
+ private:
+  Activation activation_;
+  Linear in_, out_;
+  Dropout dropout_;
+  Tensor dropped_;               // what out_ read
+  Buffer hidden_, activated_;    // [rows, ffn]
+  Buffer d_hidden_, d_activated_;
+};
+
+// Token embeddings scaled by √D, plus positions (sinusoidal or learned), then dropout.
+class Embedding {
+ public:
+  // table [V, D] may be shared with other embeddings or the output projection.
+  Embedding(ParameterSet& params, const std::string& name, Parameter* table, const ModelConfig& config);
+  // ids [B, T] (i32) at positions offset .. offset + T − 1 -> [B, T, D]
+  Tensor forward(Backend& be, const Tensor& ids, int64_t offset, const RunMode& mode);
+  // dy [B, T, D]: adds into the table's (and learned positions') gradients
+  void backward(Backend& be, const Tensor& dy);
+
+ private:
+  Parameter* table_;
+  Parameter* learned_positions_ = nullptr;  // [max_positions, D], or null when sinusoidal
+  Tensor sinusoidal_;                       // [max_positions, D], or empty when learned
+  float scale_;
+  Dropout dropout_;
+  Tensor ids_;
+  int64_t offset_ = 0;
+  Buffer output_, d_positions_;
+};
+
+}  // namespace heed

@@ -1,0 +1,75 @@
+#include "heed/model/parameters.h"
+
+#include <cmath>
+
+#include "heed/core/error.h"
+
+namespace heed {
+namespace {
+
+constexpr int64_t kAlignFloats = static_cast<int64_t>(kTensorAlignment / sizeof(float));
+
+int64_t aligned(int64_t n) { return (n + kAlignFloats - 1) / kAlignFloats * kAlignFloats; }
+
+}  // namespace
+
+Parameter* ParameterSet::add(const std::string& name, const Shape& shape, Init init) {
+  HEED_CHECK(values_.raw() == nullptr,
+             "parameter {} declared after allocation", name);
+  for (const Parameter& p : parameters_) HEED_CHECK(p.name != name, "parameter {} declared twice", name);
+  parameters_.push_back(Parameter{name, shape, init, {}, {}});
+  return &parameters_.back();
+}
+
+void ParameterSet::allocate() {
+  int64_t total = 0;
+  for (const Parameter& p : parameters_) total += aligned(p.shape.numel());
+  values_ = Tensor::zeros(Shape{total});
+  grads_ = Tensor::zeros(Shape{total});
+  int64_t offset = 0;
+  for (Parameter& p : parameters_) {
+    p.value = Tensor::view(values_.f32() + offset, p.shape, DType::f32);
+    p.grad = Tensor::view(grads_.f32() + offset, p.shape, DType::f32);
+    offset += aligned(p.shape.numel());
+  }
+}
+
+void ParameterSet::initialize(uint64_t seed) {
+  for (Parameter& p : parameters_) {
+    // Each parameter draws from its own stream, so adding a layer does not change the others.
+    Rng rng(mix64(seed) ^ std::hash<std::string>{}(p.name));
+    float* v = p.value.f32();
+    const int64_t n = p.value.numel();
+    switch (p.init) {
+      case Init::zeros: p.value.zero(); break;
+      case Init::ones: p.value.fill(1.0f); break;
+      case Init::xavier_uniform: {
+        const double fan_in = static_cast<double>(p.shape[0]), fan_out = static_cast<double>(p.shape[-1]);
+        const float limit = static_cast<float>(std::sqrt(6.0 / (fan_in + fan_out)));
+        for (int64_t i = 0; i < n; ++i) v[i] = rng.uniform(-limit, limit);
+        break;
+      }
+      case Init::embedding: {
+        const float stddev = 1.0f / std::sqrt(static_cast<float>(p.shape[-1]));
+        for (int64_t i = 0; i < n; ++i) v[i] = stddev * rng.normal();
+        break;
+      }
+    }
+  }
+}
+
+void ParameterSet::zero_grads() { grads_.zero(); }
+
+Parameter* ParameterSet::find(const std::string& name) {
+  for (Parameter& p : parameters_)
+    if (p.name == name) return &p;
+  return nullptr;
+}
+
+int64_t ParameterSet::count() const {
+  int64_t n = 0;
+  for (const Parameter& p : parameters_) n += p.shape.numel();
+  return n;
+}
+
+}  // namespace heed

@@ -1,0 +1,287 @@
+#include "heed/model/transformer.h"
+
+#include "heed/backend/matmul_backward.h"
+#include "heed/core/error.h"
+
+namespace heed {
+
+// ---- Encoder layer ----
+
+EncoderLayer::EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config)
+    : self_attention_(params, name + ".self_attn", config),
+      feed_forward_(params, name + ".ffn", config),
+      attention_block_(params, name + ".self_attn", config),
+      feed_forward_block_(params, name + ".ffn", config) {}
+
+void EncoderLayer::forward(Backend& be, const Tensor& x, const Tensor* mask, const Tensor& y, const RunMode& mode) {
+  const Tensor middle = middle_.view(x.shape());
+  attention_block_.forward(be, x, middle, mode, [&](const Tensor& in, const Tensor& out) {
+    self_attention_.forward(be, in, in, mask, out, mode);
+  });
+  feed_forward_block_.forward(be, middle, y, mode, [&](const Tensor& in, const Tensor& out) {
+    feed_forward_.forward(be, in, out, mode);
+  });
+}
+
+void EncoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx) {
+  const Tensor d_middle = d_middle_.view(dy.shape());
+  feed_forward_block_.backward(be, dy, d_middle, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
+    feed_forward_.backward(be, d_out, d_in, acc);
+  });
+  attention_block_.backward(be, d_middle, dx, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
+    self_attention_.backward(be, d_out, d_in, acc, d_in, Accumulate::yes);
+  });
+}
+
+// ---- Decoder layer ----
+
+DecoderLayer::DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config)
+    : self_attention_(params, name + ".self_attn", config),
+      cross_attention_(params, name + ".cross_attn", config),
+      feed_forward_(params, name + ".ffn", config),
+      self_block_(params, name + ".self_attn", config),
+      cross_block_(params, name + ".cross_attn", config),
+      feed_forward_block_(params, name + ".ffn", config) {}
+
+void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, const Tensor* causal_mask,
+                           const Tensor* memory_mask, const Tensor& y, const RunMode& mode) {
+  const Tensor after_self = after_self_.view(x.shape());
+  const Tensor after_cross = after_cross_.view(x.shape());
+  self_block_.forward(be, x, after_self, mode, [&](const Tensor& in, const Tensor& out) {
+    self_attention_.forward(be, in, in, causal_mask, out, mode);
+  });
+  cross_block_.forward(be, after_self, after_cross, mode, [&](const Tensor& in, const Tensor& out) {
+    cross_attention_.forward(be, in, memory, memory_mask, out, mode);
+  });
+  feed_forward_block_.forward(be, after_cross, y, mode, [&](const Tensor& in, const Tensor& out) {
+    feed_forward_.forward(be, in, out, mode);
+  });
+}
+
+void DecoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory) {
+  const Tensor d_after_cross = d_after_cross_.view(dy.shape());
+  const Tensor d_after_self = d_after_self_.view(dy.shape());
+  feed_forward_block_.backward(be, dy, d_after_cross, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
+    feed_forward_.backward(be, d_out, d_in, acc);
+  });
+  cross_block_.backward(be, d_after_cross, d_after_self, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
+    cross_attention_.backward(be, d_out, d_in, acc, d_memory, Accumulate::yes);
+  });
+  self_block_.backward(be, d_after_self, dx, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
+    self_attention_.backward(be, d_out, d_in, acc, d_in, Accumulate::yes);
+  });
+}
+
+void DecoderLayer::start(Backend& be, const Tensor& memory, int64_t capacity, DecoderLayerCache& cache) {
+  self_attention_.start_cache(memory.shape()[0], capacity, cache.self);
+  cross_attention_.project_memory(be, memory, cache.cross);
+}
+
+void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const Tensor* memory_mask,
+                        const Tensor& y) {
+  const RunMode inference;
+  const Tensor after_self = after_self_.view(x.shape());
+  const Tensor after_cross = after_cross_.view(x.shape());
+  self_block_.forward(be, x, after_self, inference, [&](const Tensor& in, const Tensor& out) {
+    self_attention_.step_self(be, in, cache.self, out);
+  });
+  cross_block_.forward(be, after_self, after_cross, inference, [&](const Tensor& in, const Tensor& out) {
+    cross_attention_.step_cross(be, in, cache.cross, memory_mask, out);
+  });
+  feed_forward_block_.forward(be, after_cross, y, inference, [&](const Tensor& in, const Tensor& out) {
+    feed_forward_.forward(be, in, out, inference);
+  });
+}
+
+// ---- The model ----
+
+Transformer::Transformer(const ModelConfig& config) : config_(config) {
+  config_.validate();
+  const int64_t dim = config_.model_dim;
+  target_table_ = params_.add("embeddings.target", Shape{config_.target_vocab, dim}, Init::embedding);
+  source_table_ = config_.tying == EmbeddingTying::all
+                      ? target_table_
+                      : params_.add("embeddings.source", Shape{config_.source_vocab, dim}, Init::embedding);
+  output_table_ = config_.tying == EmbeddingTying::none
+                      ? params_.add("output.weight", Shape{config_.target_vocab, dim}, Init::xavier_uniform)
+                      : target_table_;
+  output_bias_ = params_.add("output.bias", Shape{config_.target_vocab}, Init::zeros);
+  source_embedding_ = std::make_unique<Embedding>(params_, "encoder.embedding", source_table_, config_);
+  target_embedding_ = std::make_unique<Embedding>(params_, "decoder.embedding", target_table_, config_);
+  for (int64_t i = 0; i < config_.encoder_layers; ++i)
+    encoder_.push_back(std::make_unique<EncoderLayer>(params_, "encoder." + std::to_string(i), config_));
+  for (int64_t i = 0; i < config_.decoder_layers; ++i)
+    decoder_.push_back(std::make_unique<DecoderLayer>(params_, "decoder." + std::to_string(i), config_));
+  if (config_.norm == NormPlacement::pre) {
+    // Pre-norm stacks end un-normalised; a final norm gives the next stage unit-scale input.
+    encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder.norm", dim, config_.layer_norm_epsilon);
+    decoder_norm_ = std::make_unique<LayerNorm>(params_, "decoder.norm", dim, config_.layer_norm_epsilon);
+  }
+  params_.allocate();
+  encoder_states_.resize(encoder_.size());
+  decoder_states_.resize(decoder_.size());
+}
+
+void Transformer::build_padding_mask(const Tensor& source, const Tensor& mask) const {
+  const int32_t* ids = source.data<int32_t>();
+  float* m = mask.f32();
+  for (int64_t i = 0; i < source.numel(); ++i) m[i] = ids[i] == config_.pad_id ? kMaskedScore : 0.0f;
+}
+
+Tensor Transformer::encode(Backend& be, const Tensor& source, const RunMode& mode) {
+  HEED_CHECK(source.dtype() == DType::i32 && source.shape().rank() == 2, "encoder: source must be i32 [B, S], got {}",
+             source.describe());
+  const int64_t batch = source.shape()[0], length = source.shape()[1];
+  source_mask_view_ = source_mask_.view(Shape{batch, 1, 1, length});
+  build_padding_mask(source, source_mask_view_);
+
+  Tensor x = source_embedding_->forward(be, source, 0, mode);
+  for (size_t i = 0; i < encoder_.size(); ++i) {
+    const Tensor y = encoder_states_[i].view(x.shape());
+    encoder_[i]->forward(be, x, &source_mask_view_, y, mode);
+    x = y;
+  }
+  encoder_top_ = x;
+  if (encoder_norm_) {
+    memory_view_ = memory_.view(x.shape());
+    encoder_norm_->forward(be, x, memory_view_);
+  } else {
+    memory_view_ = x;
+  }
+  return memory_view_;
+}
+
+void Transformer::project_output(Backend& be, const Tensor& hidden, const Tensor& logits) {
+  const Tensor h = hidden.reshape(Shape{hidden.shape().rows(), config_.model_dim});
+  const Tensor l = logits.reshape(Shape{logits.shape().rows(), config_.target_vocab});
+  be.matmul(h, output_table_->value, l, {.transpose_b = true, .bias = &output_bias_->value});
+}
+
+Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
+  HEED_CHECK(target_in.dtype() == DType::i32 && target_in.shape().rank() == 2 &&
+                 target_in.shape()[0] == source.shape()[0],
+             "decoder: target must be i32 [B, T] with the source's batch size, got {} for source {}",
+             target_in.describe(), source.describe());
+  const Tensor memory = encode(be, source, mode);
+  const int64_t batch = target_in.shape()[0], length = target_in.shape()[1];
+
+  // Target sequences are right-padded, so the causal mask alone keeps every real position from
+  // seeing padding: position t sees only 0..t, all real when t is. Padded positions see
+  // padding but their outputs are ignored by the loss.
+  causal_mask_view_ = causal_mask_.view(Shape{1, 1, length, length});
+  for (int64_t i = 0; i < length; ++i)
+    for (int64_t j = 0; j < length; ++j) causal_mask_view_.f32()[i * length + j] = j <= i ? 0.0f : kMaskedScore;
+
+  Tensor x = target_embedding_->forward(be, target_in, 0, mode);
+  for (size_t i = 0; i < decoder_.size(); ++i) {
+    const Tensor y = decoder_states_[i].view(x.shape());
+    decoder_[i]->forward(be, x, memory, &causal_mask_view_, &source_mask_view_, y, mode);
+    x = y;
+  }
+  decoder_top_ = x;
+  if (decoder_norm_) {
+    decoder_hidden_ = decoder_out_.view(x.shape());
+    decoder_norm_->forward(be, x, decoder_hidden_);
+  } else {
+    decoder_hidden_ = x;
+  }
+  logits_view_ = logits_.view(Shape{batch, length, config_.target_vocab});
+  project_output(be, decoder_hidden_, logits_view_);
+  return logits_view_;
+}
+
+LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode) {
+  HEED_CHECK(batch.target_out.shape() == batch.target_in.shape(),
+             "batch: target_out {} differs from target_in {}", batch.target_out.shape().str(),
+             batch.target_in.shape().str());
+  const Tensor logits = forward(be, batch.source, batch.target_in, mode);
+  const int64_t rows = logits.shape().rows();
+  target_out_ = batch.target_out.reshape(Shape{rows});
+  label_smoothing_ = label_smoothing;
+  log_probs_view_ = log_probs_.view(Shape{rows, config_.target_vocab});
+  return be.cross_entropy_forward(logits.reshape(Shape{rows, config_.target_vocab}), target_out_,
+                                  {.label_smoothing = label_smoothing, .ignore_id = config_.pad_id}, log_probs_view_);
+}
+
+void Transformer::backward(Backend& be, float grad_scale) {
+  const int64_t rows = logits_view_.shape().rows(), vocab = config_.target_vocab, dim = config_.model_dim;
+  // The logits are no longer needed: their buffer takes their gradient.
+  const Tensor d_logits = logits_view_.reshape(Shape{rows, vocab});
+  be.cross_entropy_backward(log_probs_view_, target_out_, {.label_smoothing = label_smoothing_, .ignore_id = config_.pad_id},
+                            grad_scale, d_logits, Accumulate::no);
+
+  // Two buffers take turns holding the gradient flowing down a stack.
+  Buffer* turns[2] = {&d_a_, &d_b_};
+  int current = 0;
+  Tensor dy = d_a_.view(decoder_hidden_.shape());
+  const Tensor d_hidden = dy.reshape(Shape{rows, dim});
+  matmul_backward(be, decoder_hidden_.reshape(Shape{rows, dim}), output_table_->value, d_logits, {.transpose_b = true},
+                  {.da = &d_hidden, .db = &output_table_->grad, .dbias = &output_bias_->grad});
+  if (decoder_norm_) {
+    const Tensor d_top = d_b_.view(decoder_top_.shape());
+    decoder_norm_->backward(be, dy, d_top, Accumulate::no);
+    dy = d_top;
+    current = 1;
+  }
+
+  const Tensor d_memory = d_memory_.zeros(memory_view_.shape());
+  for (size_t i = decoder_.size(); i-- > 0;) {
+    current ^= 1;
+    const Tensor dx = turns[current]->view(dy.shape());
+    decoder_[i]->backward(be, dy, dx, d_memory);
+    dy = dx;
+  }
+  target_embedding_->backward(be, dy);
+
+  dy = d_memory;
+  if (encoder_norm_) {
+    dy = d_memory_top_.view(encoder_top_.shape());
+    encoder_norm_->backward(be, d_memory, dy, Accumulate::no);
+  }
+  for (size_t i = encoder_.size(); i-- > 0;) {
+    current ^= 1;
+    const Tensor dx = turns[current]->view(dy.shape());
+    encoder_[i]->backward(be, dy, dx);
+    dy = dx;
+  }
+  source_embedding_->backward(be, dy);
+}
+
+void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capacity, DecoderState& state) {
+  HEED_CHECK(capacity >= 1 && capacity <= config_.max_positions,
+             "decoder: {} target positions requested, the model allows 1 to {}", capacity, config_.max_positions);
+  const Tensor memory = encode(be, source, RunMode{});
+  state.memory = state.memory_buffer.view(memory.shape());
+  state.memory.copy_from(memory);  // the model's buffers are reused by the next forward pass
+  state.memory_mask = state.mask_buffer.view(Shape{source.shape()[0], 1, 1, source.shape()[1]});
+  build_padding_mask(source, state.memory_mask);
+  state.layers.resize(decoder_.size());
+  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, capacity, state.layers[i]);
+  state.position = 0;
+  state.capacity = capacity;
+}
+
+Tensor Transformer::decode_step(Backend& be, const Tensor& tokens, DecoderState& state) {
+  const int64_t batch = state.memory.shape()[0];
+  HEED_CHECK(tokens.dtype() == DType::i32 && tokens.shape() == Shape{batch},
+             "decoder step: tokens must be i32 [{}], got {}", batch, tokens.describe());
+  HEED_CHECK(state.position < state.capacity, "decoder step: position {} is past the capacity of {} positions",
+             state.position, state.capacity);
+  Tensor x = target_embedding_->forward(be, tokens.reshape(Shape{batch, 1}), state.position, RunMode{});
+  for (size_t i = 0; i < decoder_.size(); ++i) {
+    const Tensor y = decoder_states_[i].view(x.shape());
+    decoder_[i]->step(be, x, state.layers[i], &state.memory_mask, y);
+    x = y;
+  }
+  Tensor hidden = x;
+  if (decoder_norm_) {
+    hidden = decoder_out_.view(x.shape());
+    decoder_norm_->forward(be, x, hidden);
+  }
+  const Tensor logits = logits_.view(Shape{batch, config_.target_vocab});
+  project_output(be, hidden, logits);
+  state.position += 1;
+  return logits;
+}
+
+}  // namespace heed

@@ -1,0 +1,127 @@
+#pragma once
+// The Transformer encoder-decoder (Vaswani et al. 2017): embeddings and positions, N encoder
+// layers, M decoder layers, and the output projection; its loss, its backward pass, and the
+// decoder's incremental step for translation.
+
+#include <memory>
+#include <vector>
+
+#include "heed/model/attention.h"
+#include "heed/model/sublayer.h"
+
+namespace heed {
+
+// One training batch. Sequences are right-padded with pad_id.
+struct Batch {
+  Tensor source;      // [B, S] i32
+  Tensor target_in;   // [B, T] i32: bos y₁ … yₙ
+  Tensor target_out;  // [B, T] i32: y₁ … yₙ eos
+};
+
+class EncoderLayer {
+ public:
+  EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  void forward(Backend& be, const Tensor& x, const Tensor* mask, const Tensor& y, const RunMode& mode);
+  void backward(Backend& be, const Tensor& dy, const Tensor& dx);
+  const MultiHeadAttention& self_attention() const { return self_attention_; }
+
+ private:
+  MultiHeadAttention self_attention_;
+  FeedForward feed_forward_;
+  Sublayer attention_block_, feed_forward_block_;
+  const Tensor* mask_ = nullptr;
+  Buffer middle_, d_middle_;
+};
+
+// Per-layer caches of one batch being decoded step by step.
+struct DecoderLayerCache {
+  AttentionCache self;   // grows by one position per step
+  AttentionCache cross;  // the encoder output, projected once
+};
+
+class DecoderLayer {
+ public:
+  DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  void forward(Backend& be, const Tensor& x, const Tensor& memory, const Tensor* causal_mask,
+               const Tensor* memory_mask, const Tensor& y, const RunMode& mode);
+  // d_memory always accumulates: every decoder layer reads the encoder output.
+  void backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory);
+  void start(Backend& be, const Tensor& memory, int64_t capacity, DecoderLayerCache& cache);
+  void step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const Tensor* memory_mask, const Tensor& y);
+  const MultiHeadAttention& self_attention() const { return self_attention_; }
+  const MultiHeadAttention& cross_attention() const { return cross_attention_; }
+
+ private:
+  MultiHeadAttention self_attention_, cross_attention_;
+  FeedForward feed_forward_;
+  Sublayer self_block_, cross_block_, feed_forward_block_;
+  Tensor memory_;
+  const Tensor* causal_mask_ = nullptr;
+  const Tensor* memory_mask_ = nullptr;
+  Buffer after_self_, after_cross_, d_after_self_, d_after_cross_;
+};
+
+// The state of one batch being translated: the encoder output, its mask, and the caches.
+struct DecoderState {
+  Tensor memory;       // [B, S, D]
+  Tensor memory_mask;  // [B, 1, 1, S]
+  std::vector<DecoderLayerCache> layers;
+  int64_t position = 0;  // the next target position
+  int64_t capacity = 0;  // the most target positions this batch may decode
+  Buffer memory_buffer, mask_buffer, ids_buffer;
+};
+
+class Transformer {
+ public:
+  explicit Transformer(const ModelConfig& config);
+  Transformer(const Transformer&) = delete;
+  Transformer& operator=(const Transformer&) = delete;
+
+  const ModelConfig& config() const { return config_; }
+  ParameterSet& parameters() { return params_; }
+  const ParameterSet& parameters() const { return params_; }
+
+  // logits [B, T, V] for target_in given source (teacher forcing).
+  Tensor forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
+  // forward() and the label-smoothed cross-entropy against target_out, padding ignored.
+  LossSums forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode);
+  // After forward_loss: adds grad_scale · dLoss/dθ into every parameter's gradient.
+  void backward(Backend& be, float grad_scale);
+
+  // Incremental decoding: encode the source once, then one target position per step.
+  void start_decoding(Backend& be, const Tensor& source, int64_t capacity, DecoderState& state);
+  // tokens [B] (i32) at position state.position -> logits [B, V] (a view, valid until the next call)
+  Tensor decode_step(Backend& be, const Tensor& tokens, DecoderState& state);
+
+  // Attention probabilities [B, H, T, S] of the last forward pass or step.
+  const Tensor& cross_attention(int layer) const { return decoder_[layer]->cross_attention().probabilities(); }
+  const Tensor& decoder_self_attention(int layer) const { return decoder_[layer]->self_attention().probabilities(); }
+  const Tensor& encoder_self_attention(int layer) const { return encoder_[layer]->self_attention().probabilities(); }
+
+ private:
+  Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
+  void build_padding_mask(const Tensor& source, const Tensor& mask) const;
+  void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
+
+  ModelConfig config_;
+  ParameterSet params_;
+  Parameter* source_table_;
+  Parameter* target_table_;
+  Parameter* output_table_;  // [V, D]: logits = h · tableᵀ + bias
+  Parameter* output_bias_;
+  std::unique_ptr<Embedding> source_embedding_, target_embedding_;
+  std::vector<std::unique_ptr<EncoderLayer>> encoder_;
+  std::vector<std::unique_ptr<DecoderLayer>> decoder_;
+  std::unique_ptr<LayerNorm> encoder_norm_, decoder_norm_;  // pre-norm only: the stacks' final norms
+
+  // Activations of the last forward pass, kept for backward.
+  std::vector<Buffer> encoder_states_, decoder_states_;  // inputs/outputs of each layer
+  Buffer source_mask_, causal_mask_, memory_, decoder_out_, logits_, log_probs_;
+  Tensor source_mask_view_, causal_mask_view_, memory_view_, decoder_hidden_, logits_view_, log_probs_view_;
+  Tensor encoder_top_, decoder_top_;  // the stacks' last layer outputs (before the final norms)
+  Tensor target_out_;
+  float label_smoothing_ = 0.0f;
+  Buffer d_a_, d_b_, d_memory_, d_memory_top_;
+};
+
+}  // namespace heed

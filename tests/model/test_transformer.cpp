@@ -1,0 +1,203 @@
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+
+#include "heed/core/error.h"
+#include "model_support.h"
+
+using namespace heed;
+using namespace heed::test;
+
+namespace {
+
+// Finite differences of the whole model's loss against its backward pass, on a sample of
+// elements from every parameter tensor (all of them for small tensors). Dropout is on, with
+// a fixed seed, so its masks are part of the function being differentiated.
+void expect_model_gradients(const ModelConfig& config) {
+  auto be = make_backend(BackendKind::onednn);
+  Transformer model(config);
+  model.parameters().initialize(11);
+  const Batch batch = tiny_batch();
+  const RunMode mode{.training = true, .seed = 77};
+  const float smoothing = 0.1f;
+
+  model.parameters().zero_grads();
+  model.forward_loss(*be, batch, smoothing, mode);
+  model.backward(*be, 1.0f);
+
+  const double h = 1e-2;
+  Rng pick(5);
+  double max_diff = 0.0, max_grad = 0.0;
+  int checked = 0;
+  for (const Parameter& p : model.parameters().all()) {
+    const int64_t n = p.value.numel();
+    const int64_t samples = std::min<int64_t>(n, 6);
+    for (int64_t s = 0; s < samples; ++s) {
+      const int64_t i = n <= 6 ? s : static_cast<int64_t>(pick.next_u64() % static_cast<uint64_t>(n));
+      float* v = p.value.f32() + i;
+      const float saved = *v;
+      *v = saved + static_cast<float>(h);
+      const double plus = model.forward_loss(*be, batch, smoothing, mode).loss;
+      *v = saved - static_cast<float>(h);
+      const double minus = model.forward_loss(*be, batch, smoothing, mode).loss;
+      *v = saved;
+      const double numeric = (plus - minus) / (2 * h);
+      const double analytic = p.grad.f32()[i];
+      if (std::abs(numeric - analytic) > 2e-2 * std::max(1.0, std::abs(numeric)))
+        FAIL_CHECK(p.name << "[" << i << "]: analytic " << analytic << ", numeric " << numeric);
+      max_diff = std::max(max_diff, std::abs(numeric - analytic));
+      max_grad = std::max(max_grad, std::abs(numeric));
+      ++checked;
+    }
+  }
+  CHECK(checked > 50);
+  CHECK(max_grad > 1e-2);
+  CHECK(max_diff / max_grad < 1e-2);
+}
+
+}  // namespace
+
+TEST_CASE("the whole model's gradient matches finite differences for each attention score") {
+  for (AttentionScore score : {AttentionScore::scaled_dot, AttentionScore::dot, AttentionScore::additive}) {
+    CAPTURE(to_string(score));
+    ModelConfig c = tiny_config();
+    c.attention = score;
+    expect_model_gradients(c);
+  }
+}
+
+TEST_CASE("the whole model's gradient matches finite differences for learned positions and post-norm") {
+  ModelConfig learned = tiny_config();
+  learned.positions = PositionEncoding::learned;
+  expect_model_gradients(learned);
+  ModelConfig post = tiny_config();
+  post.norm = NormPlacement::post;
+  expect_model_gradients(post);
+}
+
+TEST_CASE("the whole model's gradient matches finite differences for each embedding tying") {
+  for (EmbeddingTying tying : {EmbeddingTying::none, EmbeddingTying::target_output, EmbeddingTying::all}) {
+    CAPTURE(to_string(tying));
+    ModelConfig c = tiny_config();
+    c.tying = tying;
+    c.joint_vocabulary = tying == EmbeddingTying::all;
+    if (tying != EmbeddingTying::all) c.source_vocab = 17;  // separate vocabularies may differ in size
+    expect_model_gradients(c);
+  }
+}
+
+TEST_CASE("the oneDNN model computes the reference model's loss and gradients") {
+  ModelConfig c = tiny_config();
+  c.attention = AttentionScore::scaled_dot;
+  const Batch batch = tiny_batch();
+  const RunMode mode{.training = true, .seed = 3};
+  auto fast = make_backend(BackendKind::onednn);
+  auto reference = make_backend(BackendKind::reference);
+  Transformer a(c), b(c);
+  a.parameters().initialize(2);
+  b.parameters().initialize(2);
+  a.parameters().zero_grads();
+  b.parameters().zero_grads();
+  const LossSums la = a.forward_loss(*fast, batch, 0.1f, mode);
+  const LossSums lb = b.forward_loss(*reference, batch, 0.1f, mode);
+  a.backward(*fast, 1.0f);
+  b.backward(*reference, 1.0f);
+  CHECK(la.tokens == 7);
+  CHECK(la.loss == doctest::Approx(lb.loss).epsilon(1e-5));
+  CHECK(normalized_error(a.parameters().grads(), b.parameters().grads()) < 1e-4);
+}
+
+TEST_CASE("the decoder's incremental step equals the full forward pass on the same prefix") {
+  for (AttentionScore score : {AttentionScore::scaled_dot, AttentionScore::additive}) {
+    for (NormPlacement norm : {NormPlacement::pre, NormPlacement::post}) {
+      CAPTURE(to_string(score));
+      CAPTURE(to_string(norm));
+      ModelConfig c = tiny_config();
+      c.attention = score;
+      c.norm = norm;
+      auto be = make_backend(BackendKind::onednn);
+      Transformer model(c);
+      model.parameters().initialize(4);
+      const Batch batch = tiny_batch();
+      const int64_t B = 2, T = 4, V = c.target_vocab, S = 5;
+      const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
+      const Tensor full_cross = copy_of(model.cross_attention(1));  // [B, H, T, S]
+
+      DecoderState state;
+      model.start_decoding(*be, batch.source, 7, state);
+      for (int64_t t = 0; t < T; ++t) {
+        Tensor tokens = Tensor::empty(Shape{B}, DType::i32);
+        for (int64_t b = 0; b < B; ++b) tokens.data<int32_t>()[b] = batch.target_in.data<int32_t>()[b * T + t];
+        const Tensor step = model.decode_step(*be, tokens, state);
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t v = 0; v < V; ++v)
+            REQUIRE(step.f32()[b * V + v] == doctest::Approx(full.f32()[(b * T + t) * V + v]).epsilon(1e-4).scale(1.0));
+        const Tensor& cross = model.cross_attention(1);  // [B, H, 1, S]
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t h = 0; h < c.heads; ++h)
+            for (int64_t s = 0; s < S; ++s)
+              REQUIRE(cross.f32()[(b * c.heads + h) * S + s] ==
+                      doctest::Approx(full_cross.f32()[((b * c.heads + h) * T + t) * S + s]).epsilon(1e-4).scale(1.0));
+      }
+      CHECK_THROWS_AS(model.decode_step(*be, Tensor::zeros(Shape{B}, DType::i32),
+                                        [&]() -> DecoderState& {
+                                          state.position = state.capacity;
+                                          return state;
+                                        }()),
+                      Error);
+    }
+  }
+}
+
+TEST_CASE("cross-attention probabilities are readable per layer and ignore padded source positions") {
+  auto be = make_backend(BackendKind::onednn);
+  Transformer model(tiny_config());
+  model.parameters().initialize(8);
+  const Batch batch = tiny_batch();
+  model.forward(*be, batch.source, batch.target_in, RunMode{});
+  for (int layer = 0; layer < 2; ++layer) {
+    const Tensor& p = model.cross_attention(layer);
+    REQUIRE(p.shape() == Shape{2, 2, 4, 5});
+    for (int64_t row = 0; row < p.shape().rows(); ++row) {
+      double sum = 0.0;
+      for (int64_t s = 0; s < 5; ++s) sum += p.f32()[row * 5 + s];
+      CHECK(sum == doctest::Approx(1.0).epsilon(1e-5));
+    }
+    // Sentence 1 has 3 real source pieces: positions 3 and 4 get no attention.
+    for (int64_t row = 8; row < 16; ++row) {
+      CHECK(p.f32()[row * 5 + 3] < 1e-6f);
+      CHECK(p.f32()[row * 5 + 4] < 1e-6f);
+    }
+  }
+}
+
+TEST_CASE("model configs round-trip through text and reject what they cannot build") {
+  ModelConfig c = tiny_config();
+  c.attention = AttentionScore::additive;
+  c.positions = PositionEncoding::learned;
+  c.dropout = 0.3f;
+  const ModelConfig back = ModelConfig::from_text(c.to_text());
+  CHECK(back.to_text() == c.to_text());
+
+  ModelConfig separate = tiny_config();
+  separate.source_vocab = 20;
+  separate.joint_vocabulary = false;
+  CHECK_THROWS_WITH_AS(Transformer{separate}, doctest::Contains("tying all embeddings needs one joint vocabulary"), Error);
+  ModelConfig heads = tiny_config();
+  heads.heads = 3;
+  CHECK_THROWS_WITH_AS(heads.validate(), doctest::Contains("multiple of heads"), Error);
+  CHECK_THROWS_WITH_AS(ModelConfig::from_text(c.to_text() + "colour = blue\n"), doctest::Contains("unknown key 'colour'"), Error);
+  CHECK_THROWS_WITH_AS(parse_attention_score("cosine"), doctest::Contains("scaled-dot, dot, additive"), Error);
+}
+
+TEST_CASE("a sequence longer than the model's positions is an error, not a read past the table") {
+  auto be = make_backend(BackendKind::onednn);
+  ModelConfig c = tiny_config();
+  c.max_positions = 4;
+  Transformer model(c);
+  model.parameters().initialize(1);
+  const Batch batch = tiny_batch();  // 5 source pieces
+  CHECK_THROWS_WITH_AS(model.forward(*be, batch.source, batch.target_in, RunMode{}),
+                       doctest::Contains("longer than the model's limit of 4 positions"), Error);
+}
