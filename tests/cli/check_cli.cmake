@@ -17,9 +17,27 @@ if(NOT rc EQUAL 0 OR NOT version MATCHES "^heed [0-9]+\\.[0-9]+\\.[0-9]+")
 endif()
 
 # A subcommand not built yet names its issue on stderr, prints nothing on stdout, exits 2.
-execute_process(COMMAND ${HEED} info some.heed OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "issue #3")
+execute_process(COMMAND ${HEED} train --train-src a.txt OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "issue #4")
+  message(FATAL_ERROR "heed train: exit ${rc}, stdout '${out}', stderr '${err}'")
+endif()
+
+# heed info on a real model file: the report on stdout, nothing on stderr at --quiet.
+file(MAKE_DIRECTORY ${WORK_DIR})
+execute_process(COMMAND ${MAKE_MODEL} ${WORK_DIR}/tiny.heed RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "make_test_model exited ${rc}")
+endif()
+execute_process(COMMAND ${HEED} -q info ${WORK_DIR}/tiny.heed OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "parameters    [0-9]+" OR NOT out MATCHES "checksum      [0-9a-f]+" OR NOT err STREQUAL "")
   message(FATAL_ERROR "heed info: exit ${rc}, stdout '${out}', stderr '${err}'")
+endif()
+
+# A damaged model is one line on stderr naming the file, and exit 1.
+file(WRITE ${WORK_DIR}/foreign.heed "not a model at all\n")
+execute_process(COMMAND ${HEED} info ${WORK_DIR}/foreign.heed OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "foreign.heed is not a heed model file")
+  message(FATAL_ERROR "heed info on a foreign file: exit ${rc}, stdout '${out}', stderr '${err}'")
 endif()
 
 # A bad global option is a usage error, not a crash or a silent run.

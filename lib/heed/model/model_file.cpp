@@ -1,0 +1,252 @@
+#include "heed/model/model_file.h"
+
+#include <fmt/format.h>
+
+#include <bit>
+#include <cstring>
+#include <map>
+
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/text/vocabulary.h"
+
+namespace heed {
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "the model format is little-endian");
+
+constexpr std::string_view kMagic = "HEEDMODL";
+constexpr std::string_view kEndMarker{"HEEDEND\0", 8};
+constexpr size_t kHeaderBytes = 24;
+constexpr size_t kTrailerBytes = 16;
+
+class Writer {
+ public:
+  template <typename T> void put(T value) {
+    char raw[sizeof(T)];
+    std::memcpy(raw, &value, sizeof(T));
+    out_.append(raw, sizeof(T));
+  }
+  void put_text32(std::string_view s) {
+    put(static_cast<uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void put_bytes64(std::string_view s) {
+    put(static_cast<uint64_t>(s.size()));
+    out_.append(s);
+  }
+  std::string& buffer() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+// A bounds-checked cursor: every read names what it was reading when the bytes run out.
+class Reader {
+ public:
+  Reader(std::string_view bytes, const std::string& what) : bytes_(bytes), what_(what) {}
+  template <typename T> T get(const char* field) {
+    need(sizeof(T), field);
+    T value;
+    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return value;
+  }
+  std::string_view take(uint64_t n, const char* field) {
+    need(n, field);
+    const std::string_view s = bytes_.substr(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  std::string_view text32(const char* field) { return take(get<uint32_t>(field), field); }
+  std::string_view bytes64(const char* field) { return take(get<uint64_t>(field), field); }
+  size_t remaining() const { return bytes_.size() - pos_; }
+
+ private:
+  void need(uint64_t n, const char* field) const {
+    HEED_CHECK(n <= bytes_.size() - pos_, "{} is malformed: {} needs {} bytes at offset {}, only {} remain", what_,
+               field, n, pos_, bytes_.size() - pos_);
+  }
+  std::string_view bytes_;
+  const std::string& what_;
+  size_t pos_ = 0;
+};
+
+struct StoredTensor {
+  DType dtype;
+  Shape shape;
+  std::string_view data;
+};
+
+// The fewest parameters a config can declare (embeddings and attention/FFN weights), to refuse
+// a config that could not have produced this file before allocating anything for it.
+double parameter_lower_bound(const ModelConfig& c) {
+  const double d = static_cast<double>(c.model_dim), f = static_cast<double>(c.ffn_dim);
+  return static_cast<double>(c.target_vocab) * d + static_cast<double>(c.encoder_layers) * (4 * d * d + 2 * d * f) +
+         static_cast<double>(c.decoder_layers) * (8 * d * d + 2 * d * f);
+}
+
+std::string hex(uint64_t v) { return fmt::format("{:016x}", v); }
+
+}  // namespace
+
+uint64_t model_checksum(std::string_view bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+std::string serialize_model(const Transformer& model, const ModelExtras& extras) {
+  Writer w;
+  w.buffer().append(kMagic);
+  w.put(kModelFormatVersion);
+  w.put(uint32_t{0});
+  w.put(uint64_t{0});  // file size, patched below
+  w.put_text32(model.config().to_text());
+  w.put_text32(extras.metadata);
+  w.put(static_cast<uint32_t>(extras.vocabularies.size()));
+  for (const NamedBlob& v : extras.vocabularies) {
+    w.put_text32(v.name);
+    w.put_bytes64(v.bytes);
+  }
+  const auto& parameters = model.parameters().all();
+  w.put(static_cast<uint32_t>(parameters.size()));
+  for (const Parameter& p : parameters) {
+    w.put_text32(p.name);
+    w.put(static_cast<uint8_t>(p.value.dtype()));
+    w.put(static_cast<uint8_t>(p.shape.rank()));
+    for (int64_t d : p.shape) w.put(d);
+    w.put_bytes64(std::string_view(static_cast<const char*>(p.value.raw()), p.value.bytes()));
+  }
+  std::string& out = w.buffer();
+  const uint64_t size = out.size() + kTrailerBytes;
+  std::memcpy(out.data() + 16, &size, sizeof size);
+  w.put(model_checksum(out));
+  out.append(kEndMarker);
+  return std::move(out);
+}
+
+void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras) {
+  write_file_atomically(path, serialize_model(model, extras));
+}
+
+LoadedModel parse_model(std::string_view bytes, const std::string& what) {
+  // 1. Is it ours at all, and can this heed read it?
+  HEED_CHECK(!bytes.empty(), "{} is empty, not a heed model", what);
+  if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic) {
+    const bool prefix = !bytes.empty() && kMagic.substr(0, bytes.size()) == bytes.substr(0, kMagic.size());
+    HEED_CHECK(!prefix, "{} is truncated: {} bytes, too short to be a heed model", what, bytes.size());
+    fail("{} is not a heed model file (it does not start with '{}')", what, kMagic);
+  }
+  HEED_CHECK(bytes.size() >= kHeaderBytes + kTrailerBytes, "{} is truncated: {} bytes, too short to be a heed model",
+             what, bytes.size());
+  Reader header(bytes.substr(kMagic.size()), what);
+  const uint32_t version = header.get<uint32_t>("format version");
+  header.get<uint32_t>("flags");
+  const uint64_t stated_size = header.get<uint64_t>("file size");
+  HEED_CHECK(version <= kModelFormatVersion,
+             "{} was written by a newer heed (model format {}; this heed reads format {} and older): upgrade heed",
+             what, version, kModelFormatVersion);
+  HEED_CHECK(version >= 1, "{} has an invalid model format version 0", what);
+
+  // 2. Is it whole?
+  HEED_CHECK(bytes.size() >= stated_size, "{} is truncated: it has {} of its {} bytes", what, bytes.size(), stated_size);
+  HEED_CHECK(bytes.size() == stated_size, "{} has {} unexpected bytes after its end", what, bytes.size() - stated_size);
+  const std::string_view body = bytes.substr(0, bytes.size() - kTrailerBytes);
+  HEED_CHECK(bytes.substr(bytes.size() - kEndMarker.size()) == kEndMarker,
+             "{} is corrupted: its end marker is damaged", what);
+  uint64_t stored_checksum;
+  std::memcpy(&stored_checksum, bytes.data() + body.size(), sizeof stored_checksum);
+  const uint64_t checksum = model_checksum(body);
+  HEED_CHECK(checksum == stored_checksum, "{} is corrupted: checksum {} does not match the stored {}", what,
+             hex(checksum), hex(stored_checksum));
+
+  // 3. Parse.
+  Reader r(body.substr(kHeaderBytes), what);
+  LoadedModel loaded;
+  loaded.checksum = checksum;
+  loaded.format_version = version;
+  loaded.file_bytes = static_cast<int64_t>(bytes.size());
+  ModelConfig config;
+  try {
+    config = ModelConfig::from_text(std::string(r.text32("config")));
+  } catch (const Error& e) {
+    throw e.with_context(what);
+  }
+  loaded.extras.metadata = std::string(r.text32("metadata"));
+  const uint32_t vocabularies = r.get<uint32_t>("vocabulary count");
+  for (uint32_t i = 0; i < vocabularies; ++i) {
+    NamedBlob blob;
+    blob.name = std::string(r.text32("vocabulary name"));
+    blob.bytes = std::string(r.bytes64("vocabulary"));
+    loaded.extras.vocabularies.push_back(std::move(blob));
+  }
+  std::map<std::string, StoredTensor, std::less<>> tensors;
+  uint64_t tensor_bytes = 0;
+  const uint32_t count = r.get<uint32_t>("tensor count");
+  for (uint32_t i = 0; i < count; ++i) {
+    const std::string name(r.text32("tensor name"));
+    const uint8_t dtype = r.get<uint8_t>("tensor dtype");
+    const uint8_t rank = r.get<uint8_t>("tensor rank");
+    HEED_CHECK(dtype == static_cast<uint8_t>(DType::f32), "{}: tensor {} has dtype {}, this heed reads f32", what, name, dtype);
+    HEED_CHECK(rank >= 1 && rank <= Shape::kMaxRank, "{} is malformed: tensor {} has rank {}", what, name, rank);
+    Shape shape;
+    for (uint8_t d = 0; d < rank; ++d) {
+      const int64_t dim = r.get<int64_t>("tensor dims");
+      HEED_CHECK(dim >= 0 && dim <= (int64_t{1} << 32), "{} is malformed: tensor {} has dimension {}", what, name, dim);
+      shape.push_back(dim);
+    }
+    const std::string_view data = r.bytes64("tensor data");
+    HEED_CHECK(static_cast<double>(data.size()) == static_cast<double>(shape.numel()) * 4.0,
+               "{} is malformed: tensor {} {} holds {} bytes", what, name, shape.str(), data.size());
+    HEED_CHECK(tensors.emplace(name, StoredTensor{DType::f32, shape, data}).second,
+               "{} is malformed: tensor {} appears twice", what, name);
+    tensor_bytes += data.size();
+  }
+  HEED_CHECK(r.remaining() == 0, "{} is malformed: {} bytes follow the last tensor", what, r.remaining());
+
+  // 4. Does the config describe these tensors and vocabularies?
+  HEED_CHECK(parameter_lower_bound(config) * 4.0 <= static_cast<double>(tensor_bytes),
+             "{}: its config declares more parameters than the file holds ({} bytes of tensors)", what, tensor_bytes);
+  for (const NamedBlob& blob : loaded.extras.vocabularies) {
+    const Vocabulary vocabulary = Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary");
+    const int64_t expected = blob.name == "source" ? config.source_vocab : config.target_vocab;
+    HEED_CHECK(vocabulary.size() == expected, "{}: the {} vocabulary has {} pieces, the model expects {}", what,
+               blob.name, vocabulary.size(), expected);
+  }
+
+  loaded.model = std::make_unique<Transformer>(config);
+  for (const Parameter& p : loaded.model->parameters().all()) {
+    const auto it = tensors.find(p.name);
+    HEED_CHECK(it != tensors.end(), "{}: parameter {} is missing", what, p.name);
+    HEED_CHECK(it->second.shape == p.shape, "{}: parameter {} has shape {}, the config needs {}", what, p.name,
+               it->second.shape.str(), p.shape.str());
+    std::memcpy(p.value.raw(), it->second.data.data(), it->second.data.size());
+    tensors.erase(it);
+  }
+  HEED_CHECK(tensors.empty(), "{}: holds a tensor {} that this model does not have", what, tensors.begin()->first);
+  return loaded;
+}
+
+LoadedModel load_model(const std::string& path) { return parse_model(read_file(path), path); }
+
+std::string describe_model(const LoadedModel& loaded) {
+  const ModelConfig& c = loaded.model->config();
+  std::string s;
+  s += fmt::format("format        heed model, format {}\n", loaded.format_version);
+  s += fmt::format("checksum      {} (FNV-1a 64)\n", hex(loaded.checksum));
+  s += fmt::format("file size     {} bytes\n", loaded.file_bytes);
+  s += fmt::format("parameters    {}\n", loaded.model->parameters().count());
+  s += fmt::format("vocabulary    source {} pieces, target {} pieces{}\n", c.source_vocab, c.target_vocab,
+                   c.joint_vocabulary ? " (joint)" : "");
+  for (const NamedBlob& v : loaded.extras.vocabularies)
+    s += fmt::format("sentencepiece {} ({} bytes)\n", v.name, v.bytes.size());
+  s += "\n[config]\n" + c.to_text();
+  if (!loaded.extras.metadata.empty()) s += "\n[metadata]\n" + loaded.extras.metadata;
+  return s;
+}
+
+}  // namespace heed

@@ -1,0 +1,65 @@
+#pragma once
+// The model file: one file holds everything needed to translate.
+//
+//   offset 0   "HEEDMODL"                     magic (8 bytes)
+//          8   u32 format version              kModelFormatVersion; newer files are refused
+//         12   u32 flags                       0
+//         16   u64 file size                   truncation is detected before anything is parsed
+//         24   config      u32 length + text   ModelConfig::to_text()
+//              metadata    u32 length + text   "key = value" lines: how the model was made
+//              vocabularies u32 count, each: u32 name length + name, u64 length + SentencePiece bytes
+//              tensors      u32 count, each: u32 name length + name, u8 dtype, u8 rank,
+//                                  i64 dims[rank], u64 byte length + data
+//   size − 16  u64 checksum                    FNV-1a 64 of every byte before it
+//   size − 8   "HEEDEND\0"
+//
+// All integers little-endian. Loading checks magic, version, size, end marker and checksum in
+// that order, each with its own message, then parses with bounds checks, then matches every
+// tensor to the parameter the config declares.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "heed/model/transformer.h"
+
+namespace heed {
+
+inline constexpr uint32_t kModelFormatVersion = 1;
+
+struct NamedBlob {
+  std::string name;   // "joint", or "source" and "target"
+  std::string bytes;  // a serialized SentencePiece model
+};
+
+// What a model file carries besides the config and the parameters.
+struct ModelExtras {
+  std::vector<NamedBlob> vocabularies;
+  std::string metadata;  // "key = value" lines
+};
+
+std::string serialize_model(const Transformer& model, const ModelExtras& extras);
+// Atomic: a failure (a full disk, say) leaves any previous file at `path` as it was.
+void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras);
+
+struct LoadedModel {
+  std::unique_ptr<Transformer> model;
+  ModelExtras extras;
+  uint64_t checksum = 0;
+  uint32_t format_version = 0;
+  int64_t file_bytes = 0;
+};
+
+// `what` names the source in errors (usually the path).
+LoadedModel parse_model(std::string_view bytes, const std::string& what);
+LoadedModel load_model(const std::string& path);
+
+// FNV-1a 64 (Fowler, Noll, Vo): changes with any single changed byte.
+uint64_t model_checksum(std::string_view bytes);
+
+// The text `heed info` prints.
+std::string describe_model(const LoadedModel& loaded);
+
+}  // namespace heed

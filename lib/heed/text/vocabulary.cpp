@@ -1,0 +1,74 @@
+#include "heed/text/vocabulary.h"
+
+#include <sentencepiece_processor.h>
+#include <sentencepiece_trainer.h>
+
+#include <unordered_map>
+
+#include "heed/core/error.h"
+
+namespace heed {
+
+struct Vocabulary::Impl {
+  sentencepiece::SentencePieceProcessor processor;
+};
+
+Vocabulary::Vocabulary(std::unique_ptr<Impl> impl, std::string serialized)
+    : impl_(std::move(impl)), serialized_(std::move(serialized)) {}
+Vocabulary::Vocabulary(Vocabulary&&) noexcept = default;
+Vocabulary& Vocabulary::operator=(Vocabulary&&) noexcept = default;
+Vocabulary::~Vocabulary() = default;
+
+Vocabulary Vocabulary::from_serialized(std::string serialized, const std::string& what) {
+  auto impl = std::make_unique<Impl>();
+  const auto status = impl->processor.LoadFromSerializedProto(serialized);
+  HEED_CHECK(status.ok(), "{} is not a valid SentencePiece model: {}", what, status.ToString());
+  return Vocabulary(std::move(impl), std::move(serialized));
+}
+
+Vocabulary Vocabulary::train(const VocabularyTraining& options) {
+  HEED_CHECK(!options.inputs.empty(), "vocabulary training needs at least one input file");
+  HEED_CHECK(options.size > 4, "vocabulary size must be larger than the 4 special pieces, got {}", options.size);
+  std::string inputs;
+  for (const std::string& input : options.inputs) inputs += (inputs.empty() ? "" : ",") + input;
+  const std::unordered_map<std::string, std::string> args = {
+      {"input", inputs},
+      {"vocab_size", std::to_string(options.size)},
+      {"model_type", options.type == VocabularyType::bpe ? "bpe" : "unigram"},
+      {"character_coverage", std::to_string(options.character_coverage)},
+      {"input_sentence_size", std::to_string(options.input_sentence_size)},
+      {"shuffle_input_sentence", "true"},
+      {"max_sentence_length", std::to_string(options.max_sentence_length)},
+      {"hard_vocab_limit", options.hard_size_limit ? "true" : "false"},
+      {"normalization_rule_name", options.normalization},
+      {"pad_id", std::to_string(kPadId)},
+      {"unk_id", std::to_string(kUnkId)},
+      {"bos_id", std::to_string(kBosId)},
+      {"eos_id", std::to_string(kEosId)},
+      {"minloglevel", "2"},  // SentencePiece's own logging: errors only (heed logs progress itself)
+  };
+  std::string serialized;
+  const auto status = sentencepiece::SentencePieceTrainer::Train(args, nullptr, &serialized);
+  HEED_CHECK(status.ok(), "SentencePiece could not train a vocabulary on {}: {}", inputs, status.ToString());
+  return from_serialized(std::move(serialized), "the vocabulary just trained");
+}
+
+int64_t Vocabulary::size() const { return impl_->processor.GetPieceSize(); }
+
+std::vector<int32_t> Vocabulary::encode(std::string_view text) const {
+  std::vector<int> ids;
+  const auto status = impl_->processor.Encode(absl::string_view(text.data(), text.size()), &ids);
+  HEED_CHECK(status.ok(), "SentencePiece could not encode a line: {}", status.ToString());
+  return std::vector<int32_t>(ids.begin(), ids.end());
+}
+
+std::string Vocabulary::decode(const std::vector<int32_t>& ids) const {
+  std::string text;
+  const auto status = impl_->processor.Decode(std::vector<int>(ids.begin(), ids.end()), &text);
+  HEED_CHECK(status.ok(), "SentencePiece could not decode pieces: {}", status.ToString());
+  return text;
+}
+
+std::string Vocabulary::piece(int32_t id) const { return impl_->processor.IdToPiece(id); }
+
+}  // namespace heed

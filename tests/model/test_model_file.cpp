@@ -1,0 +1,222 @@
+#include <doctest/doctest.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/model/model_file.h"
+#include "heed/text/vocabulary.h"
+#include "model_support.h"
+
+using namespace heed;
+using namespace heed::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    std::string tmpl = (fs::temp_directory_path() / "heed-test-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
+
+// A real SentencePiece model trained on a small synthetic corpus.
+const Vocabulary& test_vocabulary() {
+  static const Vocabulary vocabulary = [] {
+    TempDir dir;
+    const std::string corpus = dir.file("corpus.txt");
+    std::ofstream out(corpus);
+    const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "dog", "ran", "to", "house", "red", "blue"};
+    Rng rng(1);
+    for (int line = 0; line < 300; ++line) {
+      for (int w = 0; w < 6; ++w) out << (w ? " " : "") << words[rng.next_u64() % 12];
+      out << "\n";
+    }
+    out.close();
+    // "identity" leaves out NFKC's 240 KB table, keeping the test files small.
+    return Vocabulary::train({.inputs = {corpus}, .size = 40, .hard_size_limit = false, .normalization = "identity"});
+  }();
+  return vocabulary;
+}
+
+// A tiny model whose vocabulary is the real one above.
+struct TestModel {
+  std::unique_ptr<Transformer> model;
+  ModelExtras extras;
+  TestModel() {
+    ModelConfig c = tiny_config();
+    c.source_vocab = c.target_vocab = test_vocabulary().size();
+    model = std::make_unique<Transformer>(c);
+    model->parameters().initialize(3);
+    extras.vocabularies.push_back({"joint", test_vocabulary().serialized()});
+    extras.metadata = "trained-on = a test\n";
+  }
+  std::string bytes() const { return serialize_model(*model, extras); }
+};
+
+// Makes a damaged file consistent again (size and checksum), so the damage reaches the parser.
+void repair(std::string& bytes) {
+  const uint64_t size = bytes.size();
+  std::memcpy(bytes.data() + 16, &size, sizeof size);
+  const uint64_t checksum = model_checksum(std::string_view(bytes).substr(0, bytes.size() - 16));
+  std::memcpy(bytes.data() + bytes.size() - 16, &checksum, sizeof checksum);
+}
+
+std::string error_of(const std::string& bytes) {
+  try {
+    parse_model(bytes, "model.heed");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("a model file round-trips bit-exactly, vocabulary and metadata included") {
+  const TestModel original;
+  const std::string bytes = original.bytes();
+  const LoadedModel loaded = parse_model(bytes, "model.heed");
+  CHECK(loaded.model->config().to_text() == original.model->config().to_text());
+  const Tensor& a = original.model->parameters().values();
+  const Tensor& b = loaded.model->parameters().values();
+  REQUIRE(a.bytes() == b.bytes());
+  CHECK(std::memcmp(a.raw(), b.raw(), a.bytes()) == 0);
+  CHECK(loaded.extras.metadata == original.extras.metadata);
+  REQUIRE(loaded.extras.vocabularies.size() == 1);
+  CHECK(loaded.extras.vocabularies[0].bytes == test_vocabulary().serialized());
+  CHECK(serialize_model(*loaded.model, loaded.extras) == bytes);
+  CHECK(loaded.checksum == model_checksum(std::string_view(bytes).substr(0, bytes.size() - 16)));
+}
+
+TEST_CASE("a truncated model file says it is truncated, at every length") {
+  const std::string bytes = TestModel().bytes();
+  CHECK(error_of("").find("is empty") != std::string::npos);
+  for (size_t length = 1; length < bytes.size(); length += 1 + length / 16) {
+    CAPTURE(length);
+    CHECK(error_of(bytes.substr(0, length)).find("is truncated") != std::string::npos);
+  }
+}
+
+TEST_CASE("a flipped byte anywhere after the header is reported as corruption") {
+  const std::string bytes = TestModel().bytes();
+  for (size_t offset = 24; offset < bytes.size(); offset += 1 + bytes.size() / 3000) {
+    std::string damaged = bytes;
+    damaged[offset] = static_cast<char>(damaged[offset] ^ 0x10);
+    CAPTURE(offset);
+    CHECK(error_of(damaged).find("is corrupted") != std::string::npos);
+  }
+}
+
+TEST_CASE("a foreign file, a future version and extra bytes each get their own message") {
+  const std::string bytes = TestModel().bytes();
+  CHECK(error_of("\x89PNG\r\n\x1a\nsome image").find("is not a heed model file") != std::string::npos);
+  CHECK(error_of("source = target\n").find("is not a heed model file") != std::string::npos);
+  std::string future = bytes;
+  future[8] = 2;
+  CHECK(error_of(future).find("written by a newer heed (model format 2") != std::string::npos);
+  CHECK(error_of(bytes + "xx").find("2 unexpected bytes after its end") != std::string::npos);
+}
+
+TEST_CASE("a file whose config does not match its tensors or vocabulary is refused") {
+  std::string bytes = TestModel().bytes();
+  const size_t at = bytes.find("ffn-dim = 12");
+  REQUIRE(at != std::string::npos);
+  std::string wider = bytes;
+  wider[at + 11] = '6';  // ffn-dim = 16
+  repair(wider);
+  CHECK(error_of(wider).find("has shape") != std::string::npos);
+
+  std::string vocab = bytes;
+  const size_t v = vocab.find("source-vocab = ");
+  vocab[v + 15] = static_cast<char>(vocab[v + 15] == '9' ? '8' : vocab[v + 15] + 1);
+  vocab.replace(vocab.find("target-vocab = ") + 15, 1, 1, vocab[v + 15]);
+  repair(vocab);
+  const std::string message = error_of(vocab);
+  CHECK((message.find("pieces, the model expects") != std::string::npos || message.find("has shape") != std::string::npos ||
+         message.find("declares more parameters") != std::string::npos));
+}
+
+TEST_CASE("10,000 randomly damaged model files never crash the loader") {
+  const std::string bytes = TestModel().bytes();
+  Rng rng(2024);
+  int loaded = 0, refused = 0;
+  for (int i = 0; i < 10000; ++i) {
+    std::string damaged = bytes;
+    const int mutations = 1 + static_cast<int>(rng.next_u64() % 4);
+    for (int m = 0; m < mutations; ++m) {
+      const size_t at = rng.next_u64() % damaged.size();
+      switch (rng.next_u64() % 4) {
+        case 0: damaged[at] = static_cast<char>(rng.next_u64()); break;                      // overwrite a byte
+        case 1: damaged.erase(at, 1 + rng.next_u64() % 16); break;                           // delete a run
+        case 2: damaged.insert(at, std::string(1 + rng.next_u64() % 16, static_cast<char>(rng.next_u64()))); break;
+        case 3: damaged.resize(std::max<size_t>(1, at)); break;                              // truncate
+      }
+      if (damaged.empty()) damaged = "x";
+    }
+    // Half the files get a valid size and checksum, so the damage reaches the parser.
+    if (i % 2 == 0 && damaged.size() > 40) repair(damaged);
+    try {
+      parse_model(damaged, "fuzz.heed");
+      ++loaded;
+    } catch (const Error&) {
+      ++refused;
+    }
+  }
+  CHECK(loaded + refused == 10000);
+  CHECK(refused > 9000);
+}
+
+TEST_CASE("saving is atomic: a failed save leaves the previous file intact and no temporary behind") {
+  TempDir dir;
+  const std::string path = dir.file("model.heed");
+  const TestModel model;
+  save_model(path, *model.model, model.extras);
+  const std::string before = read_file(path);
+  CHECK(parse_model(before, path).model->parameters().count() == model.model->parameters().count());
+
+  // A full disk, simulated with a file-size limit: writes past it fail (EFBIG) as on ENOSPC.
+  struct rlimit old_limit;
+  REQUIRE(getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+  const auto old_handler = signal(SIGXFSZ, SIG_IGN);
+  struct rlimit small = old_limit;
+  small.rlim_cur = 1024;
+  REQUIRE(setrlimit(RLIMIT_FSIZE, &small) == 0);
+  std::string message;
+  try {
+    save_model(path, *model.model, model.extras);
+  } catch (const Error& e) {
+    message = e.what();
+  }
+  setrlimit(RLIMIT_FSIZE, &old_limit);
+  signal(SIGXFSZ, old_handler);
+  CHECK(message.find("cannot save " + path) != std::string::npos);
+  CHECK(message.find("previous file") != std::string::npos);
+  CHECK(read_file(path) == before);
+  int files = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path)) files += entry.is_regular_file();
+  CHECK(files == 1);
+
+  CHECK_THROWS_WITH_AS(save_model(dir.file("missing/model.heed"), *model.model, model.extras),
+                       doctest::Contains("cannot save"), Error);
+  CHECK_THROWS_WITH_AS(load_model(dir.file("absent.heed")), doctest::Contains("no such file"), Error);
+}
+
+TEST_CASE("describe_model names the checksum, the parameter count and the vocabularies") {
+  const TestModel model;
+  const LoadedModel loaded = parse_model(model.bytes(), "model.heed");
+  const std::string text = describe_model(loaded);
+  CHECK(text.find(fmt::format("parameters    {}", model.model->parameters().count())) != std::string::npos);
+  CHECK(text.find(fmt::format("{:016x}", loaded.checksum)) != std::string::npos);
+  CHECK(text.find("sentencepiece joint") != std::string::npos);
+  CHECK(text.find("attention = scaled-dot") != std::string::npos);
+}
