@@ -9,8 +9,10 @@
 
 #include "commands.h"
 #include "heed/backend/backend.h"
+#include "heed/bench/model_bench.h"
 #include "heed/bench/ops_bench.h"
 #include "heed/core/threads.h"
+#include "heed/model/config.h"
 
 namespace heed::app {
 namespace {
@@ -59,6 +61,46 @@ int run_bench_ops(const BenchOpsOptions& options) {
   return 0;
 }
 
+struct BenchModelOptions {
+  std::vector<std::string> attention = {"scaled-dot", "dot", "additive"};
+  int64_t batch = 128;
+  int64_t source_length = 32;
+  int64_t target_length = 32;
+  int repeats = 5;
+};
+
+int run_bench_model(const BenchModelOptions& options) {
+  auto backend = make_backend(BackendKind::onednn);
+  const MatmulShape& reference = m30k_small_matmul_shapes().front();
+  const double peak = time_matmul(*backend, reference, 2, 5).gflops;
+  spdlog::info("bench: 2048³ matmul reference {:.1f} GFLOP/s on {} threads", peak, current_threads());
+
+  fmt::print("m30k-small training step (forward + loss + backward, no optimizer), {} pairs of {} source and {} "
+             "target pieces, {} threads\n\n",
+             options.batch, options.source_length, options.target_length, current_threads());
+  fmt::print("| attention | parameters | step s (median of {}) | target tokens/s | GFLOP/s | MFU vs 2048³ ({:.0f} GFLOP/s) |\n",
+             options.repeats, peak);
+  fmt::print("|---|---:|---:|---:|---:|---:|\n");
+  std::vector<OpProfile> first_profile;
+  for (const std::string& attention : options.attention) {
+    ModelConfig config;  // the defaults are m30k-small
+    config.attention = parse_attention_score(attention);
+    spdlog::info("bench: {} attention", attention);
+    const TrainingStepTiming t =
+        time_training_step(config, options.batch, options.source_length, options.target_length, 2, options.repeats);
+    fmt::print("| {} | {} | {:.3f} | {:.0f} | {:.1f} | {:.0f}% |\n", attention, t.parameters, t.median_seconds,
+               t.target_tokens_per_second, t.gflops, 100.0 * t.gflops / peak);
+    if (first_profile.empty()) first_profile = t.profile;
+  }
+  double total = 0.0;
+  for (const OpProfile& op : first_profile) total += op.seconds;
+  fmt::print("\nWhere one {} step's time goes (one profiled step, {:.3f} s in backend ops):\n\n", options.attention.front(), total);
+  fmt::print("| op | calls | seconds | share |\n|---|---:|---:|---:|\n");
+  for (const OpProfile& op : first_profile)
+    fmt::print("| {} | {} | {:.4f} | {:.1f}% |\n", op.name, op.calls, op.seconds, 100.0 * op.seconds / total);
+  return 0;
+}
+
 }  // namespace
 
 void add_bench_command(CLI::App& root, Action& chosen) {
@@ -70,6 +112,15 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   ops->add_option("--repeats", options->repeats, "Timed runs per shape (the median is reported)")
       ->capture_default_str()->check(CLI::PositiveNumber);
   ops->callback([&chosen, options] { chosen = [options] { return run_bench_ops(*options); }; });
+
+  auto model = std::make_shared<BenchModelOptions>();
+  CLI::App* model_cmd = bench->add_subcommand("model", "Training-step time and MFU of m30k-small, per attention variant");
+  model_cmd->add_option("--attention", model->attention, "Attention variants to time")->capture_default_str()->delimiter(',');
+  model_cmd->add_option("--batch", model->batch, "Sentence pairs per batch")->capture_default_str()->check(CLI::PositiveNumber);
+  model_cmd->add_option("--source-length", model->source_length, "Source pieces per sentence")->capture_default_str()->check(CLI::PositiveNumber);
+  model_cmd->add_option("--target-length", model->target_length, "Target pieces per sentence")->capture_default_str()->check(CLI::PositiveNumber);
+  model_cmd->add_option("--repeats", model->repeats, "Timed steps (the median is reported)")->capture_default_str()->check(CLI::PositiveNumber);
+  model_cmd->callback([&chosen, model] { chosen = [model] { return run_bench_model(*model); }; });
 }
 
 }  // namespace heed::app

@@ -115,7 +115,7 @@ void MultiHeadAttention::start_cache(int64_t batch, int64_t capacity, AttentionC
   // Zeroed: unfilled positions are multiplied by probability 0, which must not meet a NaN.
   cache.keys = cache.key_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
   cache.values = cache.value_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
-  cache.visible = cache.visible_buffer.view(Shape{1, 1, 1, capacity});
+  cache.visible = cache.visible_buffer.view(Shape{batch, 1, 1, capacity});
   cache.visible.fill(kMaskedScore);
   cache.length = 0;
 }
@@ -130,7 +130,8 @@ void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache&
   v_.forward(be, x, v.reshape(x.shape()));
   be.write_time_step(k.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.keys);
   be.write_time_step(v.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.values);
-  cache.visible.f32()[cache.length] = 0.0f;
+  const int64_t capacity = cache.keys.shape()[2];
+  for (int64_t b = 0; b < batch; ++b) cache.visible.f32()[b * capacity + cache.length] = 0.0f;
   cache.length += 1;
   attend(be, q, cache.keys, cache.values, &cache.visible, out, RunMode{});
 }

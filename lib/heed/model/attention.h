@@ -14,7 +14,8 @@ namespace heed {
 // The keys and values one layer attends to while decoding step by step.
 struct AttentionCache {
   Tensor keys, values;  // [B, H, capacity, dh]
-  Tensor visible;       // [1, 1, 1, capacity]: 0 for filled positions, kMaskedScore beyond
+  Tensor visible;       // [B, 1, 1, capacity]: 0 for filled positions, kMaskedScore beyond
+                        // (per sentence, not broadcast over B: see Transformer::forward)
   int64_t length = 0;   // positions filled
   Buffer key_buffer, value_buffer, visible_buffer;
 };

@@ -167,10 +167,14 @@ Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& tar
 
   // Target sequences are right-padded, so the causal mask alone keeps every real position from
   // seeing padding: position t sees only 0..t, all real when t is. Padded positions see
-  // padding but their outputs are ignored by the loss.
-  causal_mask_view_ = causal_mask_.view(Shape{1, 1, length, length});
-  for (int64_t i = 0; i < length; ++i)
-    for (int64_t j = 0; j < length; ++j) causal_mask_view_.f32()[i * length + j] = j <= i ? 0.0f : kMaskedScore;
+  // padding but their outputs are ignored by the loss. The mask is [B, 1, T, T], not
+  // [1, 1, T, T]: oneDNN 2.6's fast matmul takes a mask broadcast over heads but falls back to
+  // its reference kernel (~100× slower) for one broadcast over the batch too.
+  causal_mask_view_ = causal_mask_.view(Shape{batch, 1, length, length});
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t i = 0; i < length; ++i)
+      for (int64_t j = 0; j < length; ++j)
+        causal_mask_view_.f32()[(b * length + i) * length + j] = j <= i ? 0.0f : kMaskedScore;
 
   Tensor x = target_embedding_->forward(be, target_in, 0, mode);
   for (size_t i = 0; i < decoder_.size(); ++i) {
