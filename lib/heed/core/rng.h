@@ -21,6 +21,23 @@ constexpr float uniform_at(uint64_t seed, uint64_t index) {
   return static_cast<float>(bits >> 40) * (1.0f / 16777216.0f);  // 24 random bits
 }
 
+// Which elements dropout keeps: element i is kept with probability 1 − p. One 64-bit hash
+// serves four consecutive elements, 16 bits each (p has a resolution of 1/65536), which makes
+// the mask four times cheaper to draw than one hash per element.
+class DropoutMask {
+ public:
+  DropoutMask(uint64_t seed, float p)
+      : key_(mix64(seed)), threshold_(static_cast<uint32_t>(static_cast<double>(p) * 65536.0 + 0.5)) {}
+  // The 16-bit draws of elements 4g .. 4g + 3, lowest bits first.
+  uint64_t group(uint64_t g) const { return mix64(key_ + g * 0x9e3779b97f4a7c15ULL); }
+  bool keeps_draw(uint64_t draw16) const { return draw16 >= threshold_; }
+  bool keeps(uint64_t i) const { return keeps_draw((group(i >> 2) >> ((i & 3) * 16)) & 0xFFFF); }
+
+ private:
+  uint64_t key_;
+  uint32_t threshold_;
+};
+
 // A small sequential generator for initialisation and data shuffling.
 class Rng {
  public:

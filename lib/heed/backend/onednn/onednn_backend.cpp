@@ -589,26 +589,36 @@ double OneDnnBackend::do_sum_squares(const Tensor& x) {
   return sum;
 }
 
-void OneDnnBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+namespace {
+
+// y = keep ? x · scale : 0, then y = y or dx += y: four elements per mask hash.
+template <bool kAdd>
+void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed) {
+  const DropoutMask mask(seed, p);
   const float keep_scale = 1.0f / (1.0f - p);
-  const float* px = x.f32();
-  float* py = y.f32();
-  const int64_t n = x.numel();
+  const int64_t groups = (n + 3) / 4;
 #pragma omp parallel for if (n > kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) py[i] = uniform_at(seed, static_cast<uint64_t>(i)) >= p ? px[i] * keep_scale : 0.0f;
+  for (int64_t g = 0; g < groups; ++g) {
+    const uint64_t draws = mask.group(static_cast<uint64_t>(g));
+    for (int64_t k = 0; k < 4 && 4 * g + k < n; ++k) {
+      const int64_t i = 4 * g + k;
+      const float v = mask.keeps_draw((draws >> (16 * k)) & 0xFFFF) ? x[i] * keep_scale : 0.0f;
+      y[i] = kAdd ? y[i] + v : v;
+    }
+  }
+}
+
+}  // namespace
+
+void OneDnnBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+  apply_dropout<false>(x.f32(), y.f32(), x.numel(), p, seed);
 }
 
 void OneDnnBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
-  const float keep_scale = 1.0f / (1.0f - p);
-  const float* pdy = dy.f32();
-  float* pdx = dx.f32();
-  const int64_t n = dy.numel();
-  const bool add = acc == Accumulate::yes;
-#pragma omp parallel for if (n > kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) {
-    const float g = uniform_at(seed, static_cast<uint64_t>(i)) >= p ? pdy[i] * keep_scale : 0.0f;
-    pdx[i] = add ? pdx[i] + g : g;
-  }
+  if (acc == Accumulate::yes)
+    apply_dropout<true>(dy.f32(), dx.f32(), dy.numel(), p, seed);
+  else
+    apply_dropout<false>(dy.f32(), dx.f32(), dy.numel(), p, seed);
 }
 
 void OneDnnBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {

@@ -20,7 +20,7 @@ double gelu_derivative(double x) {
   return cdf + x * pdf;
 }
 
-bool dropout_keeps(uint64_t seed, int64_t i, float p) { return uniform_at(seed, static_cast<uint64_t>(i)) >= p; }
+bool dropout_keeps(uint64_t seed, int64_t i, float p) { return DropoutMask(seed, p).keeps(static_cast<uint64_t>(i)); }
 
 }  // namespace
 
