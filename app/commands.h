@@ -16,6 +16,7 @@ inline constexpr int kExitNotBuilt = 2;
 
 void add_bench_command(CLI::App& root, Action& chosen);
 void add_info_command(CLI::App& root, Action& chosen);
+void add_score_command(CLI::App& root, Action& chosen);
 // Subcommands whose issue has not landed: they say which issue builds them and exit 2.
 void add_planned_commands(CLI::App& root, Action& chosen);
 

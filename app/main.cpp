@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   heed::app::Action chosen;
   heed::app::add_bench_command(root, chosen);
   heed::app::add_info_command(root, chosen);
+  heed::app::add_score_command(root, chosen);
   heed::app::add_planned_commands(root, chosen);
 
   try {

@@ -17,7 +17,6 @@ constexpr PlannedCommand kPlanned[] = {
      "issue #4 (M3)"},
     {"translate", "Translate text from a file or stdin with batched beam search", "issue #5 (M4)"},
     {"align", "Export word alignments from the model's cross-attention", "a later issue"},
-    {"score", "Score a translation against references: BLEU, chrF (as sacreBLEU), AER", "issue #4 (M3)"},
 };
 
 }  // namespace

@@ -398,3 +398,22 @@ TEST_CASE("writing a time step into a key/value cache touches only that position
   CHECK(cache.f32()[5 * 5] == 0.0f);
   CHECK_THROWS_WITH_AS(pair.onednn->write_time_step(step, 7, cache), doctest::Contains("capacity 7"), Error);
 }
+
+TEST_CASE("Adam's update equals the reference over several steps") {
+  Pair pair;
+  Rng rng(16);
+  const Shape shape{1001};
+  const Tensor params0 = random_tensor(shape, rng);
+  Tensor p_fast = copy_of(params0), p_ref = copy_of(params0);
+  Tensor m_fast = Tensor::zeros(shape), m_ref = Tensor::zeros(shape), v_fast = Tensor::zeros(shape), v_ref = Tensor::zeros(shape);
+  for (int64_t step = 1; step <= 5; ++step) {
+    const Tensor grads = random_tensor(shape, rng);
+    const AdamStep s{.learning_rate = 1e-2f, .grad_scale = 0.5f, .step = step};
+    pair.onednn->adam_update(p_fast, grads, m_fast, v_fast, s);
+    pair.reference->adam_update(p_ref, grads, m_ref, v_ref, s);
+  }
+  CHECK(normalized_error(p_fast, p_ref) <= 1e-5);
+  CHECK(normalized_error(m_fast, m_ref) <= 1e-5);
+  CHECK(normalized_error(v_fast, v_ref) <= 1e-5);
+  CHECK(normalized_error(p_fast, params0) > 1e-3);  // it moved
+}

@@ -123,7 +123,7 @@ TEST_CASE("a foreign file, a future version and extra bytes each get their own m
   CHECK(error_of("source = target\n").find("is not a heed model file") != std::string::npos);
   std::string future = bytes;
   future[8] = 2;
-  CHECK(error_of(future).find("written by a newer heed (model format 2") != std::string::npos);
+  CHECK(error_of(future).find("written by a newer heed (format 2") != std::string::npos);
   CHECK(error_of(bytes + "xx").find("2 unexpected bytes after its end") != std::string::npos);
 }
 

@@ -326,6 +326,16 @@ void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor
   do_write_time_step(step, position, cache);
 }
 
+void Backend::adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                          const AdamStep& step) {
+  for (const auto& [what, t] : {std::pair<const char*, const Tensor*>{"params", &params}, {"grads", &grads}, {"m", &m}, {"v", &v}}) {
+    expect_f32("adam_update", what, *t, device());
+    expect_shape("adam_update", what, *t, params.shape());
+  }
+  HEED_CHECK(step.step >= 1, "adam_update: step must start at 1, got {}", step.step);
+  do_adam_update(params, grads, m, v, step);
+}
+
 LossSums Backend::cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                         const CrossEntropyOptions& options, const Tensor& log_probs) {
   const std::string_view op = "cross_entropy";

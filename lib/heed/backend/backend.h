@@ -51,6 +51,18 @@ struct LossSums {
   int64_t tokens = 0;  // counted rows
 };
 
+// One Adam update (Kingma & Ba 2015) with bias correction, over flat f32 tensors:
+//   g = grad_scale · grad;  m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²
+//   θ −= lr · (m / (1−β₁ᵗ)) / (√(v / (1−β₂ᵗ)) + ε)
+struct AdamStep {
+  float learning_rate = 5e-4f;
+  float beta1 = 0.9f;
+  float beta2 = 0.98f;
+  float epsilon = 1e-9f;
+  float grad_scale = 1.0f;  // gradient clipping's factor
+  int64_t step = 1;         // t, from 1
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -123,6 +135,9 @@ class Backend {
   // (a decoder's self-attention keys/values, one position at a time)
   void write_time_step(const Tensor& step, int64_t position, const Tensor& cache);
 
+  // The optimizer's update; params, grads, m and v have one shape.
+  void adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v, const AdamStep& step);
+
   // Label-smoothed cross-entropy of logits [N, V] against targets i32 [N]. log_probs [N, V]
   // receives log_softmax(logits), which the backward pass reads.
   LossSums cross_entropy_forward(const Tensor& logits, const Tensor& targets,
@@ -161,6 +176,8 @@ class Backend {
   virtual void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
                                            const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) = 0;
   virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
+  virtual void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                              const AdamStep& step) = 0;
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                             const CrossEntropyOptions& options, const Tensor& log_probs) = 0;
   virtual void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,

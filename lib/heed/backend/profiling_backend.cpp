@@ -114,9 +114,14 @@ void ProfilingBackend::do_cross_entropy_backward(const Tensor& log_probs, const 
   timed(cross_entropy_backward, [&] { return inner_.cross_entropy_backward(log_probs, targets, options, grad_scale, dlogits, acc); });
 }
 
+void ProfilingBackend::do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                                      const AdamStep& step) {
+  timed(adam_update, [&] { return inner_.adam_update(params, grads, m, v, step); });
+}
+
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "scale", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward"};
+      "matmul", "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "scale", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

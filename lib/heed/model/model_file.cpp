@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <bit>
 #include <cstring>
 #include <map>
 
+#include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/text/vocabulary.h"
@@ -13,64 +13,8 @@
 namespace heed {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the model format is little-endian");
-
 constexpr std::string_view kMagic = "HEEDMODL";
-constexpr std::string_view kEndMarker{"HEEDEND\0", 8};
-constexpr size_t kHeaderBytes = 24;
-constexpr size_t kTrailerBytes = 16;
-
-class Writer {
- public:
-  template <typename T> void put(T value) {
-    char raw[sizeof(T)];
-    std::memcpy(raw, &value, sizeof(T));
-    out_.append(raw, sizeof(T));
-  }
-  void put_text32(std::string_view s) {
-    put(static_cast<uint32_t>(s.size()));
-    out_.append(s);
-  }
-  void put_bytes64(std::string_view s) {
-    put(static_cast<uint64_t>(s.size()));
-    out_.append(s);
-  }
-  std::string& buffer() { return out_; }
-
- private:
-  std::string out_;
-};
-
-// A bounds-checked cursor: every read names what it was reading when the bytes run out.
-class Reader {
- public:
-  Reader(std::string_view bytes, const std::string& what) : bytes_(bytes), what_(what) {}
-  template <typename T> T get(const char* field) {
-    need(sizeof(T), field);
-    T value;
-    std::memcpy(&value, bytes_.data() + pos_, sizeof(T));
-    pos_ += sizeof(T);
-    return value;
-  }
-  std::string_view take(uint64_t n, const char* field) {
-    need(n, field);
-    const std::string_view s = bytes_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-  std::string_view text32(const char* field) { return take(get<uint32_t>(field), field); }
-  std::string_view bytes64(const char* field) { return take(get<uint64_t>(field), field); }
-  size_t remaining() const { return bytes_.size() - pos_; }
-
- private:
-  void need(uint64_t n, const char* field) const {
-    HEED_CHECK(n <= bytes_.size() - pos_, "{} is malformed: {} needs {} bytes at offset {}, only {} remain", what_,
-               field, n, pos_, bytes_.size() - pos_);
-  }
-  std::string_view bytes_;
-  const std::string& what_;
-  size_t pos_ = 0;
-};
+constexpr std::string_view kKind = "heed model";
 
 struct StoredTensor {
   DType dtype;
@@ -90,21 +34,10 @@ std::string hex(uint64_t v) { return fmt::format("{:016x}", v); }
 
 }  // namespace
 
-uint64_t model_checksum(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+uint64_t model_checksum(std::string_view bytes) { return fnv1a64(bytes); }
 
 std::string serialize_model(const Transformer& model, const ModelExtras& extras) {
-  Writer w;
-  w.buffer().append(kMagic);
-  w.put(kModelFormatVersion);
-  w.put(uint32_t{0});
-  w.put(uint64_t{0});  // file size, patched below
+  ContainerWriter w(kMagic, kModelFormatVersion);
   w.put_text32(model.config().to_text());
   w.put_text32(extras.metadata);
   w.put(static_cast<uint32_t>(extras.vocabularies.size()));
@@ -121,12 +54,7 @@ std::string serialize_model(const Transformer& model, const ModelExtras& extras)
     for (int64_t d : p.shape) w.put(d);
     w.put_bytes64(std::string_view(static_cast<const char*>(p.value.raw()), p.value.bytes()));
   }
-  std::string& out = w.buffer();
-  const uint64_t size = out.size() + kTrailerBytes;
-  std::memcpy(out.data() + 16, &size, sizeof size);
-  w.put(model_checksum(out));
-  out.append(kEndMarker);
-  return std::move(out);
+  return w.finish();
 }
 
 void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras) {
@@ -134,41 +62,10 @@ void save_model(const std::string& path, const Transformer& model, const ModelEx
 }
 
 LoadedModel parse_model(std::string_view bytes, const std::string& what) {
-  // 1. Is it ours at all, and can this heed read it?
-  HEED_CHECK(!bytes.empty(), "{} is empty, not a heed model", what);
-  if (bytes.size() < kMagic.size() || bytes.substr(0, kMagic.size()) != kMagic) {
-    const bool prefix = !bytes.empty() && kMagic.substr(0, bytes.size()) == bytes.substr(0, kMagic.size());
-    HEED_CHECK(!prefix, "{} is truncated: {} bytes, too short to be a heed model", what, bytes.size());
-    fail("{} is not a heed model file (it does not start with '{}')", what, kMagic);
-  }
-  HEED_CHECK(bytes.size() >= kHeaderBytes + kTrailerBytes, "{} is truncated: {} bytes, too short to be a heed model",
-             what, bytes.size());
-  Reader header(bytes.substr(kMagic.size()), what);
-  const uint32_t version = header.get<uint32_t>("format version");
-  header.get<uint32_t>("flags");
-  const uint64_t stated_size = header.get<uint64_t>("file size");
-  HEED_CHECK(version <= kModelFormatVersion,
-             "{} was written by a newer heed (model format {}; this heed reads format {} and older): upgrade heed",
-             what, version, kModelFormatVersion);
-  HEED_CHECK(version >= 1, "{} has an invalid model format version 0", what);
-
-  // 2. Is it whole?
-  HEED_CHECK(bytes.size() >= stated_size, "{} is truncated: it has {} of its {} bytes", what, bytes.size(), stated_size);
-  HEED_CHECK(bytes.size() == stated_size, "{} has {} unexpected bytes after its end", what, bytes.size() - stated_size);
-  const std::string_view body = bytes.substr(0, bytes.size() - kTrailerBytes);
-  HEED_CHECK(bytes.substr(bytes.size() - kEndMarker.size()) == kEndMarker,
-             "{} is corrupted: its end marker is damaged", what);
-  uint64_t stored_checksum;
-  std::memcpy(&stored_checksum, bytes.data() + body.size(), sizeof stored_checksum);
-  const uint64_t checksum = model_checksum(body);
-  HEED_CHECK(checksum == stored_checksum, "{} is corrupted: checksum {} does not match the stored {}", what,
-             hex(checksum), hex(stored_checksum));
-
-  // 3. Parse.
-  Reader r(body.substr(kHeaderBytes), what);
+  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion);
   LoadedModel loaded;
-  loaded.checksum = checksum;
-  loaded.format_version = version;
+  loaded.checksum = r.checksum();
+  loaded.format_version = r.version();
   loaded.file_bytes = static_cast<int64_t>(bytes.size());
   ModelConfig config;
   try {
@@ -206,7 +103,7 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
                "{} is malformed: tensor {} appears twice", what, name);
     tensor_bytes += data.size();
   }
-  HEED_CHECK(r.remaining() == 0, "{} is malformed: {} bytes follow the last tensor", what, r.remaining());
+  r.expect_end();
 
   // 4. Does the config describe these tensors and vocabularies?
   HEED_CHECK(parameter_lower_bound(config) * 4.0 <= static_cast<double>(tensor_bytes),

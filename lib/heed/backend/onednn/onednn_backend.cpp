@@ -652,6 +652,30 @@ void OneDnnBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy, f
   }
 }
 
+void OneDnnBackend::do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                                   const AdamStep& s) {
+  // Both bias corrections fold into one step size: lr · √(1−β₂ᵗ) / (1−β₁ᵗ), with ε scaled to match.
+  const double correction1 = 1.0 - std::pow(static_cast<double>(s.beta1), static_cast<double>(s.step));
+  const double correction2 = 1.0 - std::pow(static_cast<double>(s.beta2), static_cast<double>(s.step));
+  const float step_size = static_cast<float>(s.learning_rate * std::sqrt(correction2) / correction1);
+  const float epsilon = static_cast<float>(s.epsilon * std::sqrt(correction2));
+  const float b1 = s.beta1, b2 = s.beta2, scale = s.grad_scale;
+  float* pp = params.f32();
+  const float* pg = grads.f32();
+  float* pm = m.f32();
+  float* pv = v.f32();
+  const int64_t n = params.numel();
+#pragma omp parallel for simd if (n > kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = scale * pg[i];
+    const float mi = b1 * pm[i] + (1.0f - b1) * g;
+    const float vi = b2 * pv[i] + (1.0f - b2) * g * g;
+    pm[i] = mi;
+    pv[i] = vi;
+    pp[i] -= step_size * mi / (std::sqrt(vi) + epsilon);
+  }
+}
+
 LossSums OneDnnBackend::do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                                  const CrossEntropyOptions& options, const Tensor& log_probs) {
   do_log_softmax_forward(logits, log_probs);

@@ -336,3 +336,22 @@ void ReferenceBackend::do_write_time_step(const Tensor& step, int64_t position, 
 }
 
 }  // namespace heed
+
+namespace heed {
+
+void ReferenceBackend::do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
+                                      const AdamStep& s) {
+  const double correction1 = 1.0 - std::pow(static_cast<double>(s.beta1), static_cast<double>(s.step));
+  const double correction2 = 1.0 - std::pow(static_cast<double>(s.beta2), static_cast<double>(s.step));
+  for (int64_t i = 0; i < params.numel(); ++i) {
+    const double g = static_cast<double>(s.grad_scale) * grads.f32()[i];
+    const double mi = s.beta1 * static_cast<double>(m.f32()[i]) + (1.0 - s.beta1) * g;
+    const double vi = s.beta2 * static_cast<double>(v.f32()[i]) + (1.0 - s.beta2) * g * g;
+    m.f32()[i] = static_cast<float>(mi);
+    v.f32()[i] = static_cast<float>(vi);
+    params.f32()[i] = static_cast<float>(params.f32()[i] - s.learning_rate * (mi / correction1) /
+                                                               (std::sqrt(vi / correction2) + s.epsilon));
+  }
+}
+
+}  // namespace heed

@@ -1,0 +1,99 @@
+#include "heed/data/batcher.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "heed/core/rng.h"
+
+namespace heed {
+namespace {
+
+// Fisher-Yates with our own generator, so that the order is the same on every platform
+// (std::shuffle's algorithm is unspecified).
+template <typename T>
+void shuffle(std::vector<T>& items, Rng& rng) {
+  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[rng.next_u64() % i]);
+}
+
+int64_t target_tokens(const SentencePair& p) { return static_cast<int64_t>(p.target.size()) + 1; }
+
+// Cuts a length-sorted list into batches whose padded target size stays within the budget.
+BatchPlan cut(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& sorted, int64_t budget) {
+  BatchPlan plan;
+  std::vector<int32_t> current;
+  int64_t longest = 0;
+  for (int32_t i : sorted) {
+    const int64_t length = target_tokens(pairs[i]);
+    const int64_t padded = std::max(longest, length) * static_cast<int64_t>(current.size() + 1);
+    if (!current.empty() && padded > budget) {
+      plan.push_back(std::move(current));
+      current.clear();
+      longest = 0;
+    }
+    current.push_back(i);
+    longest = std::max(longest, length);
+  }
+  if (!current.empty()) plan.push_back(std::move(current));
+  return plan;
+}
+
+void sort_by_length(const std::vector<SentencePair>& pairs, std::vector<int32_t>& order) {
+  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
+    if (pairs[a].target.size() != pairs[b].target.size()) return pairs[a].target.size() < pairs[b].target.size();
+    return pairs[a].source.size() < pairs[b].source.size();
+  });
+}
+
+}  // namespace
+
+BatchPlan plan_epoch(const std::vector<SentencePair>& pairs, const BatchingOptions& options, int64_t epoch) {
+  Rng rng(mix64(options.seed) ^ mix64(static_cast<uint64_t>(epoch) + 1));
+  std::vector<int32_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), 0);
+  shuffle(order, rng);       // ties in length land in a new order each epoch
+  sort_by_length(pairs, order);
+  BatchPlan plan = cut(pairs, order, options.batch_tokens);
+  shuffle(plan, rng);        // and the batches come in a new order
+  return plan;
+}
+
+BatchPlan plan_in_order(const std::vector<SentencePair>& pairs, int64_t batch_tokens) {
+  std::vector<int32_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), 0);
+  sort_by_length(pairs, order);
+  return cut(pairs, order, batch_tokens);
+}
+
+BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices,
+                        const ModelConfig& config) {
+  int64_t source_length = 1, target_length = 1;
+  for (int32_t i : indices) {
+    source_length = std::max<int64_t>(source_length, static_cast<int64_t>(pairs[i].source.size()) + 1);
+    target_length = std::max<int64_t>(target_length, static_cast<int64_t>(pairs[i].target.size()) + 1);
+  }
+  const int64_t b = static_cast<int64_t>(indices.size());
+  BatchTensors out;
+  out.batch.source = Tensor::empty(Shape{b, source_length}, DType::i32);
+  out.batch.target_in = Tensor::empty(Shape{b, target_length}, DType::i32);
+  out.batch.target_out = Tensor::empty(Shape{b, target_length}, DType::i32);
+  int32_t* src = out.batch.source.data<int32_t>();
+  int32_t* tin = out.batch.target_in.data<int32_t>();
+  int32_t* tout = out.batch.target_out.data<int32_t>();
+  std::fill(src, src + b * source_length, config.pad_id);
+  std::fill(tin, tin + b * target_length, config.pad_id);
+  std::fill(tout, tout + b * target_length, config.pad_id);
+  for (int64_t row = 0; row < b; ++row) {
+    const SentencePair& p = pairs[indices[row]];
+    // The source ends with eos too, so that the encoder sees where the sentence stops.
+    std::copy(p.source.begin(), p.source.end(), src + row * source_length);
+    src[row * source_length + static_cast<int64_t>(p.source.size())] = config.eos_id;
+    tin[row * target_length] = config.bos_id;
+    std::copy(p.target.begin(), p.target.end(), tin + row * target_length + 1);
+    std::copy(p.target.begin(), p.target.end(), tout + row * target_length);
+    tout[row * target_length + static_cast<int64_t>(p.target.size())] = config.eos_id;
+    out.target_tokens += static_cast<int64_t>(p.target.size()) + 1;
+  }
+  return out;
+}
+
+}  // namespace heed

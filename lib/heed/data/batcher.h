@@ -1,0 +1,35 @@
+#pragma once
+// Batches by a target-token budget, sentences grouped by length so that little is padding,
+// reshuffled each epoch. An epoch's plan is a pure function of (seed, epoch), so resuming
+// needs only the epoch and the position within it.
+
+#include <cstdint>
+#include <vector>
+
+#include "heed/data/corpus.h"
+#include "heed/model/transformer.h"
+
+namespace heed {
+
+using BatchPlan = std::vector<std::vector<int32_t>>;  // batches of pair indices
+
+struct BatchingOptions {
+  int64_t batch_tokens = 4096;  // target tokens (pieces + eos) per batch, at most
+  uint64_t seed = 1;
+};
+
+// Epoch `epoch`'s batches, in the order to train on them.
+BatchPlan plan_epoch(const std::vector<SentencePair>& pairs, const BatchingOptions& options, int64_t epoch);
+
+// Batches in corpus order (for validation): sorted by length for little padding, every pair once.
+BatchPlan plan_in_order(const std::vector<SentencePair>& pairs, int64_t batch_tokens);
+
+// The tensors of one batch: source [B, S], target_in = bos + target, target_out = target + eos.
+struct BatchTensors {
+  Batch batch;
+  int64_t target_tokens = 0;  // real target tokens, eos included
+};
+BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices,
+                        const ModelConfig& config);
+
+}  // namespace heed

@@ -1,0 +1,42 @@
+#pragma once
+// Reading parallel corpora: two text files, one sentence a line, line i of one translating
+// line i of the other. Everything wrong with the input is found before training starts and
+// reported with the file and line; pairs that are empty or too long are skipped and counted.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "heed/text/vocabulary.h"
+
+namespace heed {
+
+// Reads a text file's lines (without their newlines; a final line without one counts).
+// Throws heed::Error naming file and line for invalid UTF-8.
+std::vector<std::string> read_lines(const std::string& path);
+
+struct SentencePair {
+  std::vector<int32_t> source;  // pieces, without bos/eos
+  std::vector<int32_t> target;
+};
+
+struct CorpusStats {
+  int64_t lines = 0;
+  int64_t kept = 0;
+  int64_t empty = 0;     // either side empty or whitespace only
+  int64_t too_long = 0;  // either side over max_length pieces
+};
+
+struct Corpus {
+  std::vector<SentencePair> pairs;
+  CorpusStats stats;
+};
+
+// max_length: the most pieces a side may have (the model adds bos/eos on top).
+Corpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
+                            const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
+                            int64_t max_length);
+
+bool is_blank(const std::string& line);
+
+}  // namespace heed
