@@ -17,6 +17,10 @@ inline constexpr int kExitNotBuilt = 2;
 void add_bench_command(CLI::App& root, Action& chosen);
 void add_info_command(CLI::App& root, Action& chosen);
 void add_score_command(CLI::App& root, Action& chosen);
+void add_train_command(CLI::App& root, Action& chosen);
+void add_vocab_command(CLI::App& root, Action& chosen);
+void add_translate_command(CLI::App& root, Action& chosen);
+void add_convert_command(CLI::App& root, Action& chosen);
 // Subcommands whose issue has not landed: they say which issue builds them and exit 2.
 void add_planned_commands(CLI::App& root, Action& chosen);
 

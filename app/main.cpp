@@ -26,8 +26,12 @@ int main(int argc, char** argv) {
   root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
 
   heed::app::Action chosen;
+  heed::app::add_vocab_command(root, chosen);
+  heed::app::add_train_command(root, chosen);
+  heed::app::add_translate_command(root, chosen);
   heed::app::add_bench_command(root, chosen);
   heed::app::add_info_command(root, chosen);
+  heed::app::add_convert_command(root, chosen);
   heed::app::add_score_command(root, chosen);
   heed::app::add_planned_commands(root, chosen);
 

@@ -12,10 +12,6 @@ struct PlannedCommand {
 };
 
 constexpr PlannedCommand kPlanned[] = {
-    {"vocab", "Train a SentencePiece vocabulary on one or more corpora", "issue #4 (M3)"},
-    {"train", "Train a Transformer on a parallel corpus, with validation, checkpoints and resume",
-     "issue #4 (M3)"},
-    {"translate", "Translate text from a file or stdin with batched beam search", "issue #5 (M4)"},
     {"align", "Export word alignments from the model's cross-attention", "a later issue"},
 };
 

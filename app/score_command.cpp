@@ -19,7 +19,8 @@ struct ScoreOptions {
   std::vector<std::string> metrics = {"bleu"};
   std::string reference;
   std::string hypothesis = "-";
-  bool lowercase = false;
+  bool lowercase = false;       // BLEU only, as sacreBLEU's --lowercase
+  bool chrf_lowercase = false;  // sacreBLEU's --chrf-lowercase
   std::string tokenize = "13a";
 };
 
@@ -47,7 +48,7 @@ int run_score(const ScoreOptions& o) {
       const std::string line = s.format();
       fmt::print("BLEU|{} = {}\n", s.signature, line.substr(line.find('=') + 2));
     } else if (metric == "chrf") {
-      const ChrfScore s = corpus_chrf(hypotheses, references, {.lowercase = o.lowercase});
+      const ChrfScore s = corpus_chrf(hypotheses, references, {.lowercase = o.chrf_lowercase});
       fmt::print("chrF{}|{} = {:.2f}\n", s.beta, s.signature, s.score);
     } else {
       fail("unknown metric '{}' (choose bleu or chrf)", metric);
@@ -64,7 +65,8 @@ void add_score_command(CLI::App& root, Action& chosen) {
   score->add_option("-m,--metric", o->metrics, "bleu, chrf, or both")->capture_default_str()->delimiter(',');
   score->add_option("-r,--reference", o->reference, "Reference translations, one per line")->required();
   score->add_option("-i,--input", o->hypothesis, "Hypotheses, one per line (- for standard input)")->capture_default_str();
-  score->add_flag("--lowercase", o->lowercase, "Compare lowercased text");
+  score->add_flag("--lowercase", o->lowercase, "BLEU on lowercased text");
+  score->add_flag("--chrf-lowercase", o->chrf_lowercase, "chrF on lowercased text");
   score->add_option("--tokenize", o->tokenize, "BLEU tokenizer: 13a, intl or none")->capture_default_str();
   score->callback([&chosen, o] { chosen = [o] { return run_score(*o); }; });
 }

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -81,6 +82,17 @@ inline bool all_finite(const Tensor& t) {
     if (!std::isfinite(t.f32()[i])) return false;
   return true;
 }
+
+// A directory under /tmp, removed with everything in it at the end of its scope.
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "heed-test-XXXXXX").string();
+    path = ::mkdtemp(tmpl.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string file(const std::string& name) const { return (path / name).string(); }
+};
 
 // Every backend a test should cover, the reference included.
 inline std::vector<std::unique_ptr<Backend>> all_backends() {

@@ -417,3 +417,16 @@ TEST_CASE("Adam's update equals the reference over several steps") {
   CHECK(normalized_error(v_fast, v_ref) <= 1e-5);
   CHECK(normalized_error(p_fast, params0) > 1e-3);  // it moved
 }
+
+TEST_CASE("gathering rows picks, repeats and reorders the first axis") {
+  Pair pair;
+  Rng rng(17);
+  const Tensor src = random_tensor(Shape{4, 3, 5}, rng);
+  const Tensor rows = ids_tensor({3, 0, 0, 2, 3, 1});
+  expect_same(pair, Tensor::zeros(Shape{6, 3, 5}), [&](Backend& be, const Tensor& dst) { be.gather_rows(src, rows, dst); }, 0.0);
+  Tensor dst = Tensor::empty(Shape{6, 3, 5});
+  pair.onednn->gather_rows(src, rows, dst);
+  CHECK(dst.f32()[0] == src.f32()[3 * 15]);
+  CHECK_THROWS_WITH_AS(pair.onednn->gather_rows(src, ids_tensor({4}), Tensor::empty(Shape{1, 3, 5})),
+                       doctest::Contains("outside [0, 4)"), Error);
+}

@@ -16,15 +16,15 @@ if(NOT rc EQUAL 0 OR NOT version MATCHES "^heed [0-9]+\\.[0-9]+\\.[0-9]+")
   message(FATAL_ERROR "heed --version exited ${rc} and printed '${version}'")
 endif()
 
-# A subcommand not built yet names its issue on stderr, prints nothing on stdout, exits 2.
-execute_process(COMMAND ${HEED} train --train-src a.txt OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "issue #4")
-  message(FATAL_ERROR "heed train: exit ${rc}, stdout '${out}', stderr '${err}'")
+# A subcommand not built yet says so on stderr, prints nothing on stdout, exits 2.
+execute_process(COMMAND ${HEED} align --model m.heed OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "not built yet")
+  message(FATAL_ERROR "heed align: exit ${rc}, stdout '${out}', stderr '${err}'")
 endif()
 
 # heed info on a real model file: the report on stdout, nothing on stderr at --quiet.
 file(MAKE_DIRECTORY ${WORK_DIR})
-execute_process(COMMAND ${MAKE_MODEL} ${WORK_DIR}/tiny.heed RESULT_VARIABLE rc)
+execute_process(COMMAND ${MAKE_MODEL} ${WORK_DIR}/tiny.heed ${DATA_DIR} RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "make_test_model exited ${rc}")
 endif()
@@ -50,4 +50,33 @@ endif()
 execute_process(COMMAND ${HEED} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(rc EQUAL 0)
   message(FATAL_ERROR "heed without a subcommand exited 0")
+endif()
+
+# translate: exactly one output line per input line, whatever the lines hold.
+# fixtures/translate/mixed.txt: a sentence, an empty line, a whitespace-only line, a long line
+# with non-Latin text, a line with invalid UTF-8, and a last line without a newline.
+set(mixed ${FIXTURES}/translate/mixed.txt)
+execute_process(COMMAND ${HEED} -q translate -m ${WORK_DIR}/tiny.heed -i ${mixed} --max-input-length 4
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REGEX MATCHALL "\n" newlines "${out}")
+list(LENGTH newlines count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 6)
+  message(FATAL_ERROR "heed translate wrote ${count} lines for 6 (exit ${rc}):\n${out}\n${err}")
+endif()
+
+# --strict: invalid UTF-8 stops everything before a line is written.
+execute_process(COMMAND ${HEED} translate -m ${WORK_DIR}/tiny.heed -i ${mixed} --strict
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "line 5: invalid UTF-8")
+  message(FATAL_ERROR "heed translate --strict: exit ${rc}, stdout '${out}', stderr '${err}'")
+endif()
+
+# --n-best: Moses-style lines, K per input line.
+file(WRITE ${WORK_DIR}/two.txt "A dog.\nA cat.\n")
+execute_process(COMMAND ${HEED} -q translate -m ${WORK_DIR}/tiny.heed -i ${WORK_DIR}/two.txt --n-best 3
+                OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+string(REGEX MATCHALL "[01] \\|\\|\\| [^\n]* \\|\\|\\| -?[0-9.]+\n" entries "${out}")
+list(LENGTH entries count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 6)
+  message(FATAL_ERROR "heed translate --n-best 3: exit ${rc}, ${count} entries:\n${out}")
 endif()

@@ -1,9 +1,12 @@
 #pragma once
 // Tiny models and batches for the model tests.
 
+#include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "heed/model/transformer.h"
+#include "heed/text/vocabulary.h"
 #include "support.h"
 
 namespace heed::test {
@@ -38,6 +41,25 @@ inline Batch tiny_batch() {
   return Batch{id_matrix({{5, 6, 7, 8, 9}, {10, 11, 12, 0, 0}}),
                id_matrix({{2, 4, 5, 6}, {2, 7, 8, 0}}),
                id_matrix({{4, 5, 6, 3}, {7, 8, 3, 0}})};
+}
+
+// A real SentencePiece model trained on a small synthetic corpus.
+inline const Vocabulary& test_vocabulary() {
+  static const Vocabulary vocabulary = [] {
+    TempDir dir;
+    const std::string corpus = dir.file("corpus.txt");
+    std::ofstream out(corpus);
+    const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "dog", "ran", "to", "house", "red", "blue"};
+    Rng rng(1);
+    for (int line = 0; line < 300; ++line) {
+      for (int w = 0; w < 6; ++w) out << (w ? " " : "") << words[rng.next_u64() % 12];
+      out << "\n";
+    }
+    out.close();
+    // "identity" leaves out NFKC's 240 KB table, keeping the test files small.
+    return Vocabulary::train({.inputs = {corpus}, .size = 40, .hard_size_limit = false, .normalization = "identity"});
+  }();
+  return vocabulary;
 }
 
 }  // namespace heed::test

@@ -9,6 +9,7 @@
 
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/core/half.h"
 #include "heed/model/model_file.h"
 #include "heed/text/vocabulary.h"
 #include "model_support.h"
@@ -18,35 +19,6 @@ using namespace heed::test;
 namespace fs = std::filesystem;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "heed-test-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
-
-// A real SentencePiece model trained on a small synthetic corpus.
-const Vocabulary& test_vocabulary() {
-  static const Vocabulary vocabulary = [] {
-    TempDir dir;
-    const std::string corpus = dir.file("corpus.txt");
-    std::ofstream out(corpus);
-    const char* words[] = {"the", "cat", "sat", "on", "a", "mat", "dog", "ran", "to", "house", "red", "blue"};
-    Rng rng(1);
-    for (int line = 0; line < 300; ++line) {
-      for (int w = 0; w < 6; ++w) out << (w ? " " : "") << words[rng.next_u64() % 12];
-      out << "\n";
-    }
-    out.close();
-    // "identity" leaves out NFKC's 240 KB table, keeping the test files small.
-    return Vocabulary::train({.inputs = {corpus}, .size = 40, .hard_size_limit = false, .normalization = "identity"});
-  }();
-  return vocabulary;
-}
 
 // A tiny model whose vocabulary is the real one above.
 struct TestModel {
@@ -219,4 +191,26 @@ TEST_CASE("describe_model names the checksum, the parameter count and the vocabu
   CHECK(text.find(fmt::format("{:016x}", loaded.checksum)) != std::string::npos);
   CHECK(text.find("sentencepiece joint") != std::string::npos);
   CHECK(text.find("attention = scaled-dot") != std::string::npos);
+}
+
+TEST_CASE("a model stored in f16 loads back within half precision of every weight") {
+  const TestModel original;
+  const std::string f32 = serialize_model(*original.model, original.extras);
+  const std::string f16 = serialize_model(*original.model, original.extras, StoredPrecision::f16);
+  CHECK(f16.size() < f32.size() * 0.6 + 100000);
+  const LoadedModel loaded = parse_model(f16, "half.heed");
+  CHECK(loaded.precision == StoredPrecision::f16);
+  const Tensor& a = original.model->parameters().values();
+  const Tensor& b = loaded.model->parameters().values();
+  for (int64_t i = 0; i < a.numel(); ++i)
+    REQUIRE(std::abs(b.f32()[i] - a.f32()[i]) <= std::abs(a.f32()[i]) * 0x1p-11f + 1e-7f);
+}
+
+TEST_CASE("half precision conversion rounds to nearest even and keeps special values") {
+  for (float v : {0.0f, -0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f, 5.9604645e-08f, 0.333333f})
+    CHECK(half_to_float(float_to_half(v)) == doctest::Approx(v).epsilon(1e-3));
+  CHECK(float_to_half(1.0f + 0x1p-11f) == float_to_half(1.0f));                       // tie: to even
+  CHECK(float_to_half(1.0f + 0x1p-11f + 0x1p-20f) == float_to_half(1.0f) + 1);       // above the tie: up
+  CHECK(std::isinf(half_to_float(float_to_half(1e6f))));
+  CHECK(std::isnan(half_to_float(float_to_half(NAN))));
 }

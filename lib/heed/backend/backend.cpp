@@ -326,6 +326,18 @@ void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor
   do_write_time_step(step, position, cache);
 }
 
+void Backend::gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) {
+  HEED_CHECK(src.dtype() == dst.dtype() && src.device() == device() && dst.device() == device(),
+             "gather_rows: src {} and dst {} must share a dtype on the backend's device", src.describe(), dst.describe());
+  expect_ids("gather_rows", "rows", rows, device());
+  HEED_CHECK(src.shape().rank() >= 1 && dst.shape() == src.shape().with(0, rows.shape()[0]),
+             "gather_rows: dst expected {}, got {}", src.shape().rank() ? src.shape().with(0, rows.shape()[0]).str() : "?",
+             dst.shape().str());
+  HEED_CHECK(src.raw() != dst.raw() || src.numel() == 0, "gather_rows: src and dst must not overlap");
+  expect_ids_below("gather_rows", rows, src.shape()[0], kNoExtraId);
+  do_gather_rows(src, rows, dst);
+}
+
 void Backend::adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                           const AdamStep& step) {
   for (const auto& [what, t] : {std::pair<const char*, const Tensor*>{"params", &params}, {"grads", &grads}, {"m", &m}, {"v", &v}}) {

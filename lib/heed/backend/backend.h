@@ -135,6 +135,10 @@ class Backend {
   // (a decoder's self-attention keys/values, one position at a time)
   void write_time_step(const Tensor& step, int64_t position, const Tensor& cache);
 
+  // dst[i, ...] = src[rows[i], ...]: picks, repeats and reorders the first axis (beam search
+  // reorders its caches so). rows is i32 [M]; dst is [M, ...] with src's other dims.
+  void gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst);
+
   // The optimizer's update; params, grads, m and v have one shape.
   void adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v, const AdamStep& step);
 
@@ -176,6 +180,7 @@ class Backend {
   virtual void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
                                            const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) = 0;
   virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
+  virtual void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) = 0;
   virtual void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                               const AdamStep& step) = 0;
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,

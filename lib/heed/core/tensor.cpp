@@ -15,6 +15,7 @@ size_t dtype_size(DType dtype) {
     case DType::i8: return 1;
     case DType::u8: return 1;
     case DType::i32: return 4;
+    case DType::f16: return 2;
   }
   return 0;
 }
@@ -26,6 +27,7 @@ std::string_view dtype_name(DType dtype) {
     case DType::i8: return "i8";
     case DType::u8: return "u8";
     case DType::i32: return "i32";
+    case DType::f16: return "f16";
   }
   return "?";
 }

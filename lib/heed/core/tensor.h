@@ -14,8 +14,8 @@
 namespace heed {
 
 // f32 is what every op computes in today; bf16 and i8 are reserved for the low-precision
-// inference paths; i32 holds token ids; u8 holds byte masks.
-enum class DType : uint8_t { f32, bf16, i8, u8, i32 };
+// inference paths; f16 is a storage format (model files); i32 holds token ids; u8 bytes.
+enum class DType : uint8_t { f32, bf16, i8, u8, i32, f16 };
 enum class Device : uint8_t { cpu, cuda };
 
 size_t dtype_size(DType dtype);

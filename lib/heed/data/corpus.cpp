@@ -45,7 +45,7 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
       ++corpus.stats.empty;
       continue;
     }
-    SentencePair pair{source_vocabulary.encode(source[i]), target_vocabulary.encode(target[i])};
+    SentencePair pair{source_vocabulary.encode(source[i]), target_vocabulary.encode(target[i]), static_cast<int64_t>(i)};
     if (static_cast<int64_t>(pair.source.size()) > max_length || static_cast<int64_t>(pair.target.size()) > max_length) {
       ++corpus.stats.too_long;
       continue;

@@ -18,6 +18,7 @@ std::vector<std::string> read_lines(const std::string& path);
 struct SentencePair {
   std::vector<int32_t> source;  // pieces, without bos/eos
   std::vector<int32_t> target;
+  int64_t line = 0;             // where the pair stands in the files, from 0
 };
 
 struct CorpusStats {

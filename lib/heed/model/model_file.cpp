@@ -8,6 +8,7 @@
 #include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/core/half.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {
@@ -36,7 +37,7 @@ std::string hex(uint64_t v) { return fmt::format("{:016x}", v); }
 
 uint64_t model_checksum(std::string_view bytes) { return fnv1a64(bytes); }
 
-std::string serialize_model(const Transformer& model, const ModelExtras& extras) {
+std::string serialize_model(const Transformer& model, const ModelExtras& extras, StoredPrecision precision) {
   ContainerWriter w(kMagic, kModelFormatVersion);
   w.put_text32(model.config().to_text());
   w.put_text32(extras.metadata);
@@ -49,16 +50,25 @@ std::string serialize_model(const Transformer& model, const ModelExtras& extras)
   w.put(static_cast<uint32_t>(parameters.size()));
   for (const Parameter& p : parameters) {
     w.put_text32(p.name);
-    w.put(static_cast<uint8_t>(p.value.dtype()));
+    w.put(static_cast<uint8_t>(precision == StoredPrecision::f16 ? DType::f16 : DType::f32));
     w.put(static_cast<uint8_t>(p.shape.rank()));
     for (int64_t d : p.shape) w.put(d);
-    w.put_bytes64(std::string_view(static_cast<const char*>(p.value.raw()), p.value.bytes()));
+    if (precision == StoredPrecision::f16) {
+      std::string half(static_cast<size_t>(p.value.numel()) * sizeof(uint16_t), '\0');
+      for (int64_t i = 0; i < p.value.numel(); ++i) {
+        const uint16_t h = float_to_half(p.value.f32()[i]);
+        std::memcpy(half.data() + i * 2, &h, sizeof h);
+      }
+      w.put_bytes64(half);
+    } else {
+      w.put_bytes64(std::string_view(static_cast<const char*>(p.value.raw()), p.value.bytes()));
+    }
   }
   return w.finish();
 }
 
-void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras) {
-  write_file_atomically(path, serialize_model(model, extras));
+void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras, StoredPrecision precision) {
+  write_file_atomically(path, serialize_model(model, extras, precision));
 }
 
 LoadedModel parse_model(std::string_view bytes, const std::string& what) {
@@ -88,7 +98,9 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     const std::string name(r.text32("tensor name"));
     const uint8_t dtype = r.get<uint8_t>("tensor dtype");
     const uint8_t rank = r.get<uint8_t>("tensor rank");
-    HEED_CHECK(dtype == static_cast<uint8_t>(DType::f32), "{}: tensor {} has dtype {}, this heed reads f32", what, name, dtype);
+    HEED_CHECK(dtype == static_cast<uint8_t>(DType::f32) || dtype == static_cast<uint8_t>(DType::f16),
+               "{}: tensor {} has dtype {}; this heed reads f32 and f16", what, name, dtype);
+    const DType stored = static_cast<DType>(dtype);
     HEED_CHECK(rank >= 1 && rank <= Shape::kMaxRank, "{} is malformed: tensor {} has rank {}", what, name, rank);
     Shape shape;
     for (uint8_t d = 0; d < rank; ++d) {
@@ -97,11 +109,11 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
       shape.push_back(dim);
     }
     const std::string_view data = r.bytes64("tensor data");
-    HEED_CHECK(static_cast<double>(data.size()) == static_cast<double>(shape.numel()) * 4.0,
+    HEED_CHECK(static_cast<double>(data.size()) == static_cast<double>(shape.numel()) * static_cast<double>(dtype_size(stored)),
                "{} is malformed: tensor {} {} holds {} bytes", what, name, shape.str(), data.size());
-    HEED_CHECK(tensors.emplace(name, StoredTensor{DType::f32, shape, data}).second,
+    HEED_CHECK(tensors.emplace(name, StoredTensor{stored, shape, data}).second,
                "{} is malformed: tensor {} appears twice", what, name);
-    tensor_bytes += data.size();
+    tensor_bytes += static_cast<uint64_t>(shape.numel()) * 4;  // as loaded
   }
   r.expect_end();
 
@@ -121,7 +133,17 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     HEED_CHECK(it != tensors.end(), "{}: parameter {} is missing", what, p.name);
     HEED_CHECK(it->second.shape == p.shape, "{}: parameter {} has shape {}, the config needs {}", what, p.name,
                it->second.shape.str(), p.shape.str());
-    std::memcpy(p.value.raw(), it->second.data.data(), it->second.data.size());
+    if (it->second.dtype == DType::f16) {
+      loaded.precision = StoredPrecision::f16;
+      const char* half = it->second.data.data();
+      for (int64_t i = 0; i < p.value.numel(); ++i) {
+        uint16_t h;
+        std::memcpy(&h, half + i * 2, sizeof h);
+        p.value.f32()[i] = half_to_float(h);
+      }
+    } else {
+      std::memcpy(p.value.raw(), it->second.data.data(), it->second.data.size());
+    }
     tensors.erase(it);
   }
   HEED_CHECK(tensors.empty(), "{}: holds a tensor {} that this model does not have", what, tensors.begin()->first);
@@ -135,7 +157,8 @@ std::string describe_model(const LoadedModel& loaded) {
   std::string s;
   s += fmt::format("format        heed model, format {}\n", loaded.format_version);
   s += fmt::format("checksum      {} (FNV-1a 64)\n", hex(loaded.checksum));
-  s += fmt::format("file size     {} bytes\n", loaded.file_bytes);
+  s += fmt::format("file size     {} bytes, weights stored as {}\n", loaded.file_bytes,
+                   loaded.precision == StoredPrecision::f16 ? "f16" : "f32");
   s += fmt::format("parameters    {}\n", loaded.model->parameters().count());
   s += fmt::format("vocabulary    source {} pieces, target {} pieces{}\n", c.source_vocab, c.target_vocab,
                    c.joint_vocabulary ? " (joint)" : "");

@@ -8,7 +8,7 @@
 //         24   config      u32 length + text   ModelConfig::to_text()
 //              metadata    u32 length + text   "key = value" lines: how the model was made
 //              vocabularies u32 count, each: u32 name length + name, u64 length + SentencePiece bytes
-//              tensors      u32 count, each: u32 name length + name, u8 dtype, u8 rank,
+//              tensors      u32 count, each: u32 name length + name, u8 dtype (f32 or f16), u8 rank,
 //                                  i64 dims[rank], u64 byte length + data
 //   size − 16  u64 checksum                    FNV-1a 64 of every byte before it
 //   size − 8   "HEEDEND\0"
@@ -40,9 +40,16 @@ struct ModelExtras {
   std::string metadata;  // "key = value" lines
 };
 
-std::string serialize_model(const Transformer& model, const ModelExtras& extras);
+// How parameters are stored. f16 halves the file (a distribution format); loading converts
+// back to f32, so a model computes the same way whichever it was stored in, up to f16's
+// rounding of each weight (relative error ≤ 2⁻¹¹).
+enum class StoredPrecision : uint8_t { f32, f16 };
+
+std::string serialize_model(const Transformer& model, const ModelExtras& extras,
+                            StoredPrecision precision = StoredPrecision::f32);
 // Atomic: a failure (a full disk, say) leaves any previous file at `path` as it was.
-void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras);
+void save_model(const std::string& path, const Transformer& model, const ModelExtras& extras,
+                StoredPrecision precision = StoredPrecision::f32);
 
 struct LoadedModel {
   std::unique_ptr<Transformer> model;
@@ -50,6 +57,7 @@ struct LoadedModel {
   uint64_t checksum = 0;
   uint32_t format_version = 0;
   int64_t file_bytes = 0;
+  StoredPrecision precision = StoredPrecision::f32;  // f16 when any tensor was stored in half precision
 };
 
 // `what` names the source in errors (usually the path).

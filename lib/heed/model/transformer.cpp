@@ -265,8 +265,34 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   state.capacity = capacity;
 }
 
+void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state) {
+  const int64_t count = static_cast<int64_t>(rows.size());
+  const Tensor indices = state.rows_buffer.view(Shape{count}, DType::i32);
+  std::copy(rows.begin(), rows.end(), indices.data<int32_t>());
+  // Gathers into the spare buffer, then swaps it with the tensor's own: no copy back.
+  const auto gather = [&](Tensor& tensor, Buffer& owner, Buffer& spare) {
+    const Tensor target = spare.view(tensor.shape().with(0, count));
+    be.gather_rows(tensor, indices, target);
+    std::swap(owner, spare);
+    tensor = target;
+  };
+  for (DecoderLayerCache& layer : state.layers) {
+    gather(layer.self.keys, layer.self.key_buffer, state.spare);
+    gather(layer.self.values, layer.self.value_buffer, state.spare);
+    if (what == RowSelection::everything) {
+      gather(layer.self.visible, layer.self.visible_buffer, state.spare_mask);
+      gather(layer.cross.keys, layer.cross.key_buffer, state.spare);
+      gather(layer.cross.values, layer.cross.value_buffer, state.spare);
+    }
+  }
+  if (what == RowSelection::everything) {
+    gather(state.memory_mask, state.mask_buffer, state.spare_mask);
+    gather(state.memory, state.memory_buffer, state.spare);
+  }
+}
+
 Tensor Transformer::decode_step(Backend& be, const Tensor& tokens, DecoderState& state) {
-  const int64_t batch = state.memory.shape()[0];
+  const int64_t batch = state.memory_mask.shape()[0];
   HEED_CHECK(tokens.dtype() == DType::i32 && tokens.shape() == Shape{batch},
              "decoder step: tokens must be i32 [{}], got {}", batch, tokens.describe());
   HEED_CHECK(state.position < state.capacity, "decoder step: position {} is past the capacity of {} positions",

@@ -69,6 +69,15 @@ struct DecoderState {
   int64_t position = 0;  // the next target position
   int64_t capacity = 0;  // the most target positions this batch may decode
   Buffer memory_buffer, mask_buffer, ids_buffer;
+  // Gather targets, swapped in after each select; masks have their own so that a small mask
+  // never leaves the large spare too small for the next cache (and a step allocates nothing).
+  Buffer spare, spare_mask, rows_buffer;
+};
+
+// Which parts of a decoding state follow a new row order.
+enum class RowSelection : uint8_t {
+  self_attention,  // beams of the same sentences reordered: only the self-attention caches differ
+  everything,      // sentences expanded into beams or dropped: every per-row tensor
 };
 
 class Transformer {
@@ -92,6 +101,10 @@ class Transformer {
   void start_decoding(Backend& be, const Tensor& source, int64_t capacity, DecoderState& state);
   // tokens [B] (i32) at position state.position -> logits [B, V] (a view, valid until the next call)
   Tensor decode_step(Backend& be, const Tensor& tokens, DecoderState& state);
+
+  // Row i of the new state is row rows[i] of the old one: beam search expands sentences into
+  // beams, follows each beam's parent, and drops finished sentences.
+  void select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state);
 
   // Attention probabilities [B, H, T, S] of the last forward pass or step.
   const Tensor& cross_attention(int layer) const { return decoder_[layer]->cross_attention().probabilities(); }

@@ -652,6 +652,17 @@ void OneDnnBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy, f
   }
 }
 
+void OneDnnBackend::do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) {
+  const size_t row_bytes = src.shape()[0] ? src.bytes() / static_cast<size_t>(src.shape()[0]) : 0;
+  const int32_t* index = rows.data<int32_t>();
+  const auto* from = static_cast<const char*>(src.raw());
+  auto* to = static_cast<char*>(dst.raw());
+  const int64_t count = rows.numel();
+#pragma omp parallel for if (static_cast<int64_t>(row_bytes) * count > 4 * kParallelThreshold)
+  for (int64_t i = 0; i < count; ++i)
+    std::memcpy(to + static_cast<size_t>(i) * row_bytes, from + static_cast<size_t>(index[i]) * row_bytes, row_bytes);
+}
+
 void OneDnnBackend::do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                                    const AdamStep& s) {
   // Both bias corrections fold into one step size: lr · √(1−β₂ᵗ) / (1−β₁ᵗ), with ε scaled to match.

@@ -355,3 +355,15 @@ void ReferenceBackend::do_adam_update(const Tensor& params, const Tensor& grads,
 }
 
 }  // namespace heed
+
+namespace heed {
+
+void ReferenceBackend::do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) {
+  const size_t row_bytes = src.shape()[0] ? src.bytes() / static_cast<size_t>(src.shape()[0]) : 0;
+  for (int64_t i = 0; i < rows.numel(); ++i)
+    for (size_t b = 0; b < row_bytes; ++b)
+      static_cast<char*>(dst.raw())[static_cast<size_t>(i) * row_bytes + b] =
+          static_cast<const char*>(src.raw())[static_cast<size_t>(rows.data<int32_t>()[i]) * row_bytes + b];
+}
+
+}  // namespace heed

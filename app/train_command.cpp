@@ -1,0 +1,104 @@
+// heed train: a Transformer from a parallel corpus. Every option can also come from a config
+// file (--config FILE, TOML or INI) whose keys are the options' names.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "commands.h"
+#include "heed/core/error.h"
+#include "heed/train/stop_signal.h"
+#include "heed/train/trainer.h"
+
+namespace heed::app {
+namespace {
+
+struct TrainOptions {
+  TrainConfig train;
+  ModelConfig model;
+  std::string resume_dir;
+  std::string activation = "relu", attention = "scaled-dot", positions = "sinusoidal", norm = "pre", tying = "all";
+  std::string metric = "bleu";
+  CLI::App* app = nullptr;
+};
+
+int run_train(TrainOptions o) {
+  o.model.activation = parse_activation(o.activation);
+  o.model.attention = parse_attention_score(o.attention);
+  o.model.positions = parse_position_encoding(o.positions);
+  o.model.norm = parse_norm_placement(o.norm);
+  o.model.tying = parse_embedding_tying(o.tying);
+  HEED_CHECK(o.metric == "bleu" || o.metric == "cross-entropy", "--metric must be bleu or cross-entropy, got '{}'", o.metric);
+  o.train.metric = o.metric == "bleu" ? ValidationMetric::bleu : ValidationMetric::cross_entropy;
+  if (!o.resume_dir.empty()) {
+    HEED_CHECK(o.train.output_dir.empty() || o.train.output_dir == o.resume_dir,
+               "--resume DIR continues in DIR; do not give another --output");
+    o.train.output_dir = o.resume_dir;
+    o.train.resume = true;
+  }
+  HEED_CHECK(!o.train.output_dir.empty(), "give an output directory: --output DIR (or --resume DIR)");
+  HEED_CHECK(!o.train.train_source.empty() && !o.train.train_target.empty(), "give the training data: --train-src and --train-tgt");
+  o.train.effective_config = o.app->config_to_str(true, false);
+  spdlog::info("effective configuration:\n{}", o.train.effective_config);
+  install_stop_handlers();
+  const TrainSummary s = train(o.train, o.model);
+  spdlog::info("median {:.0f} target tokens/s (updates after the first 100); best validation {} {:.2f}",
+               s.median_tokens_per_second, o.metric, s.best_metric);
+  return 0;
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& root, Action& chosen) {
+  CLI::App* cmd = root.add_subcommand("train", "Train a Transformer on a parallel corpus, with validation, checkpoints and resume");
+  auto o = std::make_shared<TrainOptions>();
+  o->app = cmd;
+  cmd->set_config("--config", "", "Read options from a TOML/INI file whose keys are these options' names");
+  TrainConfig& t = o->train;
+  ModelConfig& m = o->model;
+
+  cmd->add_option("--train-src", t.train_source, "Training source text, one sentence a line")->group("Data");
+  cmd->add_option("--train-tgt", t.train_target, "Training target text, line by line parallel to the source")->group("Data");
+  cmd->add_option("--valid-src", t.valid_source, "Validation source text")->group("Data");
+  cmd->add_option("--valid-tgt", t.valid_target, "Validation target text")->group("Data");
+  cmd->add_option("--vocab", t.vocabulary, "A joint SentencePiece model (from heed vocab)")->group("Data");
+  cmd->add_option("--src-vocab", t.source_vocabulary, "The source SentencePiece model, when not joint")->group("Data");
+  cmd->add_option("--tgt-vocab", t.target_vocabulary, "The target SentencePiece model, when not joint")->group("Data");
+  cmd->add_option("--max-length", t.max_length, "Skip pairs with a side longer than this (pieces)")->capture_default_str()->group("Data");
+  cmd->add_option("-o,--output", t.output_dir, "Directory for best.heed, last.heed and checkpoint.state")->group("Data");
+  cmd->add_option("--resume", o->resume_dir, "Continue the training whose checkpoint is in DIR")->group("Data");
+
+  cmd->add_option("--model-dim", m.model_dim, "Width of the model")->capture_default_str()->group("Model");
+  cmd->add_option("--heads", m.heads, "Attention heads")->capture_default_str()->group("Model");
+  cmd->add_option("--ffn-dim", m.ffn_dim, "Width of the feed-forward layers")->capture_default_str()->group("Model");
+  cmd->add_option("--encoder-layers", m.encoder_layers, "Encoder layers")->capture_default_str()->group("Model");
+  cmd->add_option("--decoder-layers", m.decoder_layers, "Decoder layers")->capture_default_str()->group("Model");
+  cmd->add_option("--max-positions", m.max_positions, "Longest sequence the model accepts (pieces)")->capture_default_str()->group("Model");
+  cmd->add_option("--dropout", m.dropout, "Dropout on embeddings and sublayer outputs")->capture_default_str()->group("Model");
+  cmd->add_option("--attention-dropout", m.attention_dropout, "Dropout on attention probabilities")->capture_default_str()->group("Model");
+  cmd->add_option("--activation", o->activation, "relu or gelu")->capture_default_str()->group("Model");
+  cmd->add_option("--attention", o->attention, "scaled-dot, dot or additive")->capture_default_str()->group("Model");
+  cmd->add_option("--positions", o->positions, "sinusoidal or learned")->capture_default_str()->group("Model");
+  cmd->add_option("--norm", o->norm, "pre or post layer norm")->capture_default_str()->group("Model");
+  cmd->add_option("--tying", o->tying, "none, target-output or all")->capture_default_str()->group("Model");
+
+  cmd->add_option("--batch-tokens", t.batch_tokens, "Target tokens per batch")->capture_default_str()->group("Training");
+  cmd->add_option("--lr", t.optimizer.learning_rate, "Peak learning rate")->capture_default_str()->group("Training");
+  cmd->add_option("--warmup", t.optimizer.warmup, "Linear warm-up updates")->capture_default_str()->group("Training");
+  cmd->add_option("--beta1", t.optimizer.beta1, "Adam β₁")->capture_default_str()->group("Training");
+  cmd->add_option("--beta2", t.optimizer.beta2, "Adam β₂")->capture_default_str()->group("Training");
+  cmd->add_option("--adam-epsilon", t.optimizer.epsilon, "Adam ε")->capture_default_str()->group("Training");
+  cmd->add_option("--clip-norm", t.optimizer.clip_norm, "Clip gradients to this global norm (0: off)")->capture_default_str()->group("Training");
+  cmd->add_option("--label-smoothing", t.label_smoothing, "Label smoothing ε")->capture_default_str()->group("Training");
+  cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and dropout")->capture_default_str()->group("Training");
+  cmd->add_option("--max-epochs", t.max_epochs, "Stop after this many epochs (0: no limit)")->capture_default_str()->group("Stopping");
+  cmd->add_option("--max-updates", t.max_updates, "Stop after this many updates (0: no limit)")->capture_default_str()->group("Stopping");
+  cmd->add_option("--max-time", t.max_minutes, "Stop after this many minutes, validation included (0: no limit)")->capture_default_str()->group("Stopping");
+  cmd->add_option("--patience", t.patience, "Stop after this many validations without improvement (0: never)")->capture_default_str()->group("Stopping");
+  cmd->add_option("--validate-every", t.validate_every, "Validate every N updates (0: every epoch)")->capture_default_str()->group("Validation");
+  cmd->add_option("--metric", o->metric, "Keep best.heed by bleu or cross-entropy")->capture_default_str()->group("Validation");
+  cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation");
+  cmd->add_option("--progress-seconds", t.progress_seconds, "Seconds between progress lines")->capture_default_str()->group("Validation");
+  cmd->callback([&chosen, o] { chosen = [o] { return run_train(*o); }; });
+}
+
+}  // namespace heed::app

@@ -1,0 +1,77 @@
+// heed vocab: train SentencePiece vocabularies through its C++ library.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+
+#include "commands.h"
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/text/vocabulary.h"
+
+namespace heed::app {
+namespace {
+
+struct VocabOptions {
+  std::vector<std::string> inputs;
+  std::string prefix;
+  int64_t size = 8000;
+  std::string type = "unigram";
+  bool per_input = false;
+  VocabularyTraining training;
+};
+
+// PREFIX.model (the SentencePiece model) and PREFIX.vocab (one "piece<TAB>id" line per piece).
+void write_vocabulary(const Vocabulary& v, const std::string& prefix) {
+  write_file_atomically(prefix + ".model", v.serialized());
+  std::string listing;
+  for (int64_t id = 0; id < v.size(); ++id) listing += fmt::format("{}\t{}\n", v.piece(static_cast<int32_t>(id)), id);
+  write_file_atomically(prefix + ".vocab", listing);
+  spdlog::info("wrote {}.model and {}.vocab: {} pieces", prefix, prefix, v.size());
+}
+
+int run_vocab(VocabOptions o) {
+  HEED_CHECK(o.type == "unigram" || o.type == "bpe", "--type must be unigram or bpe, got '{}'", o.type);
+  o.training.size = o.size;
+  o.training.type = o.type == "bpe" ? VocabularyType::bpe : VocabularyType::unigram;
+  for (const std::string& input : o.inputs)
+    HEED_CHECK(std::filesystem::is_regular_file(input), "cannot read {}: no such file", input);
+  if (!o.per_input) {
+    o.training.inputs = o.inputs;
+    spdlog::info("training a joint {} vocabulary of {} pieces on {} file(s)", o.type, o.size, o.inputs.size());
+    write_vocabulary(Vocabulary::train(o.training), o.prefix);
+    return 0;
+  }
+  for (const std::string& input : o.inputs) {
+    // train.en -> PREFIX.en: one vocabulary per language, named by the file's extension.
+    const std::string language = std::filesystem::path(input).extension().string();
+    HEED_CHECK(language.size() > 1, "--per-input names each vocabulary by its file's extension, and {} has none", input);
+    o.training.inputs = {input};
+    spdlog::info("training a {} vocabulary of {} pieces on {}", o.type, o.size, input);
+    write_vocabulary(Vocabulary::train(o.training), o.prefix + language);
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_vocab_command(CLI::App& root, Action& chosen) {
+  CLI::App* cmd = root.add_subcommand("vocab", "Train a SentencePiece vocabulary on one or more corpora");
+  auto o = std::make_shared<VocabOptions>();
+  cmd->add_option("-i,--input", o->inputs, "Text files, one sentence a line")->required();
+  cmd->add_option("-o,--output", o->prefix, "Output prefix: writes PREFIX.model and PREFIX.vocab")->required();
+  cmd->add_option("--size", o->size, "Pieces in the vocabulary")->capture_default_str()->check(CLI::Range(8, 1000000));
+  cmd->add_option("--type", o->type, "unigram or bpe")->capture_default_str();
+  cmd->add_flag("--per-input", o->per_input, "One vocabulary per input file (PREFIX.<extension>), instead of one joint one");
+  cmd->add_option("--character-coverage", o->training.character_coverage, "Share of characters to cover")
+      ->capture_default_str()->check(CLI::Range(0.9, 1.0));
+  cmd->add_option("--input-sentence-size", o->training.input_sentence_size, "Sample this many sentences (0: all)")
+      ->capture_default_str();
+  cmd->add_option("--max-sentence-length", o->training.max_sentence_length, "Skip longer lines (bytes)")->capture_default_str();
+  cmd->add_option("--normalization", o->training.normalization, "SentencePiece normalization: nmt_nfkc, nfkc, identity, ...")
+      ->capture_default_str();
+  cmd->callback([&chosen, o] { chosen = [o] { return run_vocab(*o); }; });
+}
+
+}  // namespace heed::app

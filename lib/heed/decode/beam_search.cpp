@@ -1,0 +1,168 @@
+#include "heed/decode/beam_search.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "heed/core/error.h"
+
+namespace heed {
+namespace {
+
+constexpr double kImpossible = -std::numeric_limits<double>::infinity();
+
+}  // namespace
+
+BeamSearch::BeamSearch(Backend& be, Transformer& model, const BeamOptions& options)
+    : be_(be), model_(model), options_(options) {
+  HEED_CHECK(options_.beam >= 1, "--beam must be at least 1, got {}", options_.beam);
+  HEED_CHECK(options_.n_best >= 1 && options_.n_best <= options_.beam, "--n-best must be between 1 and the beam size {}, got {}",
+             options_.beam, options_.n_best);
+}
+
+double BeamSearch::normalise(double log_prob, int64_t pieces) const {
+  return log_prob / std::pow(static_cast<double>(pieces + 1), static_cast<double>(options_.length_penalty));
+}
+
+void BeamSearch::collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count,
+                                    bool force_eos) {
+  const ModelConfig& c = model_.config();
+  if (force_eos) {
+    candidates_.push_back({beam_log_prob + log_probs[c.eos_id], row, c.eos_id});
+    return;
+  }
+  // A small sorted list of the row's best tokens; most tokens fail the first comparison.
+  const size_t first = candidates_.size();
+  for (int32_t v = 0; v < static_cast<int32_t>(c.target_vocab); ++v) {
+    if (v == c.pad_id || v == c.bos_id) continue;  // never generated
+    const double lp = beam_log_prob + log_probs[v];
+    const size_t have = candidates_.size() - first;
+    if (have == static_cast<size_t>(count) && lp <= candidates_.back().log_prob) continue;
+    if (have < static_cast<size_t>(count)) candidates_.push_back({lp, row, v});
+    else candidates_.back() = {lp, row, v};
+    for (size_t i = candidates_.size() - 1; i > first && candidates_[i].log_prob > candidates_[i - 1].log_prob; --i)
+      std::swap(candidates_[i], candidates_[i - 1]);
+  }
+}
+
+std::vector<int32_t> BeamSearch::trace(int64_t step, int32_t row) const {
+  // The hypothesis ending in `row` at `step` made `step` choices; walk their parents back.
+  std::vector<int32_t> pieces(static_cast<size_t>(step));
+  for (int64_t t = step - 1; t >= 0; --t) {
+    pieces[static_cast<size_t>(t)] = step_tokens_[static_cast<size_t>(t * rows_capacity_ + row)];
+    row = step_parents_[static_cast<size_t>(t * rows_capacity_ + row)];
+  }
+  return pieces;
+}
+
+std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std::vector<int32_t>>& sources) {
+  const ModelConfig& c = model_.config();
+  const int64_t sentences = static_cast<int64_t>(sources.size());
+  const int64_t k = options_.beam;
+  std::vector<std::vector<Hypothesis>> finished(static_cast<size_t>(sentences));
+  if (sentences == 0) return finished;
+
+  std::vector<int64_t> limits(static_cast<size_t>(sentences));
+  int64_t longest = 0;
+  for (int64_t s = 0; s < sentences; ++s) {
+    limits[s] = std::min(options_.length.limit(static_cast<int64_t>(sources[s].size())), c.max_positions - 1);
+    longest = std::max(longest, limits[s]);
+  }
+  // Capacity rounded up to a multiple of 8: the step's primitives depend on it, and batches of
+  // similar length then share them instead of JIT-compiling their own.
+  const int64_t capacity = std::min((longest + 1 + 7) / 8 * 8, c.max_positions);
+  model_.start_decoding(be_, source_tensor(sources, c), capacity, state_);
+
+  // Every sentence becomes k rows; only its first beam is alive at the start.
+  rows_capacity_ = sentences * k;
+  step_tokens_.assign(static_cast<size_t>((longest + 1) * rows_capacity_), 0);
+  step_parents_.assign(static_cast<size_t>((longest + 1) * rows_capacity_), 0);
+  std::vector<int64_t> active(static_cast<size_t>(sentences));  // sentence of each row group
+  next_rows_.clear();
+  beam_log_probs_.clear();
+  for (int64_t s = 0; s < sentences; ++s) {
+    active[s] = s;
+    for (int64_t b = 0; b < k; ++b) {
+      next_rows_.push_back(static_cast<int32_t>(s));
+      beam_log_probs_.push_back(b == 0 ? 0.0 : kImpossible);
+    }
+  }
+  model_.select_rows(be_, next_rows_, RowSelection::everything, state_);
+  Tensor tokens = tokens_buffer_.view(Shape{rows_capacity_}, DType::i32);
+  std::fill(tokens.data<int32_t>(), tokens.data<int32_t>() + rows_capacity_, c.bos_id);
+
+  candidates_.reserve(static_cast<size_t>(2 * k * k));
+  for (int64_t step = 0; !active.empty(); ++step) {
+    const int64_t rows = static_cast<int64_t>(active.size()) * k;
+    const Tensor logits = model_.decode_step(be_, tokens.slice_rows(0, rows), state_);
+    const Tensor log_probs = log_probs_.view(logits.shape());
+    be_.log_softmax_forward(logits, log_probs);
+
+    next_rows_.clear();
+    next_log_probs_.clear();
+    next_tokens_.clear();
+    std::vector<int64_t>& still_active = active;  // compacted in place below
+    size_t kept_groups = 0;
+    for (size_t g = 0; g < active.size(); ++g) {
+      const int64_t sentence = active[g];
+      const bool at_limit = step >= limits[sentence];
+      candidates_.clear();
+      for (int64_t b = 0; b < k; ++b) {
+        const int32_t row = static_cast<int32_t>(static_cast<int64_t>(g) * k + b);
+        if (beam_log_probs_[row] == kImpossible) continue;
+        collect_candidates(log_probs.f32() + row * c.target_vocab, row, beam_log_probs_[row], 2 * k, at_limit);
+      }
+      std::sort(candidates_.begin(), candidates_.end(),
+                [](const Candidate& a, const Candidate& b) { return a.log_prob > b.log_prob; });
+      std::vector<Hypothesis>& done = finished[static_cast<size_t>(sentence)];
+      int64_t kept = 0;
+      for (const Candidate& cand : candidates_) {
+        if (kept == k || static_cast<int64_t>(done.size()) >= k) break;
+        if (cand.token == c.eos_id) {
+          Hypothesis h;
+          h.pieces = trace(step, cand.row);
+          h.log_prob = cand.log_prob;
+          h.score = normalise(cand.log_prob, step);
+          done.push_back(std::move(h));
+        } else {
+          next_rows_.push_back(cand.row);
+          next_tokens_.push_back(cand.token);
+          next_log_probs_.push_back(cand.log_prob);
+          ++kept;
+        }
+      }
+      if (static_cast<int64_t>(done.size()) >= k || at_limit || kept == 0) {
+        // This sentence is over: its surviving beams leave with it.
+        next_rows_.resize(next_rows_.size() - static_cast<size_t>(kept));
+        next_tokens_.resize(next_tokens_.size() - static_cast<size_t>(kept));
+        next_log_probs_.resize(next_log_probs_.size() - static_cast<size_t>(kept));
+        continue;
+      }
+      for (; kept < k; ++kept) {  // fewer than k live beams: pad with dead ones
+        next_rows_.push_back(next_rows_.back());
+        next_tokens_.push_back(c.pad_id);
+        next_log_probs_.push_back(kImpossible);
+      }
+      still_active[kept_groups++] = sentence;
+    }
+    const bool same_sentences = kept_groups == active.size();
+    active.resize(kept_groups);
+    if (active.empty()) break;
+
+    for (size_t r = 0; r < next_rows_.size(); ++r) {
+      step_tokens_[static_cast<size_t>(step * rows_capacity_) + r] = next_tokens_[r];
+      step_parents_[static_cast<size_t>(step * rows_capacity_) + r] = next_rows_[r];
+    }
+    model_.select_rows(be_, next_rows_, same_sentences ? RowSelection::self_attention : RowSelection::everything, state_);
+    std::copy(next_tokens_.begin(), next_tokens_.end(), tokens.data<int32_t>());
+    beam_log_probs_.assign(next_log_probs_.begin(), next_log_probs_.end());
+  }
+
+  for (auto& hypotheses : finished) {
+    std::stable_sort(hypotheses.begin(), hypotheses.end(), [](const Hypothesis& a, const Hypothesis& b) { return a.score > b.score; });
+    if (static_cast<int64_t>(hypotheses.size()) > options_.n_best) hypotheses.resize(static_cast<size_t>(options_.n_best));
+  }
+  return finished;
+}
+
+}  // namespace heed

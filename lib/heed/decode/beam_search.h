@@ -1,0 +1,60 @@
+#pragma once
+// Batched beam search over the decoder's incremental step. Sentences are expanded into beams
+// once; each step follows every beam's parent through the key/value caches, finished
+// sentences leave the batch, and a sentence stops as soon as `beam` hypotheses have ended.
+// Scores are normalised by length^α (Wu et al. 2016 use a smoothed form; heed uses the plain
+// one, as Marian does). Steady-state steps allocate nothing: buffers live in the object.
+
+#include <cstdint>
+#include <vector>
+
+#include "heed/decode/greedy.h"
+#include "heed/model/transformer.h"
+
+namespace heed {
+
+struct BeamOptions {
+  int64_t beam = 4;
+  float length_penalty = 0.6f;  // α: hypotheses are ranked by log p / length^α, length counting eos
+  LengthLimit length;
+  int64_t n_best = 1;
+};
+
+struct Hypothesis {
+  std::vector<int32_t> pieces;  // without bos and eos
+  double log_prob = 0.0;        // Σ log p of the pieces and the final eos
+  double score = 0.0;           // log_prob / (pieces + 1)^α
+};
+
+class BeamSearch {
+ public:
+  BeamSearch(Backend& be, Transformer& model, const BeamOptions& options);
+  // For each source (pieces without eos), its n_best hypotheses, best first.
+  std::vector<std::vector<Hypothesis>> translate(const std::vector<std::vector<int32_t>>& sources);
+
+ private:
+  struct Candidate {
+    double log_prob;
+    int32_t row;    // the beam's row in the current step
+    int32_t token;
+  };
+  // Appends the best `count` candidates of one row (its beam's log prob + each token) to candidates_.
+  void collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count, bool force_eos);
+  std::vector<int32_t> trace(int64_t step, int32_t row) const;
+  double normalise(double log_prob, int64_t pieces) const;
+
+  Backend& be_;
+  Transformer& model_;
+  BeamOptions options_;
+  DecoderState state_;
+  Buffer log_probs_, tokens_buffer_;
+  // Per step and row of the next step: the token chosen and the row it extends.
+  std::vector<int32_t> step_tokens_, step_parents_;
+  int64_t rows_capacity_ = 0;
+  std::vector<Candidate> candidates_;
+  std::vector<int32_t> next_rows_;
+  std::vector<double> beam_log_probs_, next_log_probs_;
+  std::vector<int32_t> next_tokens_;
+};
+
+}  // namespace heed

@@ -1,0 +1,108 @@
+#include "heed/decode/translator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <numeric>
+
+#include "heed/data/corpus.h"
+#include "heed/text/utf8.h"
+
+namespace heed {
+
+Translator::Translator(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target,
+                       const TranslateOptions& options)
+    : source_(source),
+      target_(target),
+      options_(options),
+      limit_(model.config().max_positions - 1),  // room for eos
+      search_(be, model, options.beam) {
+  if (options_.max_input_pieces > 0) limit_ = std::min(limit_, options_.max_input_pieces);
+}
+
+std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {
+  // Each line becomes zero or more segments (a long line several), translated as sentences.
+  struct Segment {
+    size_t line;
+    std::vector<int32_t> pieces;
+  };
+  std::vector<Segment> segments;
+  std::vector<TranslatedLine> out(lines.size());
+  for (size_t i = 0; i < lines.size(); ++i) {
+    ++stats_.lines;
+    const int64_t number = first_line + static_cast<int64_t>(i);
+    if (const auto bad = find_invalid_utf8(lines[i])) {
+      spdlog::warn("line {}: invalid UTF-8 at byte {}; writing an empty line", number, *bad + 1);
+      ++stats_.invalid;
+      continue;
+    }
+    if (is_blank(lines[i])) {
+      ++stats_.empty;
+      continue;
+    }
+    std::vector<int32_t> pieces = source_.encode(lines[i]);
+    stats_.source_pieces += static_cast<int64_t>(pieces.size());
+    if (static_cast<int64_t>(pieces.size()) > limit_) {
+      ++stats_.long_lines;
+      if (options_.long_lines == LongLines::truncate) {
+        spdlog::warn("line {}: {} pieces, more than the model's {}; translating the first {}", number, pieces.size(), limit_, limit_);
+        pieces.resize(static_cast<size_t>(limit_));
+      } else {
+        spdlog::warn("line {}: {} pieces, more than the model's {}; translating it in {} parts", number, pieces.size(), limit_,
+                     (static_cast<int64_t>(pieces.size()) + limit_ - 1) / limit_);
+        for (size_t start = 0; start < pieces.size(); start += static_cast<size_t>(limit_)) {
+          const size_t end = std::min(pieces.size(), start + static_cast<size_t>(limit_));
+          segments.push_back({i, std::vector<int32_t>(pieces.begin() + static_cast<long>(start), pieces.begin() + static_cast<long>(end))});
+        }
+        continue;
+      }
+    }
+    segments.push_back({i, std::move(pieces)});
+  }
+
+  // Length-sorted batches, so that a batch holds sentences of similar length.
+  std::vector<size_t> order(segments.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return segments[a].pieces.size() < segments[b].pieces.size(); });
+  std::vector<std::vector<Hypothesis>> results(segments.size());
+  for (size_t start = 0; start < order.size();) {
+    size_t end = start;
+    int64_t tokens = 0;
+    while (end < order.size() && static_cast<int64_t>(end - start) < options_.batch_sentences) {
+      const int64_t length = static_cast<int64_t>(segments[order[end]].pieces.size()) + 1;
+      if (options_.batch_tokens > 0 && end > start && tokens + length > options_.batch_tokens) break;
+      tokens += length;
+      ++end;
+    }
+    std::vector<std::vector<int32_t>> sources;
+    for (size_t i = start; i < end; ++i) sources.push_back(segments[order[i]].pieces);
+    auto batch = search_.translate(sources);
+    for (size_t i = start; i < end; ++i) results[order[i]] = std::move(batch[i - start]);
+    start = end;
+  }
+
+  // Back to input order; the parts of a split line are joined with a space.
+  for (size_t s = 0; s < segments.size(); ++s) {
+    TranslatedLine& line = out[segments[s].line];
+    const auto& hypotheses = results[s];
+    if (line.texts.empty()) {
+      line.texts.resize(hypotheses.size());
+      line.scores.resize(hypotheses.size(), 0.0);
+    }
+    for (size_t h = 0; h < hypotheses.size() && h < line.texts.size(); ++h) {
+      const std::string text = target_.decode(hypotheses[h].pieces);
+      line.texts[h] = line.texts[h].empty() ? text : line.texts[h] + " " + text;
+      line.scores[h] += hypotheses[h].score;
+      if (h == 0) stats_.target_pieces += static_cast<int64_t>(hypotheses[h].pieces.size()) + 1;
+    }
+  }
+  for (TranslatedLine& line : out) {
+    if (line.texts.empty()) {
+      line.texts.emplace_back();
+      line.scores.push_back(0.0);
+    }
+  }
+  return out;
+}
+
+}  // namespace heed

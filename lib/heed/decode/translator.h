@@ -1,0 +1,53 @@
+#pragma once
+// From lines of text to lines of translation: encoding, checks, batching by length, beam
+// search, order restoration and decoding. One result per input line, always: an empty or
+// whitespace-only line, or one with invalid UTF-8, gives an empty translation; a line longer
+// than the model accepts is translated in parts or truncated.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "heed/decode/beam_search.h"
+#include "heed/text/vocabulary.h"
+
+namespace heed {
+
+enum class LongLines : uint8_t { split, truncate };
+
+struct TranslateOptions {
+  BeamOptions beam;
+  int64_t batch_sentences = 32;
+  int64_t batch_tokens = 0;    // source pieces per batch (0: no limit)
+  LongLines long_lines = LongLines::split;
+  int64_t max_input_pieces = 0;  // 0: as many as the model accepts
+};
+
+struct TranslatedLine {
+  std::vector<std::string> texts;  // n-best, best first (one empty text for an empty line)
+  std::vector<double> scores;
+};
+
+struct TranslateStats {
+  int64_t lines = 0, empty = 0, invalid = 0, long_lines = 0;
+  int64_t source_pieces = 0, target_pieces = 0;  // target pieces count eos, as the benchmarks do
+};
+
+class Translator {
+ public:
+  Translator(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target,
+             const TranslateOptions& options);
+  // first_line: the 1-based number of lines[0] in the whole input, for messages.
+  std::vector<TranslatedLine> translate(const std::vector<std::string>& lines, int64_t first_line);
+  const TranslateStats& stats() const { return stats_; }
+
+ private:
+  const Vocabulary& source_;
+  const Vocabulary& target_;
+  TranslateOptions options_;
+  int64_t limit_;  // the most source pieces one sentence may have
+  BeamSearch search_;
+  TranslateStats stats_;
+};
+
+}  // namespace heed

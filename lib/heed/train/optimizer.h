@@ -1,0 +1,51 @@
+#pragma once
+// Adam with the Transformer's schedule: linear warm-up to the peak learning rate, then decay
+// with the inverse square root of the update number (Vaswani et al. 2017, §5.3); gradients
+// clipped by their global norm first.
+
+#include <cstdint>
+
+#include "heed/backend/backend.h"
+#include "heed/model/parameters.h"
+
+namespace heed {
+
+struct OptimizerOptions {
+  float learning_rate = 5e-4f;  // the peak, reached at the end of warm-up
+  int64_t warmup = 1000;        // updates
+  float beta1 = 0.9f;
+  float beta2 = 0.98f;
+  float epsilon = 1e-9f;
+  float clip_norm = 1.0f;       // 0: no clipping
+};
+
+// lr(t) = peak · min(t / warmup, √(warmup / t)) for update t ≥ 1.
+float learning_rate_at(const OptimizerOptions& options, int64_t update);
+
+struct UpdateInfo {
+  float learning_rate = 0.0f;
+  double grad_norm = 0.0;  // before clipping
+  bool skipped = false;    // the gradient was not finite: no update was made
+};
+
+class Adam {
+ public:
+  Adam(ParameterSet& params, const OptimizerOptions& options);
+  // Applies the parameters' accumulated gradients and counts one update, unless the gradient
+  // holds an infinity or NaN: then nothing changes and the update is reported as skipped.
+  UpdateInfo step(Backend& be);
+
+  int64_t updates() const { return updates_; }
+  // Restores the moments of a checkpoint.
+  void restore(const Tensor& first_moment, const Tensor& second_moment, int64_t updates);
+  const Tensor& first_moment() const { return m_; }
+  const Tensor& second_moment() const { return v_; }
+
+ private:
+  ParameterSet& params_;
+  OptimizerOptions options_;
+  Tensor m_, v_;  // over the parameter arena
+  int64_t updates_ = 0;
+};
+
+}  // namespace heed

@@ -1,0 +1,369 @@
+#include "heed/train/trainer.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <numeric>
+
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/core/threads.h"
+#include "heed/eval/bleu.h"
+#include "heed/train/stop_signal.h"
+
+namespace heed {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+std::string duration_text(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds);
+  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
+}
+
+struct Vocabularies {
+  std::shared_ptr<Vocabulary> source, target;  // the same object for a joint vocabulary
+};
+
+Vocabularies vocabularies_of(const ModelExtras& extras, const std::string& what) {
+  Vocabularies v;
+  for (const NamedBlob& blob : extras.vocabularies) {
+    auto vocabulary = std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary"));
+    if (blob.name == "joint") v.source = v.target = vocabulary;
+    if (blob.name == "source") v.source = vocabulary;
+    if (blob.name == "target") v.target = vocabulary;
+  }
+  HEED_CHECK(v.source && v.target, "{} holds no SentencePiece vocabulary", what);
+  return v;
+}
+
+ModelExtras read_vocabulary_files(const TrainConfig& c) {
+  ModelExtras extras;
+  if (!c.vocabulary.empty()) {
+    HEED_CHECK(c.source_vocabulary.empty() && c.target_vocabulary.empty(),
+               "give either --vocab (joint) or --src-vocab and --tgt-vocab, not both");
+    extras.vocabularies.push_back({"joint", read_file(c.vocabulary)});
+  } else {
+    HEED_CHECK(!c.source_vocabulary.empty() && !c.target_vocabulary.empty(),
+               "a vocabulary is needed: --vocab FILE (joint) or --src-vocab FILE --tgt-vocab FILE (run `heed vocab` first)");
+    extras.vocabularies.push_back({"source", read_file(c.source_vocabulary)});
+    extras.vocabularies.push_back({"target", read_file(c.target_vocabulary)});
+  }
+  return extras;
+}
+
+// Fails early, before hours of training, if checkpoints could not be written.
+void check_output_dir(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  HEED_CHECK(!ec, "cannot create the output directory {}: {}", dir, ec.message());
+  const std::string probe = (fs::path(dir) / ".heed-write-test").string();
+  try {
+    write_file_atomically(probe, "ok");
+  } catch (const Error& e) {
+    fail("the output directory {} is not writable: {}", dir, e.what());
+  }
+  fs::remove(probe, ec);
+}
+
+struct Validation {
+  double cross_entropy = 0.0;  // nats per target token
+  double perplexity = 0.0;
+  double bleu = 0.0;
+};
+
+class Trainer {
+ public:
+  Trainer(const TrainConfig& config, const ModelConfig& model_config);
+  TrainSummary run();
+
+ private:
+  void read_corpora();
+  void train_step(const std::vector<int32_t>& indices);
+  Validation validate();
+  void validate_and_checkpoint();
+  void save_checkpoint_files();
+  void log_progress(bool force);
+  double elapsed() const { return progress_.elapsed_seconds + seconds_between(session_start_, Clock::now()); }
+  // Moves the time since session_start_ into progress_.elapsed_seconds (before it is saved).
+  void bank_elapsed() {
+    progress_.elapsed_seconds = elapsed();
+    session_start_ = Clock::now();
+  }
+  std::string limit_reached() const;
+  double eta_seconds(int64_t batches_in_epoch) const;
+  bool improved(double metric, double cross_entropy) const;
+  std::string path(const char* file) const { return (fs::path(config_.output_dir) / file).string(); }
+
+  TrainConfig config_;
+  std::unique_ptr<Backend> be_ = make_backend(BackendKind::onednn);
+  std::unique_ptr<Transformer> model_;
+  ModelExtras extras_;
+  Vocabularies vocab_;
+  std::unique_ptr<Adam> adam_;
+  TrainingProgress progress_;
+  Corpus train_, valid_;
+  std::vector<std::string> valid_references_;  // target lines of the kept validation pairs
+  Clock::time_point session_start_ = Clock::now();
+  int64_t updates_at_last_validation_ = -1;
+  size_t plan_size_hint_ = 0;  // batches in the current epoch, for the ETA
+
+  // Progress since the last log line.
+  Clock::time_point window_start_ = Clock::now();
+  double window_loss_ = 0.0, window_nll_ = 0.0;
+  int64_t window_tokens_ = 0, window_updates_ = 0;
+  double last_grad_norm_ = 0.0;
+  double first_loss_ = -1.0, last_loss_ = 0.0;
+  float last_learning_rate_ = 0.0f;
+  std::vector<double> tokens_per_second_;  // per update, for the median
+};
+
+Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config) : config_(config) {
+  check_output_dir(config_.output_dir);
+  if (config_.resume) {
+    LoadedCheckpoint checkpoint = load_checkpoint(path(kCheckpointFile));
+    model_ = std::move(checkpoint.model.model);
+    extras_ = std::move(checkpoint.model.extras);
+    progress_ = checkpoint.progress;
+    adam_ = std::make_unique<Adam>(model_->parameters(), config_.optimizer);
+    adam_->restore(checkpoint.first_moment, checkpoint.second_moment, progress_.updates);
+    spdlog::info("resuming from {}: update {}, epoch {}, batch {} of the epoch, {} trained", path(kCheckpointFile),
+                 progress_.updates, progress_.epoch + 1, progress_.next_batch, duration_text(progress_.elapsed_seconds));
+  } else {
+    extras_ = read_vocabulary_files(config_);
+    ModelConfig mc = model_config;
+    const Vocabularies v = vocabularies_of(extras_, "the vocabulary files");
+    mc.source_vocab = v.source->size();
+    mc.target_vocab = v.target->size();
+    mc.joint_vocabulary = v.source == v.target;
+    model_ = std::make_unique<Transformer>(mc);
+    model_->parameters().initialize(config_.seed);
+    adam_ = std::make_unique<Adam>(model_->parameters(), config_.optimizer);
+  }
+  extras_.metadata = config_.effective_config;
+  vocab_ = vocabularies_of(extras_, "the model");
+  spdlog::info("model: {} parameters; {} encoder and {} decoder layers of width {}, {} attention, {} threads",
+               model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
+               model_->config().model_dim, to_string(model_->config().attention), current_threads());
+  read_corpora();
+}
+
+void Trainer::read_corpora() {
+  const int64_t longest = model_->config().max_positions - 1;  // room for bos/eos
+  const int64_t max_length = std::min(config_.max_length, longest);
+  train_ = read_parallel_corpus(config_.train_source, config_.train_target, *vocab_.source, *vocab_.target, max_length);
+  const CorpusStats& s = train_.stats;
+  spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces)", s.kept,
+               s.lines, s.empty, s.too_long, max_length);
+  HEED_CHECK(s.kept > 0, "{} and {} hold no usable sentence pair", config_.train_source, config_.train_target);
+  if (!config_.valid_source.empty() || !config_.valid_target.empty()) {
+    HEED_CHECK(!config_.valid_source.empty() && !config_.valid_target.empty(),
+               "validation needs both --valid-src and --valid-tgt");
+    valid_ = read_parallel_corpus(config_.valid_source, config_.valid_target, *vocab_.source, *vocab_.target, longest);
+    const std::vector<std::string> targets = read_lines(config_.valid_target);
+    for (const SentencePair& p : valid_.pairs) valid_references_.push_back(targets[p.line]);
+    spdlog::info("validation data: {} pairs ({} skipped as empty)", valid_.stats.kept, valid_.stats.empty);
+  }
+}
+
+void Trainer::train_step(const std::vector<int32_t>& indices) {
+  const auto start = Clock::now();
+  const BatchTensors batch = make_batch(train_.pairs, indices, model_->config());
+  model_->parameters().zero_grads();
+  // Each update's dropout masks derive from (seed, update): a resumed run draws the same ones.
+  const RunMode mode{.training = true, .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1)};
+  const LossSums sums = model_->forward_loss(*be_, batch.batch, config_.label_smoothing, mode);
+  model_->backward(*be_, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)));
+  const UpdateInfo info = adam_->step(*be_);
+  if (info.skipped) {
+    spdlog::warn("update {}: the gradient is not finite; the batch is skipped", progress_.updates + 1);
+    return;
+  }
+  progress_.updates = adam_->updates();
+  const double loss = sums.loss / static_cast<double>(std::max<int64_t>(sums.tokens, 1));
+  if (first_loss_ < 0) first_loss_ = loss;
+  last_loss_ = loss;
+  window_loss_ += sums.loss;
+  window_nll_ += sums.nll;
+  window_tokens_ += sums.tokens;
+  window_updates_ += 1;
+  last_grad_norm_ = info.grad_norm;
+  last_learning_rate_ = info.learning_rate;
+  if (progress_.updates > 100)
+    tokens_per_second_.push_back(static_cast<double>(sums.tokens) / seconds_between(start, Clock::now()));
+}
+
+Validation Trainer::validate() {
+  Validation v;
+  const ModelConfig& mc = model_->config();
+  LossSums total;
+  for (const auto& indices : plan_in_order(valid_.pairs, config_.batch_tokens)) {
+    const BatchTensors batch = make_batch(valid_.pairs, indices, mc);
+    const LossSums sums = model_->forward_loss(*be_, batch.batch, 0.0f, RunMode{});
+    total.nll += sums.nll;
+    total.tokens += sums.tokens;
+  }
+  v.cross_entropy = total.tokens ? total.nll / static_cast<double>(total.tokens) : 0.0;
+  v.perplexity = std::exp(v.cross_entropy);
+
+  // BLEU of greedy translations of the first N pairs, decoded in length-sorted batches.
+  const size_t count = config_.valid_bleu_sentences > 0
+                           ? std::min(valid_.pairs.size(), static_cast<size_t>(config_.valid_bleu_sentences))
+                           : valid_.pairs.size();
+  std::vector<int32_t> order(count);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int32_t a, int32_t b) { return valid_.pairs[a].source.size() < valid_.pairs[b].source.size(); });
+  std::vector<std::string> hypotheses(count), references(valid_references_.begin(), valid_references_.begin() + count);
+  for (size_t start = 0; start < count; start += static_cast<size_t>(config_.decode_batch_sentences)) {
+    const size_t end = std::min(count, start + static_cast<size_t>(config_.decode_batch_sentences));
+    std::vector<std::vector<int32_t>> sources;
+    for (size_t i = start; i < end; ++i) sources.push_back(valid_.pairs[order[i]].source);
+    const auto outputs = greedy_decode(*be_, *model_, sources, config_.length);
+    for (size_t i = start; i < end; ++i) hypotheses[order[i]] = vocab_.target->decode(outputs[i - start]);
+  }
+  if (count > 0) v.bleu = corpus_bleu(hypotheses, references).score;
+  return v;
+}
+
+// BLEU ties (early in training every BLEU is 0) are broken by cross-entropy.
+bool Trainer::improved(double metric, double cross_entropy) const {
+  if (!progress_.has_best) return true;
+  if (config_.metric == ValidationMetric::cross_entropy) return metric < progress_.best_metric;
+  return metric > progress_.best_metric || (metric == progress_.best_metric && cross_entropy < progress_.best_cross_entropy);
+}
+
+void Trainer::save_checkpoint_files() {
+  save_model(path(kLastModelFile), *model_, extras_);
+  save_checkpoint(path(kCheckpointFile), *model_, extras_, *adam_, progress_);
+}
+
+void Trainer::validate_and_checkpoint() {
+  updates_at_last_validation_ = progress_.updates;
+  if (!valid_.pairs.empty()) {
+    const auto start = Clock::now();
+    const Validation v = validate();
+    const double metric = config_.metric == ValidationMetric::bleu ? v.bleu : v.cross_entropy;
+    progress_.validations += 1;
+    const bool better = improved(metric, v.cross_entropy);
+    if (better) {
+      progress_.best_metric = metric;
+      progress_.best_cross_entropy = v.cross_entropy;
+      progress_.has_best = true;
+      progress_.validations_without_improvement = 0;
+      save_model(path(kBestModelFile), *model_, extras_);
+    } else {
+      progress_.validations_without_improvement += 1;
+    }
+    spdlog::info("validation {} at update {} ({} {}): cross-entropy {:.4f}, perplexity {:.2f}, BLEU {:.2f}{} [{:.1f}s]",
+                 progress_.validations, progress_.updates, progress_.next_batch == 0 ? "end of epoch" : "in epoch",
+                 progress_.next_batch == 0 ? progress_.epoch : progress_.epoch + 1, v.cross_entropy, v.perplexity, v.bleu,
+                 better ? fmt::format(" — new best, saved {}", kBestModelFile)
+                        : fmt::format(" — no improvement for {} validation(s)", progress_.validations_without_improvement),
+                 seconds_between(start, Clock::now()));
+  }
+  bank_elapsed();
+  save_checkpoint_files();
+}
+
+double Trainer::eta_seconds(int64_t batches_in_epoch) const {
+  const double rate = progress_.updates > 0 ? elapsed() / static_cast<double>(std::max<int64_t>(progress_.updates, 1)) : 0.0;
+  double eta = -1.0;
+  const auto consider = [&eta](double value) { eta = eta < 0 ? value : std::min(eta, value); };
+  if (config_.max_minutes > 0) consider(config_.max_minutes * 60.0 - elapsed());
+  if (config_.max_updates > 0) consider(static_cast<double>(config_.max_updates - progress_.updates) * rate);
+  if (config_.max_epochs > 0) {
+    const double remaining = static_cast<double>((config_.max_epochs - progress_.epoch) * batches_in_epoch - progress_.next_batch);
+    consider(remaining * rate);
+  }
+  return std::max(eta, 0.0);
+}
+
+void Trainer::log_progress(bool force) {
+  const double window = seconds_between(window_start_, Clock::now());
+  if (window_updates_ == 0 || (!force && window < config_.progress_seconds)) return;
+  const double tokens = static_cast<double>(std::max<int64_t>(window_tokens_, 1));
+  const auto batches = static_cast<int64_t>(plan_size_hint_);
+  spdlog::info("epoch {} update {} | loss {:.3f} | ppl {:.2f} | lr {:.2e} | grad-norm {:.2f} | {:.0f} tok/s | {} elapsed | ETA {}",
+               progress_.epoch + 1, progress_.updates, window_loss_ / tokens, std::exp(window_nll_ / tokens),
+               last_learning_rate_, last_grad_norm_, tokens / window, duration_text(elapsed()),
+               duration_text(eta_seconds(batches)));
+  window_start_ = Clock::now();
+  window_loss_ = window_nll_ = 0.0;
+  window_tokens_ = window_updates_ = 0;
+}
+
+std::string Trainer::limit_reached() const {
+  if (stop_requested()) return "interrupted";
+  if (config_.max_updates > 0 && progress_.updates >= config_.max_updates) return fmt::format("reached --max-updates {}", config_.max_updates);
+  if (config_.max_minutes > 0 && elapsed() >= config_.max_minutes * 60.0) return fmt::format("reached --max-time {} minutes", config_.max_minutes);
+  return "";
+}
+
+TrainSummary Trainer::run() {
+  const BatchingOptions batching{config_.batch_tokens, config_.seed};
+  std::string reason;
+  while (reason.empty()) {
+    if (config_.max_epochs > 0 && progress_.epoch >= config_.max_epochs) {
+      reason = fmt::format("reached --max-epochs {}", config_.max_epochs);
+      break;
+    }
+    const BatchPlan plan = plan_epoch(train_.pairs, batching, progress_.epoch);
+    plan_size_hint_ = plan.size();
+    while (progress_.next_batch < static_cast<int64_t>(plan.size())) {
+      reason = limit_reached();
+      if (!reason.empty()) break;
+      train_step(plan[progress_.next_batch]);
+      progress_.next_batch += 1;
+      log_progress(false);
+      if (config_.validate_every > 0 && progress_.updates % config_.validate_every == 0) validate_and_checkpoint();
+    }
+    if (!reason.empty()) break;
+    progress_.epoch += 1;
+    progress_.next_batch = 0;
+    if (config_.validate_every == 0) validate_and_checkpoint();
+    if (config_.patience > 0 && progress_.validations_without_improvement >= config_.patience)
+      reason = fmt::format("no improvement in {} validations (--patience)", config_.patience);
+  }
+  log_progress(true);
+  if (updates_at_last_validation_ != progress_.updates) {
+    if (stop_requested()) {
+      bank_elapsed();
+      save_checkpoint_files();  // interrupted: save now, validate later
+    } else {
+      validate_and_checkpoint();
+    }
+  }
+  TrainSummary summary;
+  summary.updates = progress_.updates;
+  summary.epochs_completed = progress_.epoch;
+  summary.elapsed_seconds = progress_.elapsed_seconds;
+  summary.best_metric = progress_.best_metric;
+  summary.stop_reason = reason;
+  summary.first_loss = std::max(first_loss_, 0.0);
+  summary.last_loss = last_loss_;
+  if (!tokens_per_second_.empty()) {
+    std::vector<double> sorted = tokens_per_second_;
+    std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2), sorted.end());
+    summary.median_tokens_per_second = sorted[sorted.size() / 2];
+  }
+  spdlog::info("training stopped: {}. {} updates, {} epochs, {}; checkpoint in {}", reason, summary.updates,
+               summary.epochs_completed, duration_text(summary.elapsed_seconds), path(kCheckpointFile));
+  return summary;
+}
+
+}  // namespace
+
+TrainSummary train(const TrainConfig& config, const ModelConfig& model_config) {
+  Trainer trainer(config, model_config);
+  return trainer.run();
+}
+
+}  // namespace heed

@@ -1,0 +1,61 @@
+#pragma once
+// The training loop: batches, updates, progress on stderr, validation, checkpoints, early
+// stopping, resume and clean interruption.
+
+#include <cstdint>
+#include <string>
+
+#include "heed/data/batcher.h"
+#include "heed/decode/greedy.h"
+#include "heed/train/checkpoint.h"
+
+namespace heed {
+
+enum class ValidationMetric : uint8_t { bleu, cross_entropy };
+
+struct TrainConfig {
+  std::string train_source, train_target;
+  std::string valid_source, valid_target;
+  std::string vocabulary;                          // joint, or:
+  std::string source_vocabulary, target_vocabulary;
+  std::string output_dir;
+  bool resume = false;                             // continue from output_dir's checkpoint
+  int64_t max_length = 100;                        // pieces per side; longer pairs are skipped
+  int64_t batch_tokens = 4096;
+  OptimizerOptions optimizer;
+  float label_smoothing = 0.1f;
+  int64_t max_epochs = 40;                         // 0: no limit
+  int64_t max_updates = 0;                         // 0: no limit
+  double max_minutes = 0.0;                        // wall time, validation included; 0: no limit
+  int64_t validate_every = 0;                      // updates; 0: at the end of every epoch
+  int64_t patience = 5;                            // validations without improvement; 0: never stop early
+  ValidationMetric metric = ValidationMetric::bleu;
+  int64_t valid_bleu_sentences = 0;                // decode only the first N for BLEU; 0: all
+  int64_t decode_batch_sentences = 64;
+  LengthLimit length;
+  uint64_t seed = 1;
+  double progress_seconds = 10.0;
+  std::string effective_config;                    // stored in the model file's metadata
+};
+
+struct TrainSummary {
+  int64_t updates = 0;
+  int64_t epochs_completed = 0;
+  double elapsed_seconds = 0.0;
+  double best_metric = 0.0;
+  double median_tokens_per_second = 0.0;  // target tokens, updates after the first 100
+  double first_loss = 0.0;                // per target token, of this run's first update
+  double last_loss = 0.0;                 // per target token, of this run's last update
+  std::string stop_reason;
+};
+
+// The file names inside output_dir.
+inline constexpr const char* kBestModelFile = "best.heed";
+inline constexpr const char* kLastModelFile = "last.heed";
+inline constexpr const char* kCheckpointFile = "checkpoint.state";
+
+// `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
+// when resuming, the checkpoint's config wins.
+TrainSummary train(const TrainConfig& config, const ModelConfig& model_config);
+
+}  // namespace heed

@@ -1,0 +1,84 @@
+#include <doctest/doctest.h>
+
+#include "heed/decode/translator.h"
+#include "model/model_support.h"
+
+using namespace heed;
+using namespace heed::test;
+
+namespace {
+
+struct VocabModel {
+  std::unique_ptr<Backend> be = make_backend(BackendKind::onednn);
+  std::unique_ptr<Transformer> model;
+  VocabModel() {
+    ModelConfig c = tiny_config();
+    c.source_vocab = c.target_vocab = test_vocabulary().size();
+    c.max_positions = 64;
+    model = std::make_unique<Transformer>(c);
+    model->parameters().initialize(5);
+  }
+};
+
+const std::vector<std::string> kMixedLines = {
+    "the cat sat on a mat",
+    "",
+    "   \t  ",
+    "the dog ran to the red house the blue cat sat on the mat a dog ran to a house the end",
+    "東京 Москва",
+    "broken \xC3\x28 utf-8",
+    "a red dog",
+    "\xFF",
+    "blue",
+};
+
+}  // namespace
+
+TEST_CASE("translate keeps one line per input line, whatever the line holds") {
+  VocabModel m;
+  TranslateOptions options;
+  options.max_input_pieces = 8;  // makes line 4 a long line
+  options.batch_sentences = 3;
+  Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  const auto out = translator.translate(kMixedLines, 1);
+  REQUIRE(out.size() == kMixedLines.size());
+  for (size_t i : {1, 2, 5, 7}) CHECK(out[i].texts.at(0).empty());
+  CHECK(translator.stats().invalid == 2);
+  CHECK(translator.stats().empty == 2);
+  CHECK(translator.stats().long_lines == 1);
+
+  // Later lines never shift: each line alone translates as it did among the others.
+  for (size_t i = 0; i < kMixedLines.size(); ++i) {
+    Translator alone(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+    CHECK(alone.translate({kMixedLines[i]}, static_cast<int64_t>(i) + 1)[0].texts.at(0) == out[i].texts.at(0));
+  }
+}
+
+TEST_CASE("a long line is translated in parts or truncated, as asked") {
+  VocabModel m;
+  const std::string long_line = kMixedLines[3];
+  TranslateOptions split;
+  split.max_input_pieces = 8;
+  split.beam.beam = 1;
+  TranslateOptions truncate = split;
+  truncate.long_lines = LongLines::truncate;
+  Translator splitter(*m.be, *m.model, test_vocabulary(), test_vocabulary(), split);
+  Translator truncater(*m.be, *m.model, test_vocabulary(), test_vocabulary(), truncate);
+  const std::string parts = splitter.translate({long_line}, 1)[0].texts[0];
+  const std::string first = truncater.translate({long_line}, 1)[0].texts[0];
+  // The truncated translation is the first part's translation; the split one continues after it.
+  CHECK(parts.rfind(first, 0) == 0);
+  CHECK(parts.size() > first.size());
+}
+
+TEST_CASE("n-best lists come best first with one entry per hypothesis") {
+  VocabModel m;
+  TranslateOptions options;
+  options.beam.beam = 4;
+  options.beam.n_best = 3;
+  Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  const auto out = translator.translate({"the cat", ""}, 1);
+  CHECK(out[0].texts.size() == 3);
+  CHECK(out[0].scores[0] >= out[0].scores[1]);
+  CHECK(out[1].texts.size() == 1);
+}

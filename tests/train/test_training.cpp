@@ -1,0 +1,144 @@
+// Training end to end on small data: loss falls, resume is exact, and bad input is reported
+// before any training with the file and line.
+
+#include <doctest/doctest.h>
+
+#include <cstring>
+
+#include "heed/core/error.h"
+#include "heed/core/threads.h"
+#include "heed/data/corpus.h"
+#include "heed/model/model_file.h"
+#include "train_support.h"
+
+using namespace heed;
+using namespace heed::test;
+
+namespace {
+
+TrainConfig slice_config(const TempDir& dir, const std::string& vocab) {
+  TrainConfig c;
+  c.train_source = slice_file("train.en");
+  c.train_target = slice_file("train.de");
+  c.vocabulary = vocab;
+  c.output_dir = dir.file("run");
+  c.batch_tokens = 512;
+  c.optimizer.learning_rate = 2e-3f;
+  c.optimizer.warmup = 10;
+  c.max_epochs = 0;
+  c.progress_seconds = 1000;
+  return c;
+}
+
+std::string slice_vocabulary(const TempDir& dir) {
+  const std::string path = dir.file("slice.model");
+  train_vocabulary({slice_file("train.en"), slice_file("train.de")}, 600, path);
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("loss falls when training on the 200-pair Multi30k slice") {
+  TempDir dir;
+  TrainConfig c = slice_config(dir, slice_vocabulary(dir));
+  c.valid_source = slice_file("valid.en");
+  c.valid_target = slice_file("valid.de");
+  c.max_updates = 40;
+  c.validate_every = 20;
+  c.valid_bleu_sentences = 10;
+  const TrainSummary s = train(c, small_model());
+  CHECK(s.updates == 40);
+  CHECK(s.last_loss < 0.8 * s.first_loss);
+  for (const char* file : {kBestModelFile, kLastModelFile, kCheckpointFile})
+    CHECK(std::filesystem::exists(dir.path / "run" / file));
+  const LoadedModel best = load_model((dir.path / "run" / kBestModelFile).string());
+  CHECK(best.extras.metadata.find("decoder") == std::string::npos);  // metadata is the caller's config text
+}
+
+TEST_CASE("training N+M updates equals N updates, a stop, a resume and M more (bit-exact on one thread)") {
+  TempDir dir;
+  const std::string vocab = slice_vocabulary(dir);
+  const int before = current_threads();
+  set_threads(1);
+  TrainConfig straight = slice_config(dir, vocab);
+  straight.output_dir = dir.file("straight");
+  straight.max_updates = 14;  // crosses an epoch boundary: the slice has ~9 batches
+  train(straight, small_model());
+
+  TrainConfig first = slice_config(dir, vocab);
+  first.output_dir = dir.file("resumed");
+  first.max_updates = 6;
+  train(first, small_model());
+  TrainConfig second = first;
+  second.resume = true;
+  second.max_updates = 14;
+  train(second, small_model());
+  set_threads(before);
+
+  const LoadedModel a = load_model(dir.file("straight/last.heed"));
+  const LoadedModel b = load_model(dir.file("resumed/last.heed"));
+  const Tensor& va = a.model->parameters().values();
+  const Tensor& vb = b.model->parameters().values();
+  REQUIRE(va.bytes() == vb.bytes());
+  CHECK(std::memcmp(va.raw(), vb.raw(), va.bytes()) == 0);
+}
+
+TEST_CASE("corpora of different lengths are refused before training, naming both files and counts") {
+  TempDir dir;
+  write_text(dir.file("a.en"), "one\ntwo\nthree\n");
+  write_text(dir.file("a.de"), "eins\nzwei\n");
+  TrainConfig c = slice_config(dir, slice_vocabulary(dir));
+  c.train_source = dir.file("a.en");
+  c.train_target = dir.file("a.de");
+  CHECK_THROWS_WITH_AS(train(c, small_model()),
+                       doctest::Contains(dir.file("a.en") + " has 3 lines but " + dir.file("a.de") + " has 2"), Error);
+  CHECK_FALSE(std::filesystem::exists(dir.path / "run" / kCheckpointFile));
+}
+
+TEST_CASE("invalid UTF-8 is reported with its file and line") {
+  TempDir dir;
+  write_text(dir.file("bad.en"), "fine\nalso fine\nbroken \xC3\x28 here\n");
+  CHECK_THROWS_WITH_AS(read_lines(dir.file("bad.en")), doctest::Contains(dir.file("bad.en") + ":3: invalid UTF-8 at byte 8"), Error);
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "\xFF"}) {
+    write_text(dir.file("x.txt"), std::string("ok ") + bad + "\n");
+    CHECK_THROWS_AS(read_lines(dir.file("x.txt")), Error);
+  }
+  write_text(dir.file("good.txt"), "Käse, Straße, 東京, 🙂\n");
+  CHECK(read_lines(dir.file("good.txt")).size() == 1);
+}
+
+TEST_CASE("empty pairs and pairs over the length limit are skipped and counted") {
+  TempDir dir;
+  const std::string vocab_path = slice_vocabulary(dir);
+  const Vocabulary v = Vocabulary::from_serialized(read_file(vocab_path), vocab_path);
+  write_text(dir.file("s.en"), "A dog runs.\n\n   \nA man with a very long sentence that goes on and on and on and on.\nA cat.\n");
+  write_text(dir.file("s.de"), "Ein Hund rennt.\nLeer links.\n\t\nEin Mann.\n\n");
+  const Corpus c = read_parallel_corpus(dir.file("s.en"), dir.file("s.de"), v, v, 12);
+  CHECK(c.stats.lines == 5);
+  CHECK(c.stats.kept == 1);
+  CHECK(c.stats.empty == 3);
+  CHECK(c.stats.too_long == 1);
+  CHECK(c.pairs[0].line == 0);
+}
+
+TEST_CASE("missing files and an unwritable output directory are clear errors") {
+  TempDir dir;
+  const std::string vocab = slice_vocabulary(dir);
+  TrainConfig c = slice_config(dir, vocab);
+  c.train_source = dir.file("absent.en");
+  CHECK_THROWS_WITH_AS(train(c, small_model()), doctest::Contains("absent.en: no such file"), Error);
+
+  write_text(dir.file("a-file"), "x");
+  TrainConfig d = slice_config(dir, vocab);
+  d.output_dir = dir.file("a-file/run");
+  CHECK_THROWS_WITH_AS(train(d, small_model()), doctest::Contains("cannot create the output directory"), Error);
+
+  TrainConfig e = slice_config(dir, vocab);
+  e.vocabulary = dir.file("absent.model");
+  CHECK_THROWS_WITH_AS(train(e, small_model()), doctest::Contains("absent.model: no such file"), Error);
+
+  TrainConfig f = slice_config(dir, vocab);
+  f.resume = true;
+  f.output_dir = dir.file("never-trained");
+  CHECK_THROWS_WITH_AS(train(f, small_model()), doctest::Contains("checkpoint.state: no such file"), Error);
+}
