@@ -97,6 +97,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--validate-every", t.validate_every, "Validate every N updates (0: every epoch)")->capture_default_str()->group("Validation");
   cmd->add_option("--metric", o->metric, "Keep best.heed by bleu or cross-entropy")->capture_default_str()->group("Validation");
   cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation");
+  cmd->add_option("--valid-beam", t.validation_beam.beam, "Beam size for validation translations (1: greedy)")->capture_default_str()->group("Validation");
   cmd->add_option("--progress-seconds", t.progress_seconds, "Seconds between progress lines")->capture_default_str()->group("Validation");
   cmd->callback([&chosen, o] { chosen = [o] { return run_train(*o); }; });
 }

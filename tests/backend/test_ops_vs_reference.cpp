@@ -430,3 +430,17 @@ TEST_CASE("gathering rows picks, repeats and reorders the first axis") {
   CHECK_THROWS_WITH_AS(pair.onednn->gather_rows(src, ids_tensor({4}), Tensor::empty(Shape{1, 3, 5})),
                        doctest::Contains("outside [0, 4)"), Error);
 }
+
+TEST_CASE("gathering cache rows copies only the filled positions of each head") {
+  Pair pair;
+  Rng rng(18);
+  const Tensor src = random_tensor(Shape{3, 2, 6, 4}, rng);
+  const Tensor rows = ids_tensor({2, 2, 0});
+  expect_same(pair, random_tensor(Shape{3, 2, 6, 4}, rng), [&](Backend& be, const Tensor& dst) {
+    be.gather_cache_rows(src, rows, 4, dst);
+  }, 0.0);
+  Tensor dst = Tensor::zeros(Shape{3, 2, 6, 4});
+  pair.onednn->gather_cache_rows(src, rows, 4, dst);
+  CHECK(dst.f32()[(0 * 2 + 1) * 24 + 3 * 4] == src.f32()[(2 * 2 + 1) * 24 + 3 * 4]);  // row 0, head 1, position 3
+  CHECK(dst.f32()[(0 * 2 + 1) * 24 + 4 * 4] == 0.0f);                               // position 4: untouched
+}

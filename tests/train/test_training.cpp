@@ -3,12 +3,14 @@
 
 #include <doctest/doctest.h>
 
+#include <csignal>
 #include <cstring>
 
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
 #include "heed/data/corpus.h"
 #include "heed/model/model_file.h"
+#include "heed/train/stop_signal.h"
 #include "train_support.h"
 
 using namespace heed;
@@ -141,4 +143,21 @@ TEST_CASE("missing files and an unwritable output directory are clear errors") {
   f.resume = true;
   f.output_dir = dir.file("never-trained");
   CHECK_THROWS_WITH_AS(train(f, small_model()), doctest::Contains("checkpoint.state: no such file"), Error);
+}
+
+TEST_CASE("Ctrl-C stops training at the next update with a checkpoint to resume from") {
+  TempDir dir;
+  TrainConfig c = slice_config(dir, slice_vocabulary(dir));
+  c.max_updates = 1000;
+  install_stop_handlers();
+  std::raise(SIGINT);  // the first Ctrl-C only asks; the process goes on
+  const TrainSummary s = train(c, small_model());
+  clear_stop_request();
+  CHECK(s.stop_reason == "interrupted");
+  CHECK(s.updates < 1000);
+  REQUIRE(std::filesystem::exists(dir.path / "run" / kCheckpointFile));
+  c.resume = true;
+  c.max_updates = 3;
+  const TrainSummary resumed = train(c, small_model());
+  CHECK(resumed.updates == 3);
 }

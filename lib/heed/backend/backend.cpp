@@ -338,6 +338,19 @@ void Backend::gather_rows(const Tensor& src, const Tensor& rows, const Tensor& d
   do_gather_rows(src, rows, dst);
 }
 
+void Backend::gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) {
+  expect_f32("gather_cache_rows", "src", src, device());
+  expect_f32("gather_cache_rows", "dst", dst, device());
+  expect_ids("gather_cache_rows", "rows", rows, device());
+  HEED_CHECK(src.shape().rank() == 4, "gather_cache_rows: src must be [B, H, capacity, d], got {}", src.shape().str());
+  expect_shape("gather_cache_rows", "dst", dst, src.shape().with(0, rows.shape()[0]));
+  HEED_CHECK(length >= 0 && length <= src.shape()[2], "gather_cache_rows: length {} outside the capacity {}", length,
+             src.shape()[2]);
+  HEED_CHECK(src.raw() != dst.raw(), "gather_cache_rows: src and dst must not overlap");
+  expect_ids_below("gather_cache_rows", rows, src.shape()[0], kNoExtraId);
+  do_gather_cache_rows(src, rows, length, dst);
+}
+
 void Backend::adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                           const AdamStep& step) {
   for (const auto& [what, t] : {std::pair<const char*, const Tensor*>{"params", &params}, {"grads", &grads}, {"m", &m}, {"v", &v}}) {

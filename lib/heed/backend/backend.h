@@ -139,6 +139,10 @@ class Backend {
   // reorders its caches so). rows is i32 [M]; dst is [M, ...] with src's other dims.
   void gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst);
 
+  // gather_rows for key/value caches [B, H, capacity, d] of which only positions [0, length)
+  // are filled: copies just those (a cache is mostly empty early in decoding).
+  void gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst);
+
   // The optimizer's update; params, grads, m and v have one shape.
   void adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v, const AdamStep& step);
 
@@ -181,6 +185,7 @@ class Backend {
                                            const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) = 0;
   virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
   virtual void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) = 0;
+  virtual void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) = 0;
   virtual void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                               const AdamStep& step) = 0;
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,

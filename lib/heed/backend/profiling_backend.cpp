@@ -123,9 +123,13 @@ void ProfilingBackend::do_gather_rows(const Tensor& src, const Tensor& rows, con
   timed(gather_rows, [&] { return inner_.gather_rows(src, rows, dst); });
 }
 
+void ProfilingBackend::do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) {
+  timed(gather_cache_rows, [&] { return inner_.gather_cache_rows(src, rows, length, dst); });
+}
+
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "scale", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows"};
+      "matmul", "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "scale", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

@@ -57,6 +57,7 @@ class ProfilingBackend final : public Backend {
                                    const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) override;
   void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) override;
   void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) override;
+  void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) override;
   void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                       const AdamStep& step) override;
   LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
@@ -70,7 +71,7 @@ class ProfilingBackend final : public Backend {
     matmul, softmax, softmax_backward, log_softmax, log_softmax_backward, layer_norm, layer_norm_backward,
     activation, activation_backward, dropout, dropout_backward, embedding, embedding_backward, add, scale,
     axpy, sum_rows, sum_squares, swap_axes_12, additive_scores, additive_scores_backward, write_time_step,
-    cross_entropy, cross_entropy_backward, adam_update, gather_rows, kOpCount
+    cross_entropy, cross_entropy_backward, adam_update, gather_rows, gather_cache_rows, kOpCount
   };
   template <typename F> auto timed(Op op, F&& f);
 

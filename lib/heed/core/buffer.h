@@ -10,13 +10,16 @@ namespace heed {
 
 class Buffer {
  public:
-  // A tensor of this shape over the buffer's memory; the contents are unspecified.
+  // A tensor of this shape over the buffer's memory; the contents are what was last written
+  // there, or zeros.
   Tensor view(const Shape& shape, DType dtype = DType::f32) {
     const size_t bytes = static_cast<size_t>(shape.numel()) * dtype_size(dtype);
     if (storage_.raw() == nullptr || storage_.bytes() < bytes) {
       // Grow by at least half again, so a slowly growing shape reallocates rarely.
       const size_t grown = std::max(bytes, storage_.raw() ? storage_.bytes() * 3 / 2 : bytes);
-      storage_ = Tensor::empty(Shape{static_cast<int64_t>(grown)}, DType::u8);
+      // Zeroed once when allocated: a buffer never hands out uninitialised memory, so bytes
+      // a caller views but has not written (a cache's unfilled positions) are finite.
+      storage_ = Tensor::zeros(Shape{static_cast<int64_t>(grown)}, DType::u8);
     }
     return Tensor::view(storage_.raw(), shape, dtype);
   }

@@ -276,9 +276,17 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
     std::swap(owner, spare);
     tensor = target;
   };
+  // Self-attention caches: only the filled positions are copied. The rest of the target stays
+  // as it was: positions beyond `length` are masked and never read before being written.
+  const auto gather_cache = [&](Tensor& cache, Buffer& owner, int64_t length) {
+    const Tensor target = state.spare.view(cache.shape().with(0, count));
+    be.gather_cache_rows(cache, indices, length, target);
+    std::swap(owner, state.spare);
+    cache = target;
+  };
   for (DecoderLayerCache& layer : state.layers) {
-    gather(layer.self.keys, layer.self.key_buffer, state.spare);
-    gather(layer.self.values, layer.self.value_buffer, state.spare);
+    gather_cache(layer.self.keys, layer.self.key_buffer, layer.self.length);
+    gather_cache(layer.self.values, layer.self.value_buffer, layer.self.length);
     if (what == RowSelection::everything) {
       gather(layer.self.visible, layer.self.visible_buffer, state.spare_mask);
       gather(layer.cross.keys, layer.cross.key_buffer, state.spare);

@@ -6,6 +6,7 @@ namespace heed {
 
 void install_stop_handlers();
 bool stop_requested();
-void request_stop();  // what the handlers do; also for tests
+void request_stop();        // what the handlers do; also for tests
+void clear_stop_request();  // for tests: forget an earlier request
 
 }  // namespace heed

@@ -213,7 +213,7 @@ Validation Trainer::validate() {
   v.cross_entropy = total.tokens ? total.nll / static_cast<double>(total.tokens) : 0.0;
   v.perplexity = std::exp(v.cross_entropy);
 
-  // BLEU of greedy translations of the first N pairs, decoded in length-sorted batches.
+  // BLEU of beam-search translations of the first N pairs, decoded in length-sorted batches.
   const size_t count = config_.valid_bleu_sentences > 0
                            ? std::min(valid_.pairs.size(), static_cast<size_t>(config_.valid_bleu_sentences))
                            : valid_.pairs.size();
@@ -222,12 +222,13 @@ Validation Trainer::validate() {
   std::stable_sort(order.begin(), order.end(),
                    [&](int32_t a, int32_t b) { return valid_.pairs[a].source.size() < valid_.pairs[b].source.size(); });
   std::vector<std::string> hypotheses(count), references(valid_references_.begin(), valid_references_.begin() + count);
+  BeamSearch search(*be_, *model_, config_.validation_beam);
   for (size_t start = 0; start < count; start += static_cast<size_t>(config_.decode_batch_sentences)) {
     const size_t end = std::min(count, start + static_cast<size_t>(config_.decode_batch_sentences));
     std::vector<std::vector<int32_t>> sources;
     for (size_t i = start; i < end; ++i) sources.push_back(valid_.pairs[order[i]].source);
-    const auto outputs = greedy_decode(*be_, *model_, sources, config_.length);
-    for (size_t i = start; i < end; ++i) hypotheses[order[i]] = vocab_.target->decode(outputs[i - start]);
+    const auto outputs = search.translate(sources);
+    for (size_t i = start; i < end; ++i) hypotheses[order[i]] = vocab_.target->decode(outputs[i - start].at(0).pieces);
   }
   if (count > 0) v.bleu = corpus_bleu(hypotheses, references).score;
   return v;

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "heed/data/batcher.h"
-#include "heed/decode/greedy.h"
+#include "heed/decode/beam_search.h"
 #include "heed/train/checkpoint.h"
 
 namespace heed {
@@ -32,7 +32,7 @@ struct TrainConfig {
   ValidationMetric metric = ValidationMetric::bleu;
   int64_t valid_bleu_sentences = 0;                // decode only the first N for BLEU; 0: all
   int64_t decode_batch_sentences = 64;
-  LengthLimit length;
+  BeamOptions validation_beam;                     // BLEU is measured on beam-search translations
   uint64_t seed = 1;
   double progress_seconds = 10.0;
   std::string effective_config;                    // stored in the model file's metadata

@@ -663,6 +663,20 @@ void OneDnnBackend::do_gather_rows(const Tensor& src, const Tensor& rows, const 
     std::memcpy(to + static_cast<size_t>(i) * row_bytes, from + static_cast<size_t>(index[i]) * row_bytes, row_bytes);
 }
 
+void OneDnnBackend::do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) {
+  const int64_t heads = src.shape()[1], capacity = src.shape()[2], d = src.shape()[3];
+  const int32_t* index = rows.data<int32_t>();
+  const float* from = src.f32();
+  float* to = dst.f32();
+  const int64_t blocks = rows.numel() * heads;
+  const size_t bytes = static_cast<size_t>(length * d) * sizeof(float);
+#pragma omp parallel for if (blocks * length * d > 4 * kParallelThreshold)
+  for (int64_t block = 0; block < blocks; ++block) {
+    const int64_t i = block / heads, h = block % heads;
+    std::memcpy(to + (i * heads + h) * capacity * d, from + (index[i] * heads + h) * capacity * d, bytes);
+  }
+}
+
 void OneDnnBackend::do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                                    const AdamStep& s) {
   // Both bias corrections fold into one step size: lr · √(1−β₂ᵗ) / (1−β₁ᵗ), with ε scaled to match.

@@ -40,6 +40,7 @@ class ReferenceBackend final : public Backend {
                                    const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) override;
   void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) override;
   void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) override;
+  void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) override;
   void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                       const AdamStep& step) override;
   LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
