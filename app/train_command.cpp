@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "config_file.h"
 #include "heed/core/error.h"
 #include "heed/train/stop_signal.h"
 #include "heed/train/trainer.h"
@@ -18,6 +19,7 @@ struct TrainOptions {
   std::string resume_dir;
   std::string activation = "relu", attention = "scaled-dot", positions = "sinusoidal", norm = "pre", tying = "all";
   std::string metric = "bleu";
+  std::string config_file;
   CLI::App* app = nullptr;
 };
 
@@ -52,7 +54,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("train", "Train a Transformer on a parallel corpus, with validation, checkpoints and resume");
   auto o = std::make_shared<TrainOptions>();
   o->app = cmd;
-  cmd->set_config("--config", "", "Read options from a TOML/INI file whose keys are these options' names");
+  cmd->add_option("--config", o->config_file, "Read options from a TOML/INI file whose keys are these options' names");
   TrainConfig& t = o->train;
   ModelConfig& m = o->model;
 
@@ -99,7 +101,12 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation");
   cmd->add_option("--valid-beam", t.validation_beam.beam, "Beam size for validation translations (1: greedy)")->capture_default_str()->group("Validation");
   cmd->add_option("--progress-seconds", t.progress_seconds, "Seconds between progress lines")->capture_default_str()->group("Validation");
-  cmd->callback([&chosen, o] { chosen = [o] { return run_train(*o); }; });
+  cmd->callback([&chosen, o] {
+    chosen = [o] {
+      if (!o->config_file.empty()) apply_config_file(*o->app, o->config_file);
+      return run_train(*o);
+    };
+  });
 }
 
 }  // namespace heed::app

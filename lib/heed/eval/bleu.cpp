@@ -124,8 +124,11 @@ ChrfScore corpus_chrf(const std::vector<std::string>& hypotheses, const std::vec
         const auto it = ref_counts.find(gram);
         if (it != ref_counts.end()) match_total[n - 1] += std::min(count, it->second);
       }
-      hyp_total[n - 1] += hyp.size() >= static_cast<size_t>(n) ? static_cast<int64_t>(hyp.size() - n + 1) : 0;
-      ref_total[n - 1] += ref.size() >= static_cast<size_t>(n) ? static_cast<int64_t>(ref.size() - n + 1) : 0;
+      const int64_t hyp_count = hyp.size() >= static_cast<size_t>(n) ? static_cast<int64_t>(hyp.size() - n + 1) : 0;
+      const int64_t ref_count = ref.size() >= static_cast<size_t>(n) ? static_cast<int64_t>(ref.size() - n + 1) : 0;
+      // As sacreBLEU: a hypothesis's n-grams count only where the reference has n-grams of that order.
+      hyp_total[n - 1] += ref_count > 0 ? hyp_count : 0;
+      ref_total[n - 1] += ref_count;
     }
   }
   // sacreBLEU's _compute_f_score without eps smoothing: average precision and recall over the
