@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "heed/core/error.h"
+#include "heed/backend/profiling_backend.h"
 #include "heed/decode/translator.h"
 #include "heed/model/model_file.h"
 #include "heed/text/utf8.h"
@@ -26,6 +27,7 @@ struct TranslateCliOptions {
   std::string long_lines = "split";
   bool strict = false;
   bool scores = false;
+  bool profile = false;
   int64_t chunk_lines = 1000;
 };
 
@@ -71,8 +73,10 @@ int run_translate(TranslateCliOptions o) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(o.model);
   const ModelVocabularies vocab = vocabularies_of(loaded, o.model);
-  auto be = make_backend(BackendKind::onednn);
-  Translator translator(*be, *loaded.model, vocab.src(), vocab.tgt(), o.translate);
+  auto onednn = make_backend(BackendKind::onednn);
+  ProfilingBackend profiler(*onednn);
+  Backend& be = o.profile ? static_cast<Backend&>(profiler) : *onednn;
+  Translator translator(be, *loaded.model, vocab.src(), vocab.tgt(), o.translate);
 
   std::ifstream file_in;
   if (o.input != "-") {
@@ -123,6 +127,13 @@ int run_translate(TranslateCliOptions o) {
   spdlog::info("translated {} lines in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s ({} empty, {} invalid, {} too long)",
                s.lines, seconds, static_cast<double>(s.lines) / seconds, static_cast<double>(s.target_pieces) / seconds,
                s.empty, s.invalid, s.long_lines);
+  if (o.profile) {
+    double total = 0.0;
+    for (const OpProfile& op : profiler.report()) total += op.seconds;
+    spdlog::info("profile: {:.3f} s in backend ops, {:.3f} s elsewhere (beam bookkeeping, SentencePiece, I/O)", total, seconds - total);
+    for (const OpProfile& op : profiler.report())
+      spdlog::info("profile: {:<24} {:>8} calls {:>8.3f} s {:>5.1f}%", op.name, op.calls, op.seconds, 100.0 * op.seconds / seconds);
+  }
   return 0;
 }
 
@@ -147,6 +158,7 @@ void add_translate_command(CLI::App& root, Action& chosen) {
       ->capture_default_str();
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
   cmd->add_flag("--strict", o->strict, "Stop with an error on invalid UTF-8, before writing anything");
   cmd->callback([&chosen, o] { chosen = [o] { return run_translate(*o); }; });
 }

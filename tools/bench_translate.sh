@@ -27,7 +27,7 @@ for beam in 4 1; do
     tps=$(grep -oP '[0-9]+(?= target tokens/s)' "$out/log")
     rss=$(grep -oP 'Maximum resident set size \(kbytes\): \K[0-9]+' "$out/log")
     scores=$("$heed" -q score -m bleu,chrf -r "$data/test2016.de" -i "$out/hyp")
-    bleu=$(echo "$scores" | grep -oP '^BLEU\|.* = \K[0-9.]+')
+    bleu=$(echo "$scores" | grep -oP '^BLEU\|[^=]* = \K[0-9.]+')
     chrf=$(echo "$scores" | grep -oP '^chrF2\|.* = \K[0-9.]+')
     echo "| $beam | $threads | $bleu | $chrf | $wall | $sps | $tps | $((rss / 1024)) |"
   done

@@ -1,0 +1,48 @@
+// Decoding allocates nothing per step once warm: this binary counts every operator new, and a
+// decoder step (and a beam reordering) after the first ones must not make any.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "heed/decode/greedy.h"
+#include "model/model_support.h"
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t size) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace heed;
+using namespace heed::test;
+
+TEST_CASE("a warm decoder step and a beam reordering allocate nothing") {
+  auto be = make_backend(BackendKind::onednn);
+  Transformer model(tiny_config());
+  model.parameters().initialize(3);
+  const Tensor source = source_tensor({{5, 6, 7}, {8, 9}, {10, 11, 12, 4}}, model.config());
+  DecoderState state;
+  model.start_decoding(*be, source, 12, state);
+  Tensor tokens = Tensor::zeros(Shape{3}, DType::i32);
+  const std::vector<int32_t> reorder{2, 0, 1};
+  // Warm-up: the first steps create oneDNN primitives and grow buffers.
+  for (int i = 0; i < 3; ++i) {
+    model.decode_step(*be, tokens, state);
+    model.select_rows(*be, reorder, RowSelection::self_attention, state);
+  }
+  const long before = g_allocations.load();
+  for (int i = 0; i < 5; ++i) {
+    model.decode_step(*be, tokens, state);
+    model.select_rows(*be, reorder, RowSelection::self_attention, state);
+  }
+  CHECK(g_allocations.load() - before == 0);
+}
