@@ -40,7 +40,7 @@ TEST_CASE("a tiny model learns to reverse sequences to at least 99% exact match"
   write_reversal_corpus(dir.file("train.src"), dir.file("train.tgt"), 6000, 1);
   write_reversal_corpus(dir.file("valid.src"), dir.file("valid.tgt"), 100, 2);
   write_reversal_corpus(dir.file("test.src"), dir.file("test.tgt"), 300, 3);
-  train_vocabulary({dir.file("train.src"), dir.file("train.tgt")}, 20, dir.file("letters.model"));
+  train_vocabulary({dir.file("train.src"), dir.file("train.tgt")}, 40, dir.file("letters.model"));
 
   TrainConfig c;
   c.train_source = dir.file("train.src");
@@ -54,8 +54,8 @@ TEST_CASE("a tiny model learns to reverse sequences to at least 99% exact match"
   c.optimizer.warmup = 100;
   c.label_smoothing = 0.0f;
   c.max_epochs = 0;
-  c.max_updates = 700;
-  c.validate_every = 350;
+  c.max_updates = 1500;
+  c.validate_every = 500;
   c.progress_seconds = 1000;
   ModelConfig m = small_model();
   m.dropout = 0.0f;

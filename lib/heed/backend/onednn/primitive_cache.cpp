@@ -5,6 +5,11 @@
 #include "heed/core/error.h"
 
 namespace heed {
+namespace {
+thread_local bool g_inside_execution = false;
+}  // namespace
+
+bool inside_onednn_execution() { return g_inside_execution; }
 
 PrimitiveKey& PrimitiveKey::add(int64_t value) {
   HEED_CHECK(size_ < kCapacity, "primitive key longer than {} values", kCapacity);
@@ -37,7 +42,8 @@ size_t PrimitiveKey::hash() const {
 }
 
 void CachedPrimitive::declare(int arg, const dnnl::memory::desc& desc, const dnnl::engine& engine) {
-  args.emplace(arg, dnnl::memory(desc, engine, DNNL_MEMORY_NONE));
+  const dnnl::memory& memory = args.emplace(arg, dnnl::memory(desc, engine, DNNL_MEMORY_NONE)).first->second;
+  c_args.push_back({arg, memory.get()});
 }
 
 void CachedPrimitive::bind(int arg, const void* data) {
@@ -45,9 +51,15 @@ void CachedPrimitive::bind(int arg, const void* data) {
   args.at(arg).set_data_handle(const_cast<void*>(data));
 }
 
+// Through the C API with the argument array built at declaration: the C++ wrapper's execute()
+// would build a fresh std::vector of arguments on every call.
 void CachedPrimitive::run(dnnl::stream& stream) {
-  primitive.execute(stream, args);
-  stream.wait();
+  g_inside_execution = true;
+  const dnnl_status_t status =
+      dnnl_primitive_execute(primitive.get(), stream.get(), static_cast<int>(c_args.size()), c_args.data());
+  const dnnl_status_t waited = status == dnnl_success ? dnnl_stream_wait(stream.get()) : status;
+  g_inside_execution = false;
+  dnnl::error::wrap_c_api(waited, "could not execute a primitive");
 }
 
 }  // namespace heed

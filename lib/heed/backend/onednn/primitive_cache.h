@@ -7,12 +7,18 @@
 #include <array>
 #include <cstdint>
 #include <unordered_map>
+#include <vector>
 
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "heed/core/shape.h"
 
 namespace heed {
+
+// True on this thread while a oneDNN primitive executes. oneDNN 2.6 allocates a few small
+// blocks inside every execution (its argument map), which heed cannot avoid; tests use this to
+// tell those apart from allocations in heed's own code.
+bool inside_onednn_execution();
 
 // A fixed-capacity list of integers naming one primitive configuration.
 class PrimitiveKey {
@@ -38,6 +44,7 @@ struct PrimitiveKeyHash {
 struct CachedPrimitive {
   dnnl::primitive primitive;
   std::unordered_map<int, dnnl::memory> args;  // memories without buffers until bound
+  std::vector<dnnl_exec_arg_t> c_args;         // the same, as the C API takes them (built once)
 
   // Adds an argument slot of the given layout (at build time).
   void declare(int arg, const dnnl::memory::desc& desc, const dnnl::engine& engine);
