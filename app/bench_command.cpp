@@ -71,7 +71,7 @@ struct BenchModelOptions {
 
 int run_bench_model(const BenchModelOptions& options) {
   auto backend = make_backend(BackendKind::onednn);
-  const MatmulShape& reference = m30k_small_matmul_shapes().front();
+  const MatmulShape reference = m30k_small_matmul_shapes().front();  // a copy: the vector is a temporary
   const double peak = time_matmul(*backend, reference, 2, 5).gflops;
   spdlog::info("bench: 2048³ matmul reference {:.1f} GFLOP/s on {} threads", peak, current_threads());
 

@@ -52,3 +52,28 @@ TEST_CASE("the thread count is part of a primitive's identity") {
   set_threads(before);
   CHECK(backend.cache_stats().misses == 2);
 }
+
+TEST_CASE("the primitive cache keeps the most recently used primitives within its bound") {
+  OneDnnBackend backend;
+  backend.set_cache_capacity(2);
+  Rng rng(4);
+  const Tensor b = random_tensor(Shape{8, 4}, rng);
+  std::vector<Tensor> as, cs;
+  for (int64_t rows : {3, 5, 7}) {
+    as.push_back(random_tensor(Shape{rows, 8}, rng));
+    cs.push_back(Tensor::empty(Shape{rows, 4}));
+  }
+  backend.matmul(as[0], b, cs[0]);
+  backend.matmul(as[1], b, cs[1]);
+  backend.matmul(as[0], b, cs[0]);  // a hit: shape 0 becomes the most recent
+  backend.matmul(as[2], b, cs[2]);  // evicts shape 1, the least recent
+  CHECK(backend.cache_stats().entries == 2);
+  const int64_t misses = backend.cache_stats().misses;
+  backend.matmul(as[0], b, cs[0]);
+  CHECK(backend.cache_stats().misses == misses);      // still cached
+  backend.matmul(as[1], b, cs[1]);
+  CHECK(backend.cache_stats().misses == misses + 1);  // was evicted, built again
+  Tensor expected = Tensor::empty(Shape{5, 4});
+  make_backend(BackendKind::reference)->matmul(as[1], b, expected);
+  CHECK(normalized_error(cs[1], expected) <= 1e-6);
+}

@@ -93,7 +93,7 @@ PrimitiveCreationCost measure_primitive_creation(const MatmulShape& shape, int r
       runs.push_back(seconds_since(start));
     }
   }
-  OneDnnBackend::set_library_cache_capacity(1024);  // oneDNN's default
+  OneDnnBackend::set_library_cache_capacity(256);  // heed's bound (OneDnnBackend)
   return {median(first_runs) * 1e6, median(runs) * 1e6};
 }
 

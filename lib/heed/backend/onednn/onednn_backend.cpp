@@ -105,7 +105,15 @@ struct OneDnnBackend::State {
   Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
 };
 
-OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {}
+OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {
+  // oneDNN keeps its own cache of compiled kernels beneath heed's (1,024 by default); what either
+  // holds stays in memory, so both are bounded alike.
+  static const bool bounded = [] {
+    dnnl::set_primitive_cache_capacity(static_cast<int>(PrimitiveCache::kDefaultCapacity));
+    return true;
+  }();
+  (void)bounded;
+}
 OneDnnBackend::~OneDnnBackend() = default;
 
 PrimitiveCacheStats OneDnnBackend::cache_stats() const {
@@ -113,6 +121,7 @@ PrimitiveCacheStats OneDnnBackend::cache_stats() const {
 }
 
 void OneDnnBackend::clear_cache() { state_->cache.clear(); }
+void OneDnnBackend::set_cache_capacity(size_t primitives) { state_->cache.set_capacity(primitives); }
 
 void OneDnnBackend::set_library_cache_capacity(int capacity) { dnnl::set_primitive_cache_capacity(capacity); }
 

@@ -23,6 +23,7 @@ class OneDnnBackend final : public Backend {
 
   PrimitiveCacheStats cache_stats() const;
   void clear_cache();
+  void set_cache_capacity(size_t primitives);
   // oneDNN keeps its own process-wide cache of compiled kernels beneath ours; benchmarks set
   // it to 0 to measure a cold creation.
   static void set_library_cache_capacity(int capacity);

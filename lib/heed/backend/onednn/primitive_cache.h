@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <list>
 #include <unordered_map>
 #include <vector>
 
@@ -53,28 +54,48 @@ struct CachedPrimitive {
   void run(dnnl::stream& stream);
 };
 
+// Least-recently-used, with a bound: every distinct batch shape brings its own primitives
+// (training sees hundreds of shapes, each JIT-compiled kernel holds code pages), and an
+// unbounded cache grew training to 5.5 GB. Re-creating an evicted primitive costs ~0.1 ms,
+// nothing beside the seconds a batch of that shape takes.
 class PrimitiveCache {
  public:
+  static constexpr size_t kDefaultCapacity = 256;
+
   // Returns the entry for `key`, calling build() to create it on first use. A template, not a
-  // std::function, so that a lookup never allocates.
+  // std::function, so that a lookup never allocates. The reference is valid until the next get().
   template <typename Build>
   CachedPrimitive& get(const PrimitiveKey& key, Build&& build) {
-    auto it = entries_.find(key);
-    if (it != entries_.end()) {
+    auto it = index_.find(key);
+    if (it != index_.end()) {
       ++hits_;
-      return it->second;
+      entries_.splice(entries_.begin(), entries_, it->second);  // now the most recent
+      return it->second->second;
     }
     ++misses_;
-    return entries_.emplace(key, build()).first->second;
+    entries_.emplace_front(key, build());
+    index_.emplace(key, entries_.begin());
+    if (entries_.size() > capacity_) {
+      index_.erase(entries_.back().first);
+      entries_.pop_back();
+    }
+    return entries_.front().second;
   }
 
   size_t size() const { return entries_.size(); }
   int64_t hits() const { return hits_; }
   int64_t misses() const { return misses_; }
-  void clear() { entries_.clear(); }
+  void clear() {
+    index_.clear();
+    entries_.clear();
+  }
+  void set_capacity(size_t capacity) { capacity_ = capacity == 0 ? 1 : capacity; }
 
  private:
-  std::unordered_map<PrimitiveKey, CachedPrimitive, PrimitiveKeyHash> entries_;
+  using Entries = std::list<std::pair<PrimitiveKey, CachedPrimitive>>;
+  Entries entries_;  // most recently used first
+  std::unordered_map<PrimitiveKey, Entries::iterator, PrimitiveKeyHash> index_;
+  size_t capacity_ = kDefaultCapacity;
   int64_t hits_ = 0;
   int64_t misses_ = 0;
 };
