@@ -219,39 +219,15 @@ dnnl::softmax_v2_forward::primitive_desc softmax_forward_pd(bool log, const memo
 
 }  // namespace
 
-void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+void OneDnnBackend::softmax_forward_impl(bool log, const Tensor& x, const Tensor& y) {
   if (x.numel() == 0) return;
-  const Tensor* source = &x;
-  if (mask != nullptr) {  // y = x + mask, then softmax in place
-    do_add(x, *mask, y);
-    source = &y;
-  }
-  PrimitiveKey key = key_for(Op::softmax);
+  PrimitiveKey key = key_for(log ? Op::log_softmax : Op::softmax);
   key.add(x.shape().rows()).add(x.shape().cols());
   CachedPrimitive& p = state_->cache.get(key, [&] {
-    return build_or_fail("softmax", [&] {
+    return build_or_fail(log ? "log_softmax" : "softmax", [&] {
       const auto md = matrix_desc(x.shape());
       CachedPrimitive built;
-      built.primitive = dnnl::softmax_v2_forward(softmax_forward_pd(false, md, state_->engine));
-      built.declare(DNNL_ARG_SRC, md, state_->engine);
-      built.declare(DNNL_ARG_DST, md, state_->engine);
-      return built;
-    });
-  });
-  p.bind(DNNL_ARG_SRC, source->raw());
-  p.bind(DNNL_ARG_DST, y.raw());
-  p.run(state_->stream);
-}
-
-void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) {
-  if (x.numel() == 0) return;
-  PrimitiveKey key = key_for(Op::log_softmax);
-  key.add(x.shape().rows()).add(x.shape().cols());
-  CachedPrimitive& p = state_->cache.get(key, [&] {
-    return build_or_fail("log_softmax", [&] {
-      const auto md = matrix_desc(x.shape());
-      CachedPrimitive built;
-      built.primitive = dnnl::softmax_v2_forward(softmax_forward_pd(true, md, state_->engine));
+      built.primitive = dnnl::softmax_v2_forward(softmax_forward_pd(log, md, state_->engine));
       built.declare(DNNL_ARG_SRC, md, state_->engine);
       built.declare(DNNL_ARG_DST, md, state_->engine);
       return built;
@@ -261,6 +237,14 @@ void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) {
   p.bind(DNNL_ARG_DST, y.raw());
   p.run(state_->stream);
 }
+
+void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+  if (mask == nullptr) return softmax_forward_impl(false, x, y);
+  do_add(x, *mask, y);  // y = x + mask, then softmax in place
+  softmax_forward_impl(false, y, y);
+}
+
+void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) { softmax_forward_impl(true, x, y); }
 
 void OneDnnBackend::softmax_backward_impl(bool log, const Tensor& y, const Tensor& dy, const Tensor& dx,
                                           Accumulate acc) {
