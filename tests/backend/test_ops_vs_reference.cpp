@@ -385,6 +385,19 @@ TEST_CASE("additive attention scores equal the reference, forward and backward")
   }
 }
 
+TEST_CASE("additive scores stay exact where tanh saturates and near zero") {
+  Pair pair;
+  Rng rng(19);
+  for (float range : {1e-3f, 3.0f, 12.0f}) {
+    CAPTURE(range);
+    const Tensor q = random_tensor(Shape{2, 2, 5, 16}, rng, -range, range), k = random_tensor(Shape{2, 2, 7, 16}, rng, -range, range);
+    const Tensor v = random_tensor(Shape{2, 16}, rng);
+    expect_same(pair, Tensor::zeros(Shape{2, 2, 5, 7}), [&](Backend& be, const Tensor& scores) {
+      be.additive_scores_forward(q, k, v, nullptr, scores);
+    });
+  }
+}
+
 TEST_CASE("writing a time step into a key/value cache touches only that position") {
   Pair pair;
   Rng rng(15);
