@@ -34,24 +34,6 @@ struct TranslateCliOptions {
 // The model the quick start uses: data/default.heed of the source tree heed was built from.
 std::string default_model() { return HEED_DEFAULT_MODEL; }
 
-struct ModelVocabularies {
-  std::unique_ptr<Vocabulary> joint, source, target;
-  const Vocabulary& src() const { return joint ? *joint : *source; }
-  const Vocabulary& tgt() const { return joint ? *joint : *target; }
-};
-
-ModelVocabularies vocabularies_of(const LoadedModel& m, const std::string& path) {
-  ModelVocabularies v;
-  for (const NamedBlob& blob : m.extras.vocabularies) {
-    auto vocabulary = std::make_unique<Vocabulary>(Vocabulary::from_serialized(blob.bytes, path + "'s " + blob.name + " vocabulary"));
-    if (blob.name == "joint") v.joint = std::move(vocabulary);
-    else if (blob.name == "source") v.source = std::move(vocabulary);
-    else if (blob.name == "target") v.target = std::move(vocabulary);
-  }
-  HEED_CHECK(v.joint || (v.source && v.target), "{} holds no SentencePiece vocabulary, so it cannot translate text", path);
-  return v;
-}
-
 void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, const TranslateCliOptions& o) {
   if (o.translate.beam.n_best > 1) {
     for (size_t h = 0; h < line.texts.size(); ++h) out << fmt::format("{} ||| {} ||| {:.4f}\n", index, line.texts[h], line.scores[h]);
@@ -72,11 +54,11 @@ int run_translate(TranslateCliOptions o) {
   }
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(o.model);
-  const ModelVocabularies vocab = vocabularies_of(loaded, o.model);
+  const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
   auto onednn = make_backend(BackendKind::onednn);
   ProfilingBackend profiler(*onednn);
   Backend& be = o.profile ? static_cast<Backend&>(profiler) : *onednn;
-  Translator translator(be, *loaded.model, vocab.src(), vocab.tgt(), o.translate);
+  Translator translator(be, *loaded.model, *vocab.source, *vocab.target, o.translate);
 
   std::ifstream file_in;
   if (o.input != "-") {

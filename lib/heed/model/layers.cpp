@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "heed/backend/matmul_backward.h"
+#include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 
@@ -14,14 +15,7 @@ Tensor as_matrix(const Tensor& t) { return t.reshape(Shape{t.shape().rows(), t.s
 
 }  // namespace
 
-uint64_t site_of(const std::string& name) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (unsigned char c : name) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
+uint64_t site_of(const std::string& name) { return fnv1a64(name); }
 
 Tensor Dropout::forward(Backend& be, const Tensor& x, const RunMode& mode) {
   active_ = mode.training && p_ > 0.0f;

@@ -150,6 +150,18 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
   return loaded;
 }
 
+ModelVocabularies vocabularies_of(const ModelExtras& extras, const std::string& what) {
+  ModelVocabularies v;
+  for (const NamedBlob& blob : extras.vocabularies) {
+    auto vocabulary = std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary"));
+    if (blob.name == "joint") v.source = v.target = vocabulary;
+    if (blob.name == "source") v.source = vocabulary;
+    if (blob.name == "target") v.target = vocabulary;
+  }
+  HEED_CHECK(v.source && v.target, "{} holds no SentencePiece vocabulary, so it cannot turn text into pieces", what);
+  return v;
+}
+
 LoadedModel load_model(const std::string& path) { return parse_model(read_file(path), path); }
 
 std::string describe_model(const LoadedModel& loaded) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "heed/model/transformer.h"
+#include "heed/text/vocabulary.h"
 
 namespace heed {
 
@@ -66,6 +67,13 @@ LoadedModel load_model(const std::string& path);
 
 // FNV-1a 64 (Fowler, Noll, Vo): changes with any single changed byte.
 uint64_t model_checksum(std::string_view bytes);
+
+// The vocabularies a model file embeds: "joint" serves both sides, else "source" and "target".
+struct ModelVocabularies {
+  std::shared_ptr<Vocabulary> source, target;  // the same object for a joint vocabulary
+};
+// `what` names the model in errors; throws when no usable vocabulary is embedded.
+ModelVocabularies vocabularies_of(const ModelExtras& extras, const std::string& what);
 
 // The text `heed info` prints.
 std::string describe_model(const LoadedModel& loaded);

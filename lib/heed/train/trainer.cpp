@@ -28,22 +28,6 @@ std::string duration_text(double seconds) {
   return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
 }
 
-struct Vocabularies {
-  std::shared_ptr<Vocabulary> source, target;  // the same object for a joint vocabulary
-};
-
-Vocabularies vocabularies_of(const ModelExtras& extras, const std::string& what) {
-  Vocabularies v;
-  for (const NamedBlob& blob : extras.vocabularies) {
-    auto vocabulary = std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary"));
-    if (blob.name == "joint") v.source = v.target = vocabulary;
-    if (blob.name == "source") v.source = vocabulary;
-    if (blob.name == "target") v.target = vocabulary;
-  }
-  HEED_CHECK(v.source && v.target, "{} holds no SentencePiece vocabulary", what);
-  return v;
-}
-
 ModelExtras read_vocabulary_files(const TrainConfig& c) {
   ModelExtras extras;
   if (!c.vocabulary.empty()) {
@@ -106,7 +90,7 @@ class Trainer {
   std::unique_ptr<Backend> be_ = make_backend(BackendKind::onednn);
   std::unique_ptr<Transformer> model_;
   ModelExtras extras_;
-  Vocabularies vocab_;
+  ModelVocabularies vocab_;
   std::unique_ptr<Adam> adam_;
   TrainingProgress progress_;
   Corpus train_, valid_;
@@ -139,7 +123,7 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config) : c
   } else {
     extras_ = read_vocabulary_files(config_);
     ModelConfig mc = model_config;
-    const Vocabularies v = vocabularies_of(extras_, "the vocabulary files");
+    const ModelVocabularies v = vocabularies_of(extras_, "the vocabulary files");
     mc.source_vocab = v.source->size();
     mc.target_vocab = v.target->size();
     mc.joint_vocabulary = v.source == v.target;

@@ -11,6 +11,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "heed/backend/onednn/primitive_cache.h"
+#include "heed/core/buffer.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 
@@ -79,17 +80,8 @@ dnnl::algorithm softmax_algorithm(bool log) {
   return log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
 }
 
-// A grow-only, 64-byte-aligned buffer for intermediate results.
-class Scratch {
- public:
-  float* get(int64_t count) {
-    if (buffer_.raw() == nullptr || buffer_.numel() < count) buffer_ = Tensor::empty(Shape{count});
-    return buffer_.f32();
-  }
-
- private:
-  Tensor buffer_;
-};
+// Grow-only scratch for intermediate results, as float arrays.
+float* scratch(Buffer& buffer, int64_t count) { return buffer.view(Shape{count}).f32(); }
 
 void add_into(float* dst, const float* src, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelThreshold)
@@ -102,8 +94,8 @@ struct OneDnnBackend::State {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   PrimitiveCache cache;
-  Scratch gradient_scratch;  // input gradients that must be added, not written
-  Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
+  Buffer gradient_scratch;  // input gradients that must be added, not written
+  Buffer parameter_scratch;  // layer norm's scale/shift gradients before they are added
 };
 
 OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {
@@ -129,11 +121,11 @@ void OneDnnBackend::set_library_cache_capacity(int capacity) { dnnl::set_primiti
 // oneDNN's backward primitives overwrite their outputs. To add into a gradient instead, they
 // write to scratch, and finish_gradient() adds the scratch into the target.
 float* OneDnnBackend::gradient_buffer(const Tensor& dx, Accumulate acc) {
-  return acc == Accumulate::yes ? state_->gradient_scratch.get(dx.numel()) : dx.f32();
+  return acc == Accumulate::yes ? scratch(state_->gradient_scratch, dx.numel()) : dx.f32();
 }
 
 void OneDnnBackend::finish_gradient(const Tensor& dx, Accumulate acc) {
-  if (acc == Accumulate::yes) add_into(dx.f32(), state_->gradient_scratch.get(dx.numel()), dx.numel());
+  if (acc == Accumulate::yes) add_into(dx.f32(), scratch(state_->gradient_scratch, dx.numel()), dx.numel());
 }
 
 void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
@@ -346,7 +338,7 @@ void OneDnnBackend::do_layer_norm_backward(const Tensor& x, const Tensor& dy, co
       return built;
     });
   });
-  float* parameter_grads = state_->parameter_scratch.get(2 * cols);  // [dgamma | dbeta]
+  float* parameter_grads = scratch(state_->parameter_scratch, 2 * cols);  // [dgamma | dbeta]
   p.bind(DNNL_ARG_SRC, x.raw());
   p.bind(DNNL_ARG_DIFF_DST, dy.raw());
   p.bind(DNNL_ARG_SCALE, gamma.raw());
@@ -516,7 +508,7 @@ void OneDnnBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k
   float* pdk = dk.f32();
   // Each (b, h) pair owns its rows of dq and dk; dv is shared by all b, so each pair writes a
   // partial dv row that is summed afterwards.
-  float* dv_partial = state_->gradient_scratch.get(B * H * d);
+  float* dv_partial = scratch(state_->gradient_scratch, B * H * d);
   const bool add = acc == Accumulate::yes;
 #pragma omp parallel for if (B * H * T * S * d > kParallelThreshold)
   for (int64_t bh = 0; bh < B * H; ++bh) {
@@ -573,7 +565,7 @@ void OneDnnBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
 void OneDnnBackend::do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
   const int64_t rows = x.shape().rows(), cols = x.shape().cols();
   const int threads = rows * cols > kParallelThreshold ? omp_get_max_threads() : 1;
-  float* partial = state_->parameter_scratch.get(static_cast<int64_t>(threads) * cols);
+  float* partial = scratch(state_->parameter_scratch, static_cast<int64_t>(threads) * cols);
   const float* px = x.f32();
 #pragma omp parallel num_threads(threads)
   {
