@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "heed/backend/backend.h"
 #include "heed/bench/model_bench.h"
 #include "heed/bench/ops_bench.h"
@@ -110,16 +111,16 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   CLI::App* ops = bench->add_subcommand("ops", "Matmul GFLOP/s at m30k-small's shapes, 1 and 2 threads");
   ops->add_option("--threads-list", options->threads, "Thread counts to measure")->capture_default_str()->delimiter(',');
   ops->add_option("--repeats", options->repeats, "Timed runs per shape (the median is reported)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(number_in(1, 1e6));
   ops->callback([&chosen, options] { chosen = [options] { return run_bench_ops(*options); }; });
 
   auto model = std::make_shared<BenchModelOptions>();
   CLI::App* model_cmd = bench->add_subcommand("model", "Training-step time and MFU of m30k-small, per attention variant");
   model_cmd->add_option("--attention", model->attention, "Attention variants to time")->capture_default_str()->delimiter(',');
-  model_cmd->add_option("--batch", model->batch, "Sentence pairs per batch")->capture_default_str()->check(CLI::PositiveNumber);
-  model_cmd->add_option("--source-length", model->source_length, "Source pieces per sentence")->capture_default_str()->check(CLI::PositiveNumber);
-  model_cmd->add_option("--target-length", model->target_length, "Target pieces per sentence")->capture_default_str()->check(CLI::PositiveNumber);
-  model_cmd->add_option("--repeats", model->repeats, "Timed steps (the median is reported)")->capture_default_str()->check(CLI::PositiveNumber);
+  model_cmd->add_option("--batch", model->batch, "Sentence pairs per batch")->capture_default_str()->check(number_in(1, 1e6));
+  model_cmd->add_option("--source-length", model->source_length, "Source pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));
+  model_cmd->add_option("--target-length", model->target_length, "Target pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));
+  model_cmd->add_option("--repeats", model->repeats, "Timed steps (the median is reported)")->capture_default_str()->check(number_in(1, 1e6));
   model_cmd->callback([&chosen, model] { chosen = [model] { return run_bench_model(*model); }; });
 }
 

@@ -3,11 +3,12 @@
 #include <filesystem>
 
 #include "heed/core/error.h"
+#include "heed/core/file_io.h"
 
 namespace heed::app {
 
 void apply_config_file(CLI::App& command, const std::string& path) {
-  HEED_CHECK(std::filesystem::is_regular_file(path), "cannot read the config file {}: no such file", path);
+  check_input_file(path, true);
   std::vector<CLI::ConfigItem> items;
   try {
     items = CLI::ConfigTOML().from_file(path);

@@ -2,19 +2,35 @@
 // main() owns the CLI11 root, the global options, logging set-up, and the one place where a
 // heed::Error becomes a one-line message and a non-zero exit code.
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
+#include <string>
 
 #include "commands.h"
+#include "heed/backend/onednn/runtime_info.h"
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
 #include "heed/core/version.h"
 #include "logging.h"
+#include "wait_policy.h"
+
+namespace {
+
+// Speed depends on the CPU and on which of oneDNN's kernels it runs, so the version says both.
+std::string version_text() {
+  const heed::RuntimeInfo info = heed::runtime_info();
+  return fmt::format("heed {}\noneDNN {}, {} threading\nCPU: {}, {} hardware threads\nkernels: {}\nOpenMP threads wait: {}",
+                     heed::kVersion, info.onednn_version, info.cpu_runtime, info.cpu_model, info.hardware_threads, info.isa,
+                     heed::app::openmp_wait_policy_description());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App root{"heed: neural machine translation for the command line (Transformer, oneDNN on the CPU)"};
-  root.set_version_flag("--version", std::string("heed ") + heed::kVersion);
+  root.set_version_flag("--version", version_text, "Print heed's and oneDNN's versions, the CPU and the kernels oneDNN chose, and exit");
   root.require_subcommand(1);
 
   std::string log_level = "info";

@@ -30,16 +30,9 @@ std::vector<std::string> stripped(std::vector<std::string> lines) {
   return lines;
 }
 
-std::vector<std::string> read_stdin_lines() {
-  std::vector<std::string> lines;
-  std::string line;
-  while (std::getline(std::cin, line)) lines.push_back(line);
-  return lines;
-}
-
 int run_score(const ScoreOptions& o) {
   const std::vector<std::string> references = stripped(read_lines(o.reference));
-  const std::vector<std::string> hypotheses = stripped(o.hypothesis == "-" ? read_stdin_lines() : read_lines(o.hypothesis));
+  const std::vector<std::string> hypotheses = stripped(o.hypothesis == "-" ? read_lines(std::cin, "standard input") : read_lines(o.hypothesis));
   HEED_CHECK(hypotheses.size() == references.size(), "{} has {} lines but the reference {} has {}",
              o.hypothesis == "-" ? "standard input" : o.hypothesis, hypotheses.size(), o.reference, references.size());
   for (const std::string& metric : o.metrics) {

@@ -4,8 +4,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "commands.h"
+#include "option_checks.h"
 #include "config_file.h"
+#include "resume_options.h"
 #include "heed/core/error.h"
 #include "heed/train/stop_signal.h"
 #include "heed/train/trainer.h"
@@ -22,6 +26,17 @@ struct TrainOptions {
   std::string config_file;
   CLI::App* app = nullptr;
 };
+
+// --resume DIR: the options DIR's training ran with, for every option not given now (the option
+// callbacks write into the shared options, so this runs before run_train copies them).
+void adopt_resumed_options(const TrainOptions& o) {
+  HEED_CHECK(std::filesystem::is_directory(o.resume_dir), "--resume {}: no such directory (nothing to resume)",
+             o.resume_dir);
+  const std::string checkpoint = (std::filesystem::path(o.resume_dir) / kCheckpointFile).string();
+  HEED_CHECK(std::filesystem::exists(checkpoint), "--resume {}: it holds no {} to resume from", o.resume_dir,
+             kCheckpointFile);
+  adopt_stored_options(*o.app, checkpoint_training_options(checkpoint), checkpoint);
+}
 
 int run_train(TrainOptions o) {
   o.model.activation = parse_activation(o.activation);
@@ -45,6 +60,8 @@ int run_train(TrainOptions o) {
   const TrainSummary s = train(o.train, o.model);
   spdlog::info("median {:.0f} target tokens/s (updates after the first 100); best validation {} {:.2f}",
                s.median_tokens_per_second, o.metric, s.best_metric);
+  // Interrupted is not finished: scripts see 130 (SIGINT) or 143 (SIGTERM), as from any program.
+  if (s.interrupted) return stop_signal_number() > 0 ? 128 + stop_signal_number() : kExitError;
   return 0;
 }
 
@@ -65,45 +82,46 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--vocab", t.vocabulary, "A joint SentencePiece model (from heed vocab)")->group("Data");
   cmd->add_option("--src-vocab", t.source_vocabulary, "The source SentencePiece model, when not joint")->group("Data");
   cmd->add_option("--tgt-vocab", t.target_vocabulary, "The target SentencePiece model, when not joint")->group("Data");
-  cmd->add_option("--max-length", t.max_length, "Skip pairs with a side longer than this (pieces)")->capture_default_str()->group("Data");
+  cmd->add_option("--max-length", t.max_length, "Skip pairs with a side longer than this (pieces)")->capture_default_str()->group("Data")->check(number_in(1, kMaxPositions));
   cmd->add_option("-o,--output", t.output_dir, "Directory for best.heed, last.heed and checkpoint.state")->group("Data");
   cmd->add_option("--resume", o->resume_dir, "Continue the training whose checkpoint is in DIR")->group("Data");
 
-  cmd->add_option("--model-dim", m.model_dim, "Width of the model")->capture_default_str()->group("Model");
-  cmd->add_option("--heads", m.heads, "Attention heads")->capture_default_str()->group("Model");
-  cmd->add_option("--ffn-dim", m.ffn_dim, "Width of the feed-forward layers")->capture_default_str()->group("Model");
-  cmd->add_option("--encoder-layers", m.encoder_layers, "Encoder layers")->capture_default_str()->group("Model");
-  cmd->add_option("--decoder-layers", m.decoder_layers, "Decoder layers")->capture_default_str()->group("Model");
-  cmd->add_option("--max-positions", m.max_positions, "Longest sequence the model accepts (pieces)")->capture_default_str()->group("Model");
-  cmd->add_option("--dropout", m.dropout, "Dropout on embeddings and sublayer outputs")->capture_default_str()->group("Model");
-  cmd->add_option("--attention-dropout", m.attention_dropout, "Dropout on attention probabilities")->capture_default_str()->group("Model");
+  cmd->add_option("--model-dim", m.model_dim, "Width of the model")->capture_default_str()->group("Model")->check(number_in(1, kMaxModelDim));
+  cmd->add_option("--heads", m.heads, "Attention heads")->capture_default_str()->group("Model")->check(number_in(1, kMaxModelDim));
+  cmd->add_option("--ffn-dim", m.ffn_dim, "Width of the feed-forward layers")->capture_default_str()->group("Model")->check(number_in(1, 8 * kMaxModelDim));
+  cmd->add_option("--encoder-layers", m.encoder_layers, "Encoder layers")->capture_default_str()->group("Model")->check(number_in(1, kMaxLayers));
+  cmd->add_option("--decoder-layers", m.decoder_layers, "Decoder layers")->capture_default_str()->group("Model")->check(number_in(1, kMaxLayers));
+  cmd->add_option("--max-positions", m.max_positions, "Longest sequence the model accepts (pieces)")->capture_default_str()->group("Model")->check(number_in(2, kMaxPositions));
+  cmd->add_option("--dropout", m.dropout, "Dropout on embeddings and sublayer outputs")->capture_default_str()->group("Model")->check(number_in(0, 1, Bound::closed, Bound::open));
+  cmd->add_option("--attention-dropout", m.attention_dropout, "Dropout on attention probabilities")->capture_default_str()->group("Model")->check(number_in(0, 1, Bound::closed, Bound::open));
   cmd->add_option("--activation", o->activation, "relu or gelu")->capture_default_str()->group("Model");
   cmd->add_option("--attention", o->attention, "scaled-dot, dot or additive")->capture_default_str()->group("Model");
   cmd->add_option("--positions", o->positions, "sinusoidal or learned")->capture_default_str()->group("Model");
   cmd->add_option("--norm", o->norm, "pre or post layer norm")->capture_default_str()->group("Model");
   cmd->add_option("--tying", o->tying, "none, target-output or all")->capture_default_str()->group("Model");
 
-  cmd->add_option("--batch-tokens", t.batch_tokens, "Target tokens per batch")->capture_default_str()->group("Training");
-  cmd->add_option("--lr", t.optimizer.learning_rate, "Peak learning rate")->capture_default_str()->group("Training");
-  cmd->add_option("--warmup", t.optimizer.warmup, "Linear warm-up updates")->capture_default_str()->group("Training");
-  cmd->add_option("--beta1", t.optimizer.beta1, "Adam β₁")->capture_default_str()->group("Training");
-  cmd->add_option("--beta2", t.optimizer.beta2, "Adam β₂")->capture_default_str()->group("Training");
-  cmd->add_option("--adam-epsilon", t.optimizer.epsilon, "Adam ε")->capture_default_str()->group("Training");
-  cmd->add_option("--clip-norm", t.optimizer.clip_norm, "Clip gradients to this global norm (0: off)")->capture_default_str()->group("Training");
-  cmd->add_option("--label-smoothing", t.label_smoothing, "Label smoothing ε")->capture_default_str()->group("Training");
+  cmd->add_option("--batch-tokens", t.batch_tokens, "Target tokens per batch")->capture_default_str()->group("Training")->check(number_in(1, 1e9));
+  cmd->add_option("--lr", t.optimizer.learning_rate, "Peak learning rate")->capture_default_str()->group("Training")->check(number_in(0, 10, Bound::open));
+  cmd->add_option("--warmup", t.optimizer.warmup, "Linear warm-up updates")->capture_default_str()->group("Training")->check(number_in(0, 1e9));
+  cmd->add_option("--beta1", t.optimizer.beta1, "Adam β₁")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::closed, Bound::open));
+  cmd->add_option("--beta2", t.optimizer.beta2, "Adam β₂")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::closed, Bound::open));
+  cmd->add_option("--adam-epsilon", t.optimizer.epsilon, "Adam ε")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::open));
+  cmd->add_option("--clip-norm", t.optimizer.clip_norm, "Clip gradients to this global norm (0: off)")->capture_default_str()->group("Training")->check(number_in(0, 1e6));
+  cmd->add_option("--label-smoothing", t.label_smoothing, "Label smoothing ε")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::closed, Bound::open));
   cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and dropout")->capture_default_str()->group("Training");
-  cmd->add_option("--max-epochs", t.max_epochs, "Stop after this many epochs (0: no limit)")->capture_default_str()->group("Stopping");
-  cmd->add_option("--max-updates", t.max_updates, "Stop after this many updates (0: no limit)")->capture_default_str()->group("Stopping");
-  cmd->add_option("--max-time", t.max_minutes, "Stop after this many minutes, validation included (0: no limit)")->capture_default_str()->group("Stopping");
-  cmd->add_option("--patience", t.patience, "Stop after this many validations without improvement (0: never)")->capture_default_str()->group("Stopping");
-  cmd->add_option("--validate-every", t.validate_every, "Validate every N updates (0: every epoch)")->capture_default_str()->group("Validation");
+  cmd->add_option("--max-epochs", t.max_epochs, "Stop after this many epochs (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e9));
+  cmd->add_option("--max-updates", t.max_updates, "Stop after this many updates (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e12));
+  cmd->add_option("--max-time", t.max_minutes, "Stop after this many minutes, validation included (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e7));
+  cmd->add_option("--patience", t.patience, "Stop after this many validations without improvement (0: never)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e6));
+  cmd->add_option("--validate-every", t.validate_every, "Validate every N updates (0: every epoch)")->capture_default_str()->group("Validation")->check(number_in(0, 1e12));
   cmd->add_option("--metric", o->metric, "Keep best.heed by bleu or cross-entropy")->capture_default_str()->group("Validation");
-  cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation");
-  cmd->add_option("--valid-beam", t.validation_beam.beam, "Beam size for validation translations (1: greedy)")->capture_default_str()->group("Validation");
-  cmd->add_option("--progress-seconds", t.progress_seconds, "Seconds between progress lines")->capture_default_str()->group("Validation");
+  cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation")->check(number_in(0, 1e9));
+  cmd->add_option("--valid-beam", t.validation_beam.beam, "Beam size for validation translations (1: greedy)")->capture_default_str()->group("Validation")->check(number_in(1, 256));
+  cmd->add_option("--progress-seconds", t.progress_seconds, "Seconds between progress lines")->capture_default_str()->group("Validation")->check(number_in(0, 1e6, Bound::open));
   cmd->callback([&chosen, o] {
     chosen = [o] {
       if (!o->config_file.empty()) apply_config_file(*o->app, o->config_file);
+      if (!o->resume_dir.empty()) adopt_resumed_options(*o);
       return run_train(*o);
     };
   });

@@ -2,15 +2,25 @@
 // large input starts printing early.
 
 #include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <charconv>
+#include <cstring>
 #include <iostream>
+#include <sstream>
+#include <optional>
+#include <utility>
 
 #include "commands.h"
+#include "option_checks.h"
+#include "default_model.h"
 #include "heed/core/error.h"
+#include "heed/core/file_io.h"
 #include "heed/backend/profiling_backend.h"
 #include "heed/decode/translator.h"
 #include "heed/model/model_file.h"
@@ -31,9 +41,6 @@ struct TranslateCliOptions {
   int64_t chunk_lines = 1000;
 };
 
-// The model the quick start uses: data/default.heed of the source tree heed was built from.
-std::string default_model() { return HEED_DEFAULT_MODEL; }
-
 void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, const TranslateCliOptions& o) {
   if (o.translate.beam.n_best > 1) {
     for (size_t h = 0; h < line.texts.size(); ++h) out << fmt::format("{} ||| {} ||| {:.4f}\n", index, line.texts[h], line.scores[h]);
@@ -44,17 +51,54 @@ void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, co
   }
 }
 
+// The longest side `heed train` kept (its --max-length, stored in the model's metadata): the
+// model never saw longer sentences, so longer lines are split to this length. 0 when unknown.
+int64_t trained_max_length(const std::string& metadata) {
+  std::istringstream in(metadata);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("max-length=", 0) == 0) {
+      int64_t value = 0;
+      const char* begin = line.data() + std::strlen("max-length=");
+      const auto [end, ec] = std::from_chars(begin, line.data() + line.size(), value);
+      return ec == std::errc() && value > 0 ? value : 0;
+    }
+  return 0;
+}
+
+// The file behind a path, or behind standard input/output for "-": device and inode.
+std::optional<std::pair<dev_t, ino_t>> file_identity(const std::string& path, int standard_fd) {
+  struct stat st {};
+  const int rc = path == "-" ? ::fstat(standard_fd, &st) : ::stat(path.c_str(), &st);
+  if (rc != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return std::make_pair(st.st_dev, st.st_ino);
+}
+
+// Opening the output truncates it, so an output that is the input file (by any path, a link, or
+// a shell redirection) would be emptied before a line of it was read: refuse before touching it.
+void check_output_is_not_input(const std::string& input, const std::string& output) {
+  const auto in = file_identity(input, STDIN_FILENO);
+  const auto out = file_identity(output, STDOUT_FILENO);
+  if (in && out && *in == *out)
+    fail("the output {} is the input file {}: writing it would destroy the text before it is read; write to another file",
+         output == "-" ? "(standard output)" : output, input == "-" ? "(standard input)" : input);
+}
+
 int run_translate(TranslateCliOptions o) {
   HEED_CHECK(o.long_lines == "split" || o.long_lines == "truncate", "--long-lines must be split or truncate, got '{}'", o.long_lines);
   o.translate.long_lines = o.long_lines == "split" ? LongLines::split : LongLines::truncate;
   if (o.model.empty()) {
-    o.model = default_model();
-    HEED_CHECK(std::filesystem::exists(o.model), "no model given (-m MODEL) and the default model {} is missing", o.model);
+    o.model = default_model_path().string();
+    HEED_CHECK(std::filesystem::exists(o.model),
+               "no model given (-m MODEL) and the default model {} is missing (it is installed beside the "
+               "binary, in ../share/heed/; HEED_DEFAULT_MODEL names another)", o.model);
     spdlog::info("using the default model {}", o.model);
   }
+  check_output_is_not_input(o.input, o.output);
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(o.model);
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
+  if (o.translate.max_input_pieces == 0) o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
   auto onednn = make_backend(BackendKind::onednn);
   ProfilingBackend profiler(*onednn);
   Backend& be = o.profile ? static_cast<Backend&>(profiler) : *onednn;
@@ -62,7 +106,7 @@ int run_translate(TranslateCliOptions o) {
 
   std::ifstream file_in;
   if (o.input != "-") {
-    HEED_CHECK(std::filesystem::is_regular_file(o.input), "cannot read {}: no such file", o.input);
+    check_input_file(o.input, true);
     file_in.open(o.input, std::ios::binary);
   }
   std::istream& in = o.input == "-" ? std::cin : file_in;
@@ -106,9 +150,10 @@ int run_translate(TranslateCliOptions o) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const TranslateStats& s = translator.stats();
-  spdlog::info("translated {} lines in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s ({} empty, {} invalid, {} too long)",
+  spdlog::info("translated {} lines in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s ({} empty, {} invalid, {} {})",
                s.lines, seconds, static_cast<double>(s.lines) / seconds, static_cast<double>(s.target_pieces) / seconds,
-               s.empty, s.invalid, s.long_lines);
+               s.empty, s.invalid, s.long_lines,
+               o.translate.long_lines == LongLines::split ? "long lines split into parts" : "long lines truncated");
   if (o.profile) {
     double total = 0.0;
     for (const OpProfile& op : profiler.report()) total += op.seconds;
@@ -124,22 +169,22 @@ int run_translate(TranslateCliOptions o) {
 void add_translate_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("translate", "Translate text from a file or stdin with batched beam search");
   auto o = std::make_shared<TranslateCliOptions>();
-  cmd->add_option("-m,--model", o->model, "A heed model (default: the model in data/default.heed)");
+  cmd->add_option("-m,--model", o->model, "A heed model (default: share/heed/default.heed beside the binary)");
   cmd->add_option("-i,--input", o->input, "Text to translate, one sentence a line (- for standard input)")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Where to write the translation (- for standard output)")->capture_default_str();
-  cmd->add_option("--beam", o->translate.beam.beam, "Beam size (1: greedy)")->capture_default_str()->check(CLI::Range(1, 256));
-  cmd->add_option("--normalize", o->translate.beam.length_penalty, "Length normalisation α: score / length^α")->capture_default_str();
-  cmd->add_option("--max-length-factor", o->translate.beam.length.factor, "Output at most factor × source pieces + 10")->capture_default_str();
+  cmd->add_option("--beam", o->translate.beam.beam, "Beam size (1: greedy)")->capture_default_str()->check(number_in(1, 256));
+  cmd->add_option("--normalize", o->translate.beam.length_penalty, "Length normalisation α: score / length^α")->capture_default_str()->check(number_in(0, 10));
+  cmd->add_option("--max-length-factor", o->translate.beam.length.factor, "Output at most factor × source pieces + 10")->capture_default_str()->check(number_in(0, 1000));
   cmd->add_option("--n-best", o->translate.beam.n_best, "Write the K best as 'i ||| translation ||| score' lines")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(number_in(1, 256));
   cmd->add_flag("--scores", o->scores, "Append ' ||| score' to each translation");
-  cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch")->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--batch-tokens", o->translate.batch_tokens, "Source pieces per batch (0: no limit)")->capture_default_str();
+  cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch")->capture_default_str()->check(number_in(1, 1e6));
+  cmd->add_option("--batch-tokens", o->translate.batch_tokens, "Source pieces per batch (0: no limit)")->capture_default_str()->check(number_in(0, 1e9));
   cmd->add_option("--long-lines", o->long_lines, "Lines longer than the model accepts: split or truncate")->capture_default_str();
-  cmd->add_option("--max-input-length", o->translate.max_input_pieces, "Treat lines over this many pieces as long (0: the model's limit)")
-      ->capture_default_str();
+  cmd->add_option("--max-input-length", o->translate.max_input_pieces, "Split lines over this many pieces (0: the length the model was trained on)")
+      ->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(number_in(1, 1e9));
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
   cmd->add_flag("--strict", o->strict, "Stop with an error on invalid UTF-8, before writing anything");
   cmd->callback([&chosen, o] { chosen = [o] { return run_translate(*o); }; });

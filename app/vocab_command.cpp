@@ -1,13 +1,17 @@
 // heed vocab: train SentencePiece vocabularies through its C++ library.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/data/corpus.h"
+#include "heed/text/clean_text.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed::app {
@@ -31,12 +35,28 @@ void write_vocabulary(const Vocabulary& v, const std::string& prefix) {
   spdlog::info("wrote {}.model and {}.vocab: {} pieces", prefix, prefix, v.size());
 }
 
+void check_vocabulary_inputs(const std::vector<std::string>& inputs) {
+  bool any_text = false;
+  for (const std::string& input : inputs) {
+    check_input_file(input, false);  // SentencePiece opens the file itself: a pipe would be read empty
+    const std::vector<std::string> lines = read_lines(input);
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (const size_t nul = lines[i].find('\0'); nul != std::string::npos)
+        fail("{}:{}: a NUL byte at byte {} of the line: SentencePiece cannot learn from it (remove NUL bytes, e.g. "
+             "with tr -d '\\000')", input, i + 1, nul + 1);
+      any_text = any_text || !is_blank(lines[i]);
+    }
+  }
+  HEED_CHECK(any_text, "{} hold(s) no text to learn a vocabulary from (every line is empty)", fmt::join(inputs, ", "));
+}
+
 int run_vocab(VocabOptions o) {
   HEED_CHECK(o.type == "unigram" || o.type == "bpe", "--type must be unigram or bpe, got '{}'", o.type);
   o.training.size = o.size;
   o.training.type = o.type == "bpe" ? VocabularyType::bpe : VocabularyType::unigram;
-  for (const std::string& input : o.inputs)
-    HEED_CHECK(std::filesystem::is_regular_file(input), "cannot read {}: no such file", input);
+  // The same checks as for training data (file, line and byte of invalid UTF-8), before
+  // SentencePiece reads the files and reports problems in its own terms.
+  check_vocabulary_inputs(o.inputs);
   if (!o.per_input) {
     o.training.inputs = o.inputs;
     spdlog::info("training a joint {} vocabulary of {} pieces on {} file(s)", o.type, o.size, o.inputs.size());
@@ -61,14 +81,14 @@ void add_vocab_command(CLI::App& root, Action& chosen) {
   auto o = std::make_shared<VocabOptions>();
   cmd->add_option("-i,--input", o->inputs, "Text files, one sentence a line")->required();
   cmd->add_option("-o,--output", o->prefix, "Output prefix: writes PREFIX.model and PREFIX.vocab")->required();
-  cmd->add_option("--size", o->size, "Pieces in the vocabulary")->capture_default_str()->check(CLI::Range(8, 1000000));
+  cmd->add_option("--size", o->size, "Pieces in the vocabulary")->capture_default_str()->check(number_in(8, 1000000));
   cmd->add_option("--type", o->type, "unigram or bpe")->capture_default_str();
   cmd->add_flag("--per-input", o->per_input, "One vocabulary per input file (PREFIX.<extension>), instead of one joint one");
   cmd->add_option("--character-coverage", o->training.character_coverage, "Share of characters to cover")
-      ->capture_default_str()->check(CLI::Range(0.9, 1.0));
+      ->capture_default_str()->check(number_in(0, 1, Bound::open));
   cmd->add_option("--input-sentence-size", o->training.input_sentence_size, "Sample this many sentences (0: all)")
-      ->capture_default_str();
-  cmd->add_option("--max-sentence-length", o->training.max_sentence_length, "Skip longer lines (bytes)")->capture_default_str();
+      ->capture_default_str()->check(number_in(0, 1e10));
+  cmd->add_option("--max-sentence-length", o->training.max_sentence_length, "Skip longer lines (bytes)")->capture_default_str()->check(number_in(1, 1e9));
   cmd->add_option("--normalization", o->training.normalization, "SentencePiece normalization: nmt_nfkc, nfkc, identity, ...")
       ->capture_default_str();
   cmd->callback([&chosen, o] { chosen = [o] { return run_vocab(*o); }; });

@@ -2,7 +2,9 @@
 """Writes lib/heed/eval/unicode_tables.inc: the Unicode facts heed's scorer needs to match
 sacreBLEU exactly, taken from the same Python that runs sacreBLEU:
   - whitespace: what str.split() splits on
-  - lowercase: str.lower() for every code point that changes
+  - lowercase: str.lower() for every code point that changes, and the two properties of its one
+    context rule (Greek capital sigma is final sigma after a cased letter and not before one,
+    skipping case-ignorable characters), probed through str.lower() itself
   - punctuation (\\p{P}), numbers (\\p{N}) and symbols (\\p{S}) as the `regex` module sees them
     (sacreBLEU's intl tokenizer)
 Run: python3 tools/make_unicode_tables.py > lib/heed/eval/unicode_tables.inc
@@ -41,6 +43,13 @@ emit_ranges("kWhitespace", ranges(lambda cp: (c := safe_chr(cp)) is not None and
 emit_ranges("kPunctuation", ranges(lambda cp: (c := safe_chr(cp)) is not None and P.match(c) is not None))
 emit_ranges("kNumber", ranges(lambda cp: (c := safe_chr(cp)) is not None and N.match(c) is not None))
 emit_ranges("kSymbol", ranges(lambda cp: (c := safe_chr(cp)) is not None and S.match(c) is not None))
+SIGMA = "\u03a3"
+def case_ignorable(c):  # skipped when str.lower() looks back from a capital sigma
+    return ("A" + c + SIGMA).lower()[-1] == "\u03c2" and (c + SIGMA).lower()[-1] == "\u03c3"
+def cased(c):  # a letter that makes a following capital sigma final
+    return (c + SIGMA).lower()[-1] == "\u03c2"
+emit_ranges("kCaseIgnorable", ranges(lambda cp: (c := safe_chr(cp)) is not None and case_ignorable(c)))
+emit_ranges("kCased", ranges(lambda cp: (c := safe_chr(cp)) is not None and not case_ignorable(c) and cased(c)))
 print("constexpr LowerMapping kLowercase[] = {")
 for cp in range(0x110000):
     c = safe_chr(cp)

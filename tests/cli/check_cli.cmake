@@ -12,7 +12,8 @@ foreach(sub vocab train translate align score bench info)
 endforeach()
 
 execute_process(COMMAND ${HEED} --version OUTPUT_VARIABLE version RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0 OR NOT version MATCHES "^heed [0-9]+\\.[0-9]+\\.[0-9]+")
+if(NOT rc EQUAL 0 OR NOT version MATCHES "^heed [0-9]+\\.[0-9]+\\.[0-9]+\n" OR NOT version MATCHES "\noneDNN [0-9]+\\.[0-9]+"
+   OR NOT version MATCHES "\nCPU: [^\n]+, [0-9]+ hardware threads\n" OR NOT version MATCHES "\nkernels: (SSE|AVX|Intel AMX)")
   message(FATAL_ERROR "heed --version exited ${rc} and printed '${version}'")
 endif()
 

@@ -61,3 +61,68 @@ run(bad train --train-src ${data}/train.en --train-tgt ${data}/valid.de --vocab 
 if(NOT bad_rc EQUAL 1 OR NOT bad_err MATCHES "train.en has 200 lines but .*valid.de has 50")
   message(FATAL_ERROR "heed train with mismatched corpora: exit ${bad_rc}\n${bad_err}")
 endif()
+
+# A failed training leaves no output directory behind.
+if(EXISTS ${WORK_DIR}/bad)
+  message(FATAL_ERROR "heed train with mismatched corpora left ${WORK_DIR}/bad behind")
+endif()
+
+# --resume of a directory that does not exist is an error, and makes no directory.
+run(missing train --resume ${WORK_DIR}/no-such-run --train-src ${data}/train.en --train-tgt ${data}/train.de)
+if(NOT missing_rc EQUAL 1 OR NOT missing_err MATCHES "no-such-run: no such directory" OR EXISTS ${WORK_DIR}/no-such-run)
+  message(FATAL_ERROR "heed train --resume of a missing directory: exit ${missing_rc}\n${missing_err}")
+endif()
+
+# Resuming with a changed model or data option is refused, naming each option that differs.
+file(SHA256 ${WORK_DIR}/run/checkpoint.state checkpoint_before)
+run(changed --threads 1 train --resume ${WORK_DIR}/run --model-dim 64 --seed 7 --max-updates 6)
+if(NOT changed_rc EQUAL 1 OR NOT changed_err MATCHES "--model-dim is 64 now but 32 in the checkpoint"
+   OR NOT changed_err MATCHES "--seed is 7 now but 1")
+  message(FATAL_ERROR "heed train --resume with other options: exit ${changed_rc}\n${changed_err}")
+endif()
+
+# --max-updates already reached: stop at once, no validation, the checkpoint untouched.
+run(reached --threads 1 train --resume ${WORK_DIR}/run --max-updates 2)
+file(SHA256 ${WORK_DIR}/run/checkpoint.state checkpoint_after)
+if(NOT reached_rc EQUAL 0 OR NOT reached_err MATCHES "nothing to train" OR reached_err MATCHES "validation [0-9]+ at update"
+   OR NOT checkpoint_before STREQUAL checkpoint_after)
+  message(FATAL_ERROR "heed train --resume past --max-updates: exit ${reached_rc}\n${reached_err}")
+endif()
+
+# Resuming with only what may change: the stored options (data, model, vocabulary) are kept.
+run(more --threads 1 train --resume ${WORK_DIR}/run --max-updates 5)
+if(NOT more_rc EQUAL 0 OR NOT more_err MATCHES "resuming from .* update 3" OR NOT more_err MATCHES "at update 5")
+  message(FATAL_ERROR "heed train --resume --max-updates 5: exit ${more_rc}\n${more_err}")
+endif()
+
+# Numbers nobody checked: refused before anything runs, naming the option and its range.
+foreach(bad_option "--lr;nan" "--lr;-1" "--batch-tokens;-5" "--label-smoothing;1.5" "--dropout;inf")
+  run(numeric train --train-src ${data}/train.en --train-tgt ${data}/train.de --vocab ${WORK_DIR}/joint.model
+      -o ${WORK_DIR}/numeric ${bad_option})
+  list(GET bad_option 0 name)
+  if(numeric_rc EQUAL 0 OR NOT numeric_err MATCHES "${name}" OR NOT numeric_err MATCHES "must be a number"
+     OR EXISTS ${WORK_DIR}/numeric)
+    message(FATAL_ERROR "heed train ${bad_option}: exit ${numeric_rc}\n${numeric_err}")
+  endif()
+endforeach()
+
+# Ctrl-C saves a checkpoint and exits 130; SIGTERM exits 143: scripts can tell it did not finish.
+foreach(signal INT TERM)
+  execute_process(COMMAND bash -c "'${HEED}' --threads 1 train --config '${WORK_DIR}/train.toml' --max-updates 100000 \
+      --validate-every 100000 -o '${WORK_DIR}/signal-${signal}' 2> '${WORK_DIR}/signal.log' & pid=$!; \
+      for i in $(seq 100); do grep -q 'validation data' '${WORK_DIR}/signal.log' && break; sleep 0.1; done; sleep 1; \
+      kill -${signal} $pid; wait $pid; echo $?" OUTPUT_VARIABLE code OUTPUT_STRIP_TRAILING_WHITESPACE)
+  file(READ ${WORK_DIR}/signal.log signal_log)
+  if(signal STREQUAL "INT")
+    set(expected 130)
+  else()
+    set(expected 143)
+  endif()
+  if(NOT code STREQUAL "${expected}" OR NOT EXISTS ${WORK_DIR}/signal-${signal}/checkpoint.state)
+    message(FATAL_ERROR "heed train stopped by SIG${signal}: exit ${code}, expected ${expected}\n${signal_log}")
+  endif()
+  file(GLOB leftovers ${WORK_DIR}/signal-${signal}/.*.tmp.*)
+  if(leftovers)
+    message(FATAL_ERROR "heed train stopped by SIG${signal} left temporary files: ${leftovers}")
+  endif()
+endforeach()

@@ -142,6 +142,9 @@ TEST_CASE("missing files and an unwritable output directory are clear errors") {
   TrainConfig f = slice_config(dir, vocab);
   f.resume = true;
   f.output_dir = dir.file("never-trained");
+  CHECK_THROWS_WITH_AS(train(f, small_model()), doctest::Contains("never-trained: no such directory"), Error);
+  CHECK(!std::filesystem::exists(f.output_dir));  // --resume never makes the directory
+  std::filesystem::create_directory(f.output_dir);
   CHECK_THROWS_WITH_AS(train(f, small_model()), doctest::Contains("checkpoint.state: no such file"), Error);
 }
 

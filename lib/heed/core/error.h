@@ -7,6 +7,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace heed {
 
@@ -17,6 +18,11 @@ class Error : public std::runtime_error {
   // Adds an outer context in front of the message: "while loading model.heed: <inner>".
   [[nodiscard]] Error with_context(const std::string& context) const;
 };
+
+// Text from a file, made safe to print in a one-line message: control characters and bytes that
+// are not UTF-8 become \xNN escapes, and more than 120 bytes are cut with "...". A damaged file
+// must not be able to write escape sequences to a user's terminal.
+std::string printable(std::string_view text);
 
 template <typename... Args>
 [[noreturn]] void fail(fmt::format_string<Args...> format, Args&&... args) {

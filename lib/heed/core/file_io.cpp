@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -17,6 +18,18 @@ namespace {
 
 std::string errno_text(int error) { return std::strerror(error); }
 
+// The temporary file a save is writing, for remove_unfinished_save() in a signal handler: a
+// fixed buffer and an atomic flag, because a handler may call neither malloc nor a lock.
+char g_unfinished[4096];
+std::atomic<bool> g_unfinished_set{false};
+
+void track_unfinished(const std::string& temporary) {
+  if (temporary.size() >= sizeof g_unfinished) return;
+  std::memcpy(g_unfinished, temporary.c_str(), temporary.size() + 1);
+  g_unfinished_set.store(true);
+}
+void untrack_unfinished() { g_unfinished_set.store(false); }
+
 // Closes a descriptor on every path out of a scope.
 struct FileDescriptor {
   int fd = -1;
@@ -25,12 +38,66 @@ struct FileDescriptor {
   }
 };
 
+const char* kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+// The file a save replaces: a symlink is followed to the file it names (so the link stays a link),
+// however many links deep; a dangling link names the file to create.
+std::filesystem::path resolve_save_target(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path current(path);
+  for (int depth = 0; depth < 40; ++depth) {
+    struct stat st {};
+    if (::lstat(current.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return current;
+    std::error_code ec;
+    const fs::path next = fs::read_symlink(current, ec);
+    HEED_CHECK(!ec, "cannot save {}: cannot read the symbolic link {}: {}", path, current.string(), ec.message());
+    current = next.is_absolute() ? next : current.parent_path() / next;
+  }
+  fail("cannot save {}: too many levels of symbolic links", path);
+}
+
+mode_t current_umask() {
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  return mask;
+}
+
 }  // namespace
 
-std::string read_file(const std::string& path) {
-  std::error_code ec;
-  HEED_CHECK(std::filesystem::exists(path, ec), "cannot open {}: no such file", path);
-  HEED_CHECK(!std::filesystem::is_directory(path, ec), "cannot read {}: it is a directory", path);
+void check_input_file(const std::string& path, bool pipes_allowed) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int error = errno;
+    fail("cannot open {}: {}", path, error == ENOENT ? "no such file" : errno_text(error));
+  }
+  HEED_CHECK(S_ISREG(st.st_mode) || (pipes_allowed && S_ISFIFO(st.st_mode)), "cannot read {}: it is {}, not a file",
+             path, kind_of(st.st_mode));
+  HEED_CHECK(::access(path.c_str(), R_OK) == 0, "cannot open {}: {}", path, errno_text(errno));
+}
+
+void remove_unfinished_save() noexcept {
+  if (g_unfinished_set.load()) ::unlink(g_unfinished);
+}
+
+void check_savable(const std::string& path) {
+  const std::filesystem::path target = resolve_save_target(path);
+  struct stat st {};
+  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    fail("cannot save {}: it is {}, not a file (give the path of a regular file to create or replace)", path,
+         kind_of(st.st_mode));
+}
+
+namespace {
+
+std::string read_all(const std::string& path, bool fifo_allowed) {
+  check_input_file(path, fifo_allowed);
   std::ifstream in(path, std::ios::binary);
   HEED_CHECK(in.good(), "cannot open {}: {}", path, errno_text(errno));
   std::ostringstream contents;
@@ -39,9 +106,20 @@ std::string read_file(const std::string& path) {
   return std::move(contents).str();
 }
 
+}  // namespace
+
+std::string read_file(const std::string& path) { return read_all(path, false); }
+std::string read_file_or_pipe(const std::string& path) { return read_all(path, true); }
+
 void write_file_atomically(const std::string& path, std::string_view contents) {
   namespace fs = std::filesystem;
-  const fs::path target(path);
+  check_savable(path);
+  const fs::path target = resolve_save_target(path);
+  // A file being replaced keeps its permissions (and, when root can, its owner); a new file
+  // gets what the umask allows, as any other program's output would.
+  struct stat existing {};
+  const bool replacing = ::stat(target.c_str(), &existing) == 0;
+  const mode_t mode = replacing ? (existing.st_mode & 07777) : (0666 & ~current_umask());
   const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string name = ".";
   name.append(target.filename().string()).append(".tmp.XXXXXX");
@@ -50,9 +128,11 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
   FileDescriptor file;
   file.fd = ::mkstemp(temporary.data());
   HEED_CHECK(file.fd >= 0, "cannot save {}: cannot create a file in {}: {}", path, directory.string(), errno_text(errno));
+  track_unfinished(temporary);
   const auto give_up = [&](const char* what) {
     const int error = errno;
     ::unlink(temporary.c_str());
+    untrack_unfinished();
     fail("cannot save {}: {} failed: {} (the previous file, if any, is unchanged)", path, what, errno_text(error));
   };
 
@@ -66,12 +146,14 @@ void write_file_atomically(const std::string& path, std::string_view contents) {
     }
     written += static_cast<size_t>(n);
   }
-  if (::fchmod(file.fd, 0644) != 0) give_up("setting permissions");
+  if (::fchmod(file.fd, mode) != 0) give_up("setting permissions");
+  if (replacing && ::geteuid() == 0 && ::fchown(file.fd, existing.st_uid, existing.st_gid) != 0) give_up("keeping the owner");
   if (::fsync(file.fd) != 0) give_up("flushing to disk");
   const int fd = file.fd;
   file.fd = -1;
   if (::close(fd) != 0) give_up("closing");
-  if (::rename(temporary.c_str(), path.c_str()) != 0) give_up("renaming into place");
+  if (::rename(temporary.c_str(), target.c_str()) != 0) give_up("renaming into place");
+  untrack_unfinished();
 
   // The rename is durable only once the directory entry is on disk too.
   FileDescriptor dir;

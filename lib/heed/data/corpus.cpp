@@ -4,29 +4,41 @@
 
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
 
 namespace heed {
 
+namespace {
+
+// One line of text as every reader takes it: a Windows line end dropped, UTF-8 checked (name,
+// line and byte in the message).
+std::string checked_line(std::string line, const std::string& name, size_t number) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (const auto bad = find_invalid_utf8(line)) fail("{}:{}: invalid UTF-8 at byte {} of the line", name, number, *bad + 1);
+  return line;
+}
+
+}  // namespace
+
 std::vector<std::string> read_lines(const std::string& path) {
-  const std::string contents = read_file(path);
+  const std::string contents = read_file_or_pipe(path);
   std::vector<std::string> lines;
   size_t start = 0;
   while (start < contents.size()) {
     size_t end = contents.find('\n', start);
     if (end == std::string::npos) end = contents.size();
-    std::string line = contents.substr(start, end - start);
-    if (!line.empty() && line.back() == '\r') line.pop_back();  // files written on Windows
-    if (const auto bad = find_invalid_utf8(line))
-      fail("{}:{}: invalid UTF-8 at byte {} of the line", path, lines.size() + 1, *bad + 1);
-    lines.push_back(std::move(line));
+    lines.push_back(checked_line(contents.substr(start, end - start), path, lines.size() + 1));
     start = end + 1;
   }
   return lines;
 }
 
-bool is_blank(const std::string& line) {
-  return line.find_first_not_of(" \t\r\f\v") == std::string::npos;
+std::vector<std::string> read_lines(std::istream& in, const std::string& name) {
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(checked_line(std::move(line), name, lines.size() + 1));
+  return lines;
 }
 
 Corpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,

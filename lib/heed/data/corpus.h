@@ -4,6 +4,7 @@
 // reported with the file and line; pairs that are empty or too long are skipped and counted.
 
 #include <cstdint>
+#include <istream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@ namespace heed {
 // Reads a text file's lines (without their newlines; a final line without one counts).
 // Throws heed::Error naming file and line for invalid UTF-8.
 std::vector<std::string> read_lines(const std::string& path);
+// The same from a stream (standard input), named `name` in messages.
+std::vector<std::string> read_lines(std::istream& in, const std::string& name);
 
 struct SentencePair {
   std::vector<int32_t> source;  // pieces, without bos/eos
@@ -38,6 +41,5 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
                             const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                             int64_t max_length);
 
-bool is_blank(const std::string& line);
 
 }  // namespace heed

@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <numeric>
 
-#include "heed/data/corpus.h"
+#include "heed/decode/long_lines.h"
+#include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
 
 namespace heed {
@@ -36,24 +37,26 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       ++stats_.invalid;
       continue;
     }
-    if (is_blank(lines[i])) {
+    std::string text = lines[i];
+    if (const size_t removed = remove_control_characters(text))
+      spdlog::warn("line {}: removed {} control character(s) (NUL and the like; tab is kept)", number, removed);
+    if (is_blank(text)) {
       ++stats_.empty;
       continue;
     }
-    std::vector<int32_t> pieces = source_.encode(lines[i]);
+    std::vector<int32_t> pieces = source_.encode(text);
     stats_.source_pieces += static_cast<int64_t>(pieces.size());
     if (static_cast<int64_t>(pieces.size()) > limit_) {
       ++stats_.long_lines;
       if (options_.long_lines == LongLines::truncate) {
-        spdlog::warn("line {}: {} pieces, more than the model's {}; translating the first {}", number, pieces.size(), limit_, limit_);
+        spdlog::warn("line {}: {} pieces, more than the {} the model takes; translating the first {} (--long-lines truncate)",
+                     number, pieces.size(), limit_, limit_);
         pieces.resize(static_cast<size_t>(limit_));
       } else {
-        spdlog::warn("line {}: {} pieces, more than the model's {}; translating it in {} parts", number, pieces.size(), limit_,
-                     (static_cast<int64_t>(pieces.size()) + limit_ - 1) / limit_);
-        for (size_t start = 0; start < pieces.size(); start += static_cast<size_t>(limit_)) {
-          const size_t end = std::min(pieces.size(), start + static_cast<size_t>(limit_));
-          segments.push_back({i, std::vector<int32_t>(pieces.begin() + static_cast<long>(start), pieces.begin() + static_cast<long>(end))});
-        }
+        std::vector<std::vector<int32_t>> parts = split_long_line(text, source_, limit_);
+        spdlog::debug("line {}: {} pieces, more than the {} the model takes; translating it in {} parts", number,
+                      pieces.size(), limit_, parts.size());
+        for (std::vector<int32_t>& part : parts) segments.push_back({i, std::move(part)});
         continue;
       }
     }

@@ -78,10 +78,34 @@ bool is_punctuation(char32_t c) { return in_ranges(kPunctuation, c); }
 bool is_number(char32_t c) { return in_ranges(kNumber, c); }
 bool is_symbol(char32_t c) { return in_ranges(kSymbol, c); }
 
+namespace {
+
+// Python's one context rule in str.lower() (Unicode's Final_Sigma): a capital sigma becomes final
+// sigma when a cased letter comes before it and none after it, case-ignorable characters skipped.
+char32_t lower_sigma(std::u32string_view text, size_t at) {
+  const auto ignorable = [](char32_t c) { return in_ranges(kCaseIgnorable, c); };
+  size_t before = at;
+  while (before > 0 && ignorable(text[before - 1])) --before;
+  bool final = before > 0 && in_ranges(kCased, text[before - 1]);
+  if (final) {
+    size_t after = at + 1;
+    while (after < text.size() && ignorable(text[after])) ++after;
+    final = after == text.size() || !in_ranges(kCased, text[after]);
+  }
+  return final ? U'\u03C2' : U'\u03C3';
+}
+
+}  // namespace
+
 std::u32string to_lower(std::u32string_view text) {
   std::u32string out;
   out.reserve(text.size());
-  for (char32_t c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char32_t c = text[i];
+    if (c == U'\u03A3') {
+      out.push_back(lower_sigma(text, i));
+      continue;
+    }
     if (c < 0x80) {
       out.push_back(c >= 'A' && c <= 'Z' ? c + 32 : c);
       continue;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <map>
 #include <sstream>
 
@@ -28,7 +29,7 @@ struct EnumNames {
       if (s == n) return v;
       choices += choices.empty() ? n : std::string(", ") + n;
     }
-    fail("unknown {} '{}' (choose one of: {})", what, s, choices);
+    fail("unknown {} '{}' (choose one of: {})", what, printable(s), choices);
   }
 };
 
@@ -49,7 +50,7 @@ T parse_number(const std::string& key, const std::string& text) {
   T value{};
   const char* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  HEED_CHECK(ec == std::errc() && ptr == end, "model config: '{}' is not a valid value for {}", text, key);
+  HEED_CHECK(ec == std::errc() && ptr == end, "model config: '{}' is not a valid value for {}", printable(text), key);
   return value;
 }
 
@@ -67,6 +68,26 @@ EmbeddingTying parse_embedding_tying(const std::string& s) { return kTyingNames.
 Activation parse_activation(const std::string& s) { return kActivationNames.parse(s); }
 
 void ModelConfig::validate() const {
+  // Upper bounds far above any model heed can train or run, low enough that no config alone can
+  // demand more memory than a machine has: a model file is input, and input is not trusted.
+  const auto bounded = [](const char* key, int64_t value, int64_t low, int64_t high) {
+    HEED_CHECK(value >= low && value <= high, "model config: {} = {} is out of range (allowed: {} to {})", key, value,
+               low, high);
+  };
+  bounded("source-vocab", source_vocab, 1, kMaxVocabulary);
+  bounded("target-vocab", target_vocab, 1, kMaxVocabulary);
+  bounded("model-dim", model_dim, 1, kMaxModelDim);
+  bounded("heads", heads, 1, kMaxModelDim);
+  bounded("ffn-dim", ffn_dim, 1, 8 * kMaxModelDim);
+  bounded("encoder-layers", encoder_layers, 1, kMaxLayers);
+  bounded("decoder-layers", decoder_layers, 1, kMaxLayers);
+  bounded("max-positions", max_positions, 2, kMaxPositions);
+  HEED_CHECK(max_positions * model_dim <= kMaxPositionTable,
+             "model config: max-positions {} × model-dim {} needs a position table of {} values, more than the {} "
+             "allowed", max_positions, model_dim, max_positions * model_dim, kMaxPositionTable);
+  HEED_CHECK(std::isfinite(dropout) && std::isfinite(attention_dropout) && std::isfinite(layer_norm_epsilon),
+             "model config: dropout, attention-dropout and layer-norm-epsilon must be finite numbers");
+  HEED_CHECK(layer_norm_epsilon <= 1.0f, "model config: layer-norm epsilon {} is out of range (0, 1]", layer_norm_epsilon);
   HEED_CHECK(source_vocab > 0 && target_vocab > 0, "model config: vocabulary sizes must be positive, got {} and {}",
              source_vocab, target_vocab);
   HEED_CHECK(model_dim > 0 && heads > 0 && model_dim % heads == 0,
@@ -122,7 +143,7 @@ ModelConfig ModelConfig::from_text(const std::string& text) {
     ++line_number;
     if (line.empty()) continue;
     const size_t eq = line.find(" = ");
-    HEED_CHECK(eq != std::string::npos, "model config line {}: expected 'key = value', got '{}'", line_number, line);
+    HEED_CHECK(eq != std::string::npos, "model config line {}: expected 'key = value', got '{}'", line_number, printable(line));
     seen[line.substr(0, eq)] = line.substr(eq + 3);
   }
   const auto take = [&seen](const char* key) {
@@ -149,13 +170,13 @@ ModelConfig ModelConfig::from_text(const std::string& text) {
   c.norm = parse_norm_placement(take("norm"));
   c.tying = parse_embedding_tying(take("tying"));
   const std::string joint = take("joint-vocabulary");
-  HEED_CHECK(joint == "true" || joint == "false", "model config: joint-vocabulary must be true or false, got '{}'", joint);
+  HEED_CHECK(joint == "true" || joint == "false", "model config: joint-vocabulary must be true or false, got '{}'", printable(joint));
   c.joint_vocabulary = joint == "true";
   c.pad_id = parse_number<int32_t>("pad-id", take("pad-id"));
   c.unk_id = parse_number<int32_t>("unk-id", take("unk-id"));
   c.bos_id = parse_number<int32_t>("bos-id", take("bos-id"));
   c.eos_id = parse_number<int32_t>("eos-id", take("eos-id"));
-  HEED_CHECK(seen.empty(), "model config: unknown key '{}' (written by a newer heed?)", seen.begin()->first);
+  HEED_CHECK(seen.empty(), "model config: unknown key '{}' (written by a newer heed?)", printable(seen.begin()->first));
   c.validate();
   return c;
 }

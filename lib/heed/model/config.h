@@ -19,6 +19,14 @@ enum class NormPlacement : uint8_t { pre, post };  // layer norm before each sub
 // none; target embedding = output projection; source = target = output (needs a joint vocabulary)
 enum class EmbeddingTying : uint8_t { none, target_output, all };
 
+// Bounds on what a model config may declare (validate() enforces them): generous for any real
+// model, but a file can never make heed allocate without limit.
+inline constexpr int64_t kMaxVocabulary = 1 << 21;
+inline constexpr int64_t kMaxModelDim = 1 << 14;
+inline constexpr int64_t kMaxLayers = 256;
+inline constexpr int64_t kMaxPositions = 1 << 16;
+inline constexpr int64_t kMaxPositionTable = int64_t{1} << 26;  // max-positions × model-dim: 256 MB of f32
+
 struct ModelConfig {
   int64_t source_vocab = 8000;
   int64_t target_vocab = 8000;

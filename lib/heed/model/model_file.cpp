@@ -88,6 +88,8 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
   for (uint32_t i = 0; i < vocabularies; ++i) {
     NamedBlob blob;
     blob.name = std::string(r.text32("vocabulary name"));
+    HEED_CHECK(blob.name == "joint" || blob.name == "source" || blob.name == "target",
+               "{} is malformed: a vocabulary named '{}' (expected joint, source or target)", what, printable(blob.name));
     blob.bytes = std::string(r.bytes64("vocabulary"));
     loaded.extras.vocabularies.push_back(std::move(blob));
   }
@@ -99,20 +101,20 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     const uint8_t dtype = r.get<uint8_t>("tensor dtype");
     const uint8_t rank = r.get<uint8_t>("tensor rank");
     HEED_CHECK(dtype == static_cast<uint8_t>(DType::f32) || dtype == static_cast<uint8_t>(DType::f16),
-               "{}: tensor {} has dtype {}; this heed reads f32 and f16", what, name, dtype);
+               "{}: tensor {} has dtype {}; this heed reads f32 and f16", what, printable(name), dtype);
     const DType stored = static_cast<DType>(dtype);
-    HEED_CHECK(rank >= 1 && rank <= Shape::kMaxRank, "{} is malformed: tensor {} has rank {}", what, name, rank);
+    HEED_CHECK(rank >= 1 && rank <= Shape::kMaxRank, "{} is malformed: tensor {} has rank {}", what, printable(name), rank);
     Shape shape;
     for (uint8_t d = 0; d < rank; ++d) {
       const int64_t dim = r.get<int64_t>("tensor dims");
-      HEED_CHECK(dim >= 0 && dim <= (int64_t{1} << 32), "{} is malformed: tensor {} has dimension {}", what, name, dim);
+      HEED_CHECK(dim >= 0 && dim <= (int64_t{1} << 32), "{} is malformed: tensor {} has dimension {}", what, printable(name), dim);
       shape.push_back(dim);
     }
     const std::string_view data = r.bytes64("tensor data");
     HEED_CHECK(static_cast<double>(data.size()) == static_cast<double>(shape.numel()) * static_cast<double>(dtype_size(stored)),
-               "{} is malformed: tensor {} {} holds {} bytes", what, name, shape.str(), data.size());
+               "{} is malformed: tensor {} {} holds {} bytes", what, printable(name), shape.str(), data.size());
     HEED_CHECK(tensors.emplace(name, StoredTensor{stored, shape, data}).second,
-               "{} is malformed: tensor {} appears twice", what, name);
+               "{} is malformed: tensor {} appears twice", what, printable(name));
     tensor_bytes += static_cast<uint64_t>(shape.numel()) * 4;  // as loaded
   }
   r.expect_end();
@@ -146,8 +148,14 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     }
     tensors.erase(it);
   }
-  HEED_CHECK(tensors.empty(), "{}: holds a tensor {} that this model does not have", what, tensors.begin()->first);
+  HEED_CHECK(tensors.empty(), "{}: holds a tensor {} that this model does not have", what, printable(tensors.begin()->first));
   return loaded;
+}
+
+std::string model_metadata(std::string_view bytes, const std::string& what) {
+  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion);
+  r.text32("config");
+  return std::string(r.text32("metadata"));
 }
 
 ModelVocabularies vocabularies_of(const ModelExtras& extras, const std::string& what) {

@@ -63,6 +63,8 @@ struct LoadedModel {
 
 // `what` names the source in errors (usually the path).
 LoadedModel parse_model(std::string_view bytes, const std::string& what);
+// Only the metadata (for a model written by `heed train`: the options it was trained with).
+std::string model_metadata(std::string_view bytes, const std::string& what);
 LoadedModel load_model(const std::string& path);
 
 // FNV-1a 64 (Fowler, Noll, Vo): changes with any single changed byte.

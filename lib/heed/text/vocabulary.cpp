@@ -9,6 +9,26 @@
 
 namespace heed {
 
+namespace {
+
+// SentencePiece reports a failed check as "./src/trainer_interface.cc(428) [!sentences_.empty()] ...":
+// its source location and the condition, meaningless to a user. Say what it means instead.
+std::string readable(const sentencepiece::util::Status& status) {
+  std::string message(status.message());
+  const size_t bracket = message.find(") [");
+  if (message.find(".cc(") != std::string::npos && bracket != std::string::npos) {
+    const size_t close = message.find(']', bracket);
+    const std::string condition = message.substr(bracket + 3, close == std::string::npos ? std::string::npos : close - bracket - 3);
+    if (condition == "!sentences_.empty()")
+      return "no sentence to learn from (the files are empty, or every line is longer than --max-sentence-length bytes)";
+    const std::string rest = close == std::string::npos ? "" : message.substr(close + 1);
+    return "SentencePiece's check '" + condition + "' failed" + (rest.find_first_not_of(' ') == std::string::npos ? "" : ":" + rest);
+  }
+  return message;
+}
+
+}  // namespace
+
 struct Vocabulary::Impl {
   sentencepiece::SentencePieceProcessor processor;
 };
@@ -22,7 +42,7 @@ Vocabulary::~Vocabulary() = default;
 Vocabulary Vocabulary::from_serialized(std::string serialized, const std::string& what) {
   auto impl = std::make_unique<Impl>();
   const auto status = impl->processor.LoadFromSerializedProto(serialized);
-  HEED_CHECK(status.ok(), "{} is not a valid SentencePiece model: {}", what, status.ToString());
+  HEED_CHECK(status.ok(), "{} is not a valid SentencePiece model: {}", what, readable(status));
   return Vocabulary(std::move(impl), std::move(serialized));
 }
 
@@ -49,7 +69,7 @@ Vocabulary Vocabulary::train(const VocabularyTraining& options) {
   };
   std::string serialized;
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, nullptr, &serialized);
-  HEED_CHECK(status.ok(), "SentencePiece could not train a vocabulary on {}: {}", inputs, status.ToString());
+  HEED_CHECK(status.ok(), "cannot train a vocabulary on {}: {}", inputs, readable(status));
   return from_serialized(std::move(serialized), "the vocabulary just trained");
 }
 

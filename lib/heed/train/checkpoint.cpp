@@ -37,6 +37,12 @@ void save_checkpoint(const std::string& path, const Transformer& model, const Mo
   write_file_atomically(path, w.finish());
 }
 
+std::string checkpoint_training_options(const std::string& path) {
+  const std::string bytes = read_file(path);
+  ContainerReader r(bytes, path, kMagic, "heed checkpoint", kCheckpointVersion);
+  return model_metadata(r.bytes64("model"), path + "'s model");
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& path) {
   const std::string bytes = read_file(path);
   ContainerReader r(bytes, path, kMagic, "heed checkpoint", kCheckpointVersion);

@@ -33,5 +33,7 @@ struct LoadedCheckpoint {
 };
 
 LoadedCheckpoint load_checkpoint(const std::string& path);
+// The options the checkpoint's training ran with ("key=value" lines, as `heed train` stores them).
+std::string checkpoint_training_options(const std::string& path);
 
 }  // namespace heed

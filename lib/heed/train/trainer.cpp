@@ -1,6 +1,7 @@
 #include "heed/train/trainer.h"
 
 #include <fmt/format.h>
+#include <sys/statvfs.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -13,6 +14,7 @@
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
 #include "heed/eval/bleu.h"
+#include "heed/train/output_directory.h"
 #include "heed/train/stop_signal.h"
 
 namespace heed {
@@ -43,18 +45,24 @@ ModelExtras read_vocabulary_files(const TrainConfig& c) {
   return extras;
 }
 
-// Fails early, before hours of training, if checkpoints could not be written.
-void check_output_dir(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  HEED_CHECK(!ec, "cannot create the output directory {}: {}", dir, ec.message());
-  const std::string probe = (fs::path(dir) / ".heed-write-test").string();
-  try {
-    write_file_atomically(probe, "ok");
-  } catch (const Error& e) {
-    fail("the output directory {} is not writable: {}", dir, e.what());
+// A full disk found at the first save would lose the work before it: check the room for the
+// files a training keeps (checkpoint.state: the f32 model and two Adam moments; last.heed and
+// best.heed: the model each) plus one checkpoint more, written beside the old one before it goes.
+void check_free_space(const std::string& dir, int64_t parameters) {
+  struct statvfs fs {};
+  if (::statvfs(dir.c_str(), &fs) != 0) return;
+  const double model_bytes = static_cast<double>(parameters) * sizeof(float);
+  double needed = 8.0 * model_bytes;
+  for (const char* file : {kCheckpointFile, kLastModelFile, kBestModelFile}) {
+    std::error_code ec;
+    const auto size = fs::file_size(fs::path(dir) / file, ec);
+    if (!ec) needed -= static_cast<double>(size);  // replaced in place
   }
-  fs::remove(probe, ec);
+  const double available = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
+  HEED_CHECK(available >= needed,
+             "the output directory {} has {:.0f} MB free, but training needs about {:.0f} MB more for its checkpoint "
+             "and models (checkpoint.state, last.heed, best.heed, and a copy while saving): free some space or choose "
+             "another --output", dir, available / 1e6, needed / 1e6);
 }
 
 struct Validation {
@@ -87,6 +95,7 @@ class Trainer {
   std::string path(const char* file) const { return (fs::path(config_.output_dir) / file).string(); }
 
   TrainConfig config_;
+  OutputDirectory output_;  // made, checked and locked before anything else; released last
   std::unique_ptr<Backend> be_ = make_backend(BackendKind::onednn);
   std::unique_ptr<Transformer> model_;
   ModelExtras extras_;
@@ -109,8 +118,8 @@ class Trainer {
   std::vector<double> tokens_per_second_;  // per update, for the median
 };
 
-Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config) : config_(config) {
-  check_output_dir(config_.output_dir);
+Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config)
+    : config_(config), output_(config_.output_dir, config_.resume) {
   if (config_.resume) {
     LoadedCheckpoint checkpoint = load_checkpoint(path(kCheckpointFile));
     model_ = std::move(checkpoint.model.model);
@@ -132,6 +141,7 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config) : c
     adam_ = std::make_unique<Adam>(model_->parameters(), config_.optimizer);
   }
   extras_.metadata = config_.effective_config;
+  check_free_space(config_.output_dir, model_->parameters().count());
   vocab_ = vocabularies_of(extras_, "the model");
   spdlog::info("model: {} parameters; {} encoder and {} decoder layers of width {}, {} attention, {} threads",
                model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
@@ -295,6 +305,19 @@ std::string Trainer::limit_reached() const {
 TrainSummary Trainer::run() {
   const BatchingOptions batching{config_.batch_tokens, config_.seed};
   std::string reason;
+  if (config_.resume && !(reason = limit_reached()).empty()) {
+    // Nothing left to do: validating again would only count against --patience.
+    spdlog::info("nothing to train: {} ({} updates done already); {} is unchanged", reason, progress_.updates,
+                 path(kCheckpointFile));
+    TrainSummary summary;
+    summary.updates = progress_.updates;
+    summary.epochs_completed = progress_.epoch;
+    summary.elapsed_seconds = progress_.elapsed_seconds;
+    summary.best_metric = progress_.best_metric;
+    summary.stop_reason = reason;
+    summary.interrupted = stop_requested();
+    return summary;
+  }
   while (reason.empty()) {
     if (config_.max_epochs > 0 && progress_.epoch >= config_.max_epochs) {
       reason = fmt::format("reached --max-epochs {}", config_.max_epochs);
@@ -332,6 +355,7 @@ TrainSummary Trainer::run() {
   summary.elapsed_seconds = progress_.elapsed_seconds;
   summary.best_metric = progress_.best_metric;
   summary.stop_reason = reason;
+  summary.interrupted = stop_requested();
   summary.first_loss = std::max(first_loss_, 0.0);
   summary.last_loss = last_loss_;
   if (!tokens_per_second_.empty()) {

@@ -47,6 +47,7 @@ struct TrainSummary {
   double first_loss = 0.0;                // per target token, of this run's first update
   double last_loss = 0.0;                 // per target token, of this run's last update
   std::string stop_reason;
+  bool interrupted = false;               // stopped by a signal (or request_stop), not a criterion
 };
 
 // The file names inside output_dir.

@@ -1,0 +1,20 @@
+#pragma once
+// What counts as text in a line of input. A line of only white space or invisible characters
+// (NBSP, U+3000, zero-width space, U+2028, a byte-order mark, NUL, ...) is blank: translating it
+// would make the model invent a sentence. Control characters other than tab carry no text and
+// confuse the model (a NUL inside a sentence added words): they are removed.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace heed {
+
+// True when `line` (valid UTF-8) holds no visible character.
+bool is_blank(std::string_view line);
+
+// Removes C0 controls but tab, DEL and C1 controls from `line` (valid UTF-8); a final carriage
+// return (a CRLF file's line end) goes silently. Returns how many were removed, that one excluded.
+size_t remove_control_characters(std::string& line);
+
+}  // namespace heed

@@ -1,0 +1,116 @@
+# heed as a hostile user tries it: outputs that are devices, FIFOs or links; the input as the
+# output; model paths that never end; numbers nobody checks; invisible lines; long lines.
+# -DHEED, -DMAKE_MODEL, -DDATA_DIR, -DWORK_DIR. Needs mkfifo (coreutils).
+file(REMOVE_RECURSE ${WORK_DIR})
+file(MAKE_DIRECTORY ${WORK_DIR})
+execute_process(COMMAND ${MAKE_MODEL} ${WORK_DIR}/tiny.heed ${DATA_DIR} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "make_test_model exited ${rc}")
+endif()
+set(model ${WORK_DIR}/tiny.heed)
+
+function(run name)
+  execute_process(COMMAND ${ARGN} OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc TIMEOUT 60)
+  set(${name}_out "${out}" PARENT_SCOPE)
+  set(${name}_err "${err}" PARENT_SCOPE)
+  set(${name}_rc "${rc}" PARENT_SCOPE)
+endfunction()
+function(expect_failure name pattern)
+  if(${name}_rc EQUAL 0 OR NOT "${${name}_err}" MATCHES "${pattern}")
+    message(FATAL_ERROR "${name}: expected a failure matching '${pattern}': exit ${${name}_rc}\nstdout: ${${name}_out}\nstderr: ${${name}_err}")
+  endif()
+endfunction()
+
+# 1. Saving never turns a device, FIFO or link into a regular file.
+if(EXISTS /dev/full)
+  run(full ${HEED} convert -m ${model} -o /dev/full --precision f16)
+  expect_failure(full "cannot save /dev/full: it is a character device")
+endif()
+execute_process(COMMAND mkfifo ${WORK_DIR}/fifo RESULT_VARIABLE rc)
+run(fifo ${HEED} convert -m ${model} -o ${WORK_DIR}/fifo --precision f16)
+expect_failure(fifo "it is a FIFO")
+run(is_fifo test -p ${WORK_DIR}/fifo)
+if(NOT is_fifo_rc EQUAL 0)
+  message(FATAL_ERROR "heed convert -o FIFO replaced the FIFO")
+endif()
+file(CREATE_LINK tiny.heed ${WORK_DIR}/link.heed SYMBOLIC)
+run(link ${HEED} -q convert -m ${model} -o ${WORK_DIR}/link.heed --precision f16)
+if(NOT link_rc EQUAL 0 OR NOT IS_SYMLINK ${WORK_DIR}/link.heed)
+  message(FATAL_ERROR "heed convert -o LINK: exit ${link_rc}, the link is gone\n${link_err}")
+endif()
+run(converted ${HEED} -q info ${WORK_DIR}/link.heed)
+if(NOT converted_out MATCHES "weights stored as f16")
+  message(FATAL_ERROR "heed convert -o LINK did not replace the file the link names:\n${converted_out}")
+endif()
+
+# 2. The output is never the input, by any path.
+file(WRITE ${WORK_DIR}/text.txt "A dog runs.\n")
+file(CREATE_LINK text.txt ${WORK_DIR}/text-link.txt SYMBOLIC)
+foreach(output ${WORK_DIR}/text.txt ${WORK_DIR}/text-link.txt ${WORK_DIR}/./text.txt)
+  run(same ${HEED} translate -m ${model} -i ${WORK_DIR}/text.txt -o ${output})
+  expect_failure(same "is the input file")
+  file(READ ${WORK_DIR}/text.txt text)
+  if(NOT text STREQUAL "A dog runs.\n")
+    message(FATAL_ERROR "heed translate -o ${output} changed its input to '${text}'")
+  endif()
+endforeach()
+
+# 4. Model paths that would never end or block forever are refused at once.
+if(EXISTS /dev/zero)
+  run(zero ${HEED} info /dev/zero)
+  expect_failure(zero "/dev/zero: it is a character device")
+endif()
+run(fifo_model ${HEED} info ${WORK_DIR}/fifo)
+expect_failure(fifo_model "it is a FIFO, not a file")
+run(directory_input ${HEED} vocab -i ${WORK_DIR} -o ${WORK_DIR}/v)
+expect_failure(directory_input "it is a directory")
+
+# 7. Numbers are finite and in range, and the messages say the range plainly.
+foreach(bad "--normalize;nan" "--max-length-factor;inf" "--max-length-factor;1e30" "--n-best;0" "--batch-tokens;-1" "--beam;0")
+  run(numeric ${HEED} translate -m ${model} -i ${WORK_DIR}/text.txt ${bad})
+  list(GET bad 0 option)
+  expect_failure(numeric "${option}.*must be a number")
+  if(numeric_err MATCHES "[0-9]{30}")
+    message(FATAL_ERROR "heed translate ${bad}: the message prints a huge number: ${numeric_err}")
+  endif()
+endforeach()
+
+# 9. Invisible lines are blank; control characters are removed with a warning naming the line.
+#    Lines: NBSP; U+3000; a zero-width space; U+2028; a byte-order mark; a NUL; then a sentence
+#    with a NUL inside it.
+execute_process(COMMAND printf "\\302\\240\\n\\343\\200\\200\\n\\342\\200\\213\\n\\342\\200\\250\\n\\357\\273\\277\\nA dog runs.\\n"
+                OUTPUT_FILE ${WORK_DIR}/invisible.txt)
+run(invisible ${HEED} translate -m ${model} -i ${WORK_DIR}/invisible.txt)
+if(NOT invisible_rc EQUAL 0 OR NOT invisible_out MATCHES "^\n\n\n\n\n[^\n]+\n$" OR NOT invisible_err MATCHES "5 empty")
+  message(FATAL_ERROR "heed translate of invisible lines: exit ${invisible_rc}\nstdout '${invisible_out}'\n${invisible_err}")
+endif()
+execute_process(COMMAND printf "A dog\\000 runs.\\n\\000\\n" OUTPUT_FILE ${WORK_DIR}/nul.txt)
+run(nul ${HEED} translate -m ${model} -i ${WORK_DIR}/nul.txt)
+if(NOT nul_rc EQUAL 0 OR NOT nul_err MATCHES "line 1: removed 1 control character" OR NOT nul_err MATCHES "line 2: removed 1"
+   OR NOT nul_out MATCHES "^[^\n]+\n\n$")
+  message(FATAL_ERROR "heed translate of lines with NUL: exit ${nul_rc}\nstdout '${nul_out}'\n${nul_err}")
+endif()
+
+# 3. A long line is split where the model can translate it, reported in the summary, one line out.
+file(WRITE ${WORK_DIR}/long.txt "A dog runs. A cat sleeps on the red sofa. Two men play football in the park.\nA dog.\n")
+run(long ${HEED} translate -m ${model} -i ${WORK_DIR}/long.txt --max-input-length 6)
+if(NOT long_rc EQUAL 0 OR NOT long_out MATCHES "^[^\n]+\n[^\n]*\n$" OR NOT long_err MATCHES "1 long lines split into parts")
+  message(FATAL_ERROR "heed translate of a long line: exit ${long_rc}\nstdout '${long_out}'\n${long_err}")
+endif()
+
+# 12. One rule for invalid UTF-8 everywhere: file (or standard input), line and byte.
+file(WRITE ${WORK_DIR}/ref.txt "a b\nc d\n")
+execute_process(COMMAND printf "a b\\nc \\377\\n" OUTPUT_FILE ${WORK_DIR}/bad-utf8.txt)
+execute_process(COMMAND ${HEED} score -r ${WORK_DIR}/ref.txt INPUT_FILE ${WORK_DIR}/bad-utf8.txt
+                OUTPUT_VARIABLE score_stdin_out ERROR_VARIABLE score_stdin_err RESULT_VARIABLE score_stdin_rc)
+expect_failure(score_stdin "standard input:2: invalid UTF-8 at byte 3")
+run(score_file ${HEED} score -r ${WORK_DIR}/ref.txt -i ${WORK_DIR}/bad-utf8.txt)
+expect_failure(score_file "bad-utf8.txt:2: invalid UTF-8 at byte 3")
+run(vocab_utf8 ${HEED} vocab -i ${WORK_DIR}/bad-utf8.txt -o ${WORK_DIR}/v --size 10)
+expect_failure(vocab_utf8 "bad-utf8.txt:2: invalid UTF-8 at byte 3")
+file(WRITE ${WORK_DIR}/empty.txt "\n\n")
+run(vocab_empty ${HEED} vocab -i ${WORK_DIR}/empty.txt -o ${WORK_DIR}/v --size 10)
+expect_failure(vocab_empty "empty.txt hold\\(s\\) no text")
+if(vocab_empty_err MATCHES "\\.cc\\(" OR vocab_utf8_err MATCHES "\\.cc\\(")
+  message(FATAL_ERROR "heed vocab leaks SentencePiece's source locations:\n${vocab_empty_err}${vocab_utf8_err}")
+endif()

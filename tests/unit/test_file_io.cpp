@@ -1,0 +1,115 @@
+// Saving and reading files as a hostile user would try them: links, devices, FIFOs, modes.
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/train/output_directory.h"
+#include "support.h"
+
+namespace heed {
+namespace {
+
+namespace fs = std::filesystem;
+using test::TempDir;
+
+std::string error_of(const auto& action) {
+  try {
+    action();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+mode_t mode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode;
+}
+
+TEST_CASE("a save through a symbolic link replaces the file it names and keeps the link") {
+  TempDir dir;
+  write_file_atomically(dir.file("real.heed"), "old");
+  fs::create_symlink("real.heed", dir.file("link.heed"));
+  write_file_atomically(dir.file("link.heed"), "new");
+  CHECK(fs::is_symlink(dir.file("link.heed")));
+  CHECK(read_file(dir.file("real.heed")) == "new");
+  // A dangling link names the file to create.
+  fs::create_symlink("created.heed", dir.file("dangling.heed"));
+  write_file_atomically(dir.file("dangling.heed"), "made");
+  CHECK(fs::is_symlink(dir.file("dangling.heed")));
+  CHECK(read_file(dir.file("created.heed")) == "made");
+}
+
+TEST_CASE("a save refuses a device, a FIFO and a directory, and leaves them as they were") {
+  TempDir dir;
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0644) == 0);
+  fs::create_directory(dir.file("folder"));
+  const std::string fifo = error_of([&] { write_file_atomically(dir.file("fifo"), "x"); });
+  CHECK(fifo.find("it is a FIFO") != std::string::npos);
+  CHECK(S_ISFIFO(mode_of(dir.file("fifo"))));
+  const std::string folder = error_of([&] { write_file_atomically(dir.file("folder"), "x"); });
+  CHECK(folder.find("it is a directory") != std::string::npos);
+  CHECK(fs::is_directory(dir.file("folder")));
+  if (fs::exists("/dev/full")) {
+    const std::string device = error_of([] { write_file_atomically("/dev/full", "x"); });
+    CHECK(device.find("/dev/full: it is a character device") != std::string::npos);
+    CHECK(S_ISCHR(mode_of("/dev/full")));
+  }
+  int entries = 0;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator(dir.path)) ++entries;
+  CHECK(entries == 2);  // no temporary left behind
+}
+
+TEST_CASE("a save keeps the mode of the file it replaces, and a new file follows the umask") {
+  TempDir dir;
+  const std::string path = dir.file("private.heed");
+  write_file_atomically(path, "v1");
+  REQUIRE(::chmod(path.c_str(), 0600) == 0);
+  write_file_atomically(path, "v2");
+  CHECK((mode_of(path) & 07777) == 0600);
+  const mode_t old_mask = ::umask(027);
+  write_file_atomically(dir.file("new.heed"), "v1");
+  ::umask(old_mask);
+  CHECK((mode_of(dir.file("new.heed")) & 07777) == 0640);
+}
+
+TEST_CASE("reading a model file refuses a FIFO and a device at once instead of blocking or reading forever") {
+  TempDir dir;
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0644) == 0);
+  CHECK(error_of([&] { read_file(dir.file("fifo")); }).find("it is a FIFO, not a file") != std::string::npos);
+  if (fs::exists("/dev/zero"))
+    CHECK(error_of([] { read_file("/dev/zero"); }).find("it is a character device") != std::string::npos);
+  CHECK(error_of([&] { read_file(dir.path.string()); }).find("it is a directory") != std::string::npos);
+  CHECK(error_of([&] { read_file(dir.file("missing")); }).find("no such file") != std::string::npos);
+}
+
+TEST_CASE("an output directory is held by one training at a time, and a failed run leaves none behind") {
+  TempDir dir;
+  const std::string out = dir.file("run/inner");
+  {
+    OutputDirectory first(out, false);
+    CHECK(fs::is_directory(out));
+    const std::string second = error_of([&] { OutputDirectory again(out, false); });
+    CHECK(second.find("in use by another heed train (pid " + std::to_string(::getpid()) + ")") != std::string::npos);
+  }
+  // Nothing was written: the folders this run made are gone again.
+  CHECK(!fs::exists(dir.file("run")));
+  {
+    OutputDirectory kept(out, false);
+    write_file_atomically(out + "/best.heed", "model");
+  }
+  CHECK(fs::exists(out + "/best.heed"));
+  OutputDirectory resumed(out, true);  // the lock was released with the first holder
+  CHECK(error_of([&] { OutputDirectory missing(dir.file("absent"), true); }).find("no such directory") != std::string::npos);
+  CHECK(!fs::exists(dir.file("absent")));
+}
+
+}  // namespace
+}  // namespace heed
