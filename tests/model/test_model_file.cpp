@@ -118,6 +118,35 @@ TEST_CASE("a file whose config does not match its tensors or vocabulary is refus
          message.find("declares more parameters") != std::string::npos));
 }
 
+TEST_CASE("a config that demands unbounded memory is refused before anything is allocated") {
+  const std::string text = ModelConfig{}.to_text();
+  const auto with = [&text](const std::string& key, const std::string& value, std::string changed = "") {
+    if (changed.empty()) changed = text;
+    const size_t at = changed.find(key + " = ");
+    REQUIRE(at != std::string::npos);
+    changed.replace(at, changed.find('\n', at) - at, key + " = " + value);
+    return changed;
+  };
+  const auto refusal = [](const std::string& config) {
+    try {
+      ModelConfig::from_text(config);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  for (const std::string value : {"100000000", "2147483647", "9223372036854775807"})
+    CHECK(refusal(with("max-positions", value)).find("max-positions = " + value + " is out of range") != std::string::npos);
+  for (const std::string key : {"model-dim", "ffn-dim", "encoder-layers", "source-vocab", "heads"})
+    CHECK(refusal(with(key, "4000000000")).find(key + " = 4000000000 is out of range") != std::string::npos);
+  CHECK(refusal(with("max-positions", "65536", with("model-dim", "4096"))).find("position table") != std::string::npos);
+  CHECK(refusal(with("dropout", "nan")).find("finite") != std::string::npos);
+  // Text from the file never reaches the terminal raw.
+  const std::string message = refusal(with("activation", "\x1b[31mred"));
+  CHECK(message.find('\x1b') == std::string::npos);
+  CHECK(message.find("\\x1b[31mred") != std::string::npos);
+}
+
 TEST_CASE("10,000 randomly damaged model files never crash the loader") {
   const std::string bytes = TestModel().bytes();
   Rng rng(2024);

@@ -29,7 +29,6 @@ class EncoderLayer {
   MultiHeadAttention self_attention_;
   FeedForward feed_forward_;
   Sublayer attention_block_, feed_forward_block_;
-  const Tensor* mask_ = nullptr;
   Buffer middle_, d_middle_;
 };
 
@@ -56,8 +55,6 @@ class DecoderLayer {
   FeedForward feed_forward_;
   Sublayer self_block_, cross_block_, feed_forward_block_;
   Tensor memory_;
-  const Tensor* causal_mask_ = nullptr;
-  const Tensor* memory_mask_ = nullptr;
   Buffer after_self_, after_cross_, d_after_self_, d_after_cross_;
 };
 
