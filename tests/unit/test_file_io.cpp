@@ -80,6 +80,19 @@ TEST_CASE("a save keeps the mode of the file it replaces, and a new file follows
   CHECK((mode_of(dir.file("new.heed")) & 07777) == 0640);
 }
 
+TEST_CASE("a save as root keeps the owner of the file it replaces") {
+  if (::geteuid() != 0) return;  // only root can give a file to someone else
+  TempDir dir;
+  const std::string path = dir.file("theirs.heed");
+  write_file_atomically(path, "v1");
+  REQUIRE(::chown(path.c_str(), 65534, 65534) == 0);
+  write_file_atomically(path, "v2");
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK(st.st_uid == 65534);
+  CHECK(st.st_gid == 65534);
+}
+
 TEST_CASE("reading a model file refuses a FIFO and a device at once instead of blocking or reading forever") {
   TempDir dir;
   REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0644) == 0);

@@ -81,22 +81,17 @@ std::vector<std::string_view> split_sentences(std::string_view text) {
 
 std::vector<std::vector<int32_t>> split_long_line(std::string_view text, const Vocabulary& vocabulary, int64_t limit) {
   const size_t most = static_cast<size_t>(std::max<int64_t>(limit, 1));
+  // One sentence a part, as the model was trained: packing several into one part lets the model
+  // end after the first of them.
   std::vector<std::vector<int32_t>> parts;
-  std::vector<int32_t> current;
   for (std::string_view sentence : split_sentences(text)) {
     std::vector<int32_t> pieces = vocabulary.encode(sentence);
     if (pieces.empty()) continue;
-    if (!current.empty() && current.size() + pieces.size() > most) {
-      parts.push_back(std::move(current));
-      current.clear();
-    }
-    if (pieces.size() > most) {
+    if (pieces.size() > most)
       cut_at_word_starts(pieces, vocabulary, most, parts);
-      continue;
-    }
-    current.insert(current.end(), pieces.begin(), pieces.end());
+    else
+      parts.push_back(std::move(pieces));
   }
-  if (!current.empty()) parts.push_back(std::move(current));
   return parts;
 }
 

@@ -1,8 +1,8 @@
 #pragma once
 // A line longer than the model translates well is cut into parts it can translate: at sentence
-// ends first (several short sentences share a part while they fit), then, for a sentence that is
-// itself too long, at word starts. The parts' translations are joined with a space. Nothing of
-// the line is dropped.
+// ends first (each sentence its own part, as in training), then, for a sentence that is itself
+// too long, at word starts. The parts' translations are joined with a space. Nothing of the line
+// is dropped.
 
 #include <cstdint>
 #include <string_view>
