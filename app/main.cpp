@@ -45,11 +45,11 @@ int main(int argc, char** argv) {
   heed::app::add_vocab_command(root, chosen);
   heed::app::add_train_command(root, chosen);
   heed::app::add_translate_command(root, chosen);
+  heed::app::add_align_command(root, chosen);
   heed::app::add_bench_command(root, chosen);
   heed::app::add_info_command(root, chosen);
   heed::app::add_convert_command(root, chosen);
   heed::app::add_score_command(root, chosen);
-  heed::app::add_planned_commands(root, chosen);
 
   try {
     root.parse(argc, argv);

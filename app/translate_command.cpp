@@ -12,6 +12,7 @@
 #include <charconv>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <optional>
 #include <utility>
@@ -19,11 +20,13 @@
 #include "commands.h"
 #include "option_checks.h"
 #include "default_model.h"
+#include "heed/align/aligner.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/backend/profiling_backend.h"
 #include "heed/decode/translator.h"
 #include "heed/model/model_file.h"
+#include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
 
 namespace heed::app {
@@ -38,17 +41,35 @@ struct TranslateCliOptions {
   bool strict = false;
   bool scores = false;
   bool profile = false;
+  bool alignments = false;
   int64_t chunk_lines = 1000;
 };
 
-void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, const TranslateCliOptions& o) {
+// `alignments`: for each of line.texts, its links to the source (" ||| i-j ..." is appended),
+// or empty when not asked for.
+void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, const std::vector<std::string>& alignments,
+                const TranslateCliOptions& o) {
+  const auto links = [&](size_t h) { return alignments.empty() ? std::string() : " ||| " + alignments[h]; };
   if (o.translate.beam.n_best > 1) {
-    for (size_t h = 0; h < line.texts.size(); ++h) out << fmt::format("{} ||| {} ||| {:.4f}\n", index, line.texts[h], line.scores[h]);
+    for (size_t h = 0; h < line.texts.size(); ++h)
+      out << fmt::format("{} ||| {} ||| {:.4f}{}\n", index, line.texts[h], line.scores[h], links(h));
   } else if (o.scores) {
-    out << fmt::format("{} ||| {:.4f}\n", line.texts[0], line.scores[0]);
+    out << fmt::format("{} ||| {:.4f}{}\n", line.texts[0], line.scores[0], links(0));
   } else {
-    out << line.texts[0] << '\n';
+    out << line.texts[0] << links(0) << '\n';
   }
+}
+
+// Each hypothesis teacher-forced against its source line, as `heed align` does (Marian's
+// --alignment convention: the links follow the translation after " ||| ").
+std::vector<std::string> align_hypotheses(Aligner& aligner, const std::string& source, const TranslatedLine& line) {
+  std::vector<std::string> out;
+  for (const std::string& text : line.texts) {
+    std::string clean = source;
+    remove_control_characters(clean);
+    out.push_back(text.empty() || find_invalid_utf8(source) ? std::string() : pharaoh(aligner.align(clean, text).links));
+  }
+  return out;
 }
 
 // The longest side `heed train` kept (its --max-length, stored in the model's metadata): the
@@ -103,6 +124,8 @@ int run_translate(TranslateCliOptions o) {
   ProfilingBackend profiler(*onednn);
   Backend& be = o.profile ? static_cast<Backend&>(profiler) : *onednn;
   Translator translator(be, *loaded.model, *vocab.source, *vocab.target, o.translate);
+  std::unique_ptr<Aligner> aligner;
+  if (o.alignments) aligner = std::make_unique<Aligner>(be, *loaded.model, *vocab.source, *vocab.target, AlignOptions{});
 
   std::ifstream file_in;
   if (o.input != "-") {
@@ -143,7 +166,9 @@ int run_translate(TranslateCliOptions o) {
     }
     if (chunk.empty()) break;
     const std::vector<TranslatedLine> lines = translator.translate(chunk, next_line);
-    for (size_t i = 0; i < lines.size(); ++i) write_line(out, next_line - 1 + static_cast<int64_t>(i), lines[i], o);
+    for (size_t i = 0; i < lines.size(); ++i)
+      write_line(out, next_line - 1 + static_cast<int64_t>(i), lines[i],
+                 aligner ? align_hypotheses(*aligner, chunk[i], lines[i]) : std::vector<std::string>(), o);
     out.flush();
     HEED_CHECK(out.good(), "cannot write the translation to {}", o.output == "-" ? "standard output" : o.output);
     next_line += static_cast<int64_t>(chunk.size());
@@ -186,6 +211,7 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
       ->capture_default_str()->check(number_in(1, 1e9));
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
+  cmd->add_flag("--alignments", o->alignments, "Append ' ||| ' and each translation's word links to its source (i-j, as heed align)");
   cmd->add_flag("--strict", o->strict, "Stop with an error on invalid UTF-8, before writing anything");
   cmd->callback([&chosen, o] { chosen = [o] { return run_translate(*o); }; });
 }

@@ -17,12 +17,6 @@ if(NOT rc EQUAL 0 OR NOT version MATCHES "^heed [0-9]+\\.[0-9]+\\.[0-9]+\n" OR N
   message(FATAL_ERROR "heed --version exited ${rc} and printed '${version}'")
 endif()
 
-# A subcommand not built yet says so on stderr, prints nothing on stdout, exits 2.
-execute_process(COMMAND ${HEED} align --model m.heed OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 2 OR NOT out STREQUAL "" OR NOT err MATCHES "not built yet")
-  message(FATAL_ERROR "heed align: exit ${rc}, stdout '${out}', stderr '${err}'")
-endif()
-
 # heed info on a real model file: the report on stdout, nothing on stderr at --quiet.
 file(MAKE_DIRECTORY ${WORK_DIR})
 execute_process(COMMAND ${MAKE_MODEL} ${WORK_DIR}/tiny.heed ${DATA_DIR} RESULT_VARIABLE rc)
@@ -65,6 +59,22 @@ if(NOT rc EQUAL 0 OR NOT count EQUAL 6)
   message(FATAL_ERROR "heed translate wrote ${count} lines for 6 (exit ${rc}):\n${out}\n${err}")
 endif()
 
+# align: one line per pair whatever the pairs hold (the mixed lines against themselves), Pharaoh
+# links within each side's word count; mismatched sides are an error before anything is written.
+execute_process(COMMAND ${HEED} -q align -m ${WORK_DIR}/tiny.heed --src ${mixed} --tgt ${mixed}
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REGEX MATCHALL "\n" newlines "${out}")
+list(LENGTH newlines count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 6 OR NOT out MATCHES "^([0-9]+-[0-9]+ )*[0-9]+-[0-9]+\n")
+  message(FATAL_ERROR "heed align wrote ${count} lines for 6 (exit ${rc}):\n${out}\n${err}")
+endif()
+file(WRITE ${WORK_DIR}/two.txt "A dog.\nA cat.\n")
+execute_process(COMMAND ${HEED} align -m ${WORK_DIR}/tiny.heed --src ${mixed} --tgt ${WORK_DIR}/two.txt
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "mixed.txt has 6 lines but .*two.txt has 2")
+  message(FATAL_ERROR "heed align with mismatched sides: exit ${rc}, stdout '${out}', stderr '${err}'")
+endif()
+
 # --strict: invalid UTF-8 stops everything before a line is written.
 execute_process(COMMAND ${HEED} translate -m ${WORK_DIR}/tiny.heed -i ${mixed} --strict
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
@@ -80,6 +90,15 @@ string(REGEX MATCHALL "[01] \\|\\|\\| [^\n]* \\|\\|\\| -?[0-9.]+\n" entries "${o
 list(LENGTH entries count)
 if(NOT rc EQUAL 0 OR NOT count EQUAL 6)
   message(FATAL_ERROR "heed translate --n-best 3: exit ${rc}, ${count} entries:\n${out}")
+endif()
+
+# --alignments: each line gets " ||| " and its links, n-best lines too.
+execute_process(COMMAND ${HEED} -q translate -m ${WORK_DIR}/tiny.heed -i ${WORK_DIR}/two.txt --alignments --n-best 2
+                OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+string(REGEX MATCHALL "[01] \\|\\|\\| [^\n]* \\|\\|\\| -?[0-9.]+ \\|\\|\\| [0-9 -]*\n" entries "${out}")
+list(LENGTH entries count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 4)
+  message(FATAL_ERROR "heed translate --alignments --n-best 2: exit ${rc}, ${count} entries:\n${out}")
 endif()
 
 # heed bench model on a toy batch: the table and the per-op profile, on stdout.

@@ -35,3 +35,13 @@ execute_process(COMMAND ${HEED} score -r ${dir}/ref.txt -i ${dir}/expected-defau
 if(NOT rc EQUAL 1 OR NOT err MATCHES "expected-default.txt has 2 lines but the reference .*ref.txt has 263")
   message(FATAL_ERROR "heed score with mismatched files: exit ${rc}, '${err}'")
 endif()
+
+# AER from the command line: a hand-computed case (see tests/unit/test_aer.cpp), one-based gold.
+file(MAKE_DIRECTORY ${WORK_DIR})
+file(WRITE ${WORK_DIR}/gold.talp "1-1 2p2 3-3\n")
+file(WRITE ${WORK_DIR}/links.txt "0-0 1-1 2-1\n")
+execute_process(COMMAND ${HEED} score -m aer --gold ${WORK_DIR}/gold.talp --one-based -i ${WORK_DIR}/links.txt
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^AER = 40.00 \\(precision 66.67, recall 50.00; 1 sentences")
+  message(FATAL_ERROR "heed score -m aer: exit ${rc}, '${out}' ${err}")
+endif()

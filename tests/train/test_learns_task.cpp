@@ -6,7 +6,9 @@
 
 #include <chrono>
 
+#include "heed/align/aligner.h"
 #include "heed/data/corpus.h"
+#include "heed/eval/aer.h"
 #include "heed/decode/greedy.h"
 #include "heed/model/model_file.h"
 #include "train_support.h"
@@ -79,4 +81,20 @@ TEST_CASE("a tiny model learns to reverse sequences to at least 99% exact match"
   const double rate = static_cast<double>(exact) / static_cast<double>(test.pairs.size());
   MESSAGE("exact match " << rate);
   CHECK(rate >= 0.99);
+
+  // Its cross-attention aligns word i of the source with word n-1-i of the reversed target:
+  // the default extraction (all layers, heads averaged, grow-diag) against the anti-diagonal.
+  Aligner aligner(*be, *best.model, vocab, vocab, {});
+  const std::vector<std::string> sources = read_lines(dir.file("test.src")), targets = read_lines(dir.file("test.tgt"));
+  std::vector<std::string> predicted, gold;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    const PairAlignment a = aligner.align(sources[i], targets[i]);
+    predicted.push_back(pharaoh(a.links));
+    std::vector<Link> diagonal;
+    for (int32_t k = 0; k < a.source_words; ++k) diagonal.emplace_back(k, a.source_words - 1 - k);
+    gold.push_back(pharaoh(diagonal));
+  }
+  const AerScore aer = corpus_aer(predicted, gold, "heed align", "the anti-diagonal", {});
+  MESSAGE("reversal task: " << aer.format());
+  CHECK(aer.aer < 5.0);
 }

@@ -1,0 +1,145 @@
+// heed align: word alignments of given sentence pairs from the model's cross-attention, one line
+// per pair, as Pharaoh links (i-j, source word i, target word j, from 0) or soft distributions.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+
+#include "commands.h"
+#include "default_model.h"
+#include "option_checks.h"
+#include "heed/align/aligner.h"
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/model/model_file.h"
+#include "heed/text/clean_text.h"
+#include "heed/text/utf8.h"
+
+namespace heed::app {
+namespace {
+
+struct AlignCliOptions {
+  std::string model, source, target, output = "-";
+  std::string format = "pharaoh";
+  std::string step = "predict";
+  std::string symmetrize = "grow-diag";
+  std::vector<int32_t> layers;
+  AlignOptions align;
+};
+
+Symmetrization parse_symmetrization(const std::string& s) {
+  if (s == "intersection") return Symmetrization::intersection;
+  if (s == "union") return Symmetrization::union_;
+  if (s == "grow-diag") return Symmetrization::grow_diag;
+  if (s == "grow-diag-final-and") return Symmetrization::grow_diag_final_and;
+  fail("--symmetrize must be intersection, union, grow-diag or grow-diag-final-and, got '{}'", s);
+}
+
+// Lines as they are (invalid UTF-8 included: such a pair gets an empty line and a warning).
+std::vector<std::string> raw_lines(const std::string& path) {
+  check_input_file(path, true);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(std::move(line));
+  HEED_CHECK(!in.bad(), "cannot read {}", path);
+  return lines;
+}
+
+// Soft: for each target word, its attention over the source words (normalised to sum to 1),
+// comma-separated; target words separated by spaces (Marian's convention).
+std::string soft(const PairAlignment& a) {
+  std::string out;
+  for (int32_t t = 0; t < a.words.rows; ++t) {
+    float sum = 0.0f;
+    for (int32_t s = 0; s < a.words.cols; ++s) sum += a.words.at(t, s);
+    if (t > 0) out += ' ';
+    for (int32_t s = 0; s < a.words.cols; ++s)
+      out += fmt::format("{}{:.4f}", s ? "," : "", sum > 0 ? a.words.at(t, s) / sum : 0.0f);
+  }
+  return out;
+}
+
+int run_align(AlignCliOptions o) {
+  HEED_CHECK(o.format == "pharaoh" || o.format == "soft", "--format must be pharaoh or soft, got '{}'", o.format);
+  HEED_CHECK(o.step == "predict" || o.step == "shift", "--step must be predict or shift, got '{}'", o.step);
+  o.align.step = o.step == "shift" ? AlignStep::shift : AlignStep::predict;
+  o.align.symmetrization = parse_symmetrization(o.symmetrize);
+  o.align.layers = o.layers;
+  if (o.model.empty()) o.model = default_model_path().string();
+  const std::vector<std::string> sources = raw_lines(o.source), targets = raw_lines(o.target);
+  HEED_CHECK(sources.size() == targets.size(), "the sides do not match: {} has {} lines but {} has {}; line i of one must "
+             "translate line i of the other", o.source, sources.size(), o.target, targets.size());
+  const auto start = std::chrono::steady_clock::now();
+  LoadedModel loaded = load_model(o.model);
+  const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
+  auto be = make_backend(BackendKind::onednn);
+  Aligner aligner(*be, *loaded.model, *vocab.source, *vocab.target, o.align);
+
+  std::ofstream file_out;
+  if (o.output != "-") {
+    file_out.open(o.output, std::ios::binary | std::ios::trunc);
+    HEED_CHECK(file_out.good(), "cannot write {}", o.output);
+  }
+  std::ostream& out = o.output == "-" ? std::cout : file_out;
+  int64_t empty = 0, invalid = 0, too_long = 0, links = 0;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    std::string source = sources[i], target = targets[i];
+    const auto bad_source = find_invalid_utf8(source), bad_target = find_invalid_utf8(target);
+    std::string line;
+    if (bad_source || bad_target) {
+      spdlog::warn("line {}: invalid UTF-8 in {} at byte {}; writing an empty line", i + 1, bad_source ? o.source : o.target,
+                   (bad_source ? *bad_source : *bad_target) + 1);
+      ++invalid;
+    } else {
+      for (std::string* side : {&source, &target})
+        if (const size_t removed = remove_control_characters(*side))
+          spdlog::warn("line {}: removed {} control character(s) (NUL and the like; tab is kept)", i + 1, removed);
+      if (is_blank(source) || is_blank(target)) {
+        ++empty;
+      } else {
+        const PairAlignment a = aligner.align(source, target);
+        if (a.too_long) {
+          spdlog::warn("line {}: longer than the model's {} positions; writing an empty line", i + 1,
+                       loaded.model->config().max_positions);
+          ++too_long;
+        }
+        line = o.format == "soft" ? soft(a) : pharaoh(a.links);
+        links += static_cast<int64_t>(a.links.size());
+      }
+    }
+    out << line << '\n';
+  }
+  out.flush();
+  HEED_CHECK(out.good(), "cannot write the alignments to {}", o.output == "-" ? "standard output" : o.output);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  spdlog::info("aligned {} pairs in {:.2f} s: {} links ({} empty, {} invalid, {} too long)", sources.size(), seconds, links,
+               empty, invalid, too_long);
+  return 0;
+}
+
+}  // namespace
+
+void add_align_command(CLI::App& root, Action& chosen) {
+  CLI::App* cmd = root.add_subcommand("align", "Word alignments of sentence pairs from the model's cross-attention (Pharaoh i-j)");
+  auto o = std::make_shared<AlignCliOptions>();
+  cmd->add_option("-m,--model", o->model, "A heed model (default: share/heed/default.heed beside the binary)");
+  cmd->add_option("--src", o->source, "Source sentences, one a line")->required();
+  cmd->add_option("--tgt", o->target, "Their translations, line by line (a reference, or another system's output)")->required();
+  cmd->add_option("-o,--output", o->output, "Where to write the alignments (- for standard output)")->capture_default_str();
+  cmd->add_option("--format", o->format, "pharaoh (i-j word links) or soft (each target word's attention over the source words)")
+      ->capture_default_str();
+  cmd->add_option("--layers", o->layers, "Decoder layers whose cross-attention is averaged (default: all)")->delimiter(',');
+  cmd->add_option("--head", o->align.head, "One attention head (-1: all heads averaged)")->capture_default_str()->check(number_in(-1, 1024));
+  cmd->add_option("--step", o->step, "predict (the step that predicts a word) or shift (the step whose input it is)")
+      ->capture_default_str();
+  cmd->add_option("--symmetrize", o->symmetrize, "How row and column maxima combine: intersection, union, grow-diag, grow-diag-final-and")
+      ->capture_default_str();
+  cmd->add_option("--threshold", o->align.threshold, "Ignore maxima below this attention weight")->capture_default_str()->check(number_in(0, 1));
+  cmd->callback([&chosen, o] { chosen = [o] { return run_align(*o); }; });
+}
+
+}  // namespace heed::app

@@ -1,0 +1,48 @@
+#pragma once
+// Word alignments of a given sentence pair from the model's cross-attention: the pair is
+// teacher-forced (the target is the one given, not the model's own translation), the attention
+// of the chosen decoder layers and heads is averaged, and word_links.h turns it into links.
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "heed/align/word_links.h"
+#include "heed/backend/backend.h"
+#include "heed/model/transformer.h"
+
+namespace heed {
+
+// Which decoder step's attention stands for a target word: the step that predicts it (its
+// input is the previous word), or the step whose input it is ("shift", Chen et al. 2020).
+enum class AlignStep : uint8_t { predict, shift };
+
+struct AlignOptions {
+  std::vector<int32_t> layers;  // decoder layers to average; empty: all
+  int32_t head = -1;            // one head, or -1: all heads averaged
+  AlignStep step = AlignStep::predict;
+  Symmetrization symmetrization = Symmetrization::grow_diag;
+  float threshold = 0.0f;  // ignore maxima below this attention weight
+};
+
+struct PairAlignment {
+  std::vector<Link> links;  // (source word, target word)
+  AttentionMatrix words;    // [target words × source words], each row summing to at most 1
+  int32_t source_words = 0, target_words = 0;
+  bool too_long = false;    // a side had more pieces than the model's positions: no links
+};
+
+class Aligner {
+ public:
+  Aligner(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target, AlignOptions options);
+  PairAlignment align(std::string_view source, std::string_view target);
+
+ private:
+  Backend& be_;
+  Transformer& model_;
+  const Vocabulary& source_;
+  const Vocabulary& target_;
+  AlignOptions options_;
+};
+
+}  // namespace heed
