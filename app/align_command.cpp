@@ -12,6 +12,7 @@
 #include "default_model.h"
 #include "option_checks.h"
 #include "heed/align/aligner.h"
+#include "heed/align/writers.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/model/model_file.h"
@@ -49,22 +50,9 @@ std::vector<std::string> raw_lines(const std::string& path) {
   return lines;
 }
 
-// Soft: for each target word, its attention over the source words (normalised to sum to 1),
-// comma-separated; target words separated by spaces (Marian's convention).
-std::string soft(const PairAlignment& a) {
-  std::string out;
-  for (int32_t t = 0; t < a.words.rows; ++t) {
-    float sum = 0.0f;
-    for (int32_t s = 0; s < a.words.cols; ++s) sum += a.words.at(t, s);
-    if (t > 0) out += ' ';
-    for (int32_t s = 0; s < a.words.cols; ++s)
-      out += fmt::format("{}{:.4f}", s ? "," : "", sum > 0 ? a.words.at(t, s) / sum : 0.0f);
-  }
-  return out;
-}
-
 int run_align(AlignCliOptions o) {
-  HEED_CHECK(o.format == "pharaoh" || o.format == "soft", "--format must be pharaoh or soft, got '{}'", o.format);
+  HEED_CHECK(o.format == "pharaoh" || o.format == "soft" || o.format == "json" || o.format == "html",
+             "--format must be pharaoh, soft, json or html, got '{}'", o.format);
   HEED_CHECK(o.step == "predict" || o.step == "shift", "--step must be predict or shift, got '{}'", o.step);
   o.align.step = o.step == "shift" ? AlignStep::shift : AlignStep::predict;
   o.align.symmetrization = parse_symmetrization(o.symmetrize);
@@ -85,6 +73,8 @@ int run_align(AlignCliOptions o) {
     HEED_CHECK(file_out.good(), "cannot write {}", o.output);
   }
   std::ostream& out = o.output == "-" ? std::cout : file_out;
+  const bool html = o.format == "html";
+  if (html) out << html_begin(fmt::format("heed align: {} ↔ {}", o.source, o.target));
   int64_t empty = 0, invalid = 0, too_long = 0, links = 0;
   for (size_t i = 0; i < sources.size(); ++i) {
     std::string source = sources[i], target = targets[i];
@@ -107,12 +97,16 @@ int run_align(AlignCliOptions o) {
                        loaded.model->config().max_positions);
           ++too_long;
         }
-        line = o.format == "soft" ? soft(a) : pharaoh(a.links);
+        line = o.format == "soft" ? soft_line(a) : o.format == "json" ? json_line(a) : html ? html_pair(a, static_cast<int64_t>(i) + 1)
+                                                                                           : pharaoh(a.links);
         links += static_cast<int64_t>(a.links.size());
       }
     }
-    out << line << '\n';
+    if (o.format == "json" && line.empty()) line = json_line(PairAlignment{});  // an object on every line
+    if (!html) out << line << '\n';
+    else out << (line.empty() ? fmt::format("<h2>line {}: nothing to align</h2>\n", i + 1) : line);
   }
+  if (html) out << html_end();
   out.flush();
   HEED_CHECK(out.good(), "cannot write the alignments to {}", o.output == "-" ? "standard output" : o.output);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -130,7 +124,7 @@ void add_align_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--src", o->source, "Source sentences, one a line")->required();
   cmd->add_option("--tgt", o->target, "Their translations, line by line (a reference, or another system's output)")->required();
   cmd->add_option("-o,--output", o->output, "Where to write the alignments (- for standard output)")->capture_default_str();
-  cmd->add_option("--format", o->format, "pharaoh (i-j word links) or soft (each target word's attention over the source words)")
+  cmd->add_option("--format", o->format, "pharaoh (i-j word links), soft (each target word's attention over the source words), json (words, links and matrix per line) or html (one page of heat-maps)")
       ->capture_default_str();
   cmd->add_option("--layers", o->layers, "Decoder layers whose cross-attention is averaged (default: all)")->delimiter(',');
   cmd->add_option("--head", o->align.head, "One attention head (-1: all heads averaged)")->capture_default_str()->check(number_in(-1, 1024));

@@ -24,6 +24,8 @@ PairAlignment Aligner::align(std::string_view source_text, std::string_view targ
   PairAlignment out;
   out.source_words = source.words;
   out.target_words = target.words;
+  out.source = source.texts;
+  out.target = target.texts;
   const ModelConfig& c = model_.config();
   const auto s = static_cast<int64_t>(source.pieces.size()), t = static_cast<int64_t>(target.pieces.size());
   if (s == 0 || t == 0) return out;

@@ -29,6 +29,7 @@ struct PairAlignment {
   std::vector<Link> links;  // (source word, target word)
   AttentionMatrix words;    // [target words × source words], each row summing to at most 1
   int32_t source_words = 0, target_words = 0;
+  std::vector<std::string> source, target;  // the words, as the indices count them
   bool too_long = false;    // a side had more pieces than the model's positions: no links
 };
 

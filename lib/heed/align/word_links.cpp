@@ -20,6 +20,7 @@ WordPieces encode_words(const Vocabulary& vocabulary, std::string_view text) {
       out.word_of_piece.push_back(out.words);
     }
     ++out.words;
+    out.texts.emplace_back(text.substr(i, end - i));
     i = end;
   }
   return out;

@@ -10,6 +10,7 @@
 // maxima (each source word's best target word) are symmetrised with grow-diag (Koehn et al. 2003).
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -22,6 +23,7 @@ struct WordPieces {
   std::vector<int32_t> pieces;         // the line's pieces
   std::vector<int32_t> word_of_piece;  // for each piece, its word
   int32_t words = 0;
+  std::vector<std::string> texts;      // the words themselves
 };
 
 WordPieces encode_words(const Vocabulary& vocabulary, std::string_view text);
