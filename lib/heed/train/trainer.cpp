@@ -90,6 +90,7 @@ class Trainer {
     session_start_ = Clock::now();
   }
   std::string limit_reached() const;
+  TrainSummary summary(const std::string& reason) const;
   double eta_seconds(int64_t batches_in_epoch) const;
   bool improved(double metric, double cross_entropy) const;
   std::string path(const char* file) const { return (fs::path(config_.output_dir) / file).string(); }
@@ -309,14 +310,7 @@ TrainSummary Trainer::run() {
     // Nothing left to do: validating again would only count against --patience.
     spdlog::info("nothing to train: {} ({} updates done already); {} is unchanged", reason, progress_.updates,
                  path(kCheckpointFile));
-    TrainSummary summary;
-    summary.updates = progress_.updates;
-    summary.epochs_completed = progress_.epoch;
-    summary.elapsed_seconds = progress_.elapsed_seconds;
-    summary.best_metric = progress_.best_metric;
-    summary.stop_reason = reason;
-    summary.interrupted = stop_requested();
-    return summary;
+    return summary(reason);
   }
   while (reason.empty()) {
     if (config_.max_epochs > 0 && progress_.epoch >= config_.max_epochs) {
@@ -349,23 +343,28 @@ TrainSummary Trainer::run() {
       validate_and_checkpoint();
     }
   }
-  TrainSummary summary;
-  summary.updates = progress_.updates;
-  summary.epochs_completed = progress_.epoch;
-  summary.elapsed_seconds = progress_.elapsed_seconds;
-  summary.best_metric = progress_.best_metric;
-  summary.stop_reason = reason;
-  summary.interrupted = stop_requested();
-  summary.first_loss = std::max(first_loss_, 0.0);
-  summary.last_loss = last_loss_;
+  const TrainSummary s = summary(reason);
+  spdlog::info("training stopped: {}. {} updates, {} epochs, {}; checkpoint in {}", reason, s.updates, s.epochs_completed,
+               duration_text(s.elapsed_seconds), path(kCheckpointFile));
+  return s;
+}
+
+TrainSummary Trainer::summary(const std::string& reason) const {
+  TrainSummary s;
+  s.updates = progress_.updates;
+  s.epochs_completed = progress_.epoch;
+  s.elapsed_seconds = progress_.elapsed_seconds;
+  s.best_metric = progress_.best_metric;
+  s.stop_reason = reason;
+  s.interrupted = stop_requested();
+  s.first_loss = std::max(first_loss_, 0.0);
+  s.last_loss = last_loss_;
   if (!tokens_per_second_.empty()) {
     std::vector<double> sorted = tokens_per_second_;
     std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2), sorted.end());
-    summary.median_tokens_per_second = sorted[sorted.size() / 2];
+    s.median_tokens_per_second = sorted[sorted.size() / 2];
   }
-  spdlog::info("training stopped: {}. {} updates, {} epochs, {}; checkpoint in {}", reason, summary.updates,
-               summary.epochs_completed, duration_text(summary.elapsed_seconds), path(kCheckpointFile));
-  return summary;
+  return s;
 }
 
 }  // namespace
