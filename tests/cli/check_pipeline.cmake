@@ -126,3 +126,17 @@ foreach(signal INT TERM)
     message(FATAL_ERROR "heed train stopped by SIG${signal} left temporary files: ${leftovers}")
   endif()
 endforeach()
+
+# A disk too small for the checkpoints is found before training, not at the first save (needs
+# root to mount a small tmpfs; skipped with a message otherwise).
+file(MAKE_DIRECTORY ${WORK_DIR}/small-disk)
+execute_process(COMMAND mount -t tmpfs -o size=256k tmpfs ${WORK_DIR}/small-disk RESULT_VARIABLE mounted OUTPUT_QUIET ERROR_QUIET)
+if(mounted EQUAL 0)
+  run(full --threads 1 train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/small-disk/run)
+  execute_process(COMMAND umount ${WORK_DIR}/small-disk)
+  if(NOT full_rc EQUAL 1 OR NOT full_err MATCHES "small-disk/run has [0-9]+ MB free, but training needs about [0-9]+ MB more")
+    message(FATAL_ERROR "heed train onto a full disk: exit ${full_rc}\n${full_err}")
+  endif()
+else()
+  message(STATUS "SKIPPED: the small-disk check needs root to mount a tmpfs")
+endif()
