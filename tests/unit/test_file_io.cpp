@@ -2,14 +2,17 @@
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/train/output_directory.h"
+#include "heed/train/stop_signal.h"
 #include "support.h"
 
 namespace heed {
@@ -101,6 +104,39 @@ TEST_CASE("reading a model file refuses a FIFO and a device at once instead of b
     CHECK(error_of([] { read_file("/dev/zero"); }).find("it is a character device") != std::string::npos);
   CHECK(error_of([&] { read_file(dir.path.string()); }).find("it is a directory") != std::string::npos);
   CHECK(error_of([&] { read_file(dir.file("missing")); }).find("no such file") != std::string::npos);
+}
+
+TEST_CASE("a second stop signal during a save removes the save's temporary file") {
+  TempDir dir;
+  const std::string target = dir.file("model.heed");
+  const std::string payload(size_t{256} << 20, 'x');  // long enough to be written while the signal lands
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    install_stop_handlers();
+    request_stop();  // a first Ctrl-C: the next signal ends the process at once
+    const char byte = 1;
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(3);
+    write_file_atomically(target, payload);
+    ::_exit(0);
+  }
+  char byte = 0;
+  REQUIRE(::read(ready[0], &byte, 1) == 1);
+  ::usleep(2000);
+  ::kill(child, SIGTERM);
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  const bool during = WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM;
+  MESSAGE(std::string(during ? "the signal landed during the save" : "the save finished before the signal"));
+  int temporaries = 0;
+  for (const auto& entry : fs::directory_iterator(dir.path))
+    temporaries += entry.path().filename().string().starts_with(".model.heed.tmp.");
+  CHECK(temporaries == 0);
+  if (during) CHECK(!fs::exists(target));  // the old state (none), never a partial file
+  ::close(ready[0]);
+  ::close(ready[1]);
 }
 
 TEST_CASE("an output directory is held by one training at a time, and a failed run leaves none behind") {
