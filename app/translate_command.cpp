@@ -63,12 +63,12 @@ void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, co
 // Each hypothesis teacher-forced against its source line, as `heed align` does (Marian's
 // --alignment convention: the links follow the translation after " ||| ").
 std::vector<std::string> align_hypotheses(Aligner& aligner, const std::string& source, const TranslatedLine& line) {
-  std::vector<std::string> out;
-  for (const std::string& text : line.texts) {
-    std::string clean = source;
-    remove_control_characters(clean);
-    out.push_back(text.empty() || find_invalid_utf8(source) ? std::string() : pharaoh(aligner.align(clean, text).links));
-  }
+  std::vector<std::string> out(line.texts.size());
+  if (find_invalid_utf8(source)) return out;
+  std::string clean = source;
+  remove_control_characters(clean);
+  for (size_t h = 0; h < line.texts.size(); ++h)
+    if (!line.texts[h].empty()) out[h] = pharaoh(aligner.align(clean, line.texts[h]).links);
   return out;
 }
 

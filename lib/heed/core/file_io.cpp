@@ -86,14 +86,6 @@ void remove_unfinished_save() noexcept {
   if (g_unfinished_set.load()) ::unlink(g_unfinished);
 }
 
-void check_savable(const std::string& path) {
-  const std::filesystem::path target = resolve_save_target(path);
-  struct stat st {};
-  if (::stat(target.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
-    fail("cannot save {}: it is {}, not a file (give the path of a regular file to create or replace)", path,
-         kind_of(st.st_mode));
-}
-
 namespace {
 
 std::string read_all(const std::string& path, bool fifo_allowed) {
@@ -113,12 +105,15 @@ std::string read_file_or_pipe(const std::string& path) { return read_all(path, t
 
 void write_file_atomically(const std::string& path, std::string_view contents) {
   namespace fs = std::filesystem;
-  check_savable(path);
   const fs::path target = resolve_save_target(path);
   // A file being replaced keeps its permissions (and, when root can, its owner); a new file
-  // gets what the umask allows, as any other program's output would.
+  // gets what the umask allows, as any other program's output would. Anything but a regular
+  // file is refused: a device or FIFO must never be replaced by one.
   struct stat existing {};
   const bool replacing = ::stat(target.c_str(), &existing) == 0;
+  if (replacing && !S_ISREG(existing.st_mode))
+    fail("cannot save {}: it is {}, not a file (give the path of a regular file to create or replace)", path,
+         kind_of(existing.st_mode));
   const mode_t mode = replacing ? (existing.st_mode & 07777) : (0666 & ~current_umask());
   const fs::path directory = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::string name = ".";

@@ -23,8 +23,6 @@ void check_input_file(const std::string& path, bool pipes_allowed);
 // Removes the temporary file of a save in progress, if any: async-signal-safe, for a handler that
 // ends the process in the middle of a save.
 void remove_unfinished_save() noexcept;
-// Throws unless `path` (symlinks followed) is a regular file or does not exist yet: for commands
-// to check their outputs before hours of work.
-void check_savable(const std::string& path);
+
 
 }  // namespace heed
