@@ -3,6 +3,8 @@
 #include <sentencepiece_processor.h>
 #include <sentencepiece_trainer.h>
 
+#include <algorithm>
+#include <string_view>
 #include <unordered_map>
 
 #include "heed/core/error.h"
@@ -27,6 +29,60 @@ std::string readable(const sentencepiece::util::Status& status) {
   return message;
 }
 
+// Protobuf's wire format, just enough to walk a ModelProto: a varint at `at`, or false.
+bool read_varint(std::string_view bytes, size_t& at, uint64_t& value) {
+  value = 0;
+  for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+    const auto byte = static_cast<unsigned char>(bytes[at++]);
+    value |= static_cast<uint64_t>(byte & 0x7F) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// Calls `field(number, payload)` for each length-delimited field of a message; false when the
+// bytes are not a well-formed message (SentencePiece's own parser then reports it).
+template <typename Field>
+bool for_each_bytes_field(std::string_view message, Field field) {
+  size_t at = 0;
+  while (at < message.size()) {
+    uint64_t key = 0, length = 0, skipped = 0;
+    if (!read_varint(message, at, key)) return false;
+    switch (key & 7) {
+      case 0: if (!read_varint(message, at, skipped)) return false; break;
+      case 1: at += 8; break;
+      case 5: at += 4; break;
+      case 2:
+        if (!read_varint(message, at, length) || length > message.size() - std::min(at, message.size())) return false;
+        field(key >> 3, message.substr(at, length));
+        at += length;
+        break;
+      default: return false;
+    }
+  }
+  return at == message.size();
+}
+
+// SentencePiece builds a trie of the pieces, and its trie builder throws through a noexcept
+// frame (std::terminate, not an error) on an empty piece or one with a NUL byte: a damaged or
+// hostile model file must be refused before it gets there. ModelProto field 1 holds the pieces,
+// each a message whose field 1 is the piece's text.
+void check_pieces(std::string_view serialized, const std::string& what) {
+  int64_t index = 0;
+  for_each_bytes_field(serialized, [&](uint64_t number, std::string_view piece_message) {
+    if (number != 1) return;
+    bool has_text = false;
+    for_each_bytes_field(piece_message, [&](uint64_t inner, std::string_view text) {
+      if (inner != 1) return;
+      has_text = true;
+      if (text.empty() || text.find('\0') != std::string_view::npos)
+        fail("{} is not a valid SentencePiece model: piece {} is empty or holds a NUL byte", what, index);
+    });
+    HEED_CHECK(has_text, "{} is not a valid SentencePiece model: piece {} has no text", what, index);
+    ++index;
+  });
+}
+
 }  // namespace
 
 struct Vocabulary::Impl {
@@ -40,6 +96,7 @@ Vocabulary& Vocabulary::operator=(Vocabulary&&) noexcept = default;
 Vocabulary::~Vocabulary() = default;
 
 Vocabulary Vocabulary::from_serialized(std::string serialized, const std::string& what) {
+  check_pieces(serialized, what);
   auto impl = std::make_unique<Impl>();
   const auto status = impl->processor.LoadFromSerializedProto(serialized);
   HEED_CHECK(status.ok(), "{} is not a valid SentencePiece model: {}", what, readable(status));
