@@ -7,6 +7,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "default_model.h"
@@ -23,7 +24,7 @@ namespace heed::app {
 namespace {
 
 struct AlignCliOptions {
-  std::string model, source, target, output = "-";
+  std::string model, reverse_model, source, target, output = "-";
   std::string format = "pharaoh";
   std::string step = "predict";
   std::string symmetrize = "grow-diag";
@@ -66,6 +67,16 @@ int run_align(AlignCliOptions o) {
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
   auto be = make_backend(BackendKind::onednn);
   Aligner aligner(*be, *loaded.model, *vocab.source, *vocab.target, o.align);
+  // --reverse-model: a model of the other direction aligns each pair the other way round; each
+  // side's best words under its own model are then symmetrised.
+  std::optional<LoadedModel> reverse_loaded;
+  std::optional<ModelVocabularies> reverse_vocab;
+  std::optional<Aligner> reverse;
+  if (!o.reverse_model.empty()) {
+    reverse_loaded = load_model(o.reverse_model);
+    reverse_vocab = vocabularies_of(reverse_loaded->extras, o.reverse_model);
+    reverse.emplace(*be, *reverse_loaded->model, *reverse_vocab->source, *reverse_vocab->target, o.align);
+  }
 
   std::ofstream file_out;
   if (o.output != "-") {
@@ -91,7 +102,12 @@ int run_align(AlignCliOptions o) {
       if (is_blank(source) || is_blank(target)) {
         ++empty;
       } else {
-        const PairAlignment a = aligner.align(source, target);
+        PairAlignment a = aligner.align(source, target);
+        if (reverse && !a.too_long) {
+          const PairAlignment r = reverse->align(target, source);
+          a.too_long = r.too_long;
+          a.links = r.too_long ? std::vector<Link>{} : combine_directions(a.words, r.words, o.align.symmetrization, o.align.threshold);
+        }
         if (a.too_long) {
           spdlog::warn("line {}: longer than the model's {} positions; writing an empty line", i + 1,
                        loaded.model->config().max_positions);
@@ -126,11 +142,12 @@ void add_align_command(CLI::App& root, Action& chosen) {
   cmd->add_option("-o,--output", o->output, "Where to write the alignments (- for standard output)")->capture_default_str();
   cmd->add_option("--format", o->format, "pharaoh (i-j word links), soft (each target word's attention over the source words), json (words, links and matrix per line) or html (one page of heat-maps)")
       ->capture_default_str();
-  cmd->add_option("--layers", o->layers, "Decoder layers whose cross-attention is averaged (default: all)")->delimiter(',');
-  cmd->add_option("--head", o->align.head, "One attention head (-1: all heads averaged)")->capture_default_str()->check(number_in(-1, 1024));
+  cmd->add_option("--layers", o->layers, "Decoder layers whose cross-attention is averaged (default: all, or the guided layer)")->delimiter(',');
+  cmd->add_option("--head", o->align.head, "One attention head, or -1: all heads averaged (default: the guided head of a model trained with --guided-alignment, else all)")->check(number_in(-1, 1024));
+  cmd->add_option("--reverse-model", o->reverse_model, "A model of the opposite direction (target to source): its links and this model's are symmetrised (--symmetrize)");
   cmd->add_option("--step", o->step, "predict (the step that predicts a word) or shift (the step whose input it is)")
       ->capture_default_str();
-  cmd->add_option("--symmetrize", o->symmetrize, "How row and column maxima combine: intersection, union, grow-diag, grow-diag-final-and")
+  cmd->add_option("--symmetrize", o->symmetrize, "How row and column maxima (or the two models' links) combine: intersection, union, grow-diag, grow-diag-final-and")
       ->capture_default_str();
   cmd->add_option("--threshold", o->align.threshold, "Ignore maxima below this attention weight")->capture_default_str()->check(number_in(0, 1));
   cmd->callback([&chosen, o] { chosen = [o] { return run_align(*o); }; });

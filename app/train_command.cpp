@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "commands.h"
@@ -23,6 +24,7 @@ struct TrainOptions {
   std::string resume_dir;
   std::string activation = "relu", attention = "scaled-dot", positions = "sinusoidal", norm = "pre", tying = "all";
   std::string metric = "bleu";
+  int32_t alignment_layer = -1, alignment_head = 0;  // -1: the decoder's penultimate layer
   std::string config_file;
   CLI::App* app = nullptr;
 };
@@ -46,6 +48,19 @@ int run_train(TrainOptions o) {
   o.model.tying = parse_embedding_tying(o.tying);
   HEED_CHECK(o.metric == "bleu" || o.metric == "cross-entropy", "--metric must be bleu or cross-entropy, got '{}'", o.metric);
   o.train.metric = o.metric == "bleu" ? ValidationMetric::bleu : ValidationMetric::cross_entropy;
+  if (!o.train.guided_alignment.empty()) {
+    // Garg et al. (2019) supervise the penultimate layer: the last one is busy predicting.
+    o.model.alignment_layer = o.alignment_layer >= 0 ? o.alignment_layer
+                                                     : static_cast<int32_t>(std::max<int64_t>(o.model.decoder_layers - 2, 0));
+    o.model.alignment_head = o.alignment_head;
+    HEED_CHECK(o.model.alignment_layer < o.model.decoder_layers,
+               "--alignment-layer {}: the model has decoder layers 0 to {}", o.model.alignment_layer, o.model.decoder_layers - 1);
+    HEED_CHECK(o.model.alignment_head < o.model.heads, "--alignment-head {}: the model has heads 0 to {}",
+               o.model.alignment_head, o.model.heads - 1);
+  } else {
+    HEED_CHECK(o.alignment_layer == -1 && o.alignment_head == 0,
+               "--alignment-layer and --alignment-head choose the head --guided-alignment FILE trains; give the file too");
+  }
   if (!o.resume_dir.empty()) {
     HEED_CHECK(o.train.output_dir.empty() || o.train.output_dir == o.resume_dir,
                "--resume DIR continues in DIR; do not give another --output");
@@ -109,6 +124,10 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--clip-norm", t.optimizer.clip_norm, "Clip gradients to this global norm (0: off)")->capture_default_str()->group("Training")->check(number_in(0, 1e6));
   cmd->add_option("--label-smoothing", t.label_smoothing, "Label smoothing ε")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::closed, Bound::open));
   cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and dropout")->capture_default_str()->group("Training");
+  cmd->add_option("--guided-alignment", t.guided_alignment, "Pharaoh word links (i-j) for the training pairs, line by line (from eflomal, fast_align): teach one attention head to align")->group("Guided alignment");
+  cmd->add_option("--guided-alignment-weight", t.guided_alignment_weight, "Weight of the guided alignment cross-entropy")->capture_default_str()->group("Guided alignment")->check(number_in(0, 1e3));
+  cmd->add_option("--alignment-layer", o->alignment_layer, "Decoder layer of the guided head (-1: the penultimate)")->capture_default_str()->group("Guided alignment")->check(number_in(-1, kMaxLayers - 1));
+  cmd->add_option("--alignment-head", o->alignment_head, "Head of that layer to guide")->capture_default_str()->group("Guided alignment")->check(number_in(0, kMaxModelDim - 1));
   cmd->add_option("--max-epochs", t.max_epochs, "Stop after this many epochs (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e9));
   cmd->add_option("--max-updates", t.max_updates, "Stop after this many updates (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e12));
   cmd->add_option("--max-time", t.max_minutes, "Stop after this many minutes, validation included (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e7));

@@ -95,6 +95,39 @@ if(NOT more_rc EQUAL 0 OR NOT more_err MATCHES "resuming from .* update 3" OR NO
   message(FATAL_ERROR "heed train --resume --max-updates 5: exit ${more_rc}\n${more_err}")
 endif()
 
+# Guided alignment: links for every pair (here each first word with the other's first word) teach
+# the penultimate layer's head 0 (layer 0 of 1), which the model file records and align reads.
+file(STRINGS ${data}/train.en train_lines)
+list(LENGTH train_lines train_count)
+string(REPEAT "0-0\n" ${train_count} links)
+file(WRITE ${WORK_DIR}/train.links "${links}")
+run(guided --threads 1 train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/guided --guided-alignment ${WORK_DIR}/train.links
+    --guided-alignment-weight 0.5)
+if(NOT guided_rc EQUAL 0 OR NOT guided_err MATCHES "guided alignment: links for 200 of 200 pairs" OR NOT guided_err MATCHES "align-ce [0-9.]+")
+  message(FATAL_ERROR "heed train --guided-alignment: exit ${guided_rc}\n${guided_err}")
+endif()
+run(guided_info -q info ${WORK_DIR}/guided/last.heed)
+if(NOT guided_info_out MATCHES "alignment-layer = 0\nalignment-head = 0")
+  message(FATAL_ERROR "heed info on a guided model shows no alignment head:\n${guided_info_out}")
+endif()
+# --reverse-model: a second model's links symmetrised with the first's; one line per pair.
+run(reverse -q align -m ${WORK_DIR}/guided/last.heed --reverse-model ${WORK_DIR}/run/best.heed --src ${data}/valid.en
+    --tgt ${data}/valid.de --symmetrize grow-diag-final-and)
+string(REGEX MATCHALL "\n" newlines "${reverse_out}")
+list(LENGTH newlines count)
+if(NOT reverse_rc EQUAL 0 OR NOT count EQUAL 50)
+  message(FATAL_ERROR "heed align --reverse-model: exit ${reverse_rc}, ${count} lines for 50\n${reverse_err}")
+endif()
+file(WRITE ${WORK_DIR}/short.links "0-0\n")
+run(short_links --threads 1 train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/short --guided-alignment ${WORK_DIR}/short.links)
+if(NOT short_links_rc EQUAL 1 OR NOT short_links_err MATCHES "short.links has 1 lines but .*train.en has 200")
+  message(FATAL_ERROR "heed train with too few alignment lines: exit ${short_links_rc}\n${short_links_err}")
+endif()
+run(no_links --threads 1 train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/no-links --alignment-layer 0)
+if(NOT no_links_rc EQUAL 1 OR NOT no_links_err MATCHES "give the file too")
+  message(FATAL_ERROR "heed train --alignment-layer without links: exit ${no_links_rc}\n${no_links_err}")
+endif()
+
 # Numbers nobody checked: refused before anything runs, naming the option and its range.
 foreach(bad_option "--lr;nan" "--lr;-1" "--batch-tokens;-5" "--label-smoothing;1.5" "--dropout;inf")
   run(numeric train --train-src ${data}/train.en --train-tgt ${data}/train.de --vocab ${WORK_DIR}/joint.model

@@ -38,9 +38,11 @@ inline Tensor id_matrix(const std::vector<std::vector<int32_t>>& rows) {
 
 // Two sentence pairs, the second padded (pad 0, bos 2, eos 3).
 inline Batch tiny_batch() {
-  return Batch{id_matrix({{5, 6, 7, 8, 9}, {10, 11, 12, 0, 0}}),
-               id_matrix({{2, 4, 5, 6}, {2, 7, 8, 0}}),
-               id_matrix({{4, 5, 6, 3}, {7, 8, 3, 0}})};
+  Batch batch;
+  batch.source = id_matrix({{5, 6, 7, 8, 9}, {10, 11, 12, 0, 0}});
+  batch.target_in = id_matrix({{2, 4, 5, 6}, {2, 7, 8, 0}});
+  batch.target_out = id_matrix({{4, 5, 6, 3}, {7, 8, 3, 0}});
+  return batch;
 }
 
 // A real SentencePiece model trained on a small synthetic corpus.

@@ -14,11 +14,10 @@ namespace {
 // Finite differences of the whole model's loss against its backward pass, on a sample of
 // elements from every parameter tensor (all of them for small tensors). Dropout is on, with
 // a fixed seed, so its masks are part of the function being differentiated.
-void expect_model_gradients(const ModelConfig& config) {
+void expect_model_gradients(const ModelConfig& config, const Batch& batch = tiny_batch()) {
   auto be = make_backend(BackendKind::onednn);
   Transformer model(config);
   model.parameters().initialize(11);
-  const Batch batch = tiny_batch();
   const RunMode mode{.training = true, .seed = 77};
   const float smoothing = 0.1f;
 
@@ -85,6 +84,36 @@ TEST_CASE("the whole model's gradient matches finite differences for each embedd
     if (tying != EmbeddingTying::all) c.source_vocab = 17;  // separate vocabularies may differ in size
     expect_model_gradients(c);
   }
+}
+
+TEST_CASE("the whole model's gradient matches finite differences with a guided alignment term") {
+  ModelConfig c = tiny_config();
+  c.alignment_layer = 0;  // not the last layer: its gradient must flow back through the layer above
+  c.alignment_head = 1;
+  Batch batch = tiny_batch();
+  // Target piece 0 of pair 0 links source pieces 0 and 1, piece 1 links 2; pair 1's piece 1 links 0.
+  batch.alignment = Tensor::zeros(Shape{2, 4, 5});
+  float* g = batch.alignment.f32();
+  g[0 * 5 + 0] = g[0 * 5 + 1] = 0.5f;
+  g[1 * 5 + 2] = 1.0f;
+  g[(4 + 1) * 5 + 0] = 1.0f;
+  batch.alignment_weight = 0.7f;
+  expect_model_gradients(c, batch);
+
+  auto be = make_backend(BackendKind::onednn);
+  Transformer model(c);
+  model.parameters().initialize(3);
+  const LossSums with = model.forward_loss(*be, batch, 0.0f, RunMode{});
+  // The term, recomputed from the head's probabilities: 0.7 · (−½ log p₀₀ − ½ log p₀₁ − log p₁₂ − log p'₁₀).
+  const Tensor& p = model.cross_attention(0);  // [2, 2, 4, 5]
+  const auto at = [&](int b, int t, int s) { return static_cast<double>(p.f32()[((b * 2 + 1) * 4 + t) * 5 + s]) + 1e-6; };
+  const double expected = -0.7 * (0.5 * std::log(at(0, 0, 0)) + 0.5 * std::log(at(0, 0, 1)) + std::log(at(0, 1, 2)) + std::log(at(1, 1, 0)));
+  CHECK(with.alignment == doctest::Approx(expected).epsilon(1e-5));
+  CHECK(with.aligned_rows == 3);
+  batch.alignment = Tensor{};
+  const LossSums without = model.forward_loss(*be, batch, 0.0f, RunMode{});
+  CHECK(with.loss == doctest::Approx(without.loss + expected).epsilon(1e-5));
+  CHECK(without.alignment == 0.0);
 }
 
 TEST_CASE("the oneDNN model computes the reference model's loss and gradients") {

@@ -9,6 +9,14 @@ namespace heed {
 Aligner::Aligner(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target, AlignOptions options)
     : be_(be), model_(model), source_(source), target_(target), options_(std::move(options)) {
   const ModelConfig& c = model_.config();
+  if (options_.head == kModelsAlignmentHead) {
+    if (options_.layers.empty() && c.has_alignment_head()) {
+      options_.layers = {c.alignment_layer};
+      options_.head = c.alignment_head;
+    } else {
+      options_.head = -1;
+    }
+  }
   if (options_.layers.empty())
     for (int32_t l = 0; l < c.decoder_layers; ++l) options_.layers.push_back(l);
   for (int32_t l : options_.layers)

@@ -17,9 +17,13 @@ namespace heed {
 // input is the previous word), or the step whose input it is ("shift", Chen et al. 2020).
 enum class AlignStep : uint8_t { predict, shift };
 
+// AlignOptions::head's default: a model trained with guided alignment is read at its guided head
+// (the layer and head in its config), any other at every head of every layer, averaged.
+inline constexpr int32_t kModelsAlignmentHead = -2;
+
 struct AlignOptions {
-  std::vector<int32_t> layers;  // decoder layers to average; empty: all
-  int32_t head = -1;            // one head, or -1: all heads averaged
+  std::vector<int32_t> layers;  // decoder layers to average; empty: all (or the guided layer, see below)
+  int32_t head = kModelsAlignmentHead;  // one head; -1: all heads averaged; kModelsAlignmentHead: see above
   AlignStep step = AlignStep::predict;
   Symmetrization symmetrization = Symmetrization::grow_diag;
   float threshold = 0.0f;  // ignore maxima below this attention weight

@@ -4,27 +4,11 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
+
+#include "heed/core/error.h"
 
 namespace heed {
-
-WordPieces encode_words(const Vocabulary& vocabulary, std::string_view text) {
-  WordPieces out;
-  size_t i = 0;
-  while (i < text.size()) {
-    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
-    size_t end = i;
-    while (end < text.size() && text[end] != ' ' && text[end] != '\t') ++end;
-    if (end == i) break;
-    for (int32_t piece : vocabulary.encode(text.substr(i, end - i))) {
-      out.pieces.push_back(piece);
-      out.word_of_piece.push_back(out.words);
-    }
-    ++out.words;
-    out.texts.emplace_back(text.substr(i, end - i));
-    i = end;
-  }
-  return out;
-}
 
 AttentionMatrix words_from_pieces(const AttentionMatrix& pieces, const WordPieces& source, const WordPieces& target) {
   AttentionMatrix words{target.words, source.words, std::vector<float>(static_cast<size_t>(target.words) * source.words, 0.0f)};
@@ -83,21 +67,45 @@ std::vector<Link> symmetrize(const std::vector<Link>& a, const std::vector<Link>
   return {links.begin(), links.end()};
 }
 
+std::vector<Link> row_maxima(const AttentionMatrix& words, float threshold) {
+  std::vector<Link> links;
+  for (int32_t r = 0; r < words.rows; ++r) {
+    int32_t best = -1;
+    for (int32_t c = 0; c < words.cols; ++c)
+      if (best < 0 || words.at(r, c) > words.at(r, best)) best = c;
+    if (best >= 0 && words.at(r, best) >= threshold) links.emplace_back(best, r);
+  }
+  return links;
+}
+
+namespace {
+
+AttentionMatrix transposed(const AttentionMatrix& m) {
+  AttentionMatrix t{m.cols, m.rows, std::vector<float>(m.values.size())};
+  for (int32_t r = 0; r < m.rows; ++r)
+    for (int32_t c = 0; c < m.cols; ++c) t.at(c, r) = m.at(r, c);
+  return t;
+}
+
+std::vector<Link> swapped(std::vector<Link> links) {
+  for (Link& l : links) std::swap(l.first, l.second);
+  return links;
+}
+
+}  // namespace
+
 std::vector<Link> extract_links(const AttentionMatrix& words, Symmetrization how, float threshold) {
-  std::vector<Link> rows, cols;
-  for (int32_t t = 0; t < words.rows; ++t) {
-    int32_t best = -1;
-    for (int32_t s = 0; s < words.cols; ++s)
-      if (best < 0 || words.at(t, s) > words.at(t, best)) best = s;
-    if (best >= 0 && words.at(t, best) >= threshold) rows.emplace_back(best, t);
-  }
-  for (int32_t s = 0; s < words.cols; ++s) {
-    int32_t best = -1;
-    for (int32_t t = 0; t < words.rows; ++t)
-      if (best < 0 || words.at(t, s) > words.at(best, s)) best = t;
-    if (best >= 0 && words.at(best, s) >= threshold) cols.emplace_back(s, best);
-  }
-  return symmetrize(rows, cols, words.cols, words.rows, how);
+  // Column maxima are the row maxima of the transpose, (row, column) = (source, target) once swapped back.
+  return symmetrize(row_maxima(words, threshold), swapped(row_maxima(transposed(words), threshold)), words.cols,
+                    words.rows, how);
+}
+
+std::vector<Link> combine_directions(const AttentionMatrix& forward, const AttentionMatrix& reverse, Symmetrization how,
+                                     float threshold) {
+  HEED_CHECK(reverse.rows == forward.cols && reverse.cols == forward.rows,
+             "the reverse model's words ({} × {}) do not match the forward model's ({} × {})", reverse.rows, reverse.cols,
+             forward.cols, forward.rows);
+  return symmetrize(row_maxima(forward, threshold), swapped(row_maxima(reverse, threshold)), forward.cols, forward.rows, how);
 }
 
 std::string pharaoh(const std::vector<Link>& links) {

@@ -1,32 +1,19 @@
 #pragma once
 // From attention over pieces to links between words.
 //
-// Users align words, not subword pieces: the whitespace-separated words of the text they gave,
-// counted from 0, source first (Pharaoh "i-j"). Each word is encoded on its own, so every piece
-// belongs to exactly one word (SentencePiece never lets a piece cross a space, so the
-// concatenation is the line's own encoding), and a word whose text makes no piece still has its
-// index. Attention is aggregated to words (a target word's pieces averaged, a source word's
-// pieces summed), then the row maxima (each target word's best source word) and the column
-// maxima (each source word's best target word) are symmetrised with grow-diag (Koehn et al. 2003).
+// Attention over pieces is aggregated to words (text/word_pieces.h: a target word's pieces
+// averaged, a source word's pieces summed), then the row maxima (each target word's best source
+// word) and the column maxima (each source word's best target word) are symmetrised with
+// grow-diag (Koehn et al. 2003).
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include "heed/eval/aer.h"
-#include "heed/text/vocabulary.h"
+#include "heed/text/word_pieces.h"
 
 namespace heed {
-
-struct WordPieces {
-  std::vector<int32_t> pieces;         // the line's pieces
-  std::vector<int32_t> word_of_piece;  // for each piece, its word
-  int32_t words = 0;
-  std::vector<std::string> texts;      // the words themselves
-};
-
-WordPieces encode_words(const Vocabulary& vocabulary, std::string_view text);
 
 // A [rows × cols] matrix, row-major: rows are target words (or pieces), columns source ones.
 struct AttentionMatrix {
@@ -45,6 +32,17 @@ enum class Symmetrization : uint8_t { intersection, union_, grow_diag, grow_diag
 // (rows: target words), ignoring maxima below `threshold`.
 std::vector<Link> extract_links(const AttentionMatrix& words, Symmetrization how = Symmetrization::grow_diag,
                                 float threshold = 0.0f);
+
+// Each row's maximum, as (column, row) links: with rows = target words, each target word's best
+// source word (maxima below `threshold` are left out).
+std::vector<Link> row_maxima(const AttentionMatrix& words, float threshold = 0.0f);
+
+// Links from two models of opposite directions: each target word's best source word under the
+// forward model (forward: [target × source words]) and each source word's best target word under
+// the reverse model (reverse: [source × target words]), symmetrised as statistical aligners'
+// two directions are.
+std::vector<Link> combine_directions(const AttentionMatrix& forward, const AttentionMatrix& reverse, Symmetrization how,
+                                     float threshold = 0.0f);
 
 // Symmetrises two directional link sets (both as (source, target)).
 std::vector<Link> symmetrize(const std::vector<Link>& a, const std::vector<Link>& b, int32_t source_words,

@@ -49,6 +49,10 @@ struct LossSums {
   double loss = 0.0;   // Σ label-smoothed cross-entropy over counted rows
   double nll = 0.0;    // Σ −log p(target) over counted rows (perplexity's numerator)
   int64_t tokens = 0;  // counted rows
+  // Set by Transformer::forward_loss when training with guided alignment: that term (already
+  // included in loss) and the target positions it counted.
+  double alignment = 0.0;
+  int64_t aligned_rows = 0;
 };
 
 // One Adam update (Kingma & Ba 2015) with bias correction, over flat f32 tensors:

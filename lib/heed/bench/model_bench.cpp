@@ -38,8 +38,10 @@ TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, 
   Transformer model(config);
   model.parameters().initialize(1);
   Rng rng(2);
-  const Batch data{random_ids(batch, source, config.source_vocab, rng), random_ids(batch, target, config.target_vocab, rng),
-                   random_ids(batch, target, config.target_vocab, rng)};
+  Batch data;
+  data.source = random_ids(batch, source, config.source_vocab, rng);
+  data.target_in = random_ids(batch, target, config.target_vocab, rng);
+  data.target_out = random_ids(batch, target, config.target_vocab, rng);
   const auto step = [&](Backend& be, uint64_t seed) {
     model.parameters().zero_grads();
     const LossSums sums = model.forward_loss(be, data, 0.1f, RunMode{.training = true, .seed = seed});

@@ -1,11 +1,14 @@
 #include "heed/data/corpus.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
+#include "heed/text/word_pieces.h"
 
 namespace heed {
 
@@ -17,6 +20,25 @@ std::string checked_line(std::string line, const std::string& name, size_t numbe
   if (!line.empty() && line.back() == '\r') line.pop_back();
   if (const auto bad = find_invalid_utf8(line)) fail("{}:{}: invalid UTF-8 at byte {} of the line", name, number, *bad + 1);
   return line;
+}
+
+// The piece links of one pair: every piece of source word i with every piece of target word j.
+std::vector<Link> piece_links_of(const std::string& links_line, const std::string& where, const WordPieces& source,
+                                 const WordPieces& target) {
+  const GoldLinks words = parse_links(links_line, where, /*allow_possible=*/true);
+  std::vector<std::vector<int32_t>> source_pieces(static_cast<size_t>(source.words)), target_pieces(static_cast<size_t>(target.words));
+  for (size_t p = 0; p < source.word_of_piece.size(); ++p) source_pieces[static_cast<size_t>(source.word_of_piece[p])].push_back(static_cast<int32_t>(p));
+  for (size_t p = 0; p < target.word_of_piece.size(); ++p) target_pieces[static_cast<size_t>(target.word_of_piece[p])].push_back(static_cast<int32_t>(p));
+  std::vector<Link> out;
+  for (const std::vector<Link>* kind : {&words.sure, &words.possible})
+    for (const Link& link : *kind) {
+      HEED_CHECK(link.first < source.words && link.second < target.words,
+                 "{}: the link {}-{} names a word the pair does not have (the source line has {} words, the target "
+                 "line {}; words are counted from 0)", where, link.first, link.second, source.words, target.words);
+      for (int32_t s : source_pieces[static_cast<size_t>(link.first)])
+        for (int32_t t : target_pieces[static_cast<size_t>(link.second)]) out.emplace_back(s, t);
+    }
+  return out;
 }
 
 }  // namespace
@@ -43,12 +65,17 @@ std::vector<std::string> read_lines(std::istream& in, const std::string& name) {
 
 Corpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
                             const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
-                            int64_t max_length) {
+                            int64_t max_length, const std::string& links_path) {
   const std::vector<std::string> source = read_lines(source_path);
   const std::vector<std::string> target = read_lines(target_path);
   HEED_CHECK(source.size() == target.size(),
              "the corpora do not match: {} has {} lines but {} has {}; line i of one must translate line i of the other",
              source_path, source.size(), target_path, target.size());
+  const bool guided = !links_path.empty();
+  const std::vector<std::string> links = guided ? read_lines(links_path) : std::vector<std::string>{};
+  HEED_CHECK(!guided || links.size() == source.size(),
+             "the alignments do not match the corpus: {} has {} lines but {} has {}; line i must hold the links of pair i",
+             links_path, links.size(), source_path, source.size());
   Corpus corpus;
   corpus.stats.lines = static_cast<int64_t>(source.size());
   corpus.pairs.reserve(source.size());
@@ -57,7 +84,17 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
       ++corpus.stats.empty;
       continue;
     }
-    SentencePair pair{source_vocabulary.encode(source[i]), target_vocabulary.encode(target[i]), static_cast<int64_t>(i)};
+    SentencePair pair;
+    pair.line = static_cast<int64_t>(i);
+    if (guided) {  // word by word, to know each piece's word
+      const WordPieces s = encode_words(source_vocabulary, source[i]), t = encode_words(target_vocabulary, target[i]);
+      pair.piece_links = piece_links_of(links[i], fmt::format("{}:{}", links_path, i + 1), s, t);
+      pair.source = s.pieces;
+      pair.target = t.pieces;
+    } else {
+      pair.source = source_vocabulary.encode(source[i]);
+      pair.target = target_vocabulary.encode(target[i]);
+    }
     if (static_cast<int64_t>(pair.source.size()) > max_length || static_cast<int64_t>(pair.target.size()) > max_length) {
       ++corpus.stats.too_long;
       continue;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "heed/eval/aer.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {
@@ -22,6 +23,9 @@ struct SentencePair {
   std::vector<int32_t> source;  // pieces, without bos/eos
   std::vector<int32_t> target;
   int64_t line = 0;             // where the pair stands in the files, from 0
+  // Guided alignment only: (source piece, target piece) links, the word links of the alignment
+  // file spread over every piece pair of the two words.
+  std::vector<Link> piece_links;
 };
 
 struct CorpusStats {
@@ -36,10 +40,13 @@ struct Corpus {
   CorpusStats stats;
 };
 
-// max_length: the most pieces a side may have (the model adds bos/eos on top).
+// max_length: the most pieces a side may have (the model adds bos/eos on top). links_path, when
+// given: Pharaoh word links ("i-j", source word first, counted from 0; "ipj" counts as a link
+// too), line by line parallel to the corpus, as eflomal or fast_align write them; words are the
+// whitespace words of each line (text/word_pieces.h).
 Corpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
                             const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
-                            int64_t max_length);
+                            int64_t max_length, const std::string& links_path = "");
 
 
 }  // namespace heed

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "heed/backend/matmul_backward.h"
+#include "heed/core/error.h"
 
 namespace heed {
 
@@ -62,6 +63,18 @@ void MultiHeadAttention::forward(Backend& be, const Tensor& x_q, const Tensor& x
   attend(be, qh_, kh_, vh_, mask, out, mode);
 }
 
+void MultiHeadAttention::add_extra_gradient(const Tensor& d_probs) {
+  const int64_t batch = d_probs.shape()[0], per_head = d_probs.shape()[2] * d_probs.shape()[3];
+  HEED_CHECK(extra_gradient_->shape() == Shape({batch, d_probs.shape()[2], d_probs.shape()[3]}),
+             "attention: an extra gradient {} for probabilities {}", extra_gradient_->shape().str(), d_probs.shape().str());
+  for (int64_t b = 0; b < batch; ++b) {
+    float* d = d_probs.f32() + (b * heads_ + extra_head_) * per_head;
+    const float* extra = extra_gradient_->f32() + b * per_head;
+    for (int64_t i = 0; i < per_head; ++i) d[i] += extra_scale_ * extra[i];
+  }
+  extra_gradient_ = nullptr;
+}
+
 void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q,
                                   const Tensor& dx_kv, Accumulate acc_kv) {
   const int64_t batch = qh_.shape()[0], queries = qh_.shape()[2], keys = kh_.shape()[2];
@@ -75,6 +88,7 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   const Tensor d_vh = d_vh_.zeros(vh_.shape());
   matmul_backward(be, dropped_probs_, vh_, d_context_heads, {}, {.da = &d_dropped, .db = &d_vh});
   const Tensor d_probs = dropout_.backward(be, d_dropped);
+  if (extra_gradient_) add_extra_gradient(d_probs);
   const Tensor d_scores = d_scores_.view(probs_.shape());
   be.softmax_backward(probs_, d_probs, d_scores, Accumulate::no);
 

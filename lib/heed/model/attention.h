@@ -35,6 +35,13 @@ class MultiHeadAttention {
   // [B, H, T, S]: attention probabilities of the last forward pass or step, before dropout
   // (alignments are read from the cross-attention's).
   const Tensor& probabilities() const { return probs_; }
+  // The next backward() adds scale · d [B, T, S] to the gradient of head `head`'s probabilities
+  // (a loss on the attention itself: guided alignment). `d` must live until then.
+  void add_probability_gradient(int64_t head, const Tensor& d, float scale) {
+    extra_gradient_ = &d;
+    extra_head_ = head;
+    extra_scale_ = scale;
+  }
 
   // Incremental decoding. Cross-attention: project the encoder output once per batch.
   void project_memory(Backend& be, const Tensor& memory, AttentionCache& cache);
@@ -53,12 +60,16 @@ class MultiHeadAttention {
   void attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh, const Tensor* mask,
               const Tensor& out, const RunMode& mode);
   MatmulOptions score_options(const Tensor* mask) const;
+  void add_extra_gradient(const Tensor& d_probs);
 
   AttentionScore score_;
   int64_t heads_, head_dim_;
   Linear q_, k_, v_, o_;
   Parameter* additive_v_ = nullptr;  // [H, dh], additive scoring only
   Dropout dropout_;
+  const Tensor* extra_gradient_ = nullptr;  // see add_probability_gradient()
+  int64_t extra_head_ = 0;
+  float extra_scale_ = 0.0f;
 
   // Saved by forward for backward (views of the buffers below).
   Tensor qh_, kh_, vh_, probs_, dropped_probs_;

@@ -101,6 +101,10 @@ void ModelConfig::validate() const {
   HEED_CHECK(tying != EmbeddingTying::all || (joint_vocabulary && source_vocab == target_vocab),
              "model config: tying all embeddings needs one joint vocabulary, but the source has {} pieces and "
              "the target {}{}", source_vocab, target_vocab, joint_vocabulary ? "" : " (separate vocabularies)");
+  HEED_CHECK((alignment_layer == -1 && alignment_head == -1) ||
+                 (alignment_layer >= 0 && alignment_layer < decoder_layers && alignment_head >= 0 && alignment_head < heads),
+             "model config: alignment head {} of decoder layer {} does not exist (the model has {} layers of {} heads)",
+             alignment_head, alignment_layer, decoder_layers, heads);
   const int64_t smallest = std::min(source_vocab, target_vocab);
   for (int32_t id : {pad_id, unk_id, bos_id, eos_id})
     HEED_CHECK(id >= 0 && id < smallest, "model config: special piece id {} outside the vocabulary", id);
@@ -130,6 +134,10 @@ std::string ModelConfig::to_text() const {
   line("unk-id", unk_id);
   line("bos-id", bos_id);
   line("eos-id", eos_id);
+  if (has_alignment_head()) {  // only then: files of models without one stay readable by older heeds
+    line("alignment-layer", alignment_layer);
+    line("alignment-head", alignment_head);
+  }
   return s;
 }
 
@@ -176,6 +184,10 @@ ModelConfig ModelConfig::from_text(const std::string& text) {
   c.unk_id = parse_number<int32_t>("unk-id", take("unk-id"));
   c.bos_id = parse_number<int32_t>("bos-id", take("bos-id"));
   c.eos_id = parse_number<int32_t>("eos-id", take("eos-id"));
+  if (seen.count("alignment-layer") || seen.count("alignment-head")) {
+    c.alignment_layer = parse_number<int32_t>("alignment-layer", take("alignment-layer"));
+    c.alignment_head = parse_number<int32_t>("alignment-head", take("alignment-head"));
+  }
   HEED_CHECK(seen.empty(), "model config: unknown key '{}' (written by a newer heed?)", printable(seen.begin()->first));
   c.validate();
   return c;

@@ -45,6 +45,10 @@ struct ModelConfig {
   NormPlacement norm = NormPlacement::pre;
   EmbeddingTying tying = EmbeddingTying::all;
   bool joint_vocabulary = true;  // source and target share one SentencePiece model
+  // The cross-attention head trained with guided alignment (guided_alignment.h), which `heed
+  // align` reads by default; -1 for both when the model was trained without.
+  int32_t alignment_layer = -1;
+  int32_t alignment_head = -1;
   // Special pieces, as heed's SentencePiece models number them.
   int32_t pad_id = 0;
   int32_t unk_id = 1;
@@ -52,6 +56,7 @@ struct ModelConfig {
   int32_t eos_id = 3;
 
   int64_t head_dim() const { return model_dim / heads; }
+  bool has_alignment_head() const { return alignment_layer >= 0; }
   // Throws heed::Error naming the first inconsistent setting.
   void validate() const;
 

@@ -1,5 +1,7 @@
 #include "heed/model/transformer.h"
 
+#include "heed/model/guided_alignment.h"
+
 #include "heed/backend/matmul_backward.h"
 #include "heed/core/error.h"
 
@@ -203,8 +205,21 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   target_out_ = batch.target_out.reshape(Shape{rows});
   label_smoothing_ = label_smoothing;
   log_probs_view_ = log_probs_.view(Shape{rows, config_.target_vocab});
-  return be.cross_entropy_forward(logits.reshape(Shape{rows, config_.target_vocab}), target_out_,
-                                  {.label_smoothing = label_smoothing, .ignore_id = config_.pad_id}, log_probs_view_);
+  LossSums sums = be.cross_entropy_forward(logits.reshape(Shape{rows, config_.target_vocab}), target_out_,
+                                           {.label_smoothing = label_smoothing, .ignore_id = config_.pad_id}, log_probs_view_);
+  guided_ = batch.alignment.shape().rank() > 0;
+  if (guided_) {
+    HEED_CHECK(config_.alignment_layer >= 0 && config_.alignment_head >= 0,
+               "guided alignment needs a model with an alignment layer and head (--alignment-layer, --alignment-head)");
+    const Tensor& probs = cross_attention(config_.alignment_layer);
+    d_alignment_view_ = d_alignment_.view(batch.alignment.shape());
+    const GuidedAlignmentLoss guided =
+        guided_alignment_forward(probs, config_.alignment_head, batch.alignment, batch.alignment_weight, d_alignment_view_);
+    sums.alignment = guided.loss;
+    sums.aligned_rows = guided.aligned_rows;
+    sums.loss += guided.loss;
+  }
+  return sums;
 }
 
 void Transformer::backward(Backend& be, float grad_scale) {
@@ -228,6 +243,9 @@ void Transformer::backward(Backend& be, float grad_scale) {
     current = 1;
   }
 
+  if (guided_)
+    decoder_[static_cast<size_t>(config_.alignment_layer)]->add_cross_attention_gradient(
+        config_.alignment_head, d_alignment_view_, grad_scale);
   const Tensor d_memory = d_memory_.zeros(memory_view_.shape());
   for (size_t i = decoder_.size(); i-- > 0;) {
     current ^= 1;

@@ -16,6 +16,10 @@ struct Batch {
   Tensor source;      // [B, S] i32
   Tensor target_in;   // [B, T] i32: bos y₁ … yₙ
   Tensor target_out;  // [B, T] i32: y₁ … yₙ eos
+  // Guided alignment (guided_alignment.h), training only: [B, T, S] f32, the links each target
+  // position's prediction should attend to with the model's alignment head; empty: no such term.
+  Tensor alignment;
+  float alignment_weight = 0.0f;
 };
 
 class EncoderLayer {
@@ -49,6 +53,9 @@ class DecoderLayer {
   void step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const Tensor* memory_mask, const Tensor& y);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
   const MultiHeadAttention& cross_attention() const { return cross_attention_; }
+  void add_cross_attention_gradient(int64_t head, const Tensor& d, float scale) {
+    cross_attention_.add_probability_gradient(head, d, scale);
+  }
 
  private:
   MultiHeadAttention self_attention_, cross_attention_;
@@ -89,7 +96,8 @@ class Transformer {
 
   // logits [B, T, V] for target_in given source (teacher forcing).
   Tensor forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
-  // forward() and the label-smoothed cross-entropy against target_out, padding ignored.
+  // forward() and the label-smoothed cross-entropy against target_out, padding ignored, plus the
+  // guided alignment term when the batch carries links (LossSums::alignment, included in loss).
   LossSums forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode);
   // After forward_loss: adds grad_scale · dLoss/dθ into every parameter's gradient.
   void backward(Backend& be, float grad_scale);
@@ -131,6 +139,9 @@ class Transformer {
   Tensor encoder_top_, decoder_top_;  // the stacks' last layer outputs (before the final norms)
   Tensor target_out_;
   float label_smoothing_ = 0.0f;
+  bool guided_ = false;  // the last forward_loss had a guided alignment term
+  Buffer d_alignment_;   // its gradient with respect to the alignment head's probabilities
+  Tensor d_alignment_view_;
   Buffer d_a_, d_b_, d_memory_, d_memory_top_;
 };
 

@@ -111,8 +111,8 @@ class Trainer {
 
   // Progress since the last log line.
   Clock::time_point window_start_ = Clock::now();
-  double window_loss_ = 0.0, window_nll_ = 0.0;
-  int64_t window_tokens_ = 0, window_updates_ = 0;
+  double window_loss_ = 0.0, window_nll_ = 0.0, window_alignment_ = 0.0;
+  int64_t window_tokens_ = 0, window_updates_ = 0, window_aligned_rows_ = 0;
   double last_grad_norm_ = 0.0;
   double first_loss_ = -1.0, last_loss_ = 0.0;
   float last_learning_rate_ = 0.0f;
@@ -153,11 +153,21 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config)
 void Trainer::read_corpora() {
   const int64_t longest = model_->config().max_positions - 1;  // room for bos/eos
   const int64_t max_length = std::min(config_.max_length, longest);
-  train_ = read_parallel_corpus(config_.train_source, config_.train_target, *vocab_.source, *vocab_.target, max_length);
+  HEED_CHECK(config_.guided_alignment.empty() || model_->config().has_alignment_head(),
+             "--guided-alignment needs a model with an alignment head: this one was created without (a checkpoint from a "
+             "training without --guided-alignment cannot start one)");
+  train_ = read_parallel_corpus(config_.train_source, config_.train_target, *vocab_.source, *vocab_.target, max_length,
+                                config_.guided_alignment);
   const CorpusStats& s = train_.stats;
   spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces)", s.kept,
                s.lines, s.empty, s.too_long, max_length);
   HEED_CHECK(s.kept > 0, "{} and {} hold no usable sentence pair", config_.train_source, config_.train_target);
+  if (!config_.guided_alignment.empty()) {
+    const auto linked = std::count_if(train_.pairs.begin(), train_.pairs.end(), [](const SentencePair& p) { return !p.piece_links.empty(); });
+    spdlog::info("guided alignment: links for {} of {} pairs from {}, weight {}, head {} of decoder layer {}", linked,
+                 train_.pairs.size(), config_.guided_alignment, config_.guided_alignment_weight,
+                 model_->config().alignment_head, model_->config().alignment_layer);
+  }
   if (!config_.valid_source.empty() || !config_.valid_target.empty()) {
     HEED_CHECK(!config_.valid_source.empty() && !config_.valid_target.empty(),
                "validation needs both --valid-src and --valid-tgt");
@@ -170,7 +180,8 @@ void Trainer::read_corpora() {
 
 void Trainer::train_step(const std::vector<int32_t>& indices) {
   const auto start = Clock::now();
-  const BatchTensors batch = make_batch(train_.pairs, indices, model_->config());
+  BatchTensors batch = make_batch(train_.pairs, indices, model_->config());
+  batch.batch.alignment_weight = config_.guided_alignment_weight;
   model_->parameters().zero_grads();
   // Each update's dropout masks derive from (seed, update): a resumed run draws the same ones.
   const RunMode mode{.training = true, .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1)};
@@ -187,6 +198,8 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   last_loss_ = loss;
   window_loss_ += sums.loss;
   window_nll_ += sums.nll;
+  window_alignment_ += sums.alignment;
+  window_aligned_rows_ += sums.aligned_rows;
   window_tokens_ += sums.tokens;
   window_updates_ += 1;
   last_grad_norm_ = info.grad_norm;
@@ -287,13 +300,19 @@ void Trainer::log_progress(bool force) {
   if (window_updates_ == 0 || (!force && window < config_.progress_seconds)) return;
   const double tokens = static_cast<double>(std::max<int64_t>(window_tokens_, 1));
   const auto batches = static_cast<int64_t>(plan_size_hint_);
-  spdlog::info("epoch {} update {} | loss {:.3f} | ppl {:.2f} | lr {:.2e} | grad-norm {:.2f} | {:.0f} tok/s | {} elapsed | ETA {}",
-               progress_.epoch + 1, progress_.updates, window_loss_ / tokens, std::exp(window_nll_ / tokens),
+  // Guided alignment: the head's cross-entropy per aligned target piece, without the weight.
+  const std::string alignment =
+      window_aligned_rows_ > 0 && config_.guided_alignment_weight > 0
+          ? fmt::format(" | align-ce {:.3f}", window_alignment_ / config_.guided_alignment_weight /
+                                                  static_cast<double>(window_aligned_rows_))
+          : "";
+  spdlog::info("epoch {} update {} | loss {:.3f} | ppl {:.2f}{} | lr {:.2e} | grad-norm {:.2f} | {:.0f} tok/s | {} elapsed | ETA {}",
+               progress_.epoch + 1, progress_.updates, window_loss_ / tokens, std::exp(window_nll_ / tokens), alignment,
                last_learning_rate_, last_grad_norm_, tokens / window, duration_text(elapsed()),
                duration_text(eta_seconds(batches)));
   window_start_ = Clock::now();
-  window_loss_ = window_nll_ = 0.0;
-  window_tokens_ = window_updates_ = 0;
+  window_loss_ = window_nll_ = window_alignment_ = 0.0;
+  window_tokens_ = window_updates_ = window_aligned_rows_ = 0;
 }
 
 std::string Trainer::limit_reached() const {

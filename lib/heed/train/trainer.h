@@ -24,6 +24,10 @@ struct TrainConfig {
   int64_t batch_tokens = 4096;
   OptimizerOptions optimizer;
   float label_smoothing = 0.1f;
+  // Guided alignment (model/guided_alignment.h): Pharaoh word links for the training pairs, and
+  // the weight of their cross-entropy term; the head is the model config's alignment head.
+  std::string guided_alignment;
+  float guided_alignment_weight = 0.1f;
   int64_t max_epochs = 40;                         // 0: no limit
   int64_t max_updates = 0;                         // 0: no limit
   double max_minutes = 0.0;                        // wall time, validation included; 0: no limit
