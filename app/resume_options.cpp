@@ -10,11 +10,13 @@
 namespace heed::app {
 namespace {
 
-// What a resumed training may change: stopping, validation frequency, logging; and the options
-// that name this very run.
+// What a resumed training may change: stopping, validation frequency, logging. Not given again,
+// they keep their stored values too (a run validated every 300 updates goes on doing so).
 const std::set<std::string> kMayChange = {
     "max-epochs", "max-updates", "max-time", "patience", "validate-every", "valid-bleu-sentences",
-    "valid-beam", "progress-seconds", "output", "resume", "config"};
+    "valid-beam", "progress-seconds"};
+// The options that name this very run, never taken from the checkpoint.
+const std::set<std::string> kThisRun = {"output", "resume", "config"};
 
 std::string joined(const std::vector<std::string>& values) {
   std::string s;
@@ -43,7 +45,7 @@ void adopt_stored_options(CLI::App& train, const std::string& stored, const std:
   }
   std::vector<std::string> differences;
   for (const CLI::ConfigItem& item : items) {
-    if (item.name == "++" || item.name == "--" || kMayChange.count(item.name)) continue;
+    if (item.name == "++" || item.name == "--" || kThisRun.count(item.name)) continue;
     CLI::Option* option = train.get_option_no_throw("--" + item.name);
     if (option == nullptr) continue;  // an option this heed no longer has
     if (option->count() == 0) {
@@ -51,6 +53,7 @@ void adopt_stored_options(CLI::App& train, const std::string& stored, const std:
       option->run_callback();
       continue;
     }
+    if (kMayChange.count(item.name)) continue;  // given anew: the new value wins
     const std::vector<std::string>& given = option->results();
     const bool same = given.size() == item.inputs.size() &&
                       std::equal(given.begin(), given.end(), item.inputs.begin(), same_value);

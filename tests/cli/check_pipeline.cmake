@@ -89,9 +89,11 @@ if(NOT reached_rc EQUAL 0 OR NOT reached_err MATCHES "nothing to train" OR reach
   message(FATAL_ERROR "heed train --resume past --max-updates: exit ${reached_rc}\n${reached_err}")
 endif()
 
-# Resuming with only what may change: the stored options (data, model, vocabulary) are kept.
+# Resuming with only what may change: the stored options (data, model, vocabulary) are kept, and
+# so are the validation options not given again (valid-bleu-sentences = 5 from train.toml).
 run(more --threads 1 train --resume ${WORK_DIR}/run --max-updates 5)
-if(NOT more_rc EQUAL 0 OR NOT more_err MATCHES "resuming from .* update 3" OR NOT more_err MATCHES "at update 5")
+if(NOT more_rc EQUAL 0 OR NOT more_err MATCHES "resuming from .* update 3" OR NOT more_err MATCHES "at update 5"
+   OR NOT more_err MATCHES "valid-bleu-sentences=5")
   message(FATAL_ERROR "heed train --resume --max-updates 5: exit ${more_rc}\n${more_err}")
 endif()
 

@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cstdint>
+#include <string>
 
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
@@ -59,4 +60,12 @@ TEST_CASE("counter-based random numbers depend only on seed and index") {
     sum += u;
   }
   CHECK(sum / 100000 == doctest::Approx(0.5).epsilon(0.01));
+}
+
+TEST_CASE("parameter streams are named by FNV-1a, the same with every standard library") {
+  static_assert(stable_hash("", 0) == 0xcbf29ce484222325ULL);
+  static_assert(stable_hash("a", 1) == 0xaf63dc4c8601ec8cULL);
+  static_assert(stable_hash("foobar", 6) == 0x85944171f73967e8ULL);
+  const std::string name = "decoder.0.cross_attention.q.weight";
+  CHECK(stable_hash(name.data(), name.size()) != stable_hash(name.data(), name.size() - 1));
 }

@@ -37,7 +37,7 @@ void ParameterSet::allocate() {
 void ParameterSet::initialize(uint64_t seed) {
   for (Parameter& p : parameters_) {
     // Each parameter draws from its own stream, so adding a layer does not change the others.
-    Rng rng(mix64(seed) ^ std::hash<std::string>{}(p.name));
+    Rng rng(mix64(seed) ^ stable_hash(p.name.data(), p.name.size()));
     float* v = p.value.f32();
     const int64_t n = p.value.numel();
     switch (p.init) {
