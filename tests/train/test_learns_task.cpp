@@ -36,6 +36,23 @@ void write_reversal_corpus(const std::string& src, const std::string& tgt, int l
   write_text(tgt, t);
 }
 
+// Training on dir's train.src/train.tgt with the letters vocabulary, fast settings.
+TrainConfig reversal_training(const TempDir& dir, int64_t updates, int64_t warmup) {
+  TrainConfig c;
+  c.train_source = dir.file("train.src");
+  c.train_target = dir.file("train.tgt");
+  c.vocabulary = dir.file("letters.model");
+  c.output_dir = dir.file("run");
+  c.batch_tokens = 1024;
+  c.optimizer.learning_rate = 2e-3f;
+  c.optimizer.warmup = warmup;
+  c.label_smoothing = 0.0f;
+  c.max_epochs = 0;
+  c.max_updates = updates;
+  c.progress_seconds = 1000;
+  return c;
+}
+
 // Links "0-0 1-1 …": each source letter with the target letter at the same position. The
 // reversed target's letter there is another one, so attention that serves the translation does
 // not look there: only the guided term can teach a head this.
@@ -59,21 +76,10 @@ TEST_CASE("a tiny model learns to reverse sequences to at least 99% exact match"
   write_reversal_corpus(dir.file("test.src"), dir.file("test.tgt"), 300, 3);
   train_vocabulary({dir.file("train.src"), dir.file("train.tgt")}, 40, dir.file("letters.model"));
 
-  TrainConfig c;
-  c.train_source = dir.file("train.src");
-  c.train_target = dir.file("train.tgt");
+  TrainConfig c = reversal_training(dir, 1500, 100);
   c.valid_source = dir.file("valid.src");
   c.valid_target = dir.file("valid.tgt");
-  c.vocabulary = dir.file("letters.model");
-  c.output_dir = dir.file("run");
-  c.batch_tokens = 1024;
-  c.optimizer.learning_rate = 2e-3f;
-  c.optimizer.warmup = 100;
-  c.label_smoothing = 0.0f;
-  c.max_epochs = 0;
-  c.max_updates = 1500;
   c.validate_every = 500;
-  c.progress_seconds = 1000;
   ModelConfig m = small_model();
   m.dropout = 0.0f;
 
@@ -121,20 +127,9 @@ TEST_CASE("guided alignment teaches one head the given links, and heed align rea
   write_diagonal_links(dir.file("train.src"), dir.file("train.links"));
   train_vocabulary({dir.file("train.src"), dir.file("train.tgt")}, 40, dir.file("letters.model"));
 
-  TrainConfig c;
-  c.train_source = dir.file("train.src");
-  c.train_target = dir.file("train.tgt");
-  c.vocabulary = dir.file("letters.model");
-  c.output_dir = dir.file("run");
+  TrainConfig c = reversal_training(dir, 150, 50);
   c.guided_alignment = dir.file("train.links");
   c.guided_alignment_weight = 1.0f;
-  c.batch_tokens = 1024;
-  c.optimizer.learning_rate = 2e-3f;
-  c.optimizer.warmup = 50;
-  c.label_smoothing = 0.0f;
-  c.max_epochs = 0;
-  c.max_updates = 150;
-  c.progress_seconds = 1000;
   ModelConfig m = small_model();
   m.dropout = 0.0f;
   m.alignment_layer = 0;
