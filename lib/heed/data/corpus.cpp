@@ -26,9 +26,12 @@ std::string checked_line(std::string line, const std::string& name, size_t numbe
 std::vector<Link> piece_links_of(const std::string& links_line, const std::string& where, const WordPieces& source,
                                  const WordPieces& target) {
   const GoldLinks words = parse_links(links_line, where, /*allow_possible=*/true);
-  std::vector<std::vector<int32_t>> source_pieces(static_cast<size_t>(source.words)), target_pieces(static_cast<size_t>(target.words));
-  for (size_t p = 0; p < source.word_of_piece.size(); ++p) source_pieces[static_cast<size_t>(source.word_of_piece[p])].push_back(static_cast<int32_t>(p));
-  for (size_t p = 0; p < target.word_of_piece.size(); ++p) target_pieces[static_cast<size_t>(target.word_of_piece[p])].push_back(static_cast<int32_t>(p));
+  const auto pieces_of_words = [](const WordPieces& side) {
+    std::vector<std::vector<int32_t>> pieces(static_cast<size_t>(side.words));
+    for (size_t p = 0; p < side.word_of_piece.size(); ++p) pieces[static_cast<size_t>(side.word_of_piece[p])].push_back(static_cast<int32_t>(p));
+    return pieces;
+  };
+  const auto source_pieces = pieces_of_words(source), target_pieces = pieces_of_words(target);
   std::vector<Link> out;
   for (const std::vector<Link>* kind : {&words.sure, &words.possible})
     for (const Link& link : *kind) {

@@ -1,9 +1,8 @@
 #include "heed/model/transformer.h"
 
-#include "heed/model/guided_alignment.h"
-
 #include "heed/backend/matmul_backward.h"
 #include "heed/core/error.h"
+#include "heed/model/guided_alignment.h"
 
 namespace heed {
 
