@@ -26,7 +26,7 @@ namespace {
 struct AlignCliOptions {
   std::string model, reverse_model, source, target, output = "-";
   std::string format = "pharaoh";
-  std::string step = "predict";
+  std::string step;  // empty: the model's
   std::string symmetrize = "grow-diag";
   std::vector<int32_t> layers;
   AlignOptions align;
@@ -54,8 +54,7 @@ std::vector<std::string> raw_lines(const std::string& path) {
 int run_align(AlignCliOptions o) {
   HEED_CHECK(o.format == "pharaoh" || o.format == "soft" || o.format == "json" || o.format == "html",
              "--format must be pharaoh, soft, json or html, got '{}'", o.format);
-  HEED_CHECK(o.step == "predict" || o.step == "shift", "--step must be predict or shift, got '{}'", o.step);
-  o.align.step = o.step == "shift" ? AlignStep::shift : AlignStep::predict;
+  if (!o.step.empty()) o.align.step = parse_alignment_step(o.step);
   o.align.symmetrization = parse_symmetrization(o.symmetrize);
   o.align.layers = o.layers;
   if (o.model.empty()) o.model = default_model_path().string();
@@ -145,8 +144,7 @@ void add_align_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--layers", o->layers, "Decoder layers whose cross-attention is averaged (default: all, or the guided layer)")->delimiter(',');
   cmd->add_option("--head", o->align.head, "One attention head, or -1: all heads averaged (default: the guided head of a model trained with --guided-alignment, else all)")->check(number_in(-1, 1024));
   cmd->add_option("--reverse-model", o->reverse_model, "A model of the opposite direction (target to source): its links and this model's are symmetrised (--symmetrize)");
-  cmd->add_option("--step", o->step, "predict (the step that predicts a word) or shift (the step whose input it is)")
-      ->capture_default_str();
+  cmd->add_option("--step", o->step, "predict (the step that predicts a word) or shift (the step whose input it is); default: the step a guided model was trained at, else predict");
   cmd->add_option("--symmetrize", o->symmetrize, "How row and column maxima (or the two models' links) combine: intersection, union, grow-diag, grow-diag-final-and")
       ->capture_default_str();
   cmd->add_option("--threshold", o->align.threshold, "Ignore maxima below this attention weight")->capture_default_str()->check(number_in(0, 1));

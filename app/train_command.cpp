@@ -25,6 +25,7 @@ struct TrainOptions {
   std::string activation = "relu", attention = "scaled-dot", positions = "sinusoidal", norm = "pre", tying = "all";
   std::string metric = "bleu";
   int32_t alignment_layer = -1, alignment_head = 0;  // -1: the decoder's penultimate layer
+  std::string alignment_step = "predict";
   std::string config_file;
   CLI::App* app = nullptr;
 };
@@ -53,13 +54,15 @@ int run_train(TrainOptions o) {
     o.model.alignment_layer = o.alignment_layer >= 0 ? o.alignment_layer
                                                      : static_cast<int32_t>(std::max<int64_t>(o.model.decoder_layers - 2, 0));
     o.model.alignment_head = o.alignment_head;
+    o.model.alignment_step = parse_alignment_step(o.alignment_step);
     HEED_CHECK(o.model.alignment_layer < o.model.decoder_layers,
                "--alignment-layer {}: the model has decoder layers 0 to {}", o.model.alignment_layer, o.model.decoder_layers - 1);
     HEED_CHECK(o.model.alignment_head < o.model.heads, "--alignment-head {}: the model has heads 0 to {}",
                o.model.alignment_head, o.model.heads - 1);
   } else {
-    HEED_CHECK(o.alignment_layer == -1 && o.alignment_head == 0,
-               "--alignment-layer and --alignment-head choose the head --guided-alignment FILE trains; give the file too");
+    HEED_CHECK(o.alignment_layer == -1 && o.alignment_head == 0 && o.alignment_step == "predict",
+               "--alignment-layer, --alignment-head and --alignment-step choose the head --guided-alignment FILE "
+               "trains; give the file too");
   }
   if (!o.resume_dir.empty()) {
     HEED_CHECK(o.train.output_dir.empty() || o.train.output_dir == o.resume_dir,
@@ -128,6 +131,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--guided-alignment-weight", t.guided_alignment_weight, "Weight of the guided alignment cross-entropy")->capture_default_str()->group("Guided alignment")->check(number_in(0, 1e3));
   cmd->add_option("--alignment-layer", o->alignment_layer, "Decoder layer of the guided head (-1: the penultimate)")->capture_default_str()->group("Guided alignment")->check(number_in(-1, kMaxLayers - 1));
   cmd->add_option("--alignment-head", o->alignment_head, "Head of that layer to guide")->capture_default_str()->group("Guided alignment")->check(number_in(0, kMaxModelDim - 1));
+  cmd->add_option("--alignment-step", o->alignment_step, "Guide the attention of the step that predicts a target word (predict) or of the step that reads it (shift)")->capture_default_str()->group("Guided alignment");
   cmd->add_option("--max-epochs", t.max_epochs, "Stop after this many epochs (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e9));
   cmd->add_option("--max-updates", t.max_updates, "Stop after this many updates (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e12));
   cmd->add_option("--max-time", t.max_minutes, "Stop after this many minutes, validation included (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e7));

@@ -160,7 +160,7 @@ TEST_CASE("guided alignment teaches one head the given links, and heed align rea
   const AerScore guided = aer_against_diagonal({});
   MESSAGE("guided head against the diagonal: " << guided.format());
   CHECK(guided.aer < 5.0);
-  const AerScore unguided = aer_against_diagonal({.layers = {1}, .head = -1});
+  const AerScore unguided = aer_against_diagonal({.layers = {1}, .head = -1, .step = std::nullopt});
   MESSAGE("last layer, heads averaged, against the diagonal: " << unguided.format());
   CHECK(unguided.aer > 50.0);
 }

@@ -64,6 +64,16 @@ TEST_CASE("word links become piece links and each batch row shares its links eve
       CHECK(g.f32()[k * cols + j] == doctest::Approx(expected));
       CHECK(g.f32()[(rows + k) * cols + j] == 0.0f);  // the pair without links
     }
+
+  // Guided at the "shift" step, the same links sit one decoder position later (the position whose
+  // input is the piece), and position 0, which reads the start symbol, links nothing.
+  config.alignment_step = AlignmentStep::shift;
+  const BatchTensors shifted = make_batch(corpus.pairs, {0, 1}, config);
+  const Tensor& gs = shifted.batch.alignment;
+  REQUIRE(gs.shape() == g.shape());
+  for (int64_t j = 0; j < cols; ++j) CHECK(gs.f32()[j] == 0.0f);
+  for (int64_t k = 0; k + 1 < rows; ++k)
+    for (int64_t j = 0; j < cols; ++j) CHECK(gs.f32()[(k + 1) * cols + j] == g.f32()[k * cols + j]);
 }
 
 TEST_CASE("alignment files that do not fit the corpus are refused with the file and line") {

@@ -17,6 +17,7 @@ Aligner::Aligner(Backend& be, Transformer& model, const Vocabulary& source, cons
       options_.head = -1;
     }
   }
+  if (!options_.step) options_.step = c.alignment_step;
   if (options_.layers.empty())
     for (int32_t l = 0; l < c.decoder_layers; ++l) options_.layers.push_back(l);
   for (int32_t l : options_.layers)
@@ -56,7 +57,7 @@ PairAlignment Aligner::align(std::string_view source_text, std::string_view targ
   const int64_t heads = c.heads;
   const int64_t first_head = options_.head < 0 ? 0 : options_.head, last_head = options_.head < 0 ? heads : options_.head + 1;
   const float weight = 1.0f / static_cast<float>(options_.layers.size() * static_cast<size_t>(last_head - first_head));
-  const int64_t offset = options_.step == AlignStep::predict ? 0 : 1;
+  const int64_t offset = *options_.step == AlignmentStep::shift ? 1 : 0;
   for (int32_t layer : options_.layers) {
     const Tensor& probs = model_.cross_attention(layer);  // [1, H, t + 1, s + 1]
     const float* p = probs.f32();

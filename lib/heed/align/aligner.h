@@ -4,6 +4,7 @@
 // of the chosen decoder layers and heads is averaged, and word_links.h turns it into links.
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -13,10 +14,6 @@
 
 namespace heed {
 
-// Which decoder step's attention stands for a target word: the step that predicts it (its
-// input is the previous word), or the step whose input it is ("shift", Chen et al. 2020).
-enum class AlignStep : uint8_t { predict, shift };
-
 // AlignOptions::head's default: a model trained with guided alignment is read at its guided head
 // (the layer and head in its config), any other at every head of every layer, averaged.
 inline constexpr int32_t kModelsAlignmentHead = -2;
@@ -24,7 +21,7 @@ inline constexpr int32_t kModelsAlignmentHead = -2;
 struct AlignOptions {
   std::vector<int32_t> layers;  // decoder layers to average; empty: all (or the guided layer, see below)
   int32_t head = kModelsAlignmentHead;  // one head; -1: all heads averaged; kModelsAlignmentHead: see above
-  AlignStep step = AlignStep::predict;
+  std::optional<AlignmentStep> step;  // unset: the step the model's guided head was trained at (predict if none)
   Symmetrization symmetrization = Symmetrization::grow_diag;
   float threshold = 0.0f;  // ignore maxima below this attention weight
 };

@@ -68,19 +68,23 @@ namespace {
 
 // Guided alignment: row k of a pair's [T, S] matrix belongs to the step that predicts target piece
 // k; its links to source pieces share the row evenly. The eos row and padding stay zero.
-void fill_alignment(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices, Batch& batch) {
+// Row k of a target's [T, S] block is decoder position k, which predicts target piece k and reads
+// piece k - 1; the guided step decides which of the two a piece's links land on.
+void fill_alignment(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices, AlignmentStep step,
+                    Batch& batch) {
   const bool any = std::any_of(indices.begin(), indices.end(), [&](int32_t i) { return !pairs[i].piece_links.empty(); });
   if (!any) return;
   const int64_t b = batch.source.shape()[0], s = batch.source.shape()[1], t = batch.target_out.shape()[1];
   batch.alignment = Tensor::zeros(Shape{b, t, s}, DType::f32);
   float* g = batch.alignment.f32();
+  const int64_t shift = step == AlignmentStep::shift ? 1 : 0;  // pieces < T - 1, so k + 1 stays a row
   std::vector<int32_t> per_row;
   for (int64_t row = 0; row < b; ++row) {
     const SentencePair& p = pairs[indices[row]];
     per_row.assign(p.target.size(), 0);
     for (const Link& link : p.piece_links) ++per_row[static_cast<size_t>(link.second)];
     for (const Link& link : p.piece_links)
-      g[(row * t + link.second) * s + link.first] += 1.0f / static_cast<float>(per_row[static_cast<size_t>(link.second)]);
+      g[(row * t + link.second + shift) * s + link.first] += 1.0f / static_cast<float>(per_row[static_cast<size_t>(link.second)]);
   }
 }
 
@@ -115,7 +119,7 @@ BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vecto
     tout[row * target_length + static_cast<int64_t>(p.target.size())] = config.eos_id;
     out.target_tokens += static_cast<int64_t>(p.target.size()) + 1;
   }
-  fill_alignment(pairs, indices, out.batch);
+  fill_alignment(pairs, indices, config.alignment_step, out.batch);
   return out;
 }
 

@@ -44,6 +44,8 @@ const EnumNames<EmbeddingTying> kTyingNames{
     {{EmbeddingTying::none, "none"}, {EmbeddingTying::target_output, "target-output"}, {EmbeddingTying::all, "all"}},
     "embedding tying"};
 const EnumNames<Activation> kActivationNames{{{Activation::relu, "relu"}, {Activation::gelu, "gelu"}}, "activation"};
+const EnumNames<AlignmentStep> kAlignmentStepNames{
+    {{AlignmentStep::predict, "predict"}, {AlignmentStep::shift, "shift"}}, "alignment step"};
 
 template <typename T>
 T parse_number(const std::string& key, const std::string& text) {
@@ -61,11 +63,13 @@ std::string to_string(PositionEncoding v) { return kPositionNames.name(v); }
 std::string to_string(NormPlacement v) { return kNormNames.name(v); }
 std::string to_string(EmbeddingTying v) { return kTyingNames.name(v); }
 std::string to_string(Activation v) { return kActivationNames.name(v); }
+std::string to_string(AlignmentStep v) { return kAlignmentStepNames.name(v); }
 AttentionScore parse_attention_score(const std::string& s) { return kAttentionNames.parse(s); }
 PositionEncoding parse_position_encoding(const std::string& s) { return kPositionNames.parse(s); }
 NormPlacement parse_norm_placement(const std::string& s) { return kNormNames.parse(s); }
 EmbeddingTying parse_embedding_tying(const std::string& s) { return kTyingNames.parse(s); }
 Activation parse_activation(const std::string& s) { return kActivationNames.parse(s); }
+AlignmentStep parse_alignment_step(const std::string& s) { return kAlignmentStepNames.parse(s); }
 
 void ModelConfig::validate() const {
   // Upper bounds far above any model heed can train or run, low enough that no config alone can
@@ -137,6 +141,7 @@ std::string ModelConfig::to_text() const {
   if (has_alignment_head()) {  // only then: files of models without one stay readable by older heeds
     line("alignment-layer", alignment_layer);
     line("alignment-head", alignment_head);
+    if (alignment_step != AlignmentStep::predict) line("alignment-step", to_string(alignment_step));
   }
   return s;
 }
@@ -187,6 +192,7 @@ ModelConfig ModelConfig::from_text(const std::string& text) {
   if (seen.count("alignment-layer") || seen.count("alignment-head")) {
     c.alignment_layer = parse_number<int32_t>("alignment-layer", take("alignment-layer"));
     c.alignment_head = parse_number<int32_t>("alignment-head", take("alignment-head"));
+    if (seen.count("alignment-step")) c.alignment_step = parse_alignment_step(take("alignment-step"));
   }
   HEED_CHECK(seen.empty(), "model config: unknown key '{}' (written by a newer heed?)", printable(seen.begin()->first));
   c.validate();

@@ -18,6 +18,9 @@ enum class PositionEncoding : uint8_t { sinusoidal, learned };
 enum class NormPlacement : uint8_t { pre, post };  // layer norm before each sublayer, or after the residual
 // none; target embedding = output projection; source = target = output (needs a joint vocabulary)
 enum class EmbeddingTying : uint8_t { none, target_output, all };
+// Which decoder step's attention stands for a target word: the step that predicts it (its input is
+// the previous word), or the step whose input it is ("shift", Chen et al. 2020), which sees the word.
+enum class AlignmentStep : uint8_t { predict, shift };
 
 // Bounds on what a model config may declare (validate() enforces them): generous for any real
 // model, but a file can never make heed allocate without limit.
@@ -49,6 +52,7 @@ struct ModelConfig {
   // align` reads by default; -1 for both when the model was trained without.
   int32_t alignment_layer = -1;
   int32_t alignment_head = -1;
+  AlignmentStep alignment_step = AlignmentStep::predict;  // the step whose attention was guided
   // Special pieces, as heed's SentencePiece models number them.
   int32_t pad_id = 0;
   int32_t unk_id = 1;
@@ -71,10 +75,12 @@ std::string to_string(PositionEncoding v);
 std::string to_string(NormPlacement v);
 std::string to_string(EmbeddingTying v);
 std::string to_string(Activation v);
+std::string to_string(AlignmentStep v);
 AttentionScore parse_attention_score(const std::string& s);
 PositionEncoding parse_position_encoding(const std::string& s);
 NormPlacement parse_norm_placement(const std::string& s);
 EmbeddingTying parse_embedding_tying(const std::string& s);
 Activation parse_activation(const std::string& s);
+AlignmentStep parse_alignment_step(const std::string& s);
 
 }  // namespace heed

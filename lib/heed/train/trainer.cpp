@@ -164,9 +164,9 @@ void Trainer::read_corpora() {
   HEED_CHECK(s.kept > 0, "{} and {} hold no usable sentence pair", config_.train_source, config_.train_target);
   if (!config_.guided_alignment.empty()) {
     const auto linked = std::count_if(train_.pairs.begin(), train_.pairs.end(), [](const SentencePair& p) { return !p.piece_links.empty(); });
-    spdlog::info("guided alignment: links for {} of {} pairs from {}, weight {}, head {} of decoder layer {}", linked,
+    spdlog::info("guided alignment: links for {} of {} pairs from {}, weight {}, head {} of decoder layer {} at the {} step", linked,
                  train_.pairs.size(), config_.guided_alignment, config_.guided_alignment_weight,
-                 model_->config().alignment_head, model_->config().alignment_layer);
+                 model_->config().alignment_head, model_->config().alignment_layer, to_string(model_->config().alignment_step));
   }
   if (!config_.valid_source.empty() || !config_.valid_target.empty()) {
     HEED_CHECK(!config_.valid_source.empty() && !config_.valid_target.empty(),
