@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -23,6 +24,7 @@
 #include "heed/align/aligner.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/core/threads.h"
 #include "heed/backend/profiling_backend.h"
 #include "heed/decode/translator.h"
 #include "heed/model/model_file.h"
@@ -43,6 +45,7 @@ struct TranslateCliOptions {
   bool profile = false;
   bool alignments = false;
   int64_t chunk_lines = 1000;
+  int workers = 0;  // 0: one per thread
 };
 
 // `alignments`: for each of line.texts, its links to the source (" ||| i-j ..." is appended),
@@ -120,10 +123,23 @@ int run_translate(TranslateCliOptions o) {
   LoadedModel loaded = load_model(o.model);
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
   if (o.translate.max_input_pieces == 0) o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
-  auto onednn = make_backend(BackendKind::onednn);
-  ProfilingBackend profiler(*onednn);
-  Backend& be = o.profile ? static_cast<Backend&>(profiler) : *onednn;
-  Translator translator(be, *loaded.model, *vocab.source, *vocab.target, o.translate);
+  // --threads is the total: --workers of them (by default one per thread) share it evenly.
+  const int threads = current_threads();
+  int workers = o.workers == 0 ? threads : std::min(o.workers, threads);
+  if (o.profile && workers > 1) {
+    spdlog::info("--profile: one worker with {} threads, so that the op times add up", threads);
+    workers = 1;
+  }
+  o.translate.threads_per_worker = std::max(1, threads / workers);
+  std::vector<std::unique_ptr<Backend>> backends;
+  for (int w = 0; w < workers; ++w) backends.push_back(make_backend(BackendKind::onednn));
+  ProfilingBackend profiler(*backends[0]);
+  std::vector<Backend*> worker_backends;
+  for (const auto& b : backends) worker_backends.push_back(b.get());
+  if (o.profile) worker_backends[0] = &profiler;
+  Backend& be = *worker_backends[0];
+  Translator translator(worker_backends, *loaded.model, *vocab.source, *vocab.target, o.translate);
+  spdlog::debug("{} worker(s) of {} thread(s) each", workers, o.translate.threads_per_worker);
   std::unique_ptr<Aligner> aligner;
   if (o.alignments) aligner = std::make_unique<Aligner>(be, *loaded.model, *vocab.source, *vocab.target, AlignOptions{});
 
@@ -210,6 +226,8 @@ void add_translate_command(CLI::App& root, Action& chosen) {
       ->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
       ->capture_default_str()->check(number_in(1, 1e9));
+  cmd->add_option("--workers", o->workers, "Batches translated side by side, each by one worker with --threads / N threads; one copy of the weights (0: one worker per thread)")
+      ->capture_default_str()->check(number_in(0, 1024));
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
   cmd->add_flag("--alignments", o->alignments, "Append ' ||| ' and each translation's word links to its source (i-j, as heed align)");
   cmd->add_flag("--strict", o->strict, "Stop with an error on invalid UTF-8, before writing anything");

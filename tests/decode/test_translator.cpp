@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "heed/core/error.h"
 #include "heed/decode/translator.h"
 #include "model/model_support.h"
 
@@ -81,4 +82,41 @@ TEST_CASE("n-best lists come best first with one entry per hypothesis") {
   CHECK(out[0].texts.size() == 3);
   CHECK(out[0].scores[0] >= out[0].scores[1]);
   CHECK(out[1].texts.size() == 1);
+}
+
+TEST_CASE("several workers translate exactly as one, reading one copy of the weights") {
+  VocabModel m;
+  TranslateOptions options;
+  options.batch_sentences = 2;  // several batches, so that every worker gets some
+  options.beam.n_best = 2;
+  options.threads_per_worker = 1;
+  std::vector<std::string> lines = kMixedLines;
+  for (const char* extra : {"the red cat ran", "a blue house", "the mat sat on the dog", "cat", "a dog ran to a mat"})
+    lines.emplace_back(extra);
+  Translator one(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  const auto expected = one.translate(lines, 1);
+
+  auto second = make_backend(BackendKind::onednn), third = make_backend(BackendKind::onednn);
+  Translator three(std::vector<Backend*>{m.be.get(), second.get(), third.get()}, *m.model, test_vocabulary(),
+                   test_vocabulary(), options);
+  CHECK(three.workers() == 3);
+  for (int round = 0; round < 2; ++round) {  // a second round reuses the workers' buffers
+    const auto got = three.translate(lines, 1);
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i].texts == expected[i].texts);
+      CHECK(got[i].scores == expected[i].scores);
+    }
+  }
+  CHECK(three.stats().lines == 2 * static_cast<int64_t>(lines.size()));
+}
+
+TEST_CASE("a model over another's weights reads them without a copy and cannot train") {
+  VocabModel m;
+  Transformer shared(*m.model, SharedWeights{});
+  CHECK(shared.parameters().values().raw() == m.model->parameters().values().raw());
+  CHECK(shared.parameters().all().front().value.raw() == m.model->parameters().all().front().value.raw());
+  CHECK_FALSE(m.model->parameters().has_grads());  // inference allocates no gradients
+  CHECK_THROWS_WITH_AS(shared.parameters().zero_grads(), doctest::Contains("cannot train"), Error);
 }

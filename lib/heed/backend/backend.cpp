@@ -105,16 +105,12 @@ void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const Ma
   do_matmul(a, b, c, o);
 }
 
-void Backend::softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+void Backend::softmax_forward(const Tensor& x, const Tensor& y) {
   expect_f32("softmax", "x", x, device());
   expect_f32("softmax", "y", y, device());
   expect_rows_cols("softmax", x);
   expect_shape("softmax", "y", y, x.shape());
-  if (mask != nullptr) {
-    expect_f32("softmax", "mask", *mask, device());
-    expect_broadcastable("softmax", "mask", mask->shape(), x.shape());
-  }
-  do_softmax_forward(x, mask, y);
+  do_softmax_forward(x, y);
 }
 
 void Backend::softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
@@ -133,16 +129,6 @@ void Backend::log_softmax_forward(const Tensor& x, const Tensor& y) {
   expect_rows_cols("log_softmax", x);
   expect_shape("log_softmax", "y", y, x.shape());
   do_log_softmax_forward(x, y);
-}
-
-void Backend::log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  expect_f32("log_softmax_backward", "y", y, device());
-  expect_f32("log_softmax_backward", "dy", dy, device());
-  expect_f32("log_softmax_backward", "dx", dx, device());
-  expect_rows_cols("log_softmax_backward", y);
-  expect_shape("log_softmax_backward", "dy", dy, y.shape());
-  expect_shape("log_softmax_backward", "dx", dx, y.shape());
-  do_log_softmax_backward(y, dy, dx, acc);
 }
 
 void Backend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
@@ -239,13 +225,6 @@ void Backend::add(const Tensor& a, const Tensor& b, const Tensor& c) {
   expect_shape("add", "c", c, a.shape());
   expect_broadcastable("add", "b", b.shape(), a.shape());
   do_add(a, b, c);
-}
-
-void Backend::scale(const Tensor& x, float alpha, const Tensor& y) {
-  expect_f32("scale", "x", x, device());
-  expect_f32("scale", "y", y, device());
-  expect_shape("scale", "y", y, x.shape());
-  do_scale(x, alpha, y);
 }
 
 void Backend::axpy(float alpha, const Tensor& x, const Tensor& y) {

@@ -78,14 +78,12 @@ class Backend {
   // (one matrix for the whole batch, as weights are).
   void matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& options = {});
 
-  // y = softmax(x + mask) over the last axis; mask may be null, else broadcasts like matmul's.
-  void softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y);
+  // y = softmax(x) over the last axis (attention masks its scores in matmul's epilogue).
+  void softmax_forward(const Tensor& x, const Tensor& y);
   // dx = y ⊙ (dy − Σ_last dy ⊙ y)
   void softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc);
   // y = x − log Σ_last exp(x)
   void log_softmax_forward(const Tensor& x, const Tensor& y);
-  // dx = dy − exp(y) · Σ_last dy
-  void log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc);
 
   // y = (x − mean) / sqrt(var + eps) · gamma + beta over the last axis [rows, C];
   // mean and var ([rows]) are saved for the backward pass.
@@ -111,8 +109,6 @@ class Backend {
 
   // c = a + b; b is a's shape or broadcasts to it (same rank, dims a's or 1). c may alias a.
   void add(const Tensor& a, const Tensor& b, const Tensor& c);
-  // y = alpha · x (y may alias x)
-  void scale(const Tensor& x, float alpha, const Tensor& y);
   // y += alpha · x
   void axpy(float alpha, const Tensor& x, const Tensor& y);
   // y[C] = Σ_rows x[rows, C]   (a bias's gradient)
@@ -161,10 +157,9 @@ class Backend {
 
  protected:
   virtual void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) = 0;
-  virtual void do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) = 0;
+  virtual void do_softmax_forward(const Tensor& x, const Tensor& y) = 0;
   virtual void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
   virtual void do_log_softmax_forward(const Tensor& x, const Tensor& y) = 0;
-  virtual void do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
   virtual void do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
                                      const Tensor& y, const Tensor& mean, const Tensor& var) = 0;
   virtual void do_layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
@@ -178,7 +173,6 @@ class Backend {
   virtual void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) = 0;
   virtual void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) = 0;
   virtual void do_add(const Tensor& a, const Tensor& b, const Tensor& c) = 0;
-  virtual void do_scale(const Tensor& x, float alpha, const Tensor& y) = 0;
   virtual void do_axpy(float alpha, const Tensor& x, const Tensor& y) = 0;
   virtual void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) = 0;
   virtual double do_sum_squares(const Tensor& x) = 0;
@@ -203,10 +197,9 @@ class Backend {
 // pure virtual functions above.
 #define HEED_BACKEND_OVERRIDES \
   void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) override; \
-  void do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) override; \
+  void do_softmax_forward(const Tensor& x, const Tensor& y) override; \
   void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \
   void do_log_softmax_forward(const Tensor& x, const Tensor& y) override; \
-  void do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \
   void do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y, const Tensor& mean, const Tensor& var) override; \
   void do_layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& mean, const Tensor& var, float eps, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, Accumulate acc) override; \
   void do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) override; \
@@ -216,7 +209,6 @@ class Backend {
   void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) override; \
   void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) override; \
   void do_add(const Tensor& a, const Tensor& b, const Tensor& c) override; \
-  void do_scale(const Tensor& x, float alpha, const Tensor& y) override; \
   void do_axpy(float alpha, const Tensor& x, const Tensor& y) override; \
   void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) override; \
   double do_sum_squares(const Tensor& x) override; \

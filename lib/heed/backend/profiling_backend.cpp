@@ -22,8 +22,8 @@ void ProfilingBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   timed(matmul, [&] { return inner_.matmul(a, b, c, o); });
 }
 
-void ProfilingBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
-  timed(softmax, [&] { return inner_.softmax_forward(x, mask, y); });
+void ProfilingBackend::do_softmax_forward(const Tensor& x, const Tensor& y) {
+  timed(softmax, [&] { return inner_.softmax_forward(x, y); });
 }
 
 void ProfilingBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
@@ -32,10 +32,6 @@ void ProfilingBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, co
 
 void ProfilingBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) {
   timed(log_softmax, [&] { return inner_.log_softmax_forward(x, y); });
-}
-
-void ProfilingBackend::do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  timed(log_softmax_backward, [&] { return inner_.log_softmax_backward(y, dy, dx, acc); });
 }
 
 void ProfilingBackend::do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y, const Tensor& mean, const Tensor& var) {
@@ -72,10 +68,6 @@ void ProfilingBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy
 
 void ProfilingBackend::do_add(const Tensor& a, const Tensor& b, const Tensor& c) {
   timed(add, [&] { return inner_.add(a, b, c); });
-}
-
-void ProfilingBackend::do_scale(const Tensor& x, float alpha, const Tensor& y) {
-  timed(scale, [&] { return inner_.scale(x, alpha, y); });
 }
 
 void ProfilingBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
@@ -129,7 +121,7 @@ void ProfilingBackend::do_gather_cache_rows(const Tensor& src, const Tensor& row
 
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "softmax", "softmax_backward", "log_softmax", "log_softmax_backward", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "scale", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows"};
+      "matmul", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

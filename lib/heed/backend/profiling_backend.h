@@ -32,8 +32,8 @@ class ProfilingBackend final : public Backend {
 
  private:
   enum Op : int {
-    matmul, softmax, softmax_backward, log_softmax, log_softmax_backward, layer_norm, layer_norm_backward,
-    activation, activation_backward, dropout, dropout_backward, embedding, embedding_backward, add, scale,
+    matmul, softmax, softmax_backward, log_softmax, layer_norm, layer_norm_backward,
+    activation, activation_backward, dropout, dropout_backward, embedding, embedding_backward, add,
     axpy, sum_rows, sum_squares, swap_axes_12, additive_scores, additive_scores_backward, write_time_step,
     cross_entropy, cross_entropy_backward, adam_update, gather_rows, gather_cache_rows, kOpCount
   };

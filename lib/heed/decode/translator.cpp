@@ -3,7 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 #include <numeric>
+#include <thread>
+
+#include "heed/core/error.h"
+#include "heed/core/threads.h"
 
 #include "heed/decode/long_lines.h"
 #include "heed/text/clean_text.h"
@@ -11,14 +17,63 @@
 
 namespace heed {
 
+struct Translator::Worker {
+  std::unique_ptr<Transformer> own_model;  // null for worker 0, which decodes with the caller's model
+  BeamSearch search;
+  Worker(Backend& be, Transformer& model, std::unique_ptr<Transformer> own, const BeamOptions& options)
+      : own_model(std::move(own)), search(be, own_model ? *own_model : model, options) {}
+};
+
 Translator::Translator(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target,
                        const TranslateOptions& options)
+    : Translator(std::vector<Backend*>{&be}, model, source, target, options) {}
+
+Translator::Translator(const std::vector<Backend*>& backends, Transformer& model, const Vocabulary& source,
+                       const Vocabulary& target, const TranslateOptions& options)
     : source_(source),
       target_(target),
       options_(options),
-      limit_(model.config().max_positions - 1),  // room for eos
-      search_(be, model, options.beam) {
+      limit_(model.config().max_positions - 1) {  // room for eos
+  HEED_CHECK(!backends.empty(), "a translator needs at least one worker");
   if (options_.max_input_pieces > 0) limit_ = std::min(limit_, options_.max_input_pieces);
+  for (size_t i = 0; i < backends.size(); ++i) {
+    auto own = i == 0 ? nullptr : std::make_unique<Transformer>(model, SharedWeights{});
+    workers_.push_back(std::make_unique<Worker>(*backends[i], model, std::move(own), options.beam));
+  }
+}
+
+Translator::~Translator() = default;
+
+void Translator::decode(const std::vector<Sources>& batches, std::vector<std::vector<std::vector<Hypothesis>>>& results) {
+  results.assign(batches.size(), {});
+  if (workers_.size() == 1 || batches.size() == 1) {
+    for (size_t i = 0; i < batches.size(); ++i) results[i] = workers_[0]->search.translate(batches[i]);
+    return;
+  }
+  // Batches come sorted by length; the longest are taken first, so that no worker is left with
+  // a long batch while the others idle at the end.
+  std::atomic<size_t> taken{0};
+  std::vector<std::exception_ptr> errors(workers_.size());
+  const auto work = [&](size_t w) {
+    try {
+      if (options_.threads_per_worker > 0) set_threads(options_.threads_per_worker);  // OpenMP's setting is per thread
+      for (size_t n = taken++; n < batches.size(); n = taken++) {
+        const size_t i = batches.size() - 1 - n;
+        results[i] = workers_[w]->search.translate(batches[i]);
+      }
+    } catch (...) {
+      errors[w] = std::current_exception();
+      taken = batches.size();  // the others stop after their current batch
+    }
+  };
+  std::vector<std::thread> threads;
+  for (size_t w = 1; w < workers_.size(); ++w) threads.emplace_back(work, w);
+  const int caller_threads = current_threads();
+  work(0);  // on this thread
+  for (std::thread& t : threads) t.join();
+  set_threads(caller_threads);
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
 }
 
 std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {
@@ -67,7 +122,8 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
   std::vector<size_t> order(segments.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return segments[a].pieces.size() < segments[b].pieces.size(); });
-  std::vector<std::vector<Hypothesis>> results(segments.size());
+  std::vector<Sources> batches;
+  std::vector<std::pair<size_t, size_t>> spans;  // each batch's range in `order`
   for (size_t start = 0; start < order.size();) {
     size_t end = start;
     int64_t tokens = 0;
@@ -77,12 +133,17 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       tokens += length;
       ++end;
     }
-    std::vector<std::vector<int32_t>> sources;
-    for (size_t i = start; i < end; ++i) sources.push_back(segments[order[i]].pieces);
-    auto batch = search_.translate(sources);
-    for (size_t i = start; i < end; ++i) results[order[i]] = std::move(batch[i - start]);
+    Sources& sources = batches.emplace_back();
+    for (size_t i = start; i < end; ++i) sources.push_back(std::move(segments[order[i]].pieces));
+    spans.emplace_back(start, end);
     start = end;
   }
+  std::vector<std::vector<std::vector<Hypothesis>>> batch_results;
+  decode(batches, batch_results);
+  std::vector<std::vector<Hypothesis>> results(segments.size());
+  for (size_t b = 0; b < spans.size(); ++b)
+    for (size_t i = spans[b].first; i < spans[b].second; ++i)
+      results[order[i]] = std::move(batch_results[b][i - spans[b].first]);
 
   // Back to input order; the parts of a split line are joined with a space.
   for (size_t s = 0; s < segments.size(); ++s) {

@@ -5,6 +5,7 @@
 // than the model accepts is translated in parts or truncated.
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@ struct TranslateOptions {
   int64_t batch_tokens = 0;    // source pieces per batch (0: no limit)
   LongLines long_lines = LongLines::split;
   int64_t max_input_pieces = 0;  // 0: as many as the model accepts
+  int threads_per_worker = 0;    // with several workers, each one's kernel threads (0: as the caller's)
 };
 
 struct TranslatedLine {
@@ -33,20 +35,33 @@ struct TranslateStats {
   int64_t source_pieces = 0, target_pieces = 0;  // target pieces count eos, as the benchmarks do
 };
 
+// Several workers (one per backend given) translate batches side by side, as CTranslate2's
+// inter_threads do: worker 0 decodes with `model`, the others with models that read its weights
+// (one copy in memory) and own their activations and caches. Each batch is decoded by one worker
+// exactly as a single worker would, so the output does not depend on the number of workers.
 class Translator {
  public:
   Translator(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target,
              const TranslateOptions& options);
+  Translator(const std::vector<Backend*>& backends, Transformer& model, const Vocabulary& source,
+             const Vocabulary& target, const TranslateOptions& options);
+  ~Translator();
   // first_line: the 1-based number of lines[0] in the whole input, for messages.
   std::vector<TranslatedLine> translate(const std::vector<std::string>& lines, int64_t first_line);
   const TranslateStats& stats() const { return stats_; }
+  size_t workers() const { return workers_.size(); }
 
  private:
+  struct Worker;
+  using Sources = std::vector<std::vector<int32_t>>;
+  // Decodes every batch, batches[i]'s hypotheses into results[i], sharing them among the workers.
+  void decode(const std::vector<Sources>& batches, std::vector<std::vector<std::vector<Hypothesis>>>& results);
+
   const Vocabulary& source_;
   const Vocabulary& target_;
   TranslateOptions options_;
   int64_t limit_;  // the most source pieces one sentence may have
-  BeamSearch search_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   TranslateStats stats_;
 };
 

@@ -45,7 +45,7 @@ void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh,
   else
     be.matmul(qh, kh, scores, score_options(mask));
   probs_ = probs_buffer_.view(scores.shape());
-  be.softmax_forward(scores, nullptr, probs_);
+  be.softmax_forward(scores, probs_);
   dropped_probs_ = dropout_.forward(be, probs_, mode);
 
   const Tensor context_heads = context_heads_.view(Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]

@@ -21,17 +21,35 @@ Parameter* ParameterSet::add(const std::string& name, const Shape& shape, Init i
   return &parameters_.back();
 }
 
-void ParameterSet::allocate() {
+int64_t ParameterSet::arena_size() const {
   int64_t total = 0;
   for (const Parameter& p : parameters_) total += aligned(p.shape.numel());
-  values_ = Tensor::zeros(Shape{total});
-  grads_ = Tensor::zeros(Shape{total});
+  return total;
+}
+
+void ParameterSet::lay_out(const Tensor& arena, Tensor Parameter::*view) {
   int64_t offset = 0;
   for (Parameter& p : parameters_) {
-    p.value = Tensor::view(values_.f32() + offset, p.shape, DType::f32);
-    p.grad = Tensor::view(grads_.f32() + offset, p.shape, DType::f32);
+    p.*view = Tensor::view(arena.f32() + offset, p.shape, DType::f32);
     offset += aligned(p.shape.numel());
   }
+}
+
+void ParameterSet::allocate() {
+  values_ = Tensor::zeros(Shape{arena_size()});
+  lay_out(values_, &Parameter::value);
+}
+
+void ParameterSet::share_values_of(const ParameterSet& owner) {
+  HEED_CHECK(owner.values_.raw() != nullptr && owner.parameters_.size() == parameters_.size(),
+             "a parameter set can only share the values of an allocated set with the same parameters");
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    HEED_CHECK(owner.parameters_[i].name == parameters_[i].name && owner.parameters_[i].shape == parameters_[i].shape,
+               "parameter {} {} cannot share {} {}", parameters_[i].name, parameters_[i].shape.str(),
+               owner.parameters_[i].name, owner.parameters_[i].shape.str());
+  values_ = owner.values_;  // shares the storage: the arena lives as long as either set
+  shared_ = true;
+  lay_out(values_, &Parameter::value);
 }
 
 void ParameterSet::initialize(uint64_t seed) {
@@ -58,7 +76,15 @@ void ParameterSet::initialize(uint64_t seed) {
   }
 }
 
-void ParameterSet::zero_grads() { grads_.zero(); }
+void ParameterSet::zero_grads() {
+  HEED_CHECK(!shared_, "a model that reads another's weights cannot train");
+  if (grads_.raw() == nullptr) {
+    grads_ = Tensor::zeros(Shape{arena_size()});
+    lay_out(grads_, &Parameter::grad);
+    return;
+  }
+  grads_.zero();
+}
 
 Parameter* ParameterSet::find(const std::string& name) {
   for (Parameter& p : parameters_)

@@ -3,6 +3,10 @@
 // one arena and gradients in another, so that the optimizer, the gradient norm and the model
 // file each see one flat buffer. Layers declare their parameters while they are constructed
 // (receiving stable Parameter pointers) and allocate() then lays the arenas out.
+//
+// The value arena can be shared: a set declared like another may read that one's values
+// (share_values_of) instead of holding its own, which is how several translation workers read
+// one copy of the weights. The gradient arena exists only once something trains (zero_grads).
 
 #include <deque>
 #include <string>
@@ -25,17 +29,22 @@ struct Parameter {
   Shape shape;
   Init init = Init::zeros;
   Tensor value;  // a view into the value arena, after allocate()
-  Tensor grad;   // a view into the gradient arena, after allocate()
+  Tensor grad;   // a view into the gradient arena, after the first zero_grads()
 };
 
 class ParameterSet {
  public:
   // Declares a parameter. The pointer stays valid for the set's lifetime.
   Parameter* add(const std::string& name, const Shape& shape, Init init);
-  // Lays out the arenas (each parameter 64-byte aligned) and zeroes the gradients.
+  // Lays out the value arena (each parameter 64-byte aligned), zeroed.
   void allocate();
+  // Instead of allocate(): reads the values of `owner`, a set with the same declarations, whose
+  // arena stays alive as long as this set does. Such a set cannot train.
+  void share_values_of(const ParameterSet& owner);
   void initialize(uint64_t seed);
+  // Zeroes the gradients, laying their arena out the first time.
   void zero_grads();
+  bool has_grads() const { return grads_.raw() != nullptr; }
 
   const std::deque<Parameter>& all() const { return parameters_; }
   Parameter* find(const std::string& name);
@@ -44,9 +53,13 @@ class ParameterSet {
   const Tensor& grads() const { return grads_; }
 
  private:
+  int64_t arena_size() const;  // floats, each parameter aligned
+  void lay_out(const Tensor& arena, Tensor Parameter::*view);  // points each parameter's view into arena
+
   std::deque<Parameter> parameters_;  // a deque keeps element addresses stable as it grows
   Tensor values_;
   Tensor grads_;
+  bool shared_ = false;  // values_ belongs to another set too
 };
 
 }  // namespace heed

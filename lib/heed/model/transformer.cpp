@@ -97,6 +97,16 @@ void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, 
 // ---- The model ----
 
 Transformer::Transformer(const ModelConfig& config) : config_(config) {
+  declare();
+  params_.allocate();
+}
+
+Transformer::Transformer(const Transformer& weights, SharedWeights) : config_(weights.config_) {
+  declare();
+  params_.share_values_of(weights.params_);
+}
+
+void Transformer::declare() {
   config_.validate();
   const int64_t dim = config_.model_dim;
   target_table_ = params_.add("embeddings.target", Shape{config_.target_vocab, dim}, Init::embedding);
@@ -118,7 +128,6 @@ Transformer::Transformer(const ModelConfig& config) : config_(config) {
     encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder.norm", dim, config_.layer_norm_epsilon);
     decoder_norm_ = std::make_unique<LayerNorm>(params_, "decoder.norm", dim, config_.layer_norm_epsilon);
   }
-  params_.allocate();
   encoder_states_.resize(encoder_.size());
   decoder_states_.resize(decoder_.size());
 }
@@ -222,6 +231,7 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
 }
 
 void Transformer::backward(Backend& be, float grad_scale) {
+  HEED_CHECK(params_.has_grads(), "Transformer::backward: no gradients to add into (call parameters().zero_grads() first)");
   const int64_t rows = logits_view_.shape().rows(), vocab = config_.target_vocab, dim = config_.model_dim;
   // The logits are no longer needed: their buffer takes their gradient.
   const Tensor d_logits = logits_view_.reshape(Shape{rows, vocab});

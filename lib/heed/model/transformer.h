@@ -84,9 +84,15 @@ enum class RowSelection : uint8_t {
   everything,      // sentences expanded into beams or dropped: every per-row tensor
 };
 
+// Tag of the constructor that makes a second model over another's weights.
+struct SharedWeights {};
+
 class Transformer {
  public:
   explicit Transformer(const ModelConfig& config);
+  // A model that reads the weights of `weights` (never copying them) and owns only its own
+  // activations and decoding caches: each translation worker has one. It cannot train.
+  Transformer(const Transformer& weights, SharedWeights);
   Transformer(const Transformer&) = delete;
   Transformer& operator=(const Transformer&) = delete;
 
@@ -117,6 +123,7 @@ class Transformer {
   const Tensor& encoder_self_attention(int layer) const { return encoder_[layer]->self_attention().probabilities(); }
 
  private:
+  void declare();  // the layers and their parameters, as config_ says
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
   void build_padding_mask(const Tensor& source, const Tensor& mask) const;
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);

@@ -26,8 +26,8 @@ constexpr auto f32 = memory::data_type::f32;
 constexpr int64_t kParallelThreshold = 1 << 15;
 
 enum class Op : int64_t {
-  matmul = 1, softmax, log_softmax, softmax_backward, log_softmax_backward,
-  layer_norm, layer_norm_backward, activation, activation_backward, linear, swap_axes_12,
+  matmul = 1, softmax, log_softmax, softmax_backward,
+  layer_norm, layer_norm_backward, activation, activation_backward, swap_axes_12,
 };
 
 // The key starts with the op and the thread count: oneDNN specialises kernels for both.
@@ -231,25 +231,20 @@ void OneDnnBackend::softmax_forward_impl(bool log, const Tensor& x, const Tensor
   p.run(state_->stream);
 }
 
-void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
-  if (mask == nullptr) return softmax_forward_impl(false, x, y);
-  do_add(x, *mask, y);  // y = x + mask, then softmax in place
-  softmax_forward_impl(false, y, y);
-}
+void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor& y) { softmax_forward_impl(false, x, y); }
 
 void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) { softmax_forward_impl(true, x, y); }
 
-void OneDnnBackend::softmax_backward_impl(bool log, const Tensor& y, const Tensor& dy, const Tensor& dx,
-                                          Accumulate acc) {
+void OneDnnBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
   if (y.numel() == 0) return;
-  PrimitiveKey key = key_for(log ? Op::log_softmax_backward : Op::softmax_backward);
+  PrimitiveKey key = key_for(Op::softmax_backward);
   key.add(y.shape().rows()).add(y.shape().cols());
   CachedPrimitive& p = state_->cache.get(key, [&] {
-    return build_or_fail(log ? "log_softmax_backward" : "softmax_backward", [&] {
+    return build_or_fail("softmax_backward", [&] {
       const auto md = matrix_desc(y.shape());
-      const auto hint = softmax_forward_pd(log, md, state_->engine);
+      const auto hint = softmax_forward_pd(false, md, state_->engine);
       const dnnl::softmax_v2_backward::primitive_desc pd(
-          dnnl::softmax_v2_backward::desc(softmax_algorithm(log), md, md, md, 1), state_->engine, hint);
+          dnnl::softmax_v2_backward::desc(softmax_algorithm(false), md, md, md, 1), state_->engine, hint);
       CachedPrimitive built;
       built.primitive = dnnl::softmax_v2_backward(pd);
       built.declare(DNNL_ARG_DST, md, state_->engine);
@@ -263,14 +258,6 @@ void OneDnnBackend::softmax_backward_impl(bool log, const Tensor& y, const Tenso
   p.bind(DNNL_ARG_DIFF_SRC, gradient_buffer(dx, acc));
   p.run(state_->stream);
   finish_gradient(dx, acc);
-}
-
-void OneDnnBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  softmax_backward_impl(false, y, dy, dx, acc);
-}
-
-void OneDnnBackend::do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  softmax_backward_impl(true, y, dy, dx, acc);
 }
 
 namespace {
@@ -407,25 +394,6 @@ void OneDnnBackend::do_activation_backward(Activation kind, const Tensor& x, con
   p.bind(DNNL_ARG_DIFF_SRC, gradient_buffer(dx, acc));
   p.run(state_->stream);
   finish_gradient(dx, acc);
-}
-
-void OneDnnBackend::do_scale(const Tensor& x, float alpha, const Tensor& y) {
-  if (x.numel() == 0) return;
-  PrimitiveKey key = key_for(Op::linear);
-  key.add(x.numel()).add(alpha);
-  CachedPrimitive& p = state_->cache.get(key, [&] {
-    return build_or_fail("scale", [&] {
-      const auto md = vector_desc(x.numel());
-      CachedPrimitive built;
-      built.primitive = dnnl::eltwise_forward(eltwise_forward_pd(dnnl::algorithm::eltwise_linear, alpha, md, state_->engine));
-      built.declare(DNNL_ARG_SRC, md, state_->engine);
-      built.declare(DNNL_ARG_DST, md, state_->engine);
-      return built;
-    });
-  });
-  p.bind(DNNL_ARG_SRC, x.raw());
-  p.bind(DNNL_ARG_DST, y.raw());
-  p.run(state_->stream);
 }
 
 void OneDnnBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {

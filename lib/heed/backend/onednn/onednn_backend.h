@@ -34,7 +34,6 @@ class OneDnnBackend final : public Backend {
  private:
   struct State;  // oneDNN engine, stream, cache and scratch: kept out of this header
   void softmax_forward_impl(bool log, const Tensor& x, const Tensor& y);
-  void softmax_backward_impl(bool log, const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc);
   float* gradient_buffer(const Tensor& dx, Accumulate acc);
   void finish_gradient(const Tensor& dx, Accumulate acc);
 

@@ -62,14 +62,14 @@ void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   }
 }
 
-void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor* mask, const Tensor& y) {
+void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor& y) {
   const int64_t rows = x.shape().rows(), cols = x.shape().cols();
   std::vector<double> z(cols);
   for (int64_t r = 0; r < rows; ++r) {
     double max = -INFINITY;
     for (int64_t c = 0; c < cols; ++c) {
       const int64_t i = r * cols + c;
-      z[c] = x.f32()[i] + (mask ? mask->f32()[broadcast_offset(x.shape(), mask->shape(), i)] : 0.0f);
+      z[c] = x.f32()[i];
       max = std::max(max, z[c]);
     }
     double sum = 0.0;
@@ -99,17 +99,6 @@ void ReferenceBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) 
     for (int64_t c = 0; c < cols; ++c) sum += std::exp(xr[c] - max);
     const double log_sum = max + std::log(sum);
     for (int64_t c = 0; c < cols; ++c) y.f32()[r * cols + c] = static_cast<float>(xr[c] - log_sum);
-  }
-}
-
-void ReferenceBackend::do_log_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  const int64_t rows = y.shape().rows(), cols = y.shape().cols();
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* yr = y.f32() + r * cols;
-    const float* dyr = dy.f32() + r * cols;
-    double sum = 0.0;
-    for (int64_t c = 0; c < cols; ++c) sum += dyr[c];
-    for (int64_t c = 0; c < cols; ++c) put(dx.f32(), r * cols + c, dyr[c] - std::exp(static_cast<double>(yr[c])) * sum, acc);
   }
 }
 
@@ -212,10 +201,6 @@ void ReferenceBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy
 void ReferenceBackend::do_add(const Tensor& a, const Tensor& b, const Tensor& c) {
   for (int64_t i = 0; i < a.numel(); ++i)
     c.f32()[i] = static_cast<float>(static_cast<double>(a.f32()[i]) + b.f32()[broadcast_offset(a.shape(), b.shape(), i)]);
-}
-
-void ReferenceBackend::do_scale(const Tensor& x, float alpha, const Tensor& y) {
-  for (int64_t i = 0; i < x.numel(); ++i) y.f32()[i] = static_cast<float>(static_cast<double>(alpha) * x.f32()[i]);
 }
 
 void ReferenceBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
