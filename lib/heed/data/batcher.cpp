@@ -15,33 +15,19 @@ void shuffle(std::vector<T>& items, Rng& rng) {
   for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[rng.next_u64() % i]);
 }
 
-int64_t target_tokens(const SentencePair& p) { return static_cast<int64_t>(p.target.size()) + 1; }
-
-// Cuts a length-sorted list into batches whose padded target size stays within the budget.
-BatchPlan cut(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& sorted, int64_t budget) {
-  BatchPlan plan;
-  std::vector<int32_t> current;
-  int64_t longest = 0;
-  for (int32_t i : sorted) {
-    const int64_t length = target_tokens(pairs[i]);
-    const int64_t padded = std::max(longest, length) * static_cast<int64_t>(current.size() + 1);
-    if (!current.empty() && padded > budget) {
-      plan.push_back(std::move(current));
-      current.clear();
-      longest = 0;
-    }
-    current.push_back(i);
-    longest = std::max(longest, length);
-  }
-  if (!current.empty()) plan.push_back(std::move(current));
-  return plan;
+// Training batches are sized by target tokens (pieces + eos); ties in length by the source's.
+std::vector<int64_t> target_tokens(const std::vector<SentencePair>& pairs) {
+  std::vector<int64_t> lengths;
+  lengths.reserve(pairs.size());
+  for (const SentencePair& p : pairs) lengths.push_back(static_cast<int64_t>(p.target.size()) + 1);
+  return lengths;
 }
 
-void sort_by_length(const std::vector<SentencePair>& pairs, std::vector<int32_t>& order) {
-  std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) {
-    if (pairs[a].target.size() != pairs[b].target.size()) return pairs[a].target.size() < pairs[b].target.size();
-    return pairs[a].source.size() < pairs[b].source.size();
-  });
+std::vector<int64_t> source_pieces(const std::vector<SentencePair>& pairs) {
+  std::vector<int64_t> lengths;
+  lengths.reserve(pairs.size());
+  for (const SentencePair& p : pairs) lengths.push_back(static_cast<int64_t>(p.source.size()));
+  return lengths;
 }
 
 }  // namespace
@@ -50,18 +36,18 @@ BatchPlan plan_epoch(const std::vector<SentencePair>& pairs, const BatchingOptio
   Rng rng(mix64(options.seed) ^ mix64(static_cast<uint64_t>(epoch) + 1));
   std::vector<int32_t> order(pairs.size());
   std::iota(order.begin(), order.end(), 0);
-  shuffle(order, rng);       // ties in length land in a new order each epoch
-  sort_by_length(pairs, order);
-  BatchPlan plan = cut(pairs, order, options.batch_tokens);
-  shuffle(plan, rng);        // and the batches come in a new order
+  shuffle(order, rng);  // ties in length land in a new order each epoch
+  const std::vector<int64_t> sources = source_pieces(pairs);
+  BatchPlan plan = batches_by_length(std::move(order), target_tokens(pairs), {.tokens = options.batch_tokens}, &sources);
+  shuffle(plan, rng);   // and the batches come in a new order
   return plan;
 }
 
 BatchPlan plan_in_order(const std::vector<SentencePair>& pairs, int64_t batch_tokens) {
   std::vector<int32_t> order(pairs.size());
   std::iota(order.begin(), order.end(), 0);
-  sort_by_length(pairs, order);
-  return cut(pairs, order, batch_tokens);
+  const std::vector<int64_t> sources = source_pieces(pairs);
+  return batches_by_length(std::move(order), target_tokens(pairs), {.tokens = batch_tokens}, &sources);
 }
 
 namespace {

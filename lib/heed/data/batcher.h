@@ -7,11 +7,10 @@
 #include <vector>
 
 #include "heed/data/corpus.h"
+#include "heed/data/length_batches.h"
 #include "heed/model/transformer.h"
 
 namespace heed {
-
-using BatchPlan = std::vector<std::vector<int32_t>>;  // batches of pair indices
 
 struct BatchingOptions {
   int64_t batch_tokens = 4096;  // target tokens (pieces + eos) per batch, at most

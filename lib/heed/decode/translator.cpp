@@ -11,6 +11,7 @@
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
 
+#include "heed/data/length_batches.h"
 #include "heed/decode/long_lines.h"
 #include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
@@ -118,32 +119,22 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
     segments.push_back({i, std::move(pieces)});
   }
 
-  // Length-sorted batches, so that a batch holds sentences of similar length.
-  std::vector<size_t> order(segments.size());
+  std::vector<int32_t> order(segments.size());
+  std::vector<int64_t> lengths(segments.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return segments[a].pieces.size() < segments[b].pieces.size(); });
+  for (size_t s = 0; s < segments.size(); ++s) lengths[s] = static_cast<int64_t>(segments[s].pieces.size()) + 1;
+  const BatchPlan plan =
+      batches_by_length(order, lengths, {.sentences = options_.batch_sentences, .tokens = options_.batch_tokens});
   std::vector<Sources> batches;
-  std::vector<std::pair<size_t, size_t>> spans;  // each batch's range in `order`
-  for (size_t start = 0; start < order.size();) {
-    size_t end = start;
-    int64_t tokens = 0;
-    while (end < order.size() && static_cast<int64_t>(end - start) < options_.batch_sentences) {
-      const int64_t length = static_cast<int64_t>(segments[order[end]].pieces.size()) + 1;
-      if (options_.batch_tokens > 0 && end > start && tokens + length > options_.batch_tokens) break;
-      tokens += length;
-      ++end;
-    }
+  for (const std::vector<int32_t>& batch : plan) {
     Sources& sources = batches.emplace_back();
-    for (size_t i = start; i < end; ++i) sources.push_back(std::move(segments[order[i]].pieces));
-    spans.emplace_back(start, end);
-    start = end;
+    for (int32_t s : batch) sources.push_back(std::move(segments[static_cast<size_t>(s)].pieces));
   }
   std::vector<std::vector<std::vector<Hypothesis>>> batch_results;
   decode(batches, batch_results);
   std::vector<std::vector<Hypothesis>> results(segments.size());
-  for (size_t b = 0; b < spans.size(); ++b)
-    for (size_t i = spans[b].first; i < spans[b].second; ++i)
-      results[order[i]] = std::move(batch_results[b][i - spans[b].first]);
+  for (size_t b = 0; b < plan.size(); ++b)
+    for (size_t k = 0; k < plan[b].size(); ++k) results[static_cast<size_t>(plan[b][k])] = std::move(batch_results[b][k]);
 
   // Back to input order; the parts of a split line are joined with a space.
   for (size_t s = 0; s < segments.size(); ++s) {

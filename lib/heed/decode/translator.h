@@ -19,7 +19,7 @@ enum class LongLines : uint8_t { split, truncate };
 struct TranslateOptions {
   BeamOptions beam;
   int64_t batch_sentences = 32;
-  int64_t batch_tokens = 0;    // source pieces per batch (0: no limit)
+  int64_t batch_tokens = 0;    // source pieces per batch, padding counted (0: no limit)
   LongLines long_lines = LongLines::split;
   int64_t max_input_pieces = 0;  // 0: as many as the model accepts
   int threads_per_worker = 0;    // with several workers, each one's kernel threads (0: as the caller's)

@@ -226,17 +226,16 @@ Validation Trainer::validate() {
                            ? std::min(valid_.pairs.size(), static_cast<size_t>(config_.valid_bleu_sentences))
                            : valid_.pairs.size();
   std::vector<int32_t> order(count);
+  std::vector<int64_t> lengths(count);
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int32_t a, int32_t b) { return valid_.pairs[a].source.size() < valid_.pairs[b].source.size(); });
+  for (size_t i = 0; i < count; ++i) lengths[i] = static_cast<int64_t>(valid_.pairs[i].source.size()) + 1;
   std::vector<std::string> hypotheses(count), references(valid_references_.begin(), valid_references_.begin() + count);
   BeamSearch search(*be_, *model_, config_.validation_beam);
-  for (size_t start = 0; start < count; start += static_cast<size_t>(config_.decode_batch_sentences)) {
-    const size_t end = std::min(count, start + static_cast<size_t>(config_.decode_batch_sentences));
+  for (const std::vector<int32_t>& batch : batches_by_length(order, lengths, {.sentences = config_.decode_batch_sentences})) {
     std::vector<std::vector<int32_t>> sources;
-    for (size_t i = start; i < end; ++i) sources.push_back(valid_.pairs[order[i]].source);
+    for (int32_t i : batch) sources.push_back(valid_.pairs[i].source);
     const auto outputs = search.translate(sources);
-    for (size_t i = start; i < end; ++i) hypotheses[order[i]] = vocab_.target->decode(outputs[i - start].at(0).pieces);
+    for (size_t k = 0; k < batch.size(); ++k) hypotheses[batch[k]] = vocab_.target->decode(outputs[k].at(0).pieces);
   }
   if (count > 0) v.bleu = corpus_bleu(hypotheses, references).score;
   return v;
