@@ -20,6 +20,8 @@ trap 'rm -rf "$out"' EXIT
 layers=$("$heed" -q info "$forward" | grep -oP '^decoder-layers = \K[0-9]+')
 last=$((layers - 1))
 guided=$("$heed" -q info "$forward" | grep -oP '^alignment-layer = \K[0-9]+' || true)
+step=$("$heed" -q info "$forward" | grep -oP '^alignment-step = \K[a-z]+' || echo predict)
+other_step=$([ "$step" = shift ] && echo predict || echo shift)
 
 row() {  # row LABEL heed-align-options...
   local label=$1
@@ -31,7 +33,7 @@ row() {  # row LABEL heed-align-options...
 }
 
 echo "load: $(uptime)"
-echo "model: $forward${guided:+ (guided head in decoder layer $guided)}${reverse:+; reverse model: $reverse}"
+echo "model: $forward${guided:+ (guided head in decoder layer $guided, $step step)}${reverse:+; reverse model: $reverse}"
 echo
 echo "| extraction | AER | precision | recall |"
 echo "|---|---:|---:|---:|"
@@ -42,7 +44,7 @@ fi
 for l in $(seq 0 $last); do row "layer $l, heads averaged" --layers "$l" --head -1; done
 row "last layer, head 0 (Marian's default)" --layers "$last" --head 0
 for s in intersection union grow-diag-final-and; do row "default, $s" --symmetrize "$s"; done
-row "default, --step shift" --step shift
+row "default, --step $other_step" --step "$other_step"
 if [ -n "$reverse" ]; then
   for s in intersection union grow-diag grow-diag-final-and; do row "with --reverse-model, $s" --reverse-model "$reverse" --symmetrize "$s"; done
 fi

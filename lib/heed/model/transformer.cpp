@@ -306,9 +306,9 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
   // Self-attention caches: only the filled positions are copied. The rest of the target stays
   // as it was: positions beyond `length` are masked and never read before being written.
   const auto gather_cache = [&](Tensor& cache, Buffer& owner, int64_t length) {
-    const Tensor target = state.spare.view(cache.shape().with(0, count));
+    const Tensor target = state.spare_self.view(cache.shape().with(0, count));
     be.gather_cache_rows(cache, indices, length, target);
-    std::swap(owner, state.spare);
+    std::swap(owner, state.spare_self);
     cache = target;
   };
   for (DecoderLayerCache& layer : state.layers) {
@@ -316,13 +316,13 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
     gather_cache(layer.self.values, layer.self.value_buffer, layer.self.length);
     if (what == RowSelection::everything) {
       gather(layer.self.visible, layer.self.visible_buffer, state.spare_mask);
-      gather(layer.cross.keys, layer.cross.key_buffer, state.spare);
-      gather(layer.cross.values, layer.cross.value_buffer, state.spare);
+      gather(layer.cross.keys, layer.cross.key_buffer, state.spare_cross);
+      gather(layer.cross.values, layer.cross.value_buffer, state.spare_cross);
     }
   }
   if (what == RowSelection::everything) {
     gather(state.memory_mask, state.mask_buffer, state.spare_mask);
-    gather(state.memory, state.memory_buffer, state.spare);
+    gather(state.memory, state.memory_buffer, state.spare_memory);
   }
 }
 

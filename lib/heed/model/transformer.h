@@ -73,9 +73,10 @@ struct DecoderState {
   int64_t position = 0;  // the next target position
   int64_t capacity = 0;  // the most target positions this batch may decode
   Buffer memory_buffer, mask_buffer, ids_buffer;
-  // Gather targets, swapped in after each select; masks have their own so that a small mask
-  // never leaves the large spare too small for the next cache (and a step allocates nothing).
-  Buffer spare, spare_mask, rows_buffer;
+  // Gather targets, swapped in after each select: one per kind of tensor, so that each circulates
+  // among tensors of one size. (A single spare passed through every cache would leave every
+  // buffer it visits as large as the largest tensor of all: 130 MB more at beam 4.)
+  Buffer spare_self, spare_cross, spare_memory, spare_mask, rows_buffer;
 };
 
 // Which parts of a decoding state follow a new row order.
