@@ -167,7 +167,7 @@ void Transformer::project_output(Backend& be, const Tensor& hidden, const Tensor
   be.matmul(h, output_table_->value, l, {.transpose_b = true, .bias = &output_bias_->value});
 }
 
-Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
+void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
   HEED_CHECK(target_in.dtype() == DType::i32 && target_in.shape().rank() == 2 &&
                  target_in.shape()[0] == source.shape()[0],
              "decoder: target must be i32 [B, T] with the source's batch size, got {} for source {}",
@@ -199,22 +199,50 @@ Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& tar
   } else {
     decoder_hidden_ = x;
   }
-  logits_view_ = logits_.view(Shape{batch, length, config_.target_vocab});
-  project_output(be, decoder_hidden_, logits_view_);
-  return logits_view_;
+}
+
+Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
+  run_decoder(be, source, target_in, mode);
+  const Tensor logits = logits_.view(Shape{target_in.shape()[0], target_in.shape()[1], config_.target_vocab});
+  project_output(be, decoder_hidden_, logits);
+  return logits;
 }
 
 LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode) {
   HEED_CHECK(batch.target_out.shape() == batch.target_in.shape(),
              "batch: target_out {} differs from target_in {}", batch.target_out.shape().str(),
              batch.target_in.shape().str());
-  const Tensor logits = forward(be, batch.source, batch.target_in, mode);
-  const int64_t rows = logits.shape().rows();
-  target_out_ = batch.target_out.reshape(Shape{rows});
-  label_smoothing_ = label_smoothing;
-  log_probs_view_ = log_probs_.view(Shape{rows, config_.target_vocab});
-  LossSums sums = be.cross_entropy_forward(logits.reshape(Shape{rows, config_.target_vocab}), target_out_,
-                                           {.label_smoothing = label_smoothing, .ignore_id = config_.pad_id}, log_probs_view_);
+  run_decoder(be, batch.source, batch.target_in, mode);
+  const int64_t rows = batch.target_out.numel(), vocab = config_.target_vocab, dim = config_.model_dim;
+  const Tensor hidden = decoder_hidden_.reshape(Shape{rows, dim});
+  const Tensor targets = batch.target_out.reshape(Shape{rows});
+  const CrossEntropyOptions loss_options{.label_smoothing = label_smoothing, .ignore_id = config_.pad_id};
+  // The output layer and its loss, a chunk of rows at a time: three [rows × vocabulary] tensors
+  // (logits, log-probabilities, their gradient) would be most of training's memory. In training
+  // each chunk's gradient is taken at once, unscaled (backward() scales it), so that nothing of
+  // the chunk outlives it.
+  output_grads_ = mode.training;
+  if (output_grads_) {
+    d_hidden_out_view_ = d_hidden_out_.view(Shape{rows, dim});
+    d_table_out_view_ = d_table_out_.zeros(output_table_->value.shape());
+    d_bias_out_view_ = d_bias_out_.zeros(output_bias_->value.shape());
+  }
+  LossSums sums;
+  for (int64_t begin = 0; begin < rows; begin += kLossChunkRows) {
+    const int64_t end = std::min(rows, begin + kLossChunkRows);
+    const Tensor h = hidden.slice_rows(begin, end);
+    const Tensor logits = logits_.view(Shape{end - begin, vocab}), log_probs = log_probs_.view(logits.shape());
+    project_output(be, h, logits);
+    const LossSums part = be.cross_entropy_forward(logits, targets.slice_rows(begin, end), loss_options, log_probs);
+    sums.loss += part.loss;
+    sums.nll += part.nll;
+    sums.tokens += part.tokens;
+    if (!output_grads_) continue;
+    be.cross_entropy_backward(log_probs, targets.slice_rows(begin, end), loss_options, 1.0f, logits, Accumulate::no);
+    const Tensor d_h = d_hidden_out_view_.slice_rows(begin, end);
+    matmul_backward(be, h, output_table_->value, logits, {.transpose_b = true},
+                    {.da = &d_h, .db = &d_table_out_view_, .dbias = &d_bias_out_view_});
+  }
   guided_ = batch.alignment.shape().rank() > 0;
   if (guided_) {
     HEED_CHECK(config_.alignment_layer >= 0 && config_.alignment_head >= 0,
@@ -232,19 +260,16 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
 
 void Transformer::backward(Backend& be, float grad_scale) {
   HEED_CHECK(params_.has_grads(), "Transformer::backward: no gradients to add into (call parameters().zero_grads() first)");
-  const int64_t rows = logits_view_.shape().rows(), vocab = config_.target_vocab, dim = config_.model_dim;
-  // The logits are no longer needed: their buffer takes their gradient.
-  const Tensor d_logits = logits_view_.reshape(Shape{rows, vocab});
-  be.cross_entropy_backward(log_probs_view_, target_out_, {.label_smoothing = label_smoothing_, .ignore_id = config_.pad_id},
-                            grad_scale, d_logits, Accumulate::no);
+  HEED_CHECK(output_grads_, "Transformer::backward: the last forward_loss was not a training pass");
+  // The output layer's gradients were taken chunk by chunk in forward_loss, unscaled.
+  be.axpy(grad_scale, d_table_out_view_, output_table_->grad);
+  be.axpy(grad_scale, d_bias_out_view_, output_bias_->grad);
 
   // Two buffers take turns holding the gradient flowing down a stack.
   Buffer* turns[2] = {&d_a_, &d_b_};
   int current = 0;
-  Tensor dy = d_a_.view(decoder_hidden_.shape());
-  const Tensor d_hidden = dy.reshape(Shape{rows, dim});
-  matmul_backward(be, decoder_hidden_.reshape(Shape{rows, dim}), output_table_->value, d_logits, {.transpose_b = true},
-                  {.da = &d_hidden, .db = &output_table_->grad, .dbias = &output_bias_->grad});
+  Tensor dy = d_a_.zeros(decoder_hidden_.shape());
+  be.axpy(grad_scale, d_hidden_out_view_.reshape(dy.shape()), dy);
   if (decoder_norm_) {
     const Tensor d_top = d_b_.view(decoder_top_.shape());
     decoder_norm_->backward(be, dy, d_top, Accumulate::no);

@@ -124,7 +124,11 @@ class Transformer {
   const Tensor& encoder_self_attention(int layer) const { return encoder_[layer]->self_attention().probabilities(); }
 
  private:
+  static constexpr int64_t kLossChunkRows = 512;  // rows of logits the loss holds at once
+
   void declare();  // the layers and their parameters, as config_ says
+  // The encoder and the decoder stacks, up to decoder_hidden_ (the output layer's input).
+  void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
   void build_padding_mask(const Tensor& source, const Tensor& mask) const;
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
@@ -143,10 +147,12 @@ class Transformer {
   // Activations of the last forward pass, kept for backward.
   std::vector<Buffer> encoder_states_, decoder_states_;  // inputs/outputs of each layer
   Buffer source_mask_, causal_mask_, memory_, decoder_out_, logits_, log_probs_;
-  Tensor source_mask_view_, causal_mask_view_, memory_view_, decoder_hidden_, logits_view_, log_probs_view_;
+  Tensor source_mask_view_, causal_mask_view_, memory_view_, decoder_hidden_;
   Tensor encoder_top_, decoder_top_;  // the stacks' last layer outputs (before the final norms)
-  Tensor target_out_;
-  float label_smoothing_ = 0.0f;
+  // The output layer's gradients from the last training forward_loss, not yet scaled.
+  bool output_grads_ = false;
+  Buffer d_hidden_out_, d_table_out_, d_bias_out_;
+  Tensor d_hidden_out_view_, d_table_out_view_, d_bias_out_view_;
   bool guided_ = false;  // the last forward_loss had a guided alignment term
   Buffer d_alignment_;   // its gradient with respect to the alignment head's probabilities
   Tensor d_alignment_view_;
