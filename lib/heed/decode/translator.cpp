@@ -10,7 +10,6 @@
 
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
-
 #include "heed/data/length_batches.h"
 #include "heed/decode/long_lines.h"
 #include "heed/text/clean_text.h"

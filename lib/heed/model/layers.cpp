@@ -26,9 +26,11 @@ Tensor Dropout::forward(Backend& be, const Tensor& x, const RunMode& mode) {
   return y;
 }
 
-Tensor Dropout::backward(Backend& be, const Tensor& dy) {
+Tensor Dropout::backward(Backend& be, const Tensor& dy) { return backward(be, dy, grad_); }
+
+Tensor Dropout::backward(Backend& be, const Tensor& dy, Buffer& into) {
   if (!active_) return dy;
-  Tensor dx = grad_.view(dy.shape());
+  Tensor dx = into.view(dy.shape());
   be.dropout_backward(dy, p_, seed_, dx, Accumulate::no);
   return dx;
 }
@@ -67,11 +69,13 @@ void LayerNorm::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumu
   be.layer_norm_backward(input_, dy, gamma_->value, mean_, var_, epsilon_, dx, gamma_->grad, beta_->grad, acc);
 }
 
-FeedForward::FeedForward(ParameterSet& params, const std::string& name, const ModelConfig& config)
+FeedForward::FeedForward(ParameterSet& params, const std::string& name, const ModelConfig& config,
+                         FeedForwardScratch& scratch)
     : activation_(config.activation),
       in_(params, name + ".in", config.model_dim, config.ffn_dim),
       out_(params, name + ".out", config.ffn_dim, config.model_dim),
-      dropout_(config.dropout, name + ".dropout") {}
+      dropout_(config.dropout, name + ".dropout"),
+      scratch_(scratch) {}
 
 void FeedForward::forward(Backend& be, const Tensor& x, const Tensor& y, const RunMode& mode) {
   const Shape hidden_shape{x.shape().rows(), in_.out_dim()};
@@ -84,10 +88,10 @@ void FeedForward::forward(Backend& be, const Tensor& x, const Tensor& y, const R
 }
 
 void FeedForward::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  const Tensor d_dropped = d_activated_.view(dropped_.shape());
+  const Tensor d_dropped = scratch_.d_dropped.view(dropped_.shape());
   out_.backward(be, dy, d_dropped, Accumulate::no);
-  const Tensor d_activated = dropout_.backward(be, d_dropped);
-  const Tensor d_hidden = d_hidden_.view(dropped_.shape());
+  const Tensor d_activated = dropout_.backward(be, d_dropped, scratch_.d_activated);
+  const Tensor d_hidden = scratch_.d_hidden.view(dropped_.shape());
   // activation_backward reads the pre-activation values, which in_ wrote into hidden_.
   be.activation_backward(activation_, hidden_.view(dropped_.shape()), d_activated, d_hidden, Accumulate::no);
   in_.backward(be, d_hidden, dx, acc);

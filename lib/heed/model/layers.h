@@ -27,8 +27,10 @@ class Dropout {
   Dropout(float p, const std::string& name) : p_(p), site_(site_of(name)) {}
   // Returns x itself when inactive (inference, or p = 0), else a dropped-out copy.
   Tensor forward(Backend& be, const Tensor& x, const RunMode& mode);
-  // Returns dy itself when the forward pass was inactive.
+  // Returns dy itself when the forward pass was inactive. The second form writes into `into`
+  // rather than a buffer of its own (scratch a caller shares, see FeedForwardScratch).
   Tensor backward(Backend& be, const Tensor& dy);
+  Tensor backward(Backend& be, const Tensor& dy, Buffer& into);
 
  private:
   float p_;
@@ -68,10 +70,16 @@ class LayerNorm {
   Buffer mean_buffer_, var_buffer_;
 };
 
+// The gradients a feed-forward layer's backward pass passes between its steps, [rows, ffn] each:
+// dead when it returns, so one model's layers (which run backward one at a time) share one set.
+struct FeedForwardScratch {
+  Buffer d_dropped, d_activated, d_hidden;
+};
+
 // Position-wise feed-forward: y = W₂ · dropout(act(W₁ x + b₁)) + b₂
 class FeedForward {
  public:
-  FeedForward(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  FeedForward(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
   void forward(Backend& be, const Tensor& x, const Tensor& y, const RunMode& mode);
   void backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc);
 
@@ -80,8 +88,8 @@ class FeedForward {
   Linear in_, out_;
   Dropout dropout_;
   Tensor dropped_;               // what out_ read
-  Buffer hidden_, activated_;    // [rows, ffn]
-  Buffer d_hidden_, d_activated_;
+  Buffer hidden_, activated_;    // [rows, ffn], kept for backward
+  FeedForwardScratch& scratch_;
 };
 
 // Token embeddings scaled by √D, plus positions (sinusoidal or learned), then dropout.

@@ -8,9 +8,10 @@ namespace heed {
 
 // ---- Encoder layer ----
 
-EncoderLayer::EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config)
+EncoderLayer::EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config,
+                           FeedForwardScratch& scratch)
     : self_attention_(params, name + ".self_attn", config),
-      feed_forward_(params, name + ".ffn", config),
+      feed_forward_(params, name + ".ffn", config, scratch),
       attention_block_(params, name + ".self_attn", config),
       feed_forward_block_(params, name + ".ffn", config) {}
 
@@ -36,10 +37,11 @@ void EncoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx) {
 
 // ---- Decoder layer ----
 
-DecoderLayer::DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config)
+DecoderLayer::DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config,
+                           FeedForwardScratch& scratch)
     : self_attention_(params, name + ".self_attn", config),
       cross_attention_(params, name + ".cross_attn", config),
-      feed_forward_(params, name + ".ffn", config),
+      feed_forward_(params, name + ".ffn", config, scratch),
       self_block_(params, name + ".self_attn", config),
       cross_block_(params, name + ".cross_attn", config),
       feed_forward_block_(params, name + ".ffn", config) {}
@@ -120,9 +122,11 @@ void Transformer::declare() {
   source_embedding_ = std::make_unique<Embedding>(params_, "encoder.embedding", source_table_, config_);
   target_embedding_ = std::make_unique<Embedding>(params_, "decoder.embedding", target_table_, config_);
   for (int64_t i = 0; i < config_.encoder_layers; ++i)
-    encoder_.push_back(std::make_unique<EncoderLayer>(params_, "encoder." + std::to_string(i), config_));
+    encoder_.push_back(
+        std::make_unique<EncoderLayer>(params_, "encoder." + std::to_string(i), config_, feed_forward_scratch_));
   for (int64_t i = 0; i < config_.decoder_layers; ++i)
-    decoder_.push_back(std::make_unique<DecoderLayer>(params_, "decoder." + std::to_string(i), config_));
+    decoder_.push_back(
+        std::make_unique<DecoderLayer>(params_, "decoder." + std::to_string(i), config_, feed_forward_scratch_));
   if (config_.norm == NormPlacement::pre) {
     // Pre-norm stacks end un-normalised; a final norm gives the next stage unit-scale input.
     encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder.norm", dim, config_.layer_norm_epsilon);

@@ -24,7 +24,7 @@ struct Batch {
 
 class EncoderLayer {
  public:
-  EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
   void forward(Backend& be, const Tensor& x, const Tensor* mask, const Tensor& y, const RunMode& mode);
   void backward(Backend& be, const Tensor& dy, const Tensor& dx);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
@@ -44,7 +44,7 @@ struct DecoderLayerCache {
 
 class DecoderLayer {
  public:
-  DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
   void forward(Backend& be, const Tensor& x, const Tensor& memory, const Tensor* causal_mask,
                const Tensor* memory_mask, const Tensor& y, const RunMode& mode);
   // d_memory always accumulates: every decoder layer reads the encoder output.
@@ -139,6 +139,7 @@ class Transformer {
   Parameter* target_table_;
   Parameter* output_table_;  // [V, D]: logits = h · tableᵀ + bias
   Parameter* output_bias_;
+  FeedForwardScratch feed_forward_scratch_;  // every layer's, one at a time
   std::unique_ptr<Embedding> source_embedding_, target_embedding_;
   std::vector<std::unique_ptr<EncoderLayer>> encoder_;
   std::vector<std::unique_ptr<DecoderLayer>> decoder_;
