@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 #include "heed/core/tensor.h"
@@ -63,9 +64,9 @@ TEST_CASE("counter-based random numbers depend only on seed and index") {
 }
 
 TEST_CASE("parameter streams are named by FNV-1a, the same with every standard library") {
-  static_assert(stable_hash("", 0) == 0xcbf29ce484222325ULL);
-  static_assert(stable_hash("a", 1) == 0xaf63dc4c8601ec8cULL);
-  static_assert(stable_hash("foobar", 6) == 0x85944171f73967e8ULL);
+  CHECK(fnv1a64("") == 0xcbf29ce484222325ULL);
+  CHECK(fnv1a64("a") == 0xaf63dc4c8601ec8cULL);
+  CHECK(fnv1a64("foobar") == 0x85944171f73967e8ULL);
   const std::string name = "decoder.0.cross_attention.q.weight";
-  CHECK(stable_hash(name.data(), name.size()) != stable_hash(name.data(), name.size() - 1));
+  CHECK(fnv1a64(name) != fnv1a64(std::string_view(name).substr(0, name.size() - 1)));
 }

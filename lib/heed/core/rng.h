@@ -15,14 +15,6 @@ constexpr uint64_t mix64(uint64_t z) {
   return z ^ (z >> 31);
 }
 
-// FNV-1a over a string's bytes: a stable 64-bit name for a stream (std::hash differs between
-// standard libraries, which would make the same seed initialise different weights).
-constexpr uint64_t stable_hash(const char* text, uint64_t length) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (uint64_t i = 0; i < length; ++i) h = (h ^ static_cast<unsigned char>(text[i])) * 0x100000001b3ULL;
-  return h;
-}
-
 // A uniform float in [0, 1) for element `index` of stream `seed`.
 constexpr float uniform_at(uint64_t seed, uint64_t index) {
   const uint64_t bits = mix64(mix64(seed) + index * 0x9e3779b97f4a7c15ULL);

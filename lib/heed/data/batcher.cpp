@@ -15,18 +15,13 @@ void shuffle(std::vector<T>& items, Rng& rng) {
   for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[rng.next_u64() % i]);
 }
 
-// Training batches are sized by target tokens (pieces + eos); ties in length by the source's.
-std::vector<int64_t> target_tokens(const std::vector<SentencePair>& pairs) {
+// Each pair's length on one side: training batches are sized by target tokens (pieces + eos),
+// ties in length broken by the source's pieces.
+std::vector<int64_t> lengths_of(const std::vector<SentencePair>& pairs, std::vector<int32_t> SentencePair::*side,
+                                int64_t extra) {
   std::vector<int64_t> lengths;
   lengths.reserve(pairs.size());
-  for (const SentencePair& p : pairs) lengths.push_back(static_cast<int64_t>(p.target.size()) + 1);
-  return lengths;
-}
-
-std::vector<int64_t> source_pieces(const std::vector<SentencePair>& pairs) {
-  std::vector<int64_t> lengths;
-  lengths.reserve(pairs.size());
-  for (const SentencePair& p : pairs) lengths.push_back(static_cast<int64_t>(p.source.size()));
+  for (const SentencePair& p : pairs) lengths.push_back(static_cast<int64_t>((p.*side).size()) + extra);
   return lengths;
 }
 
@@ -37,8 +32,9 @@ BatchPlan plan_epoch(const std::vector<SentencePair>& pairs, const BatchingOptio
   std::vector<int32_t> order(pairs.size());
   std::iota(order.begin(), order.end(), 0);
   shuffle(order, rng);  // ties in length land in a new order each epoch
-  const std::vector<int64_t> sources = source_pieces(pairs);
-  BatchPlan plan = batches_by_length(std::move(order), target_tokens(pairs), {.tokens = options.batch_tokens}, &sources);
+  const std::vector<int64_t> sources = lengths_of(pairs, &SentencePair::source, 0);
+  BatchPlan plan = batches_by_length(std::move(order), lengths_of(pairs, &SentencePair::target, 1),
+                                     {.tokens = options.batch_tokens}, &sources);
   shuffle(plan, rng);   // and the batches come in a new order
   return plan;
 }
@@ -46,8 +42,9 @@ BatchPlan plan_epoch(const std::vector<SentencePair>& pairs, const BatchingOptio
 BatchPlan plan_in_order(const std::vector<SentencePair>& pairs, int64_t batch_tokens) {
   std::vector<int32_t> order(pairs.size());
   std::iota(order.begin(), order.end(), 0);
-  const std::vector<int64_t> sources = source_pieces(pairs);
-  return batches_by_length(std::move(order), target_tokens(pairs), {.tokens = batch_tokens}, &sources);
+  const std::vector<int64_t> sources = lengths_of(pairs, &SentencePair::source, 0);
+  return batches_by_length(std::move(order), lengths_of(pairs, &SentencePair::target, 1), {.tokens = batch_tokens},
+                           &sources);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "heed/core/container.h"
 #include "heed/core/error.h"
 
 namespace heed {
@@ -55,7 +56,8 @@ void ParameterSet::share_values_of(const ParameterSet& owner) {
 void ParameterSet::initialize(uint64_t seed) {
   for (Parameter& p : parameters_) {
     // Each parameter draws from its own stream, so adding a layer does not change the others.
-    Rng rng(mix64(seed) ^ stable_hash(p.name.data(), p.name.size()));
+    // FNV-1a, not std::hash (which differs between standard libraries): one seed, the same weights.
+    Rng rng(mix64(seed) ^ fnv1a64(p.name));
     float* v = p.value.f32();
     const int64_t n = p.value.numel();
     switch (p.init) {
