@@ -77,13 +77,9 @@ TEST_CASE("matmul equals the reference for every layout, batch form and epilogue
           with_bias.accumulate = Accumulate::yes;
           expect_same(pair, c0, [&](Backend& be, const Tensor& c) { be.matmul(a, b, c, with_bias); });
 
-          // Attention's form: scaled, with a mask broadcast over rows (padding).
-          Shape mask_shape = c0.shape().with(-2, 1);
-          for (int i = 0; i + 2 < mask_shape.rank(); ++i) mask_shape = mask_shape.with(i, i == 0 ? mask_shape[0] : 1);
-          const Tensor mask = random_tensor(mask_shape, rng, -3.0f, 0.0f);
+          // Attention's form: scaled.
           MatmulOptions scaled = plain;
           scaled.alpha = 0.125f;
-          scaled.mask = &mask;
           expect_same(pair, c0, [&](Backend& be, const Tensor& c) { be.matmul(a, b, c, scaled); });
         }
       }
@@ -117,25 +113,41 @@ TEST_CASE("matmul's backward equals the reference in every layout") {
   }
 }
 
-TEST_CASE("softmax of masked scores equals the reference, forward and backward") {
+TEST_CASE("softmax over visible keys equals the reference, forward and backward") {
   Pair pair;
   Rng rng(3);
   for (auto [b, h, t, s] : std::vector<std::tuple<int64_t, int64_t, int64_t, int64_t>>{
-           {1, 1, 1, 1}, {2, 3, 5, 5}, {3, 1, 7, 13}, {2, 4, 9, 9}}) {
+           {1, 1, 1, 1}, {2, 3, 5, 5}, {3, 1, 7, 13}, {2, 4, 9, 9}, {3, 2, 1, 11}}) {
+    CAPTURE(Shape({b, h, t, s}).str());
     const Shape shape{b, h, t, s};
-    // Scores as attention hands them over: padded keys (sentence i has i pads) and, in a second
-    // tensor, future keys already pushed down by kMaskedScore in matmul's epilogue.
+    // The keys attention hands over: padded (sentence i has i pads), causal (training's decoder),
+    // causal from a later position (a decoding step over a cache), and padded and causal at once.
+    std::vector<int32_t> lengths;
+    for (int64_t i = 0; i < b; ++i) lengths.push_back(static_cast<int32_t>(std::max<int64_t>(s - i, 1)));
+    const Tensor length_ids = ids_tensor(lengths);
+    const std::vector<VisibleKeys> cases{{},
+                                         {.lengths = &length_ids},
+                                         {.causal = true},
+                                         {.causal = true, .first_query = s - t},
+                                         {.lengths = &length_ids, .causal = true}};
     const Tensor x = random_tensor(shape, rng, -4.0f, 4.0f);
-    Tensor padded = random_tensor(shape, rng, -4.0f, 4.0f), causal = random_tensor(shape, rng, -4.0f, 4.0f);
-    for (int64_t i = 0; i < b * h * t * s; ++i) {
-      const int64_t key = i % s, query = (i / s) % t, sentence = i / (h * t * s);
-      if (key >= s - sentence) padded.f32()[i] += kMaskedScore;
-      if (key > query) causal.f32()[i] += kMaskedScore;
+    for (const VisibleKeys& keys : cases)
+      expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) {
+        be.softmax_forward(copy_of(x), y, keys);
+      });
+    // Hidden keys get exactly 0, and the visible ones what a softmax of the visible prefix gives.
+    Tensor padded = Tensor::empty(shape);
+    pair.onednn->softmax_forward(copy_of(x), padded, cases[1]);
+    for (int64_t row = 0; row < b * h * t; ++row) {
+      const int64_t visible = lengths[static_cast<size_t>(row / (h * t))];
+      const Tensor prefix = Tensor::empty(Shape{1, visible}), expected = Tensor::empty(Shape{1, visible});
+      std::copy_n(x.f32() + row * s, visible, prefix.f32());
+      pair.reference->softmax_forward(prefix, expected);
+      for (int64_t c = 0; c < s; ++c)
+        CHECK(padded.f32()[row * s + c] == doctest::Approx(c < visible ? expected.f32()[c] : 0.0f).epsilon(1e-5));
     }
-    for (const Tensor* scores : std::initializer_list<const Tensor*>{&x, &padded, &causal})
-      expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.softmax_forward(*scores, y); });
     Tensor y = Tensor::empty(shape);
-    pair.reference->softmax_forward(causal, y);
+    pair.reference->softmax_forward(x, y, cases[2]);
     const Tensor dy = random_tensor(shape, rng);
     for (Accumulate acc : {Accumulate::no, Accumulate::yes})
       expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) { be.softmax_backward(y, dy, dx, acc); });
@@ -278,22 +290,14 @@ TEST_CASE("a fully padded row gives no NaN anywhere") {
     const Shape shape{2, 1, 3, 4};
     Rng rng(11);
     const Tensor scores = random_tensor(shape, rng);
-    Tensor mask = Tensor::zeros(Shape{2, 1, 1, 4});
-    for (int64_t j = 0; j < 4; ++j) mask.f32()[4 + j] = kMaskedScore;  // sentence 1 is all padding
-    Tensor probs = Tensor::empty(shape), masked = Tensor::empty(shape);
-    backend->add(scores, mask, masked);
-    backend->softmax_forward(masked, probs);
+    const Tensor lengths = ids_tensor({4, 0});  // sentence 1 is all padding
+    Tensor probs = Tensor::empty(shape);
+    backend->softmax_forward(scores, probs, {.lengths = &lengths});
     CHECK(all_finite(probs));
+    CHECK(probs.f32()[12] == doctest::Approx(0.25));  // uniform, as kMaskedScore leaves it
     Tensor dx = Tensor::empty(shape);
     backend->softmax_backward(probs, random_tensor(shape, rng), dx, Accumulate::no);
     CHECK(all_finite(dx));
-
-    // The same through the matmul mask epilogue, as attention uses it.
-    const Tensor q = random_tensor(Shape{2, 1, 3, 8}, rng), k = random_tensor(Shape{2, 1, 4, 8}, rng);
-    Tensor masked_scores = Tensor::empty(shape);
-    backend->matmul(q, k, masked_scores, {.transpose_b = true, .alpha = 0.35f, .mask = &mask});
-    backend->softmax_forward(masked_scores, probs);
-    CHECK(all_finite(probs));
 
     // A batch in which every target is padding: zero loss, zero tokens, zero gradient.
     const Tensor logits = random_tensor(Shape{3, 5}, rng);
@@ -361,9 +365,8 @@ TEST_CASE("additive attention scores equal the reference, forward and backward")
            {1, 1, 1, 1, 1}, {2, 3, 5, 7, 4}, {1, 2, 9, 3, 17}}) {
     const Tensor q = random_tensor(Shape{b, h, t, d}, rng), k = random_tensor(Shape{b, h, s, d}, rng);
     const Tensor v = random_tensor(Shape{h, d}, rng);
-    const Tensor mask = random_tensor(Shape{b, 1, 1, s}, rng, -2.0f, 0.0f);
     expect_same(pair, Tensor::zeros(Shape{b, h, t, s}), [&](Backend& be, const Tensor& scores) {
-      be.additive_scores_forward(q, k, v, &mask, scores);
+      be.additive_scores_forward(q, k, v, scores);
     });
     const Tensor ds = random_tensor(Shape{b, h, t, s}, rng);
     for (Accumulate acc : {Accumulate::no, Accumulate::yes}) {
@@ -389,7 +392,7 @@ TEST_CASE("additive scores stay exact where tanh saturates and near zero") {
     const Tensor q = random_tensor(Shape{2, 2, 5, 16}, rng, -range, range), k = random_tensor(Shape{2, 2, 7, 16}, rng, -range, range);
     const Tensor v = random_tensor(Shape{2, 16}, rng);
     expect_same(pair, Tensor::zeros(Shape{2, 2, 5, 7}), [&](Backend& be, const Tensor& scores) {
-      be.additive_scores_forward(q, k, v, nullptr, scores);
+      be.additive_scores_forward(q, k, v, scores);
     });
   }
 }
@@ -452,4 +455,18 @@ TEST_CASE("gathering cache rows copies only the filled positions of each head") 
   pair.onednn->gather_cache_rows(src, rows, 4, dst);
   CHECK(dst.f32()[(0 * 2 + 1) * 24 + 3 * 4] == src.f32()[(2 * 2 + 1) * 24 + 3 * 4]);  // row 0, head 1, position 3
   CHECK(dst.f32()[(0 * 2 + 1) * 24 + 4 * 4] == 0.0f);                               // position 4: untouched
+}
+
+TEST_CASE("sequence lengths stop at the first pad, or take the whole row") {
+  for (auto& backend : all_backends()) {
+    CAPTURE(backend->name());
+    Tensor ids = Tensor::empty(Shape{3, 4}, DType::i32);
+    const std::vector<int32_t> rows{5, 6, 7, 8, /**/ 5, 0, 0, 0, /**/ 0, 0, 0, 0};  // pad id 0
+    std::copy(rows.begin(), rows.end(), ids.data<int32_t>());
+    const Tensor lengths = Tensor::empty(Shape{3}, DType::i32);
+    backend->sequence_lengths(ids, 0, lengths);
+    CHECK(std::vector<int32_t>(lengths.data<int32_t>(), lengths.data<int32_t>() + 3) == std::vector<int32_t>{4, 1, 0});
+    CHECK_THROWS_WITH_AS(backend->sequence_lengths(ids, 0, Tensor::empty(Shape{2}, DType::i32)),
+                         doctest::Contains("lengths expected [3]"), Error);
+  }
 }

@@ -84,19 +84,18 @@ TEST_CASE("matmul's gradients match finite differences in every layout, with bia
   }
 }
 
-TEST_CASE("attention scores (scaled, masked matmul) have the gradients of an unmasked one at kept positions") {
+TEST_CASE("attention (scaled scores, softmax over visible keys) has the gradients of an unmasked one at kept positions") {
   for (auto& be : all_backends()) {
     CAPTURE(be->name());
     Rng rng(2);
     Tensor q = random_tensor(Shape{2, 2, 3, 4}, rng), k = random_tensor(Shape{2, 2, 5, 4}, rng);
-    Tensor mask = Tensor::zeros(Shape{2, 1, 1, 5});
-    mask.f32()[5 + 4] = kMaskedScore;
-    const MatmulOptions fwd{.transpose_b = true, .alpha = 0.5f, .mask = &mask};
+    const Tensor lengths = ids_tensor({5, 4});  // sentence 1's last key is padding
+    const MatmulOptions fwd{.transpose_b = true, .alpha = 0.5f};
     const auto forward = [&] {
       Tensor s = Tensor::empty(Shape{2, 2, 3, 5});
       be->matmul(q, k, s, fwd);
       Tensor p = Tensor::empty(s.shape());
-      be->softmax_forward(s, p);
+      be->softmax_forward(s, p, {.lengths = &lengths, .causal = true, .first_query = 1});
       return p;
     };
     const Tensor w = random_tensor(Shape{2, 2, 3, 5}, rng);
@@ -114,13 +113,12 @@ TEST_CASE("softmax's gradient matches finite differences, a masked score include
   for (auto& be : all_backends()) {
     CAPTURE(be->name());
     Rng rng(3);
-    Tensor x = random_tensor(Shape{3, 7}, rng, -2.0f, 2.0f);
-    Tensor mask = Tensor::zeros(Shape{3, 7});
-    mask.f32()[6] = kMaskedScore;
+    Tensor x = random_tensor(Shape{3, 1, 1, 7}, rng, -2.0f, 2.0f);
+    const Tensor lengths = ids_tensor({6, 7, 7});  // the first row's last score is hidden
     const auto forward = [&] {
-      Tensor masked = Tensor::empty(x.shape()), y = Tensor::empty(x.shape());
-      be->add(x, mask, masked);
-      be->softmax_forward(masked, y);
+      Tensor scores = Tensor::empty(x.shape()), y = Tensor::empty(x.shape());
+      scores.copy_from(x);  // the backend may overwrite hidden scores
+      be->softmax_forward(scores, y, {.lengths = &lengths});
       return y;
     };
     const Tensor w = random_tensor(x.shape(), rng);
@@ -242,7 +240,7 @@ TEST_CASE("additive attention scores' gradients match finite differences for q, 
     Tensor v = random_tensor(Shape{2, 4}, rng);
     const auto forward = [&] {
       Tensor scores = Tensor::empty(Shape{2, 2, 3, 5});
-      be->additive_scores_forward(q, k, v, nullptr, scores);
+      be->additive_scores_forward(q, k, v, scores);
       return scores;
     };
     const Tensor w = random_tensor(Shape{2, 2, 3, 5}, rng);

@@ -98,19 +98,23 @@ void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const Ma
     expect_shape(op, "bias", *o.bias, Shape{n});
     HEED_CHECK(o.alpha == 1.0f, "matmul: alpha {} cannot be combined with a bias", o.alpha);
   }
-  if (o.mask != nullptr) {
-    expect_f32(op, "mask", *o.mask, device());
-    expect_broadcastable(op, "mask", o.mask->shape(), cs);
-  }
   do_matmul(a, b, c, o);
 }
 
-void Backend::softmax_forward(const Tensor& x, const Tensor& y) {
+void Backend::softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
   expect_f32("softmax", "x", x, device());
   expect_f32("softmax", "y", y, device());
   expect_rows_cols("softmax", x);
   expect_shape("softmax", "y", y, x.shape());
-  do_softmax_forward(x, y);
+  if (!keys.all()) {
+    HEED_CHECK(x.shape().rank() == 4, "softmax: visible keys need scores [B, H, T, S], got {}", x.shape().str());
+    HEED_CHECK(keys.first_query >= 0, "softmax: first query position {} is negative", keys.first_query);
+    if (keys.lengths != nullptr) {
+      expect_ids("softmax", "lengths", *keys.lengths, device());
+      expect_shape("softmax", "lengths", *keys.lengths, Shape{x.shape()[0]});
+    }
+  }
+  do_softmax_forward(x, y, keys);
 }
 
 void Backend::softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
@@ -273,14 +277,9 @@ void check_additive_operands(std::string_view op, const Tensor& q, const Tensor&
 
 }  // namespace
 
-void Backend::additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
-                                      const Tensor& scores) {
+void Backend::additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores) {
   check_additive_operands("additive_scores", q, k, v, scores, device());
-  if (mask != nullptr) {
-    expect_f32("additive_scores", "mask", *mask, device());
-    expect_broadcastable("additive_scores", "mask", mask->shape(), scores.shape());
-  }
-  do_additive_scores_forward(q, k, v, mask, scores);
+  do_additive_scores_forward(q, k, v, scores);
 }
 
 void Backend::additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
@@ -303,6 +302,14 @@ void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor
   HEED_CHECK(position >= 0 && position < cache.shape()[2],
              "write_time_step: position {} outside the cache's capacity {}", position, cache.shape()[2]);
   do_write_time_step(step, position, cache);
+}
+
+void Backend::sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) {
+  HEED_CHECK(ids.defined() && ids.dtype() == DType::i32 && ids.shape().rank() == 2 && ids.device() == device(),
+             "sequence_lengths: ids must be i32 [B, S] on {}, got {}", device_name(device()), ids.describe());
+  expect_ids("sequence_lengths", "lengths", lengths, device());
+  expect_shape("sequence_lengths", "lengths", lengths, Shape{ids.shape()[0]});
+  do_sequence_lengths(ids, pad_id, lengths);
 }
 
 void Backend::gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) {

@@ -27,16 +27,26 @@ enum class Accumulate : bool { no = false, yes = true };
 
 enum class Activation : uint8_t { relu, gelu };  // gelu: the exact erf form
 
-// An additive mask value that removes a position from a softmax without producing NaN when a
-// whole row is masked (-inf would): such a row becomes uniform instead.
+// A score that removes a key from a softmax without producing NaN when a whole row is hidden
+// (-inf would): such a row becomes uniform instead.
 inline constexpr float kMaskedScore = -1e9f;
+
+// Which keys each query of attention scores [B, H, T, S] may see, described by lengths rather
+// than a mask tensor, so that each backend builds the mask its own way (or never builds one).
+// Query t sits at position first_query + t; it sees key s when s < lengths[b] (if given) and,
+// if causal, s <= first_query + t.
+struct VisibleKeys {
+  const Tensor* lengths = nullptr;  // i32 [B]: the keys of sequence b are [0, lengths[b])
+  bool causal = false;
+  int64_t first_query = 0;          // the position of query 0 (decoding step by step)
+  bool all() const { return lengths == nullptr && !causal; }
+};
 
 struct MatmulOptions {
   bool transpose_a = false;            // a is stored [..., K, M]
   bool transpose_b = false;            // b is stored [..., N, K]
   float alpha = 1.0f;                  // scales op(a)·op(b); not combined with bias
   const Tensor* bias = nullptr;        // [N], added to every row
-  const Tensor* mask = nullptr;        // additive, same rank as c, each dim c's or 1
   Accumulate accumulate = Accumulate::no;  // c += result
 };
 
@@ -73,13 +83,15 @@ class Backend {
   virtual std::string_view name() const = 0;
   virtual Device device() const { return Device::cpu; }
 
-  // c[..., M, N] = alpha · op(a)[..., M, K] · op(b)[..., K, N] + bias + mask  (+ c)
+  // c[..., M, N] = alpha · op(a)[..., M, K] · op(b)[..., K, N] + bias  (+ c)
   // a and c share their batch dims; b has the same batch dims, all-1 batch dims, or rank 2
   // (one matrix for the whole batch, as weights are).
   void matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& options = {});
 
-  // y = softmax(x) over the last axis (attention masks its scores in matmul's epilogue).
-  void softmax_forward(const Tensor& x, const Tensor& y);
+  // y = softmax(x) over the last axis. With `keys` (x is attention scores [B, H, T, S]), over
+  // the visible keys only: hidden keys get probability 0, and x's hidden entries may be
+  // overwritten (scores are scratch).
+  void softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys = {});
   // dx = y ⊙ (dy − Σ_last dy ⊙ y)
   void softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc);
   // y = x − log Σ_last exp(x)
@@ -121,12 +133,11 @@ class Backend {
   void swap_axes_12(const Tensor& x, const Tensor& y);
 
   // Additive attention scores (Bahdanau et al. 2014), per head h:
-  //   scores[b, h, t, s] = Σ_j v[h, j] · tanh(q[b, h, t, j] + k[b, h, s, j])  (+ mask)
+  //   scores[b, h, t, s] = Σ_j v[h, j] · tanh(q[b, h, t, j] + k[b, h, s, j])
   // q [B, H, T, d], k [B, H, S, d], v [H, d], scores [B, H, T, S]. q and k are already
   // projected (W_q·q and W_k·k of the paper). The backward pass recomputes the tanh rather
   // than storing a [B, H, T, S, d] tensor.
-  void additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
-                               const Tensor& scores);
+  void additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores);
   // dq, dk as acc says; dv always accumulates.
   void additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
                                 const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc);
@@ -143,6 +154,10 @@ class Backend {
   // are filled: copies just those (a cache is mostly empty early in decoding).
   void gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst);
 
+  // lengths[b] = the position of the first pad_id in ids[b, :] (padding trails), or S without one.
+  // ids i32 [B, S], lengths i32 [B]: the VisibleKeys of a padded batch.
+  void sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths);
+
   // The optimizer's update; params, grads, m and v have one shape.
   void adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v, const AdamStep& step);
 
@@ -157,7 +172,7 @@ class Backend {
 
  protected:
   virtual void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) = 0;
-  virtual void do_softmax_forward(const Tensor& x, const Tensor& y) = 0;
+  virtual void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) = 0;
   virtual void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
   virtual void do_log_softmax_forward(const Tensor& x, const Tensor& y) = 0;
   virtual void do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
@@ -177,13 +192,13 @@ class Backend {
   virtual void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) = 0;
   virtual double do_sum_squares(const Tensor& x) = 0;
   virtual void do_swap_axes_12(const Tensor& x, const Tensor& y) = 0;
-  virtual void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
-                                          const Tensor& scores) = 0;
+  virtual void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores) = 0;
   virtual void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
                                            const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) = 0;
   virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
   virtual void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) = 0;
   virtual void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) = 0;
+  virtual void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) = 0;
   virtual void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                               const AdamStep& step) = 0;
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
@@ -197,7 +212,7 @@ class Backend {
 // pure virtual functions above.
 #define HEED_BACKEND_OVERRIDES \
   void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) override; \
-  void do_softmax_forward(const Tensor& x, const Tensor& y) override; \
+  void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) override; \
   void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \
   void do_log_softmax_forward(const Tensor& x, const Tensor& y) override; \
   void do_layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps, const Tensor& y, const Tensor& mean, const Tensor& var) override; \
@@ -213,11 +228,12 @@ class Backend {
   void do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) override; \
   double do_sum_squares(const Tensor& x) override; \
   void do_swap_axes_12(const Tensor& x, const Tensor& y) override; \
-  void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const Tensor& scores) override; \
+  void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores) override; \
   void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores, const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) override; \
   void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) override; \
   void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) override; \
   void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) override; \
+  void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) override; \
   void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v, const AdamStep& step) override; \
   LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options, const Tensor& log_probs) override; \
   void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets, const CrossEntropyOptions& options, float grad_scale, const Tensor& dlogits, Accumulate acc) override;

@@ -22,8 +22,8 @@ void ProfilingBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   timed(matmul, [&] { return inner_.matmul(a, b, c, o); });
 }
 
-void ProfilingBackend::do_softmax_forward(const Tensor& x, const Tensor& y) {
-  timed(softmax, [&] { return inner_.softmax_forward(x, y); });
+void ProfilingBackend::do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
+  timed(softmax, [&] { return inner_.softmax_forward(x, y, keys); });
 }
 
 void ProfilingBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
@@ -86,8 +86,8 @@ void ProfilingBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {
   timed(swap_axes_12, [&] { return inner_.swap_axes_12(x, y); });
 }
 
-void ProfilingBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const Tensor& scores) {
-  timed(additive_scores, [&] { return inner_.additive_scores_forward(q, k, v, mask, scores); });
+void ProfilingBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores) {
+  timed(additive_scores, [&] { return inner_.additive_scores_forward(q, k, v, scores); });
 }
 
 void ProfilingBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores, const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) {
@@ -111,6 +111,10 @@ void ProfilingBackend::do_adam_update(const Tensor& params, const Tensor& grads,
   timed(adam_update, [&] { return inner_.adam_update(params, grads, m, v, step); });
 }
 
+void ProfilingBackend::do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) {
+  timed(sequence_lengths, [&] { return inner_.sequence_lengths(ids, pad_id, lengths); });
+}
+
 void ProfilingBackend::do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) {
   timed(gather_rows, [&] { return inner_.gather_rows(src, rows, dst); });
 }
@@ -121,7 +125,7 @@ void ProfilingBackend::do_gather_cache_rows(const Tensor& src, const Tensor& row
 
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows"};
+      "matmul", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

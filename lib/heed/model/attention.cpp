@@ -20,10 +20,10 @@ MultiHeadAttention::MultiHeadAttention(ParameterSet& params, const std::string& 
     additive_v_ = params.add(name + ".additive_v", Shape{heads_, head_dim_}, Init::xavier_uniform);
 }
 
-MatmulOptions MultiHeadAttention::score_options(const Tensor* mask) const {
+MatmulOptions MultiHeadAttention::score_options() const {
   // Scaled dot-product divides by √dh so that scores keep unit variance as dh grows.
   const float alpha = score_ == AttentionScore::scaled_dot ? 1.0f / std::sqrt(static_cast<float>(head_dim_)) : 1.0f;
-  return {.transpose_b = true, .alpha = alpha, .mask = mask};
+  return {.transpose_b = true, .alpha = alpha};
 }
 
 Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& flat,
@@ -37,15 +37,15 @@ Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const 
 }
 
 void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh,
-                                const Tensor* mask, const Tensor& out, const RunMode& mode) {
-  const int64_t batch = qh.shape()[0], queries = qh.shape()[2], keys = kh.shape()[2];
-  const Tensor scores = scores_.view(Shape{batch, heads_, queries, keys});  // [B, H, T, S]
+                                const VisibleKeys& keys, const Tensor& out, const RunMode& mode) {
+  const int64_t batch = qh.shape()[0], queries = qh.shape()[2];
+  const Tensor scores = scores_.view(Shape{batch, heads_, queries, kh.shape()[2]});  // [B, H, T, S]
   if (score_ == AttentionScore::additive)
-    be.additive_scores_forward(qh, kh, additive_v_->value, mask, scores);
+    be.additive_scores_forward(qh, kh, additive_v_->value, scores);
   else
-    be.matmul(qh, kh, scores, score_options(mask));
+    be.matmul(qh, kh, scores, score_options());
   probs_ = probs_buffer_.view(scores.shape());
-  be.softmax_forward(scores, probs_);
+  be.softmax_forward(scores, probs_, keys);
   dropped_probs_ = dropout_.forward(be, probs_, mode);
 
   const Tensor context_heads = context_heads_.view(Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]
@@ -55,22 +55,24 @@ void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh,
   o_.forward(be, context.reshape(Shape{batch, queries, heads_ * head_dim_}), out);
 }
 
-void MultiHeadAttention::forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const Tensor* mask,
+void MultiHeadAttention::forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const VisibleKeys& keys,
                                  const Tensor& out, const RunMode& mode) {
   qh_ = project_heads(be, q_, x_q, q_flat_, qh_buffer_);
   kh_ = project_heads(be, k_, x_kv, k_flat_, kh_buffer_);
   vh_ = project_heads(be, v_, x_kv, v_flat_, vh_buffer_);
-  attend(be, qh_, kh_, vh_, mask, out, mode);
+  attend(be, qh_, kh_, vh_, keys, out, mode);
 }
 
-void MultiHeadAttention::add_extra_gradient(const Tensor& d_probs) {
+void MultiHeadAttention::add_extra_gradient(Backend& be, const Tensor& d_probs) {
   const int64_t batch = d_probs.shape()[0], per_head = d_probs.shape()[2] * d_probs.shape()[3];
   HEED_CHECK(extra_gradient_->shape() == Shape({batch, d_probs.shape()[2], d_probs.shape()[3]}),
              "attention: an extra gradient {} for probabilities {}", extra_gradient_->shape().str(), d_probs.shape().str());
+  // Row b·H + head of d_probs as [B·H, T·S] is that head's gradient for sequence b.
+  const Tensor heads = d_probs.reshape(Shape{batch * heads_, per_head});
+  const Tensor extra = extra_gradient_->reshape(Shape{batch, per_head});
   for (int64_t b = 0; b < batch; ++b) {
-    float* d = d_probs.f32() + (b * heads_ + extra_head_) * per_head;
-    const float* extra = extra_gradient_->f32() + b * per_head;
-    for (int64_t i = 0; i < per_head; ++i) d[i] += extra_scale_ * extra[i];
+    const int64_t row = b * heads_ + extra_head_;
+    be.axpy(extra_scale_, extra.slice_rows(b, b + 1), heads.slice_rows(row, row + 1));
   }
   extra_gradient_ = nullptr;
 }
@@ -88,7 +90,7 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   const Tensor d_vh = d_vh_.zeros(vh_.shape());
   matmul_backward(be, dropped_probs_, vh_, d_context_heads, {}, {.da = &d_dropped, .db = &d_vh});
   const Tensor d_probs = dropout_.backward(be, d_dropped);
-  if (extra_gradient_) add_extra_gradient(d_probs);
+  if (extra_gradient_) add_extra_gradient(be, d_probs);
   const Tensor d_scores = d_scores_.view(probs_.shape());
   be.softmax_backward(probs_, d_probs, d_scores, Accumulate::no);
 
@@ -97,7 +99,7 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   if (score_ == AttentionScore::additive)
     be.additive_scores_backward(qh_, kh_, additive_v_->value, d_scores, d_qh, d_kh, additive_v_->grad, Accumulate::no);
   else
-    matmul_backward(be, qh_, kh_, d_scores, score_options(nullptr), {.da = &d_qh, .db = &d_kh});
+    matmul_backward(be, qh_, kh_, d_scores, score_options(), {.da = &d_qh, .db = &d_kh});
 
   // Merge each head gradient back to [B, L, D] and through its projection. One flat buffer
   // serves q, k and v in turn: each is consumed before the next is written.
@@ -129,8 +131,6 @@ void MultiHeadAttention::start_cache(int64_t batch, int64_t capacity, AttentionC
   // Zeroed: unfilled positions are multiplied by probability 0, which must not meet a NaN.
   cache.keys = cache.key_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
   cache.values = cache.value_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
-  cache.visible = cache.visible_buffer.view(Shape{batch, 1, 1, capacity});
-  cache.visible.fill(kMaskedScore);
   cache.length = 0;
 }
 
@@ -144,17 +144,17 @@ void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache&
   v_.forward(be, x, v.reshape(x.shape()));
   be.write_time_step(k.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.keys);
   be.write_time_step(v.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.values);
-  const int64_t capacity = cache.keys.shape()[2];
-  for (int64_t b = 0; b < batch; ++b) cache.visible.f32()[b * capacity + cache.length] = 0.0f;
+  // The new query sits at position `length` and sees the keys up to its own, as in training.
+  const VisibleKeys filled{.causal = true, .first_query = cache.length};
   cache.length += 1;
-  attend(be, q, cache.keys, cache.values, &cache.visible, out, RunMode{});
+  attend(be, q, cache.keys, cache.values, filled, out, RunMode{});
 }
 
-void MultiHeadAttention::step_cross(Backend& be, const Tensor& x, const AttentionCache& cache, const Tensor* mask,
-                                    const Tensor& out) {
+void MultiHeadAttention::step_cross(Backend& be, const Tensor& x, const AttentionCache& cache,
+                                    const VisibleKeys& keys, const Tensor& out) {
   const Tensor q = q_flat_.view(Shape{x.shape()[0], heads_, 1, head_dim_});
   q_.forward(be, x, q.reshape(x.shape()));
-  attend(be, q, cache.keys, cache.values, mask, out, RunMode{});
+  attend(be, q, cache.keys, cache.values, keys, out, RunMode{});
 }
 
 }  // namespace heed

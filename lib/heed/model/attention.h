@@ -14,19 +14,17 @@ namespace heed {
 // The keys and values one layer attends to while decoding step by step.
 struct AttentionCache {
   Tensor keys, values;  // [B, H, capacity, dh]
-  Tensor visible;       // [B, 1, 1, capacity]: 0 for filled positions, kMaskedScore beyond
-                        // (per sentence, not broadcast over B: see Transformer::forward)
   int64_t length = 0;   // positions filled
-  Buffer key_buffer, value_buffer, visible_buffer;
+  Buffer key_buffer, value_buffer;
 };
 
 class MultiHeadAttention {
  public:
   MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config);
 
-  // out [B, T, D]: queries from x_q [B, T, D] attend over keys and values from x_kv [B, S, D];
-  // mask (may be null) is additive and broadcasts to [B, H, T, S].
-  void forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const Tensor* mask, const Tensor& out,
+  // out [B, T, D]: queries from x_q [B, T, D] attend over the visible keys and values from
+  // x_kv [B, S, D].
+  void forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const VisibleKeys& keys, const Tensor& out,
                const RunMode& mode);
   // For self-attention pass the same tensor as dx_q and dx_kv with acc_kv = Accumulate::yes.
   void backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q, const Tensor& dx_kv,
@@ -51,16 +49,16 @@ class MultiHeadAttention {
   // cache.length, then attends over positions 0 .. cache.length.
   void step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out);
   // Cross-attention for one position over projected memory.
-  void step_cross(Backend& be, const Tensor& x, const AttentionCache& cache, const Tensor* mask, const Tensor& out);
+  void step_cross(Backend& be, const Tensor& x, const AttentionCache& cache, const VisibleKeys& keys, const Tensor& out);
 
  private:
   // x [B, L, D] -> heads [B, H, L, dh] through `projection`.
   Tensor project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& flat, Buffer& heads);
   // scores -> probabilities -> (dropout) -> context -> output projection
-  void attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh, const Tensor* mask,
+  void attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh, const VisibleKeys& keys,
               const Tensor& out, const RunMode& mode);
-  MatmulOptions score_options(const Tensor* mask) const;
-  void add_extra_gradient(const Tensor& d_probs);
+  MatmulOptions score_options() const;
+  void add_extra_gradient(Backend& be, const Tensor& d_probs);
 
   AttentionScore score_;
   int64_t heads_, head_dim_;

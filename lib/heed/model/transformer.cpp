@@ -15,10 +15,10 @@ EncoderLayer::EncoderLayer(ParameterSet& params, const std::string& name, const 
       attention_block_(params, name + ".self_attn", config),
       feed_forward_block_(params, name + ".ffn", config) {}
 
-void EncoderLayer::forward(Backend& be, const Tensor& x, const Tensor* mask, const Tensor& y, const RunMode& mode) {
+void EncoderLayer::forward(Backend& be, const Tensor& x, const VisibleKeys& keys, const Tensor& y, const RunMode& mode) {
   const Tensor middle = middle_.view(x.shape());
   attention_block_.forward(be, x, middle, mode, [&](const Tensor& in, const Tensor& out) {
-    self_attention_.forward(be, in, in, mask, out, mode);
+    self_attention_.forward(be, in, in, keys, out, mode);
   });
   feed_forward_block_.forward(be, middle, y, mode, [&](const Tensor& in, const Tensor& out) {
     feed_forward_.forward(be, in, out, mode);
@@ -46,15 +46,18 @@ DecoderLayer::DecoderLayer(ParameterSet& params, const std::string& name, const 
       cross_block_(params, name + ".cross_attn", config),
       feed_forward_block_(params, name + ".ffn", config) {}
 
-void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, const Tensor* causal_mask,
-                           const Tensor* memory_mask, const Tensor& y, const RunMode& mode) {
+void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys,
+                           const Tensor& y, const RunMode& mode) {
   const Tensor after_self = after_self_.view(x.shape());
   const Tensor after_cross = after_cross_.view(x.shape());
+  // Target sequences are right-padded, so causality alone keeps every real position from seeing
+  // padding: position t sees only 0..t, all real when t is. Padded positions see padding, but
+  // the loss ignores their outputs.
   self_block_.forward(be, x, after_self, mode, [&](const Tensor& in, const Tensor& out) {
-    self_attention_.forward(be, in, in, causal_mask, out, mode);
+    self_attention_.forward(be, in, in, VisibleKeys{.causal = true}, out, mode);
   });
   cross_block_.forward(be, after_self, after_cross, mode, [&](const Tensor& in, const Tensor& out) {
-    cross_attention_.forward(be, in, memory, memory_mask, out, mode);
+    cross_attention_.forward(be, in, memory, memory_keys, out, mode);
   });
   feed_forward_block_.forward(be, after_cross, y, mode, [&](const Tensor& in, const Tensor& out) {
     feed_forward_.forward(be, in, out, mode);
@@ -80,7 +83,7 @@ void DecoderLayer::start(Backend& be, const Tensor& memory, int64_t capacity, De
   cross_attention_.project_memory(be, memory, cache.cross);
 }
 
-void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const Tensor* memory_mask,
+void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const VisibleKeys& memory_keys,
                         const Tensor& y) {
   const RunMode inference;
   const Tensor after_self = after_self_.view(x.shape());
@@ -89,7 +92,7 @@ void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, 
     self_attention_.step_self(be, in, cache.self, out);
   });
   cross_block_.forward(be, after_self, after_cross, inference, [&](const Tensor& in, const Tensor& out) {
-    cross_attention_.step_cross(be, in, cache.cross, memory_mask, out);
+    cross_attention_.step_cross(be, in, cache.cross, memory_keys, out);
   });
   feed_forward_block_.forward(be, after_cross, y, inference, [&](const Tensor& in, const Tensor& out) {
     feed_forward_.forward(be, in, out, inference);
@@ -136,23 +139,17 @@ void Transformer::declare() {
   decoder_states_.resize(decoder_.size());
 }
 
-void Transformer::build_padding_mask(const Tensor& source, const Tensor& mask) const {
-  const int32_t* ids = source.data<int32_t>();
-  float* m = mask.f32();
-  for (int64_t i = 0; i < source.numel(); ++i) m[i] = ids[i] == config_.pad_id ? kMaskedScore : 0.0f;
-}
-
 Tensor Transformer::encode(Backend& be, const Tensor& source, const RunMode& mode) {
   HEED_CHECK(source.dtype() == DType::i32 && source.shape().rank() == 2, "encoder: source must be i32 [B, S], got {}",
              source.describe());
-  const int64_t batch = source.shape()[0], length = source.shape()[1];
-  source_mask_view_ = source_mask_.view(Shape{batch, 1, 1, length});
-  build_padding_mask(source, source_mask_view_);
+  source_lengths_view_ = source_lengths_.view(Shape{source.shape()[0]}, DType::i32);
+  be.sequence_lengths(source, config_.pad_id, source_lengths_view_);
+  const VisibleKeys unpadded{.lengths = &source_lengths_view_};
 
   Tensor x = source_embedding_->forward(be, source, 0, mode);
   for (size_t i = 0; i < encoder_.size(); ++i) {
     const Tensor y = encoder_states_[i].view(x.shape());
-    encoder_[i]->forward(be, x, &source_mask_view_, y, mode);
+    encoder_[i]->forward(be, x, unpadded, y, mode);
     x = y;
   }
   encoder_top_ = x;
@@ -177,23 +174,11 @@ void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& t
              "decoder: target must be i32 [B, T] with the source's batch size, got {} for source {}",
              target_in.describe(), source.describe());
   const Tensor memory = encode(be, source, mode);
-  const int64_t batch = target_in.shape()[0], length = target_in.shape()[1];
-
-  // Target sequences are right-padded, so the causal mask alone keeps every real position from
-  // seeing padding: position t sees only 0..t, all real when t is. Padded positions see
-  // padding but their outputs are ignored by the loss. The mask is [B, 1, T, T], not
-  // [1, 1, T, T]: oneDNN 2.6's fast matmul takes a mask broadcast over heads but falls back to
-  // its reference kernel (~100× slower) for one broadcast over the batch too.
-  causal_mask_view_ = causal_mask_.view(Shape{batch, 1, length, length});
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t i = 0; i < length; ++i)
-      for (int64_t j = 0; j < length; ++j)
-        causal_mask_view_.f32()[(b * length + i) * length + j] = j <= i ? 0.0f : kMaskedScore;
-
+  const VisibleKeys unpadded{.lengths = &source_lengths_view_};
   Tensor x = target_embedding_->forward(be, target_in, 0, mode);
   for (size_t i = 0; i < decoder_.size(); ++i) {
     const Tensor y = decoder_states_[i].view(x.shape());
-    decoder_[i]->forward(be, x, memory, &causal_mask_view_, &source_mask_view_, y, mode);
+    decoder_[i]->forward(be, x, memory, unpadded, y, mode);
     x = y;
   }
   decoder_top_ = x;
@@ -313,8 +298,8 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   const Tensor memory = encode(be, source, RunMode{});
   state.memory = state.memory_buffer.view(memory.shape());
   state.memory.copy_from(memory);  // the model's buffers are reused by the next forward pass
-  state.memory_mask = state.mask_buffer.view(Shape{source.shape()[0], 1, 1, source.shape()[1]});
-  build_padding_mask(source, state.memory_mask);
+  state.source_lengths = state.lengths_buffer.view(source_lengths_view_.shape(), DType::i32);
+  state.source_lengths.copy_from(source_lengths_view_);
   state.layers.resize(decoder_.size());
   for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, capacity, state.layers[i]);
   state.position = 0;
@@ -327,7 +312,7 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
   std::copy(rows.begin(), rows.end(), indices.data<int32_t>());
   // Gathers into the spare buffer, then swaps it with the tensor's own: no copy back.
   const auto gather = [&](Tensor& tensor, Buffer& owner, Buffer& spare) {
-    const Tensor target = spare.view(tensor.shape().with(0, count));
+    const Tensor target = spare.view(tensor.shape().with(0, count), tensor.dtype());
     be.gather_rows(tensor, indices, target);
     std::swap(owner, spare);
     tensor = target;
@@ -344,19 +329,18 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
     gather_cache(layer.self.keys, layer.self.key_buffer, layer.self.length);
     gather_cache(layer.self.values, layer.self.value_buffer, layer.self.length);
     if (what == RowSelection::everything) {
-      gather(layer.self.visible, layer.self.visible_buffer, state.spare_mask);
       gather(layer.cross.keys, layer.cross.key_buffer, state.spare_cross);
       gather(layer.cross.values, layer.cross.value_buffer, state.spare_cross);
     }
   }
   if (what == RowSelection::everything) {
-    gather(state.memory_mask, state.mask_buffer, state.spare_mask);
+    gather(state.source_lengths, state.lengths_buffer, state.spare_lengths);
     gather(state.memory, state.memory_buffer, state.spare_memory);
   }
 }
 
 Tensor Transformer::decode_step(Backend& be, const Tensor& tokens, DecoderState& state) {
-  const int64_t batch = state.memory_mask.shape()[0];
+  const int64_t batch = state.source_lengths.shape()[0];
   HEED_CHECK(tokens.dtype() == DType::i32 && tokens.shape() == Shape{batch},
              "decoder step: tokens must be i32 [{}], got {}", batch, tokens.describe());
   HEED_CHECK(state.position < state.capacity, "decoder step: position {} is past the capacity of {} positions",
@@ -364,7 +348,7 @@ Tensor Transformer::decode_step(Backend& be, const Tensor& tokens, DecoderState&
   Tensor x = target_embedding_->forward(be, tokens.reshape(Shape{batch, 1}), state.position, RunMode{});
   for (size_t i = 0; i < decoder_.size(); ++i) {
     const Tensor y = decoder_states_[i].view(x.shape());
-    decoder_[i]->step(be, x, state.layers[i], &state.memory_mask, y);
+    decoder_[i]->step(be, x, state.layers[i], VisibleKeys{.lengths = &state.source_lengths}, y);
     x = y;
   }
   Tensor hidden = x;

@@ -25,7 +25,7 @@ struct Batch {
 class EncoderLayer {
  public:
   EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
-  void forward(Backend& be, const Tensor& x, const Tensor* mask, const Tensor& y, const RunMode& mode);
+  void forward(Backend& be, const Tensor& x, const VisibleKeys& keys, const Tensor& y, const RunMode& mode);
   void backward(Backend& be, const Tensor& dy, const Tensor& dx);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
 
@@ -45,12 +45,13 @@ struct DecoderLayerCache {
 class DecoderLayer {
  public:
   DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
-  void forward(Backend& be, const Tensor& x, const Tensor& memory, const Tensor* causal_mask,
-               const Tensor* memory_mask, const Tensor& y, const RunMode& mode);
+  // Self-attention is causal; cross-attention sees the memory keys `memory_keys` says.
+  void forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys, const Tensor& y,
+               const RunMode& mode);
   // d_memory always accumulates: every decoder layer reads the encoder output.
   void backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory);
   void start(Backend& be, const Tensor& memory, int64_t capacity, DecoderLayerCache& cache);
-  void step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const Tensor* memory_mask, const Tensor& y);
+  void step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const VisibleKeys& memory_keys, const Tensor& y);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
   const MultiHeadAttention& cross_attention() const { return cross_attention_; }
   void add_cross_attention_gradient(int64_t head, const Tensor& d, float scale) {
@@ -65,18 +66,18 @@ class DecoderLayer {
   Buffer after_self_, after_cross_, d_after_self_, d_after_cross_;
 };
 
-// The state of one batch being translated: the encoder output, its mask, and the caches.
+// The state of one batch being translated: the encoder output, its lengths, and the caches.
 struct DecoderState {
-  Tensor memory;       // [B, S, D]
-  Tensor memory_mask;  // [B, 1, 1, S]
+  Tensor memory;          // [B, S, D]
+  Tensor source_lengths;  // i32 [B]: the memory positions each sentence's queries see
   std::vector<DecoderLayerCache> layers;
   int64_t position = 0;  // the next target position
   int64_t capacity = 0;  // the most target positions this batch may decode
-  Buffer memory_buffer, mask_buffer, ids_buffer;
+  Buffer memory_buffer, lengths_buffer;
   // Gather targets, swapped in after each select: one per kind of tensor, so that each circulates
   // among tensors of one size. (A single spare passed through every cache would leave every
   // buffer it visits as large as the largest tensor of all: 130 MB more at beam 4.)
-  Buffer spare_self, spare_cross, spare_memory, spare_mask, rows_buffer;
+  Buffer spare_self, spare_cross, spare_memory, spare_lengths, rows_buffer;
 };
 
 // Which parts of a decoding state follow a new row order.
@@ -130,7 +131,6 @@ class Transformer {
   // The encoder and the decoder stacks, up to decoder_hidden_ (the output layer's input).
   void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
-  void build_padding_mask(const Tensor& source, const Tensor& mask) const;
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
 
   ModelConfig config_;
@@ -147,8 +147,8 @@ class Transformer {
 
   // Activations of the last forward pass, kept for backward.
   std::vector<Buffer> encoder_states_, decoder_states_;  // inputs/outputs of each layer
-  Buffer source_mask_, causal_mask_, memory_, decoder_out_, logits_, log_probs_;
-  Tensor source_mask_view_, causal_mask_view_, memory_view_, decoder_hidden_;
+  Buffer source_lengths_, memory_, decoder_out_, logits_, log_probs_;
+  Tensor source_lengths_view_, memory_view_, decoder_hidden_;
   Tensor encoder_top_, decoder_top_;  // the stacks' last layer outputs (before the final norms)
   // The output layer's gradients from the last training forward_loss, not yet scaled.
   bool output_grads_ = false;

@@ -135,8 +135,6 @@ void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c,
   key.add(a.shape()).add(b.shape()).add(c.shape());
   key.add(static_cast<int64_t>(o.transpose_a)).add(static_cast<int64_t>(o.transpose_b)).add(o.alpha);
   key.add(static_cast<int64_t>(o.bias != nullptr)).add(static_cast<int64_t>(o.accumulate));
-  key.add(o.mask ? o.mask->shape() : Shape{});
-  constexpr int kMaskArg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
 
   CachedPrimitive& p = state_->cache.get(key, [&] {
     return build_or_fail("matmul", [&] {
@@ -150,8 +148,7 @@ void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c,
       dnnl::primitive_attr attr;
       if (o.alpha != 1.0f) attr.set_output_scales(0, {o.alpha});
       dnnl::post_ops post_ops;
-      // Post-ops apply in order after the scale: dst = alpha·AB + mask, then + dst's old value.
-      if (o.mask) post_ops.append_binary(dnnl::algorithm::binary_add, plain_desc(o.mask->shape()));
+      // Applied after the scale: dst = alpha·AB + dst's old value.
       if (o.accumulate == Accumulate::yes) post_ops.append_sum(1.0f);
       attr.set_post_ops(post_ops);
 
@@ -163,7 +160,6 @@ void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c,
       built.declare(DNNL_ARG_WEIGHTS, b_md, state_->engine);
       built.declare(DNNL_ARG_DST, c_md, state_->engine);
       if (o.bias) built.declare(DNNL_ARG_BIAS, bias_md, state_->engine);
-      if (o.mask) built.declare(kMaskArg, plain_desc(o.mask->shape()), state_->engine);
       return built;
     });
   });
@@ -171,7 +167,6 @@ void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c,
   p.bind(DNNL_ARG_WEIGHTS, b.raw());
   p.bind(DNNL_ARG_DST, c.raw());
   if (o.bias) p.bind(DNNL_ARG_BIAS, o.bias->raw());
-  if (o.mask) p.bind(kMaskArg, o.mask->raw());
   p.run(state_->stream);
 }
 
@@ -231,7 +226,40 @@ void OneDnnBackend::softmax_forward_impl(bool log, const Tensor& x, const Tensor
   p.run(state_->stream);
 }
 
-void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor& y) { softmax_forward_impl(false, x, y); }
+namespace {
+
+// oneDNN 2.6's softmax takes no mask: hidden keys are given kMaskedScore first. Its exponential
+// underflows to exactly 0, so the visible keys' probabilities are what they would be alone.
+void hide_keys(const Tensor& scores, const VisibleKeys& keys) {
+  const Shape& s = scores.shape();
+  const int64_t heads = s[1], queries = s[2], length = s[3];
+  const int32_t* lengths = keys.lengths ? keys.lengths->data<int32_t>() : nullptr;
+  float* p = scores.f32();
+#pragma omp parallel for collapse(2) if (scores.numel() > kParallelThreshold)
+  for (int64_t bh = 0; bh < s[0] * heads; ++bh)
+    for (int64_t t = 0; t < queries; ++t) {
+      int64_t visible = length;
+      if (lengths != nullptr) visible = std::min<int64_t>(visible, lengths[bh / heads]);
+      if (keys.causal) visible = std::min(visible, keys.first_query + t + 1);
+      float* row = p + (bh * queries + t) * length;
+      std::fill(row + std::max<int64_t>(visible, 0), row + length, kMaskedScore);
+    }
+}
+
+}  // namespace
+
+void OneDnnBackend::do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
+  if (!keys.all()) hide_keys(x, keys);
+  softmax_forward_impl(false, x, y);
+}
+
+void OneDnnBackend::do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) {
+  const int64_t length = ids.shape()[1];
+  for (int64_t b = 0; b < ids.shape()[0]; ++b) {
+    const int32_t* row = ids.data<int32_t>() + b * length;
+    lengths.data<int32_t>()[b] = static_cast<int32_t>(std::find(row, row + length, pad_id) - row);
+  }
+}
 
 void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) { softmax_forward_impl(true, x, y); }
 
@@ -442,7 +470,7 @@ float vector_tanh(float x) {
 // materialise a [B, H, T, S, d] tensor (134 MB per layer for a 4,096-token m30k-small batch).
 // These loops keep one (t, s) pair in registers instead; the tanh is recomputed in backward.
 void OneDnnBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v,
-                                               const Tensor* mask, const Tensor& scores) {
+                                               const Tensor& scores) {
   const int64_t B = q.shape()[0], H = q.shape()[1], T = q.shape()[2], S = k.shape()[2], d = q.shape()[3];
   const float* pq = q.f32();
   const float* pk = k.f32();
@@ -461,7 +489,6 @@ void OneDnnBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k,
         out[(bh * T + t) * S + s] = sum;
       }
     }
-  if (mask != nullptr) do_add(scores, *mask, scores);
 }
 
 void OneDnnBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v,

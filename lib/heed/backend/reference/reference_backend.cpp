@@ -55,26 +55,45 @@ void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
         double value = o.alpha * sum;
         if (o.bias) value += o.bias->f32()[j];
         const int64_t ci = (bi * m + i) * n + j;
-        if (o.mask) value += o.mask->f32()[broadcast_offset(cs, o.mask->shape(), ci)];
         put(pc, ci, value, o.accumulate);
       }
     }
   }
 }
 
-void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor& y) {
+void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
   const int64_t rows = x.shape().rows(), cols = x.shape().cols();
   std::vector<double> z(cols);
   for (int64_t r = 0; r < rows; ++r) {
+    // The keys this row sees: all, or a prefix (a row that sees none is uniform over all).
+    int64_t visible = cols;
+    if (!keys.all()) {
+      const int64_t heads = x.shape()[1], queries = x.shape()[2];
+      if (keys.lengths) visible = std::min<int64_t>(visible, keys.lengths->data<int32_t>()[r / (heads * queries)]);
+      if (keys.causal) visible = std::min(visible, keys.first_query + r % queries + 1);
+    }
+    if (visible <= 0) {  // every key hidden: uniform, as kMaskedScore scores make it
+      for (int64_t c = 0; c < cols; ++c) y.f32()[r * cols + c] = static_cast<float>(1.0 / static_cast<double>(cols));
+      continue;
+    }
     double max = -INFINITY;
-    for (int64_t c = 0; c < cols; ++c) {
-      const int64_t i = r * cols + c;
-      z[c] = x.f32()[i];
+    for (int64_t c = 0; c < visible; ++c) {
+      z[c] = x.f32()[r * cols + c];
       max = std::max(max, z[c]);
     }
     double sum = 0.0;
-    for (int64_t c = 0; c < cols; ++c) sum += std::exp(z[c] - max);
-    for (int64_t c = 0; c < cols; ++c) y.f32()[r * cols + c] = static_cast<float>(std::exp(z[c] - max) / sum);
+    for (int64_t c = 0; c < visible; ++c) sum += std::exp(z[c] - max);
+    for (int64_t c = 0; c < cols; ++c)
+      y.f32()[r * cols + c] = c < visible ? static_cast<float>(std::exp(z[c] - max) / sum) : 0.0f;
+  }
+}
+
+void ReferenceBackend::do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) {
+  const int64_t length = ids.shape()[1];
+  for (int64_t b = 0; b < ids.shape()[0]; ++b) {
+    int64_t n = 0;
+    while (n < length && ids.data<int32_t>()[b * length + n] != pad_id) ++n;
+    lengths.data<int32_t>()[b] = static_cast<int32_t>(n);
   }
 }
 
@@ -274,7 +293,7 @@ void ReferenceBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {
 }
 
 void ReferenceBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v,
-                                                  const Tensor* mask, const Tensor& scores) {
+                                                  const Tensor& scores) {
   const int64_t B = q.shape()[0], H = q.shape()[1], T = q.shape()[2], S = k.shape()[2], d = q.shape()[3];
   for (int64_t b = 0; b < B; ++b)
     for (int64_t h = 0; h < H; ++h)
@@ -285,7 +304,6 @@ void ReferenceBackend::do_additive_scores_forward(const Tensor& q, const Tensor&
             sum += static_cast<double>(v.f32()[h * d + j]) *
                    std::tanh(static_cast<double>(q.f32()[((b * H + h) * T + t) * d + j]) + k.f32()[((b * H + h) * S + s) * d + j]);
           const int64_t i = ((b * H + h) * T + t) * S + s;
-          if (mask) sum += mask->f32()[broadcast_offset(scores.shape(), mask->shape(), i)];
           scores.f32()[i] = static_cast<float>(sum);
         }
 }
