@@ -14,6 +14,7 @@
 #include "option_checks.h"
 #include "heed/align/aligner.h"
 #include "heed/align/writers.h"
+#include "heed/backend/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/model/model_file.h"
@@ -64,7 +65,7 @@ int run_align(AlignCliOptions o) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(o.model);
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
-  auto be = make_backend(BackendKind::onednn);
+  auto be = make_selected_backend();
   Aligner aligner(*be, *loaded.model, *vocab.source, *vocab.target, o.align);
   // --reverse-model: a model of the other direction aligns each pair the other way round; each
   // side's best words under its own model are then symmetrised.

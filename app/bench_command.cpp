@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "option_checks.h"
 #include "heed/backend/backend.h"
+#include "heed/backend/devices.h"
 #include "heed/bench/model_bench.h"
 #include "heed/bench/ops_bench.h"
 #include "heed/core/threads.h"
@@ -26,7 +27,7 @@ struct BenchOpsOptions {
 
 int run_bench_ops(const BenchOpsOptions& options) {
   const std::vector<MatmulShape> shapes = m30k_small_matmul_shapes();
-  auto backend = make_backend(BackendKind::onednn);
+  auto backend = make_selected_backend();
   std::map<int, std::vector<MatmulTiming>> timings;  // by thread count
   for (int threads : options.threads) {
     set_threads(threads);
@@ -71,7 +72,7 @@ struct BenchModelOptions {
 };
 
 int run_bench_model(const BenchModelOptions& options) {
-  auto backend = make_backend(BackendKind::onednn);
+  auto backend = make_selected_backend();
   const MatmulShape reference = m30k_small_matmul_shapes().front();  // a copy: the vector is a temporary
   const double peak = time_matmul(*backend, reference, 2, 5).gflops;
   spdlog::info("bench: 2048³ matmul reference {:.1f} GFLOP/s on {} threads", peak, current_threads());

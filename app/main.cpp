@@ -9,8 +9,10 @@
 #include <string>
 
 #include "commands.h"
+#include "heed/backend/devices.h"
 #include "heed/backend/onednn/runtime_info.h"
 #include "heed/core/error.h"
+#include "heed/core/system_memory.h"
 #include "heed/core/threads.h"
 #include "heed/core/version.h"
 #include "logging.h"
@@ -40,6 +42,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   root.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
   root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+  std::string device = "cpu";
+  root.add_option("--device", device, "Where to compute: " + heed::available_devices())->capture_default_str();
 
   heed::app::Action chosen;
   heed::app::add_vocab_command(root, chosen);
@@ -60,6 +64,8 @@ int main(int argc, char** argv) {
   try {
     heed::app::setup_logging(log_level, quiet);
     heed::set_threads(threads);
+    heed::select_device(heed::parse_device(device));
+    heed::set_tensor_memory_limit(heed::available_memory_bytes());
     return chosen ? chosen() : 0;
   } catch (const heed::Error& e) {
     spdlog::error("{}", e.what());

@@ -22,6 +22,7 @@
 #include "option_checks.h"
 #include "default_model.h"
 #include "heed/align/aligner.h"
+#include "heed/backend/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
@@ -132,7 +133,7 @@ int run_translate(TranslateCliOptions o) {
   }
   o.translate.threads_per_worker = std::max(1, threads / workers);
   std::vector<std::unique_ptr<Backend>> backends;
-  for (int w = 0; w < workers; ++w) backends.push_back(make_backend(BackendKind::onednn));
+  for (int w = 0; w < workers; ++w) backends.push_back(make_selected_backend());
   ProfilingBackend profiler(*backends[0]);
   std::vector<Backend*> worker_backends;
   for (const auto& b : backends) worker_backends.push_back(b.get());

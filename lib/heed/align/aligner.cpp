@@ -50,7 +50,7 @@ PairAlignment Aligner::align(std::string_view source_text, std::string_view targ
   Tensor target_in = Tensor::empty(Shape{1, t + 1}, DType::i32);
   target_in.data<int32_t>()[0] = c.bos_id;
   std::copy(target.pieces.begin(), target.pieces.end(), target_in.data<int32_t>() + 1);
-  model_.forward(be_, source_ids, target_in, RunMode{});
+  model_.forward_attention(be_, source_ids, target_in);
 
   // Target piece k is predicted at decoder position k and is the input at position k + 1.
   AttentionMatrix pieces{static_cast<int32_t>(t), static_cast<int32_t>(s), std::vector<float>(static_cast<size_t>(t * s), 0.0f)};
@@ -59,7 +59,7 @@ PairAlignment Aligner::align(std::string_view source_text, std::string_view targ
   const float weight = 1.0f / static_cast<float>(options_.layers.size() * static_cast<size_t>(last_head - first_head));
   const int64_t offset = *options_.step == AlignmentStep::shift ? 1 : 0;
   for (int32_t layer : options_.layers) {
-    const Tensor& probs = model_.cross_attention(layer);  // [1, H, t + 1, s + 1]
+    const Tensor probs = be_.to_host(model_.cross_attention(layer), probs_staging_);  // [1, H, t + 1, s + 1]
     const float* p = probs.f32();
     for (int64_t h = first_head; h < last_head; ++h)
       for (int64_t k = 0; k < t; ++k) {

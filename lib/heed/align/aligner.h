@@ -45,6 +45,7 @@ class Aligner {
   const Vocabulary& source_;
   const Vocabulary& target_;
   AlignOptions options_;
+  Tensor probs_staging_;  // attention read back from a device backend
 };
 
 }  // namespace heed

@@ -28,6 +28,7 @@ void expect_ids(std::string_view op, std::string_view what, const Tensor& t, Dev
 constexpr int64_t kNoExtraId = INT64_MIN;  // no id outside [0, limit) is allowed
 
 void expect_ids_below(std::string_view op, const Tensor& ids, int64_t limit, int64_t allowed_extra) {
+  if (ids.device() != Device::cpu) return;  // a device backend's kernels check their own reads
   const int32_t* p = ids.data<int32_t>();
   for (int64_t i = 0; i < ids.numel(); ++i)
     HEED_CHECK((p[i] >= 0 && p[i] < limit) || p[i] == allowed_extra,
@@ -65,6 +66,62 @@ int64_t broadcast_offset(const Shape& full, const Shape& small, int64_t linear) 
     small_stride *= small[axis];
   }
   return offset;
+}
+
+Tensor Backend::allocate(const Shape& shape, DType dtype) {
+  Tensor t = do_allocate(shape, dtype);
+  HEED_CHECK(t.shape() == shape && t.dtype() == dtype && t.device() == device(),
+             "{} backend: allocate gave {} for {}[{}]", name(), t.describe(), dtype_name(dtype), shape.str());
+  return t;
+}
+
+void Backend::fill(const Tensor& t, double value) {
+  HEED_CHECK(t.defined() && t.device() == device(), "fill: {} is not a tensor on {}", t.describe(), device_name(device()));
+  HEED_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::i32 || t.dtype() == DType::u8,
+             "fill: {} must be f32, i32 or u8", t.describe());
+  do_fill(t, value);
+}
+
+void Backend::copy(const Tensor& src, const Tensor& dst) {
+  HEED_CHECK(src.defined() && dst.defined() && src.device() == device() && dst.device() == device() &&
+                 src.shape() == dst.shape() && src.dtype() == dst.dtype(),
+             "copy: {} into {}: both must be on {} with one shape and dtype", src.describe(), dst.describe(),
+             device_name(device()));
+  if (src.raw() != dst.raw()) do_copy(src, dst);
+}
+
+void Backend::upload(const Tensor& host, const Tensor& dst) {
+  HEED_CHECK(host.defined() && dst.defined() && host.device() == Device::cpu && dst.device() == device() &&
+                 host.shape() == dst.shape() && host.dtype() == dst.dtype(),
+             "upload: {} into {}: a CPU tensor into one on {} of the same shape and dtype", host.describe(),
+             dst.describe(), device_name(device()));
+  do_upload(host, dst);
+}
+
+void Backend::download(const Tensor& src, const Tensor& host) {
+  HEED_CHECK(src.defined() && host.defined() && src.device() == device() && host.device() == Device::cpu &&
+                 host.shape() == src.shape() && host.dtype() == src.dtype(),
+             "download: {} into {}: one on {} into a CPU tensor of the same shape and dtype", src.describe(),
+             host.describe(), device_name(device()));
+  do_download(src, host);
+}
+
+Tensor Backend::to_device(const Tensor& host, Tensor& staging) {
+  if (device() == host.device()) return host;
+  if (staging.raw() == nullptr || staging.bytes() < host.bytes() || staging.device() != device())
+    staging = allocate(Shape{static_cast<int64_t>(host.bytes())}, DType::u8);
+  const Tensor t = Tensor::view(staging.raw(), host.shape(), host.dtype(), device());
+  upload(host, t);
+  return t;
+}
+
+Tensor Backend::to_host(const Tensor& t, Tensor& staging) {
+  if (t.device() == Device::cpu) return t;
+  if (staging.raw() == nullptr || staging.bytes() < t.bytes() || staging.device() != Device::cpu)
+    staging = Tensor::empty(Shape{static_cast<int64_t>(t.bytes())}, DType::u8);
+  const Tensor host = Tensor::view(staging.raw(), t.shape(), t.dtype());
+  download(t, host);
+  return host;
 }
 
 void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {

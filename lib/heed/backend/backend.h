@@ -83,6 +83,20 @@ class Backend {
   virtual std::string_view name() const = 0;
   virtual Device device() const { return Device::cpu; }
 
+  // ---- Memory ----
+  // Every operand lives on device(). Model, decoding and training code create, clear, copy and
+  // read tensors only through these (and Buffer, which allocates through allocate()), so that
+  // a device backend serves all of it by implementing them.
+  Tensor allocate(const Shape& shape, DType dtype = DType::f32);  // contents undefined
+  void fill(const Tensor& t, double value);                        // f32, i32 or u8; converted
+  void copy(const Tensor& src, const Tensor& dst);                 // same shape and dtype
+  void upload(const Tensor& host, const Tensor& dst);              // a CPU tensor into dst
+  void download(const Tensor& src, const Tensor& host);            // src into a CPU tensor
+  // A host tensor as an operand, and an operand read on the host: on a CPU backend the tensor
+  // itself, no copy; on a device, a copy into `staging` (grown as needed).
+  Tensor to_device(const Tensor& host, Tensor& staging);
+  Tensor to_host(const Tensor& t, Tensor& staging);
+
   // c[..., M, N] = alpha · op(a)[..., M, K] · op(b)[..., K, N] + bias  (+ c)
   // a and c share their batch dims; b has the same batch dims, all-1 batch dims, or rank 2
   // (one matrix for the whole batch, as weights are).
@@ -171,6 +185,11 @@ class Backend {
                               const Tensor& dlogits, Accumulate acc);
 
  protected:
+  virtual Tensor do_allocate(const Shape& shape, DType dtype) = 0;
+  virtual void do_fill(const Tensor& t, double value) = 0;
+  virtual void do_copy(const Tensor& src, const Tensor& dst) = 0;
+  virtual void do_upload(const Tensor& host, const Tensor& dst) = 0;
+  virtual void do_download(const Tensor& src, const Tensor& host) = 0;
   virtual void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) = 0;
   virtual void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) = 0;
   virtual void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
@@ -211,6 +230,11 @@ class Backend {
 // The overrides every implementation declares, listed once so that they stay in step with the
 // pure virtual functions above.
 #define HEED_BACKEND_OVERRIDES \
+  Tensor do_allocate(const Shape& shape, DType dtype) override; \
+  void do_fill(const Tensor& t, double value) override; \
+  void do_copy(const Tensor& src, const Tensor& dst) override; \
+  void do_upload(const Tensor& host, const Tensor& dst) override; \
+  void do_download(const Tensor& src, const Tensor& host) override; \
   void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) override; \
   void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) override; \
   void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \

@@ -22,6 +22,13 @@ void ProfilingBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   timed(matmul, [&] { return inner_.matmul(a, b, c, o); });
 }
 
+// Memory operations pass through untimed, except copies and fills (kernels on a device).
+Tensor ProfilingBackend::do_allocate(const Shape& shape, DType dtype) { return inner_.allocate(shape, dtype); }
+void ProfilingBackend::do_fill(const Tensor& t, double value) { timed(fill, [&] { return inner_.fill(t, value); }); }
+void ProfilingBackend::do_copy(const Tensor& src, const Tensor& dst) { timed(copy, [&] { return inner_.copy(src, dst); }); }
+void ProfilingBackend::do_upload(const Tensor& host, const Tensor& dst) { inner_.upload(host, dst); }
+void ProfilingBackend::do_download(const Tensor& src, const Tensor& host) { inner_.download(src, host); }
+
 void ProfilingBackend::do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
   timed(softmax, [&] { return inner_.softmax_forward(x, y, keys); });
 }
@@ -125,7 +132,7 @@ void ProfilingBackend::do_gather_cache_rows(const Tensor& src, const Tensor& row
 
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths"};
+      "matmul", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths", "fill", "copy"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

@@ -35,7 +35,7 @@ class ProfilingBackend final : public Backend {
     matmul, softmax, softmax_backward, log_softmax, layer_norm, layer_norm_backward,
     activation, activation_backward, dropout, dropout_backward, embedding, embedding_backward, add,
     axpy, sum_rows, sum_squares, swap_axes_12, additive_scores, additive_scores_backward, write_time_step,
-    cross_entropy, cross_entropy_backward, adam_update, gather_rows, gather_cache_rows, sequence_lengths, kOpCount
+    cross_entropy, cross_entropy_backward, adam_update, gather_rows, gather_cache_rows, sequence_lengths, fill, copy, kOpCount
   };
   template <typename F> auto timed(Op op, F&& f);
 

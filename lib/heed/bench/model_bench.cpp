@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "heed/backend/devices.h"
 #include "heed/model/transformer.h"
 
 namespace heed {
@@ -34,7 +35,7 @@ double forward_flops(const ModelConfig& c, int64_t batch, int64_t source, int64_
 
 TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, int64_t source, int64_t target,
                                       int warmups, int repeats) {
-  auto backend = make_backend(BackendKind::onednn);
+  auto backend = make_selected_backend();
   Transformer model(config);
   model.parameters().initialize(1);
   Rng rng(2);

@@ -1,5 +1,6 @@
 #include "heed/core/tensor.h"
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -36,6 +37,18 @@ std::string_view device_name(Device device) {
   return device == Device::cpu ? "cpu" : "cuda";
 }
 
+namespace {
+
+std::atomic<size_t> bytes_in_use{0}, peak_bytes{0}, byte_limit{0};
+
+constexpr double kMiB = 1024.0 * 1024.0;
+
+}  // namespace
+
+TensorMemory tensor_memory() { return {bytes_in_use.load(), peak_bytes.load(), byte_limit.load()}; }
+void set_tensor_memory_limit(size_t bytes) { byte_limit = bytes; }
+void reset_tensor_memory_peak() { peak_bytes = bytes_in_use.load(); }
+
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   HEED_CHECK(device == Device::cpu, "tensors on {} are not available in this build",
              device_name(device));
@@ -48,9 +61,20 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   size_t bytes = t.bytes();
   bytes = (bytes + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment;
   if (bytes == 0) bytes = kTensorAlignment;
+  const size_t limit = byte_limit.load(), held = bytes_in_use.load();
+  if (limit != 0 && held + bytes > limit)
+    fail("out of memory: {} needs {:.1f} MB more with {:.1f} MB held, beyond the {:.1f} MB available",
+         t.describe(), bytes / kMiB, held / kMiB, limit / kMiB);
   void* p = std::aligned_alloc(kTensorAlignment, bytes);
   if (p == nullptr) throw std::bad_alloc();
-  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+  const size_t now = bytes_in_use.fetch_add(bytes) + bytes;
+  size_t peak = peak_bytes.load();
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
+  }
+  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [bytes](std::byte* q) {
+    std::free(q);
+    bytes_in_use.fetch_sub(bytes);
+  });
   t.data_ = p;
   return t;
 }

@@ -30,6 +30,17 @@ template <> constexpr DType dtype_of<int32_t>() { return DType::i32; }
 template <> constexpr DType dtype_of<uint8_t>() { return DType::u8; }
 template <> constexpr DType dtype_of<int8_t>() { return DType::i8; }
 
+// Host memory held by owned tensors (weights, optimiser state, activations, caches): counted so
+// that a run can say what its workspace takes, and limited so that a batch too large for the
+// machine fails with its size (an Error) rather than meeting the kernel's OOM killer mid-run.
+struct TensorMemory {
+  size_t in_use = 0, peak = 0;
+  size_t limit = 0;  // 0: none
+};
+TensorMemory tensor_memory();
+void set_tensor_memory_limit(size_t bytes);
+void reset_tensor_memory_peak();
+
 class Tensor {
  public:
   Tensor() = default;

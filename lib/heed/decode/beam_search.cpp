@@ -88,15 +88,18 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
     }
   }
   model_.select_rows(be_, next_rows_, RowSelection::everything, state_);
-  Tensor tokens = tokens_buffer_.view(Shape{rows_capacity_}, DType::i32);
-  std::fill(tokens.data<int32_t>(), tokens.data<int32_t>() + rows_capacity_, c.bos_id);
+  // Tokens are chosen on the host (the model moves them to the backend's device), and the
+  // log-probabilities read there: in place on a CPU backend, copied from a device.
+  if (tokens_.size() < static_cast<size_t>(rows_capacity_)) tokens_.resize(static_cast<size_t>(rows_capacity_));
+  std::fill(tokens_.begin(), tokens_.end(), c.bos_id);
 
   candidates_.reserve(static_cast<size_t>(2 * k * k));
   for (int64_t step = 0; !active.empty(); ++step) {
     const int64_t rows = static_cast<int64_t>(active.size()) * k;
-    const Tensor logits = model_.decode_step(be_, tokens.slice_rows(0, rows), state_);
-    const Tensor log_probs = log_probs_.view(logits.shape());
-    be_.log_softmax_forward(logits, log_probs);
+    const Tensor logits = model_.decode_step(be_, Tensor::view(tokens_.data(), Shape{rows}, DType::i32), state_);
+    const Tensor device_log_probs = log_probs_.view(be_, logits.shape());
+    be_.log_softmax_forward(logits, device_log_probs);
+    const Tensor log_probs = be_.to_host(device_log_probs, host_log_probs_);
 
     next_rows_.clear();
     next_log_probs_.clear();
@@ -154,7 +157,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       step_parents_[static_cast<size_t>(step * rows_capacity_) + r] = next_rows_[r];
     }
     model_.select_rows(be_, next_rows_, same_sentences ? RowSelection::self_attention : RowSelection::everything, state_);
-    std::copy(next_tokens_.begin(), next_tokens_.end(), tokens.data<int32_t>());
+    std::copy(next_tokens_.begin(), next_tokens_.end(), tokens_.begin());
     beam_log_probs_.assign(next_log_probs_.begin(), next_log_probs_.end());
   }
 

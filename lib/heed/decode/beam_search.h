@@ -47,7 +47,9 @@ class BeamSearch {
   Transformer& model_;
   BeamOptions options_;
   DecoderState state_;
-  Buffer log_probs_, tokens_buffer_;
+  Buffer log_probs_;
+  Tensor host_log_probs_;        // log_probs_ read back from a device backend
+  std::vector<int32_t> tokens_;  // each row's last token, the next step's input
   // Per step and row of the next step: the token chosen and the row it extends.
   std::vector<int32_t> step_tokens_, step_parents_;
   int64_t rows_capacity_ = 0;

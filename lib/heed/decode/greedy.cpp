@@ -33,13 +33,15 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
   }
   DecoderState state;
   model.start_decoding(be, source_tensor(sources, config), std::min((longest + 1 + 7) / 8 * 8, config.max_positions), state);
+  // Tokens are chosen on the host (the model moves them to the backend's device).
   Tensor tokens = Tensor::empty(Shape{batch}, DType::i32);
   std::fill(tokens.data<int32_t>(), tokens.data<int32_t>() + batch, config.bos_id);
+  Tensor staging;
   std::vector<bool> done(batch, false);
   int64_t remaining = batch;
   const int64_t vocab = config.target_vocab;
   for (int64_t step = 0; step <= longest && remaining > 0; ++step) {
-    const Tensor logits = model.decode_step(be, tokens, state);
+    const Tensor logits = be.to_host(model.decode_step(be, tokens, state), staging);
     for (int64_t b = 0; b < batch; ++b) {
       if (done[b]) {
         tokens.data<int32_t>()[b] = config.pad_id;

@@ -7,7 +7,8 @@
 
 namespace heed {
 
-MultiHeadAttention::MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config)
+MultiHeadAttention::MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config,
+                                       AttentionScratch& scratch)
     : score_(config.attention),
       heads_(config.heads),
       head_dim_(config.head_dim()),
@@ -15,7 +16,8 @@ MultiHeadAttention::MultiHeadAttention(ParameterSet& params, const std::string& 
       k_(params, name + ".k", config.model_dim, config.model_dim),
       v_(params, name + ".v", config.model_dim, config.model_dim),
       o_(params, name + ".o", config.model_dim, config.model_dim),
-      dropout_(config.attention_dropout, name + ".dropout") {
+      dropout_(config.attention_dropout, name + ".dropout"),
+      scratch_(scratch) {
   if (score_ == AttentionScore::additive)
     additive_v_ = params.add(name + ".additive_v", Shape{heads_, head_dim_}, Init::xavier_uniform);
 }
@@ -26,12 +28,11 @@ MatmulOptions MultiHeadAttention::score_options() const {
   return {.transpose_b = true, .alpha = alpha};
 }
 
-Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& flat,
-                                         Buffer& heads) {
+Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& heads) {
   const int64_t batch = x.shape()[0], length = x.shape()[1];
-  const Tensor projected = flat.view(Shape{batch, length, heads_, head_dim_});
+  const Tensor projected = scratch_.projected_q.view(be, Shape{batch, length, heads_, head_dim_});
   projection.forward(be, x, projected);
-  const Tensor split = heads.view(Shape{batch, heads_, length, head_dim_});
+  const Tensor split = heads.view(be, Shape{batch, heads_, length, head_dim_});
   be.swap_axes_12(projected, split);
   return split;
 }
@@ -39,27 +40,27 @@ Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const 
 void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh,
                                 const VisibleKeys& keys, const Tensor& out, const RunMode& mode) {
   const int64_t batch = qh.shape()[0], queries = qh.shape()[2];
-  const Tensor scores = scores_.view(Shape{batch, heads_, queries, kh.shape()[2]});  // [B, H, T, S]
+  const Tensor scores = scratch_.scores.view(be, Shape{batch, heads_, queries, kh.shape()[2]});  // [B, H, T, S]
   if (score_ == AttentionScore::additive)
     be.additive_scores_forward(qh, kh, additive_v_->value, scores);
   else
     be.matmul(qh, kh, scores, score_options());
-  probs_ = probs_buffer_.view(scores.shape());
+  probs_ = probs_buffer_.view(be, scores.shape());
   be.softmax_forward(scores, probs_, keys);
   dropped_probs_ = dropout_.forward(be, probs_, mode);
 
-  const Tensor context_heads = context_heads_.view(Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]
+  const Tensor context_heads = scratch_.context_heads.view(be, Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]
   be.matmul(dropped_probs_, vh, context_heads);
-  const Tensor context = context_.view(Shape{batch, queries, heads_, head_dim_});  // [B, T, H, dh] = [B, T, D]
+  const Tensor context = context_.view(be, Shape{batch, queries, heads_, head_dim_});  // [B, T, H, dh] = [B, T, D]
   be.swap_axes_12(context_heads, context);
   o_.forward(be, context.reshape(Shape{batch, queries, heads_ * head_dim_}), out);
 }
 
 void MultiHeadAttention::forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const VisibleKeys& keys,
                                  const Tensor& out, const RunMode& mode) {
-  qh_ = project_heads(be, q_, x_q, q_flat_, qh_buffer_);
-  kh_ = project_heads(be, k_, x_kv, k_flat_, kh_buffer_);
-  vh_ = project_heads(be, v_, x_kv, v_flat_, vh_buffer_);
+  qh_ = project_heads(be, q_, x_q, qh_buffer_);
+  kh_ = project_heads(be, k_, x_kv, kh_buffer_);
+  vh_ = project_heads(be, v_, x_kv, vh_buffer_);
   attend(be, qh_, kh_, vh_, keys, out, mode);
 }
 
@@ -80,22 +81,22 @@ void MultiHeadAttention::add_extra_gradient(Backend& be, const Tensor& d_probs) 
 void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q,
                                   const Tensor& dx_kv, Accumulate acc_kv) {
   const int64_t batch = qh_.shape()[0], queries = qh_.shape()[2], keys = kh_.shape()[2];
-  const Tensor d_context = d_context_.view(Shape{batch, queries, heads_, head_dim_});
+  const Tensor d_context = scratch_.d_context.view(be, Shape{batch, queries, heads_, head_dim_});
   o_.backward(be, d_out, d_context.reshape(Shape{batch, queries, heads_ * head_dim_}), Accumulate::no);
-  const Tensor d_context_heads = d_context_heads_.view(qh_.shape());
+  const Tensor d_context_heads = scratch_.d_context_heads.view(be, qh_.shape());
   be.swap_axes_12(d_context, d_context_heads);
 
   // context = dropped_probs · vh
-  const Tensor d_dropped = d_dropped_.view(probs_.shape());
-  const Tensor d_vh = d_vh_.zeros(vh_.shape());
+  const Tensor d_dropped = scratch_.d_dropped.view(be, probs_.shape());
+  const Tensor d_vh = scratch_.d_vh.zeros(be, vh_.shape());
   matmul_backward(be, dropped_probs_, vh_, d_context_heads, {}, {.da = &d_dropped, .db = &d_vh});
-  const Tensor d_probs = dropout_.backward(be, d_dropped);
+  const Tensor d_probs = dropout_.backward(be, d_dropped, scratch_.d_probs);
   if (extra_gradient_) add_extra_gradient(be, d_probs);
-  const Tensor d_scores = d_scores_.view(probs_.shape());
+  const Tensor d_scores = scratch_.d_scores.view(be, probs_.shape());
   be.softmax_backward(probs_, d_probs, d_scores, Accumulate::no);
 
-  const Tensor d_qh = d_qh_.view(qh_.shape());
-  const Tensor d_kh = d_kh_.zeros(kh_.shape());
+  const Tensor d_qh = scratch_.d_qh.view(be, qh_.shape());
+  const Tensor d_kh = scratch_.d_kh.zeros(be, kh_.shape());
   if (score_ == AttentionScore::additive)
     be.additive_scores_backward(qh_, kh_, additive_v_->value, d_scores, d_qh, d_kh, additive_v_->grad, Accumulate::no);
   else
@@ -104,7 +105,7 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   // Merge each head gradient back to [B, L, D] and through its projection. One flat buffer
   // serves q, k and v in turn: each is consumed before the next is written.
   const auto through = [&](Linear& projection, const Tensor& d_heads, int64_t length, const Tensor& dx, Accumulate acc) {
-    const Tensor d_flat = d_flat_.view(Shape{batch, length, heads_, head_dim_});
+    const Tensor d_flat = scratch_.d_flat.view(be, Shape{batch, length, heads_, head_dim_});
     be.swap_axes_12(d_heads, d_flat);
     projection.backward(be, d_flat.reshape(Shape{batch, length, heads_ * head_dim_}), dx, acc);
   };
@@ -116,10 +117,9 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
 void MultiHeadAttention::project_memory(Backend& be, const Tensor& memory, AttentionCache& cache) {
   const int64_t batch = memory.shape()[0], length = memory.shape()[1];
   const Shape shape{batch, heads_, length, head_dim_};
-  Buffer flat;  // once per batch, not per step: a local buffer is fine
-  cache.keys = cache.key_buffer.view(shape);
-  cache.values = cache.value_buffer.view(shape);
-  const Tensor projected = flat.view(Shape{batch, length, heads_, head_dim_});
+  cache.keys = cache.key_buffer.view(be, shape);
+  cache.values = cache.value_buffer.view(be, shape);
+  const Tensor projected = scratch_.projected_k.view(be, Shape{batch, length, heads_, head_dim_});
   k_.forward(be, memory, projected);
   be.swap_axes_12(projected, cache.keys);
   v_.forward(be, memory, projected);
@@ -127,10 +127,10 @@ void MultiHeadAttention::project_memory(Backend& be, const Tensor& memory, Atten
   cache.length = length;
 }
 
-void MultiHeadAttention::start_cache(int64_t batch, int64_t capacity, AttentionCache& cache) const {
+void MultiHeadAttention::start_cache(Backend& be, int64_t batch, int64_t capacity, AttentionCache& cache) const {
   // Zeroed: unfilled positions are multiplied by probability 0, which must not meet a NaN.
-  cache.keys = cache.key_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
-  cache.values = cache.value_buffer.zeros(Shape{batch, heads_, capacity, head_dim_});
+  cache.keys = cache.key_buffer.zeros(be, Shape{batch, heads_, capacity, head_dim_});
+  cache.values = cache.value_buffer.zeros(be, Shape{batch, heads_, capacity, head_dim_});
   cache.length = 0;
 }
 
@@ -138,7 +138,8 @@ void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache&
   const int64_t batch = x.shape()[0];
   // With one position, [B, 1, H, dh] and [B, H, 1, dh] are the same memory: no head split needed.
   const Shape step_heads{batch, heads_, 1, head_dim_};
-  const Tensor q = q_flat_.view(step_heads), k = k_flat_.view(step_heads), v = v_flat_.view(step_heads);
+  const Tensor q = scratch_.projected_q.view(be, step_heads), k = scratch_.projected_k.view(be, step_heads),
+               v = scratch_.projected_v.view(be, step_heads);
   q_.forward(be, x, q.reshape(x.shape()));
   k_.forward(be, x, k.reshape(x.shape()));
   v_.forward(be, x, v.reshape(x.shape()));
@@ -152,7 +153,7 @@ void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache&
 
 void MultiHeadAttention::step_cross(Backend& be, const Tensor& x, const AttentionCache& cache,
                                     const VisibleKeys& keys, const Tensor& out) {
-  const Tensor q = q_flat_.view(Shape{x.shape()[0], heads_, 1, head_dim_});
+  const Tensor q = scratch_.projected_q.view(be, Shape{x.shape()[0], heads_, 1, head_dim_});
   q_.forward(be, x, q.reshape(x.shape()));
   attend(be, q, cache.keys, cache.values, keys, out, RunMode{});
 }

@@ -20,7 +20,7 @@ struct AttentionCache {
 
 class MultiHeadAttention {
  public:
-  MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config);
+  MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config, AttentionScratch& scratch);
 
   // out [B, T, D]: queries from x_q [B, T, D] attend over the visible keys and values from
   // x_kv [B, S, D].
@@ -44,7 +44,7 @@ class MultiHeadAttention {
   // Incremental decoding. Cross-attention: project the encoder output once per batch.
   void project_memory(Backend& be, const Tensor& memory, AttentionCache& cache);
   // Self-attention: an empty cache for up to `capacity` positions.
-  void start_cache(int64_t batch, int64_t capacity, AttentionCache& cache) const;
+  void start_cache(Backend& be, int64_t batch, int64_t capacity, AttentionCache& cache) const;
   // Self-attention for one new position x [B, 1, D]: stores its key and value at
   // cache.length, then attends over positions 0 .. cache.length.
   void step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out);
@@ -53,7 +53,7 @@ class MultiHeadAttention {
 
  private:
   // x [B, L, D] -> heads [B, H, L, dh] through `projection`.
-  Tensor project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& flat, Buffer& heads);
+  Tensor project_heads(Backend& be, Linear& projection, const Tensor& x, Buffer& heads);
   // scores -> probabilities -> (dropout) -> context -> output projection
   void attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh, const VisibleKeys& keys,
               const Tensor& out, const RunMode& mode);
@@ -71,10 +71,8 @@ class MultiHeadAttention {
 
   // Saved by forward for backward (views of the buffers below).
   Tensor qh_, kh_, vh_, probs_, dropped_probs_;
-  Buffer q_flat_, k_flat_, v_flat_, qh_buffer_, kh_buffer_, vh_buffer_;
-  Buffer scores_, probs_buffer_, context_heads_, context_;
-  // Gradients.
-  Buffer d_context_, d_context_heads_, d_dropped_, d_vh_, d_scores_, d_qh_, d_kh_, d_flat_;
+  Buffer qh_buffer_, kh_buffer_, vh_buffer_, probs_buffer_, context_;
+  AttentionScratch& scratch_;  // the rest, shared with the model's other attention layers
 };
 
 }  // namespace heed

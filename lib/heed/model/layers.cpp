@@ -21,7 +21,7 @@ Tensor Dropout::forward(Backend& be, const Tensor& x, const RunMode& mode) {
   active_ = mode.training && p_ > 0.0f;
   if (!active_) return x;
   seed_ = mix64(mode.seed ^ site_);
-  Tensor y = output_.view(x.shape());
+  Tensor y = output_.view(be, x.shape());
   be.dropout_forward(x, p_, seed_, y);
   return y;
 }
@@ -30,7 +30,7 @@ Tensor Dropout::backward(Backend& be, const Tensor& dy) { return backward(be, dy
 
 Tensor Dropout::backward(Backend& be, const Tensor& dy, Buffer& into) {
   if (!active_) return dy;
-  Tensor dx = into.view(dy.shape());
+  Tensor dx = into.view(be, dy.shape());
   be.dropout_backward(dy, p_, seed_, dx, Accumulate::no);
   return dx;
 }
@@ -60,8 +60,8 @@ LayerNorm::LayerNorm(ParameterSet& params, const std::string& name, int64_t dim,
 
 void LayerNorm::forward(Backend& be, const Tensor& x, const Tensor& y) {
   input_ = x;
-  mean_ = mean_buffer_.view(Shape{x.shape().rows()});
-  var_ = var_buffer_.view(Shape{x.shape().rows()});
+  mean_ = mean_buffer_.view(be, Shape{x.shape().rows()});
+  var_ = var_buffer_.view(be, Shape{x.shape().rows()});
   be.layer_norm_forward(x, gamma_->value, beta_->value, epsilon_, y, mean_, var_);
 }
 
@@ -79,8 +79,8 @@ FeedForward::FeedForward(ParameterSet& params, const std::string& name, const Mo
 
 void FeedForward::forward(Backend& be, const Tensor& x, const Tensor& y, const RunMode& mode) {
   const Shape hidden_shape{x.shape().rows(), in_.out_dim()};
-  const Tensor hidden = hidden_.view(hidden_shape);
-  const Tensor activated = activated_.view(hidden_shape);
+  const Tensor hidden = hidden_.view(be, hidden_shape);
+  const Tensor activated = activated_.view(be, hidden_shape);
   in_.forward(be, x, hidden);
   be.activation_forward(activation_, hidden, activated);
   dropped_ = dropout_.forward(be, activated, mode);
@@ -88,12 +88,12 @@ void FeedForward::forward(Backend& be, const Tensor& x, const Tensor& y, const R
 }
 
 void FeedForward::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc) {
-  const Tensor d_dropped = scratch_.d_dropped.view(dropped_.shape());
+  const Tensor d_dropped = scratch_.d_dropped.view(be, dropped_.shape());
   out_.backward(be, dy, d_dropped, Accumulate::no);
   const Tensor d_activated = dropout_.backward(be, d_dropped, scratch_.d_activated);
-  const Tensor d_hidden = scratch_.d_hidden.view(dropped_.shape());
+  const Tensor d_hidden = scratch_.d_hidden.view(be, dropped_.shape());
   // activation_backward reads the pre-activation values, which in_ wrote into hidden_.
-  be.activation_backward(activation_, hidden_.view(dropped_.shape()), d_activated, d_hidden, Accumulate::no);
+  be.activation_backward(activation_, hidden_.view(be, dropped_.shape()), d_activated, d_hidden, Accumulate::no);
   in_.backward(be, d_hidden, dx, acc);
 }
 
@@ -130,7 +130,7 @@ Tensor Embedding::forward(Backend& be, const Tensor& ids, int64_t offset, const 
              positions.shape()[0]);
   ids_ = ids.reshape(Shape{batch * length});
   offset_ = offset;
-  const Tensor embedded = output_.view(Shape{batch, length, dim});
+  const Tensor embedded = output_.view(be, Shape{batch, length, dim});
   be.embedding_forward(table_->value, ids_, scale_, embedded.reshape(Shape{batch * length, dim}));
   const Tensor position_rows = positions.slice_rows(offset, offset + length).reshape(Shape{1, length, dim});
   be.add(embedded, position_rows, embedded);

@@ -72,8 +72,26 @@ class LayerNorm {
 
 // The gradients a feed-forward layer's backward pass passes between its steps, [rows, ffn] each:
 // dead when it returns, so one model's layers (which run backward one at a time) share one set.
+// Scratch that every layer of a model uses in turn: what one forward or backward call needs
+// only while it runs (layers run one at a time), as opposed to what a layer keeps from its
+// forward pass for its backward pass. Shared, it costs one layer's worth instead of every
+// layer's. A Transformer owns one ModelScratch and hands each layer its part.
 struct FeedForwardScratch {
   Buffer d_dropped, d_activated, d_hidden;
+};
+struct AttentionScratch {
+  Buffer projected_q, projected_k, projected_v;  // [B, L, D] before the head split (a step's q, k, v)
+  Buffer scores, context_heads;                  // [B, H, T, S] before the softmax; [B, H, T, dh]
+  Buffer d_context, d_context_heads, d_dropped, d_probs, d_vh, d_scores, d_qh, d_kh, d_flat;
+};
+struct SublayerScratch {
+  Buffer output, d_dropped, d_normed;  // f's output before the residual; gradients
+};
+struct ModelScratch {
+  FeedForwardScratch feed_forward;
+  AttentionScratch attention;
+  SublayerScratch sublayer;
+  Buffer d_inner_a, d_inner_b;  // gradients between a layer's sublayers
 };
 
 // Position-wise feed-forward: y = W₂ · dropout(act(W₁ x + b₁)) + b₂

@@ -9,14 +9,15 @@ namespace heed {
 // ---- Encoder layer ----
 
 EncoderLayer::EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config,
-                           FeedForwardScratch& scratch)
-    : self_attention_(params, name + ".self_attn", config),
-      feed_forward_(params, name + ".ffn", config, scratch),
-      attention_block_(params, name + ".self_attn", config),
-      feed_forward_block_(params, name + ".ffn", config) {}
+                           ModelScratch& scratch)
+    : self_attention_(params, name + ".self_attn", config, scratch.attention),
+      feed_forward_(params, name + ".ffn", config, scratch.feed_forward),
+      attention_block_(params, name + ".self_attn", config, scratch.sublayer),
+      feed_forward_block_(params, name + ".ffn", config, scratch.sublayer),
+      scratch_(scratch) {}
 
 void EncoderLayer::forward(Backend& be, const Tensor& x, const VisibleKeys& keys, const Tensor& y, const RunMode& mode) {
-  const Tensor middle = middle_.view(x.shape());
+  const Tensor middle = middle_.view(be, x.shape());
   attention_block_.forward(be, x, middle, mode, [&](const Tensor& in, const Tensor& out) {
     self_attention_.forward(be, in, in, keys, out, mode);
   });
@@ -26,7 +27,7 @@ void EncoderLayer::forward(Backend& be, const Tensor& x, const VisibleKeys& keys
 }
 
 void EncoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx) {
-  const Tensor d_middle = d_middle_.view(dy.shape());
+  const Tensor d_middle = scratch_.d_inner_a.view(be, dy.shape());
   feed_forward_block_.backward(be, dy, d_middle, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
     feed_forward_.backward(be, d_out, d_in, acc);
   });
@@ -38,18 +39,19 @@ void EncoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx) {
 // ---- Decoder layer ----
 
 DecoderLayer::DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config,
-                           FeedForwardScratch& scratch)
-    : self_attention_(params, name + ".self_attn", config),
-      cross_attention_(params, name + ".cross_attn", config),
-      feed_forward_(params, name + ".ffn", config, scratch),
-      self_block_(params, name + ".self_attn", config),
-      cross_block_(params, name + ".cross_attn", config),
-      feed_forward_block_(params, name + ".ffn", config) {}
+                           ModelScratch& scratch)
+    : self_attention_(params, name + ".self_attn", config, scratch.attention),
+      cross_attention_(params, name + ".cross_attn", config, scratch.attention),
+      feed_forward_(params, name + ".ffn", config, scratch.feed_forward),
+      self_block_(params, name + ".self_attn", config, scratch.sublayer),
+      cross_block_(params, name + ".cross_attn", config, scratch.sublayer),
+      feed_forward_block_(params, name + ".ffn", config, scratch.sublayer),
+      scratch_(scratch) {}
 
 void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys,
                            const Tensor& y, const RunMode& mode) {
-  const Tensor after_self = after_self_.view(x.shape());
-  const Tensor after_cross = after_cross_.view(x.shape());
+  const Tensor after_self = after_self_.view(be, x.shape());
+  const Tensor after_cross = after_cross_.view(be, x.shape());
   // Target sequences are right-padded, so causality alone keeps every real position from seeing
   // padding: position t sees only 0..t, all real when t is. Padded positions see padding, but
   // the loss ignores their outputs.
@@ -65,8 +67,8 @@ void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, c
 }
 
 void DecoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory) {
-  const Tensor d_after_cross = d_after_cross_.view(dy.shape());
-  const Tensor d_after_self = d_after_self_.view(dy.shape());
+  const Tensor d_after_cross = scratch_.d_inner_a.view(be, dy.shape());
+  const Tensor d_after_self = scratch_.d_inner_b.view(be, dy.shape());
   feed_forward_block_.backward(be, dy, d_after_cross, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
     feed_forward_.backward(be, d_out, d_in, acc);
   });
@@ -79,15 +81,15 @@ void DecoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx, con
 }
 
 void DecoderLayer::start(Backend& be, const Tensor& memory, int64_t capacity, DecoderLayerCache& cache) {
-  self_attention_.start_cache(memory.shape()[0], capacity, cache.self);
+  self_attention_.start_cache(be, memory.shape()[0], capacity, cache.self);
   cross_attention_.project_memory(be, memory, cache.cross);
 }
 
 void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const VisibleKeys& memory_keys,
                         const Tensor& y) {
   const RunMode inference;
-  const Tensor after_self = after_self_.view(x.shape());
-  const Tensor after_cross = after_cross_.view(x.shape());
+  const Tensor after_self = after_self_.view(be, x.shape());
+  const Tensor after_cross = after_cross_.view(be, x.shape());
   self_block_.forward(be, x, after_self, inference, [&](const Tensor& in, const Tensor& out) {
     self_attention_.step_self(be, in, cache.self, out);
   });
@@ -126,10 +128,10 @@ void Transformer::declare() {
   target_embedding_ = std::make_unique<Embedding>(params_, "decoder.embedding", target_table_, config_);
   for (int64_t i = 0; i < config_.encoder_layers; ++i)
     encoder_.push_back(
-        std::make_unique<EncoderLayer>(params_, "encoder." + std::to_string(i), config_, feed_forward_scratch_));
+        std::make_unique<EncoderLayer>(params_, "encoder." + std::to_string(i), config_, scratch_));
   for (int64_t i = 0; i < config_.decoder_layers; ++i)
     decoder_.push_back(
-        std::make_unique<DecoderLayer>(params_, "decoder." + std::to_string(i), config_, feed_forward_scratch_));
+        std::make_unique<DecoderLayer>(params_, "decoder." + std::to_string(i), config_, scratch_));
   if (config_.norm == NormPlacement::pre) {
     // Pre-norm stacks end un-normalised; a final norm gives the next stage unit-scale input.
     encoder_norm_ = std::make_unique<LayerNorm>(params_, "encoder.norm", dim, config_.layer_norm_epsilon);
@@ -139,22 +141,23 @@ void Transformer::declare() {
   decoder_states_.resize(decoder_.size());
 }
 
-Tensor Transformer::encode(Backend& be, const Tensor& source, const RunMode& mode) {
-  HEED_CHECK(source.dtype() == DType::i32 && source.shape().rank() == 2, "encoder: source must be i32 [B, S], got {}",
-             source.describe());
-  source_lengths_view_ = source_lengths_.view(Shape{source.shape()[0]}, DType::i32);
+Tensor Transformer::encode(Backend& be, const Tensor& host_source, const RunMode& mode) {
+  HEED_CHECK(host_source.dtype() == DType::i32 && host_source.shape().rank() == 2,
+             "encoder: source must be i32 [B, S], got {}", host_source.describe());
+  const Tensor source = be.to_device(host_source, staging_.source);
+  source_lengths_view_ = source_lengths_.view(be, Shape{source.shape()[0]}, DType::i32);
   be.sequence_lengths(source, config_.pad_id, source_lengths_view_);
   const VisibleKeys unpadded{.lengths = &source_lengths_view_};
 
   Tensor x = source_embedding_->forward(be, source, 0, mode);
   for (size_t i = 0; i < encoder_.size(); ++i) {
-    const Tensor y = encoder_states_[i].view(x.shape());
+    const Tensor y = encoder_states_[i].view(be, x.shape());
     encoder_[i]->forward(be, x, unpadded, y, mode);
     x = y;
   }
   encoder_top_ = x;
   if (encoder_norm_) {
-    memory_view_ = memory_.view(x.shape());
+    memory_view_ = memory_.view(be, x.shape());
     encoder_norm_->forward(be, x, memory_view_);
   } else {
     memory_view_ = x;
@@ -168,31 +171,36 @@ void Transformer::project_output(Backend& be, const Tensor& hidden, const Tensor
   be.matmul(h, output_table_->value, l, {.transpose_b = true, .bias = &output_bias_->value});
 }
 
-void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
-  HEED_CHECK(target_in.dtype() == DType::i32 && target_in.shape().rank() == 2 &&
-                 target_in.shape()[0] == source.shape()[0],
+void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& host_target_in, const RunMode& mode) {
+  HEED_CHECK(host_target_in.dtype() == DType::i32 && host_target_in.shape().rank() == 2 &&
+                 host_target_in.shape()[0] == source.shape()[0],
              "decoder: target must be i32 [B, T] with the source's batch size, got {} for source {}",
-             target_in.describe(), source.describe());
+             host_target_in.describe(), source.describe());
   const Tensor memory = encode(be, source, mode);
+  const Tensor target_in = be.to_device(host_target_in, staging_.target_in);
   const VisibleKeys unpadded{.lengths = &source_lengths_view_};
   Tensor x = target_embedding_->forward(be, target_in, 0, mode);
   for (size_t i = 0; i < decoder_.size(); ++i) {
-    const Tensor y = decoder_states_[i].view(x.shape());
+    const Tensor y = decoder_states_[i].view(be, x.shape());
     decoder_[i]->forward(be, x, memory, unpadded, y, mode);
     x = y;
   }
   decoder_top_ = x;
   if (decoder_norm_) {
-    decoder_hidden_ = decoder_out_.view(x.shape());
+    decoder_hidden_ = decoder_out_.view(be, x.shape());
     decoder_norm_->forward(be, x, decoder_hidden_);
   } else {
     decoder_hidden_ = x;
   }
 }
 
+void Transformer::forward_attention(Backend& be, const Tensor& source, const Tensor& target_in) {
+  run_decoder(be, source, target_in, RunMode{});
+}
+
 Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
   run_decoder(be, source, target_in, mode);
-  const Tensor logits = logits_.view(Shape{target_in.shape()[0], target_in.shape()[1], config_.target_vocab});
+  const Tensor logits = logits_.view(be, Shape{target_in.shape()[0], target_in.shape()[1], config_.target_vocab});
   project_output(be, decoder_hidden_, logits);
   return logits;
 }
@@ -204,7 +212,7 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   run_decoder(be, batch.source, batch.target_in, mode);
   const int64_t rows = batch.target_out.numel(), vocab = config_.target_vocab, dim = config_.model_dim;
   const Tensor hidden = decoder_hidden_.reshape(Shape{rows, dim});
-  const Tensor targets = batch.target_out.reshape(Shape{rows});
+  const Tensor targets = be.to_device(batch.target_out, staging_.target_out).reshape(Shape{rows});
   const CrossEntropyOptions loss_options{.label_smoothing = label_smoothing, .ignore_id = config_.pad_id};
   // The output layer and its loss, a chunk of rows at a time: three [rows × vocabulary] tensors
   // (logits, log-probabilities, their gradient) would be most of training's memory. In training
@@ -212,15 +220,15 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   // the chunk outlives it.
   output_grads_ = mode.training;
   if (output_grads_) {
-    d_hidden_out_view_ = d_hidden_out_.view(Shape{rows, dim});
-    d_table_out_view_ = d_table_out_.zeros(output_table_->value.shape());
-    d_bias_out_view_ = d_bias_out_.zeros(output_bias_->value.shape());
+    d_hidden_out_view_ = d_hidden_out_.view(be, Shape{rows, dim});
+    d_table_out_view_ = d_table_out_.zeros(be, output_table_->value.shape());
+    d_bias_out_view_ = d_bias_out_.zeros(be, output_bias_->value.shape());
   }
   LossSums sums;
   for (int64_t begin = 0; begin < rows; begin += kLossChunkRows) {
     const int64_t end = std::min(rows, begin + kLossChunkRows);
     const Tensor h = hidden.slice_rows(begin, end);
-    const Tensor logits = logits_.view(Shape{end - begin, vocab}), log_probs = log_probs_.view(logits.shape());
+    const Tensor logits = logits_.view(be, Shape{end - begin, vocab}), log_probs = log_probs_.view(be, logits.shape());
     project_output(be, h, logits);
     const LossSums part = be.cross_entropy_forward(logits, targets.slice_rows(begin, end), loss_options, log_probs);
     sums.loss += part.loss;
@@ -236,10 +244,14 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   if (guided_) {
     HEED_CHECK(config_.alignment_layer >= 0 && config_.alignment_head >= 0,
                "guided alignment needs a model with an alignment layer and head (--alignment-layer, --alignment-head)");
-    const Tensor& probs = cross_attention(config_.alignment_layer);
-    d_alignment_view_ = d_alignment_.view(batch.alignment.shape());
+    // A host computation over one head's probabilities: small beside the step (B·T·S values).
+    const Tensor probs = be.to_host(cross_attention(config_.alignment_layer), staging_.probs);
+    const Tensor links = be.to_host(batch.alignment, staging_.links);
+    d_alignment_view_ = d_alignment_.view(be, links.shape());
+    const Tensor gradient = be.to_host(d_alignment_view_, staging_.gradient);  // itself on a CPU backend
     const GuidedAlignmentLoss guided =
-        guided_alignment_forward(probs, config_.alignment_head, batch.alignment, batch.alignment_weight, d_alignment_view_);
+        guided_alignment_forward(probs, config_.alignment_head, links, batch.alignment_weight, gradient);
+    if (gradient.raw() != d_alignment_view_.raw()) be.upload(gradient, d_alignment_view_);
     sums.alignment = guided.loss;
     sums.aligned_rows = guided.aligned_rows;
     sums.loss += guided.loss;
@@ -257,10 +269,10 @@ void Transformer::backward(Backend& be, float grad_scale) {
   // Two buffers take turns holding the gradient flowing down a stack.
   Buffer* turns[2] = {&d_a_, &d_b_};
   int current = 0;
-  Tensor dy = d_a_.zeros(decoder_hidden_.shape());
+  Tensor dy = d_a_.zeros(be, decoder_hidden_.shape());
   be.axpy(grad_scale, d_hidden_out_view_.reshape(dy.shape()), dy);
   if (decoder_norm_) {
-    const Tensor d_top = d_b_.view(decoder_top_.shape());
+    const Tensor d_top = d_b_.view(be, decoder_top_.shape());
     decoder_norm_->backward(be, dy, d_top, Accumulate::no);
     dy = d_top;
     current = 1;
@@ -269,10 +281,10 @@ void Transformer::backward(Backend& be, float grad_scale) {
   if (guided_)
     decoder_[static_cast<size_t>(config_.alignment_layer)]->add_cross_attention_gradient(
         config_.alignment_head, d_alignment_view_, grad_scale);
-  const Tensor d_memory = d_memory_.zeros(memory_view_.shape());
+  const Tensor d_memory = d_memory_.zeros(be, memory_view_.shape());
   for (size_t i = decoder_.size(); i-- > 0;) {
     current ^= 1;
-    const Tensor dx = turns[current]->view(dy.shape());
+    const Tensor dx = turns[current]->view(be, dy.shape());
     decoder_[i]->backward(be, dy, dx, d_memory);
     dy = dx;
   }
@@ -280,12 +292,12 @@ void Transformer::backward(Backend& be, float grad_scale) {
 
   dy = d_memory;
   if (encoder_norm_) {
-    dy = d_memory_top_.view(encoder_top_.shape());
+    dy = d_memory_top_.view(be, encoder_top_.shape());
     encoder_norm_->backward(be, d_memory, dy, Accumulate::no);
   }
   for (size_t i = encoder_.size(); i-- > 0;) {
     current ^= 1;
-    const Tensor dx = turns[current]->view(dy.shape());
+    const Tensor dx = turns[current]->view(be, dy.shape());
     encoder_[i]->backward(be, dy, dx);
     dy = dx;
   }
@@ -296,10 +308,10 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   HEED_CHECK(capacity >= 1 && capacity <= config_.max_positions,
              "decoder: {} target positions requested, the model allows 1 to {}", capacity, config_.max_positions);
   const Tensor memory = encode(be, source, RunMode{});
-  state.memory = state.memory_buffer.view(memory.shape());
-  state.memory.copy_from(memory);  // the model's buffers are reused by the next forward pass
-  state.source_lengths = state.lengths_buffer.view(source_lengths_view_.shape(), DType::i32);
-  state.source_lengths.copy_from(source_lengths_view_);
+  state.memory = state.memory_buffer.view(be, memory.shape());
+  be.copy(memory, state.memory);  // the model's buffers are reused by the next forward pass
+  state.source_lengths = state.lengths_buffer.view(be, source_lengths_view_.shape(), DType::i32);
+  be.copy(source_lengths_view_, state.source_lengths);
   state.layers.resize(decoder_.size());
   for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, capacity, state.layers[i]);
   state.position = 0;
@@ -308,11 +320,11 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
 
 void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state) {
   const int64_t count = static_cast<int64_t>(rows.size());
-  const Tensor indices = state.rows_buffer.view(Shape{count}, DType::i32);
-  std::copy(rows.begin(), rows.end(), indices.data<int32_t>());
+  const Tensor indices = state.rows_buffer.view(be, Shape{count}, DType::i32);
+  be.upload(Tensor::view(const_cast<int32_t*>(rows.data()), indices.shape(), DType::i32), indices);
   // Gathers into the spare buffer, then swaps it with the tensor's own: no copy back.
   const auto gather = [&](Tensor& tensor, Buffer& owner, Buffer& spare) {
-    const Tensor target = spare.view(tensor.shape().with(0, count), tensor.dtype());
+    const Tensor target = spare.view(be, tensor.shape().with(0, count), tensor.dtype());
     be.gather_rows(tensor, indices, target);
     std::swap(owner, spare);
     tensor = target;
@@ -320,7 +332,7 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
   // Self-attention caches: only the filled positions are copied. The rest of the target stays
   // as it was: positions beyond `length` are masked and never read before being written.
   const auto gather_cache = [&](Tensor& cache, Buffer& owner, int64_t length) {
-    const Tensor target = state.spare_self.view(cache.shape().with(0, count));
+    const Tensor target = state.spare_self.view(be, cache.shape().with(0, count));
     be.gather_cache_rows(cache, indices, length, target);
     std::swap(owner, state.spare_self);
     cache = target;
@@ -339,24 +351,25 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
   }
 }
 
-Tensor Transformer::decode_step(Backend& be, const Tensor& tokens, DecoderState& state) {
+Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderState& state) {
   const int64_t batch = state.source_lengths.shape()[0];
-  HEED_CHECK(tokens.dtype() == DType::i32 && tokens.shape() == Shape{batch},
-             "decoder step: tokens must be i32 [{}], got {}", batch, tokens.describe());
+  HEED_CHECK(host_tokens.dtype() == DType::i32 && host_tokens.shape() == Shape{batch},
+             "decoder step: tokens must be i32 [{}], got {}", batch, host_tokens.describe());
+  const Tensor tokens = be.to_device(host_tokens, staging_.tokens);
   HEED_CHECK(state.position < state.capacity, "decoder step: position {} is past the capacity of {} positions",
              state.position, state.capacity);
   Tensor x = target_embedding_->forward(be, tokens.reshape(Shape{batch, 1}), state.position, RunMode{});
   for (size_t i = 0; i < decoder_.size(); ++i) {
-    const Tensor y = decoder_states_[i].view(x.shape());
+    const Tensor y = decoder_states_[i].view(be, x.shape());
     decoder_[i]->step(be, x, state.layers[i], VisibleKeys{.lengths = &state.source_lengths}, y);
     x = y;
   }
   Tensor hidden = x;
   if (decoder_norm_) {
-    hidden = decoder_out_.view(x.shape());
+    hidden = decoder_out_.view(be, x.shape());
     decoder_norm_->forward(be, x, hidden);
   }
-  const Tensor logits = logits_.view(Shape{batch, config_.target_vocab});
+  const Tensor logits = logits_.view(be, Shape{batch, config_.target_vocab});
   project_output(be, hidden, logits);
   state.position += 1;
   return logits;

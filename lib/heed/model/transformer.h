@@ -24,7 +24,7 @@ struct Batch {
 
 class EncoderLayer {
  public:
-  EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
+  EncoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, ModelScratch& scratch);
   void forward(Backend& be, const Tensor& x, const VisibleKeys& keys, const Tensor& y, const RunMode& mode);
   void backward(Backend& be, const Tensor& dy, const Tensor& dx);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
@@ -33,7 +33,8 @@ class EncoderLayer {
   MultiHeadAttention self_attention_;
   FeedForward feed_forward_;
   Sublayer attention_block_, feed_forward_block_;
-  Buffer middle_, d_middle_;
+  Buffer middle_;
+  ModelScratch& scratch_;
 };
 
 // Per-layer caches of one batch being decoded step by step.
@@ -44,7 +45,7 @@ struct DecoderLayerCache {
 
 class DecoderLayer {
  public:
-  DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, FeedForwardScratch& scratch);
+  DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, ModelScratch& scratch);
   // Self-attention is causal; cross-attention sees the memory keys `memory_keys` says.
   void forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys, const Tensor& y,
                const RunMode& mode);
@@ -62,8 +63,8 @@ class DecoderLayer {
   MultiHeadAttention self_attention_, cross_attention_;
   FeedForward feed_forward_;
   Sublayer self_block_, cross_block_, feed_forward_block_;
-  Tensor memory_;
-  Buffer after_self_, after_cross_, d_after_self_, d_after_cross_;
+  Buffer after_self_, after_cross_;
+  ModelScratch& scratch_;
 };
 
 // The state of one batch being translated: the encoder output, its lengths, and the caches.
@@ -102,8 +103,12 @@ class Transformer {
   ParameterSet& parameters() { return params_; }
   const ParameterSet& parameters() const { return params_; }
 
+  // Token ids and links may be host tensors: the model moves them to the backend's device.
+
   // logits [B, T, V] for target_in given source (teacher forcing).
   Tensor forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
+  // forward() without the output layer, for readers of the attention probabilities.
+  void forward_attention(Backend& be, const Tensor& source, const Tensor& target_in);
   // forward() and the label-smoothed cross-entropy against target_out, padding ignored, plus the
   // guided alignment term when the batch carries links (LossSums::alignment, included in loss).
   LossSums forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode);
@@ -139,7 +144,7 @@ class Transformer {
   Parameter* target_table_;
   Parameter* output_table_;  // [V, D]: logits = h · tableᵀ + bias
   Parameter* output_bias_;
-  FeedForwardScratch feed_forward_scratch_;  // every layer's, one at a time
+  ModelScratch scratch_;  // every layer's, one at a time
   std::unique_ptr<Embedding> source_embedding_, target_embedding_;
   std::vector<std::unique_ptr<EncoderLayer>> encoder_;
   std::vector<std::unique_ptr<DecoderLayer>> decoder_;
@@ -154,6 +159,10 @@ class Transformer {
   bool output_grads_ = false;
   Buffer d_hidden_out_, d_table_out_, d_bias_out_;
   Tensor d_hidden_out_view_, d_table_out_view_, d_bias_out_view_;
+  // Host inputs on their way to the backend's device (unused on a CPU backend).
+  struct Staging {
+    Tensor source, target_in, target_out, tokens, links, probs, gradient;
+  } staging_;
   bool guided_ = false;  // the last forward_loss had a guided alignment term
   Buffer d_alignment_;   // its gradient with respect to the alignment head's probabilities
   Tensor d_alignment_view_;

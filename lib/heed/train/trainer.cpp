@@ -10,6 +10,7 @@
 #include <memory>
 #include <numeric>
 
+#include "heed/backend/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
@@ -79,6 +80,7 @@ class Trainer {
  private:
   void read_corpora();
   void train_step(const std::vector<int32_t>& indices);
+  void reserve_workspace(const BatchPlan& plan);
   Validation validate();
   void validate_and_checkpoint();
   void save_checkpoint_files();
@@ -97,7 +99,7 @@ class Trainer {
 
   TrainConfig config_;
   OutputDirectory output_;  // made, checked and locked before anything else; released last
-  std::unique_ptr<Backend> be_ = make_backend(BackendKind::onednn);
+  std::unique_ptr<Backend> be_ = make_selected_backend();
   std::unique_ptr<Transformer> model_;
   ModelExtras extras_;
   ModelVocabularies vocab_;
@@ -206,6 +208,71 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   last_learning_rate_ = info.learning_rate;
   if (progress_.updates > 100)
     tokens_per_second_.push_back(static_cast<double>(sums.tokens) / seconds_between(start, Clock::now()));
+}
+
+// The workspace (activations, gradients, attention and loss scratch) is laid out before update 1
+// by running forward and backward on the batches of the epoch that need the most of it: a run
+// whose batches do not fit fails now, saying how much they need, instead of hours in. Buffers
+// only grow, so every other batch of the epoch fits in what these leave (a later epoch's
+// reshuffled batches differ little). The passes change nothing: gradients are zeroed after
+// them, Adam never sees them, and dropout masks derive from the update number.
+void Trainer::reserve_workspace(const BatchPlan& plan) {
+  struct Extent {
+    int64_t sentences = 0, source = 0, target = 0;  // padded: pieces + eos (bos)
+    double measure(int which) const {
+      const double b = static_cast<double>(sentences), s = static_cast<double>(source), t = static_cast<double>(target);
+      switch (which) {
+        case 0: return b * t;      // target-side activations, logits
+        case 1: return b * s;      // encoder activations
+        case 2: return b * s * s;  // encoder self-attention
+        case 3: return b * t * t;  // decoder self-attention
+        default: return b * t * s; // cross-attention
+      }
+    }
+  };
+  constexpr int kMeasures = 5;
+  std::vector<size_t> largest(kMeasures, 0);
+  std::vector<Extent> extents(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    Extent& e = extents[i];
+    e.sentences = static_cast<int64_t>(plan[i].size());
+    for (int32_t pair : plan[i]) {
+      e.source = std::max<int64_t>(e.source, static_cast<int64_t>(train_.pairs[pair].source.size()) + 1);
+      e.target = std::max<int64_t>(e.target, static_cast<int64_t>(train_.pairs[pair].target.size()) + 1);
+    }
+    for (int m = 0; m < kMeasures; ++m)
+      if (e.measure(m) > extents[largest[m]].measure(m)) largest[m] = i;
+  }
+  std::sort(largest.begin(), largest.end());
+  largest.erase(std::unique(largest.begin(), largest.end()), largest.end());
+
+  const auto start = Clock::now();
+  const size_t before = tensor_memory().in_use;
+  std::string shapes;
+  for (size_t i : largest) {
+    const Extent& e = extents[i];
+    shapes += fmt::format("{}{}×{}→{}", shapes.empty() ? "" : ", ", e.sentences, e.source, e.target);
+    try {
+      BatchTensors batch = make_batch(train_.pairs, plan[i], model_->config());
+      batch.batch.alignment_weight = config_.guided_alignment_weight;
+      model_->parameters().zero_grads();
+      const RunMode mode{.training = true, .seed = mix64(config_.seed)};
+      model_->forward_loss(*be_, batch.batch, config_.label_smoothing, mode);
+      model_->backward(*be_, 1.0f);
+    } catch (const Error& error) {
+      fail("a batch of {} sentences of {} source and {} target pieces (padded) does not fit: {}. Lower --batch-tokens "
+           "or --max-length",
+           e.sentences, e.source, e.target, error.what());
+    }
+  }
+  model_->parameters().zero_grads();
+  const TensorMemory memory = tensor_memory();
+  constexpr double kMiB = 1024.0 * 1024.0;
+  spdlog::info("workspace: {:.0f} MB laid out for the epoch's largest batches (sentences × source → target pieces: {}); "
+               "{:.0f} MB in all with weights and optimiser state{} [{:.1f}s]",
+               static_cast<double>(memory.in_use - before) / kMiB, shapes, static_cast<double>(memory.in_use) / kMiB,
+               memory.limit ? fmt::format(", of {:.0f} MB available", static_cast<double>(memory.limit) / kMiB) : "",
+               seconds_between(start, Clock::now()));
 }
 
 Validation Trainer::validate() {
@@ -330,6 +397,7 @@ TrainSummary Trainer::run() {
                  path(kCheckpointFile));
     return summary(reason);
   }
+  bool workspace_reserved = false;
   while (reason.empty()) {
     if (config_.max_epochs > 0 && progress_.epoch >= config_.max_epochs) {
       reason = fmt::format("reached --max-epochs {}", config_.max_epochs);
@@ -337,6 +405,10 @@ TrainSummary Trainer::run() {
     }
     const BatchPlan plan = plan_epoch(train_.pairs, batching, progress_.epoch);
     plan_size_hint_ = plan.size();
+    if (!workspace_reserved) {
+      reserve_workspace(plan);
+      workspace_reserved = true;
+    }
     while (progress_.next_batch < static_cast<int64_t>(plan.size())) {
       reason = limit_reached();
       if (!reason.empty()) break;

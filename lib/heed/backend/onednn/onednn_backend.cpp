@@ -10,8 +10,8 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
+#include "heed/backend/host_memory.h"
 #include "heed/backend/onednn/primitive_cache.h"
-#include "heed/core/buffer.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 
@@ -80,8 +80,20 @@ dnnl::algorithm softmax_algorithm(bool log) {
   return log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
 }
 
-// Grow-only scratch for intermediate results, as float arrays.
-float* scratch(Buffer& buffer, int64_t count) { return buffer.view(Shape{count}).f32(); }
+// Grow-only host memory for intermediate results, as float arrays (zeroed when it grows).
+class Scratch {
+ public:
+  float* floats(int64_t count) {
+    const int64_t held = storage_.raw() ? storage_.numel() : 0;
+    if (held < count) storage_ = Tensor::zeros(Shape{std::max(count, held * 3 / 2)});
+    return storage_.f32();
+  }
+
+ private:
+  Tensor storage_;
+};
+
+float* scratch(Scratch& memory, int64_t count) { return memory.floats(count); }
 
 void add_into(float* dst, const float* src, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelThreshold)
@@ -94,8 +106,8 @@ struct OneDnnBackend::State {
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   PrimitiveCache cache;
-  Buffer gradient_scratch;  // input gradients that must be added, not written
-  Buffer parameter_scratch;  // layer norm's scale/shift gradients before they are added
+  Scratch gradient_scratch;   // input gradients that must be added, not written
+  Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
 };
 
 OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {
@@ -127,6 +139,13 @@ float* OneDnnBackend::gradient_buffer(const Tensor& dx, Accumulate acc) {
 void OneDnnBackend::finish_gradient(const Tensor& dx, Accumulate acc) {
   if (acc == Accumulate::yes) add_into(dx.f32(), scratch(state_->gradient_scratch, dx.numel()), dx.numel());
 }
+
+// Host memory: this backend runs on the CPU.
+Tensor OneDnnBackend::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
+void OneDnnBackend::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
+void OneDnnBackend::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
+void OneDnnBackend::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }
+void OneDnnBackend::do_download(const Tensor& src, const Tensor& host) { host_memory::copy(src, host); }
 
 void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
   if (c.numel() == 0) return;

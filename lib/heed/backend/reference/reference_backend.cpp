@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "heed/backend/host_memory.h"
 #include "heed/core/rng.h"
 
 namespace heed {
@@ -23,6 +24,13 @@ double gelu_derivative(double x) {
 bool dropout_keeps(uint64_t seed, int64_t i, float p) { return DropoutMask(seed, p).keeps(static_cast<uint64_t>(i)); }
 
 }  // namespace
+
+// Host memory: this backend runs on the CPU.
+Tensor ReferenceBackend::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
+void ReferenceBackend::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
+void ReferenceBackend::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
+void ReferenceBackend::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }
+void ReferenceBackend::do_download(const Tensor& src, const Tensor& host) { host_memory::copy(src, host); }
 
 void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
   const Shape& cs = c.shape();

@@ -1,0 +1,12 @@
+#pragma once
+// What the machine can give this process: MemAvailable + SwapFree from /proc/meminfo (0 where
+// that file is unreadable). heed limits its tensors to this at start (tensor.h), so that a
+// batch that does not fit fails with its size before training begins.
+
+#include <cstddef>
+
+namespace heed {
+
+size_t available_memory_bytes();
+
+}  // namespace heed
