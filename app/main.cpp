@@ -44,6 +44,11 @@ int main(int argc, char** argv) {
   root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   std::string device = "cpu";
   root.add_option("--device", device, "Where to compute: " + heed::available_devices())->capture_default_str();
+  double memory_limit_mb = 0;
+  root.add_option("--memory-limit", memory_limit_mb,
+                  "MB of memory heed's tensors may hold; beyond it a batch fails with its size (0: what the machine has free)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
 
   heed::app::Action chosen;
   heed::app::add_vocab_command(root, chosen);
@@ -65,7 +70,8 @@ int main(int argc, char** argv) {
     heed::app::setup_logging(log_level, quiet);
     heed::set_threads(threads);
     heed::select_device(heed::parse_device(device));
-    heed::set_tensor_memory_limit(heed::available_memory_bytes());
+    heed::set_tensor_memory_limit(memory_limit_mb > 0 ? static_cast<size_t>(memory_limit_mb * 1048576.0)
+                                                      : heed::available_memory_bytes());
     return chosen ? chosen() : 0;
   } catch (const heed::Error& e) {
     spdlog::error("{}", e.what());

@@ -470,3 +470,37 @@ TEST_CASE("sequence lengths stop at the first pad, or take the whole row") {
                          doctest::Contains("lengths expected [3]"), Error);
   }
 }
+
+TEST_CASE("memory operations: allocate, fill, copy, upload and download, and host views without a copy") {
+  for (auto& backend : all_backends()) {
+    CAPTURE(backend->name());
+    Backend& be = *backend;
+    const Tensor f = be.allocate(Shape{2, 3});
+    CHECK(f.device() == be.device());
+    be.fill(f, 1.5);
+    for (int64_t i = 0; i < f.numel(); ++i) CHECK(f.f32()[i] == 1.5f);
+    const Tensor ids = be.allocate(Shape{4}, DType::i32);
+    be.fill(ids, 7);
+    CHECK(ids.data<int32_t>()[3] == 7);
+    const Tensor bytes = be.allocate(Shape{5}, DType::u8);
+    be.fill(bytes, 0);
+    CHECK(bytes.data<uint8_t>()[4] == 0);
+    CHECK_THROWS_WITH_AS(be.fill(be.allocate(Shape{2}, DType::bf16), 1.0), doctest::Contains("f32, i32 or u8"), Error);
+
+    Rng rng(21);
+    const Tensor src = random_tensor(Shape{2, 3}, rng), dst = be.allocate(Shape{2, 3});
+    be.copy(src, dst);
+    CHECK(normalized_error(dst, src) == 0.0);
+    CHECK_THROWS_WITH_AS(be.copy(src, be.allocate(Shape{3, 2})), doctest::Contains("one shape and dtype"), Error);
+    const Tensor up = be.allocate(Shape{2, 3}), down = Tensor::empty(Shape{2, 3});
+    be.upload(src, up);
+    be.download(up, down);
+    CHECK(normalized_error(down, src) == 0.0);
+
+    // On a CPU backend an operand is its own host view: no staging copy on the hot path.
+    Tensor staging;
+    CHECK(be.to_host(src, staging).raw() == src.raw());
+    CHECK(be.to_device(src, staging).raw() == src.raw());
+    CHECK(staging.raw() == nullptr);
+  }
+}

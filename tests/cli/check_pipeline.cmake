@@ -67,6 +67,27 @@ if(EXISTS ${WORK_DIR}/bad)
   message(FATAL_ERROR "heed train with mismatched corpora left ${WORK_DIR}/bad behind")
 endif()
 
+# A workspace that does not fit fails before update 1, naming the batch and the sizes, and
+# leaves nothing behind; a run that fits says what its workspace takes.
+run(tight --threads 1 --memory-limit 4 train --config ${WORK_DIR}/train.toml --batch-tokens 4096 -o ${WORK_DIR}/tight)
+if(NOT tight_rc EQUAL 1 OR NOT tight_err MATCHES "a batch of [0-9]+ sentences of [0-9]+ source and [0-9]+ target pieces \\(padded\\) does not fit: out of memory: .* MB more with .* MB held, beyond the 4.0 MB available"
+   OR tight_err MATCHES "update 1 \\|" OR EXISTS ${WORK_DIR}/tight)
+  message(FATAL_ERROR "heed --memory-limit 4 train: exit ${tight_rc}\n${tight_err}")
+endif()
+if(NOT train_err MATCHES "workspace: [0-9]+ MB laid out for the epoch's largest batches")
+  message(FATAL_ERROR "heed train did not report its workspace:\n${train_err}")
+endif()
+
+# Devices: cpu is the default; one this build lacks is a clear error, before any work.
+run(cuda --device cuda:0 translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en)
+if(NOT cuda_rc EQUAL 1 OR NOT cuda_out STREQUAL "" OR NOT cuda_err MATCHES "device 'cuda:0': this build of heed has no CUDA backend \\(devices: cpu\\)")
+  message(FATAL_ERROR "heed --device cuda:0: exit ${cuda_rc}\n${cuda_err}")
+endif()
+run(tpu --device tpu train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/tpu)
+if(NOT tpu_rc EQUAL 1 OR NOT tpu_err MATCHES "device 'tpu' is not one of: cpu" OR EXISTS ${WORK_DIR}/tpu)
+  message(FATAL_ERROR "heed --device tpu: exit ${tpu_rc}\n${tpu_err}")
+endif()
+
 # --resume of a directory that does not exist is an error, and makes no directory.
 run(missing train --resume ${WORK_DIR}/no-such-run --train-src ${data}/train.en --train-tgt ${data}/train.de)
 if(NOT missing_rc EQUAL 1 OR NOT missing_err MATCHES "no-such-run: no such directory" OR EXISTS ${WORK_DIR}/no-such-run)

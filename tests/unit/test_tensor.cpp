@@ -70,3 +70,19 @@ TEST_CASE("parameter streams are named by FNV-1a, the same with every standard l
   const std::string name = "decoder.0.cross_attention.q.weight";
   CHECK(fnv1a64(name) != fnv1a64(std::string_view(name).substr(0, name.size() - 1)));
 }
+
+TEST_CASE("tensors count the host memory they hold, and a limit refuses more with the sizes") {
+  const TensorMemory start = tensor_memory();
+  {
+    const Tensor t = Tensor::empty(Shape{1000}, DType::f32);  // 4,000 bytes, rounded up to 4,032
+    CHECK(tensor_memory().in_use == start.in_use + 4032);
+    CHECK(tensor_memory().peak >= start.in_use + 4032);
+    const Tensor view = t.reshape(Shape{10, 100});  // views hold nothing more
+    CHECK(tensor_memory().in_use == start.in_use + 4032);
+  }
+  CHECK(tensor_memory().in_use == start.in_use);
+  set_tensor_memory_limit(start.in_use + (1 << 20));
+  const Tensor fits = Tensor::empty(Shape{1 << 17}, DType::f32);  // 0.5 MB
+  CHECK_THROWS_WITH_AS(Tensor::empty(Shape{1 << 18}, DType::f32), doctest::Contains("out of memory: f32[262144]"), Error);
+  set_tensor_memory_limit(start.limit);
+}
