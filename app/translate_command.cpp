@@ -196,6 +196,8 @@ int run_translate(TranslateCliOptions o) {
                s.lines, seconds, static_cast<double>(s.lines) / seconds, static_cast<double>(s.target_pieces) / seconds,
                s.empty, s.invalid, s.long_lines,
                o.translate.long_lines == LongLines::split ? "long lines split into parts" : "long lines truncated");
+  spdlog::debug("memory: tensors held at most {:.0f} MB (weights, and each worker's activations and caches)",
+                static_cast<double>(tensor_memory().peak) / 1048576.0);
   if (o.profile) {
     double total = 0.0;
     for (const OpProfile& op : profiler.report()) total += op.seconds;

@@ -455,6 +455,16 @@ TEST_CASE("gathering cache rows copies only the filled positions of each head") 
   pair.onednn->gather_cache_rows(src, rows, 4, dst);
   CHECK(dst.f32()[(0 * 2 + 1) * 24 + 3 * 4] == src.f32()[(2 * 2 + 1) * 24 + 3 * 4]);  // row 0, head 1, position 3
   CHECK(dst.f32()[(0 * 2 + 1) * 24 + 4 * 4] == 0.0f);                               // position 4: untouched
+
+  // Into a cache of another capacity (a cache growing as decoding goes on).
+  expect_same(pair, random_tensor(Shape{3, 2, 9, 4}, rng), [&](Backend& be, const Tensor& grown) {
+    be.gather_cache_rows(src, rows, 4, grown);
+  }, 0.0);
+  Tensor grown = Tensor::zeros(Shape{3, 2, 9, 4});
+  pair.onednn->gather_cache_rows(src, rows, 4, grown);
+  CHECK(grown.f32()[(0 * 2 + 1) * 36 + 3 * 4] == src.f32()[(2 * 2 + 1) * 24 + 3 * 4]);
+  CHECK_THROWS_WITH_AS(pair.onednn->gather_cache_rows(src, rows, 4, Tensor::empty(Shape{3, 2, 3, 4})),
+                       doctest::Contains("outside the capacities 6 and 3"), Error);
 }
 
 TEST_CASE("sequence lengths stop at the first pad, or take the whole row") {

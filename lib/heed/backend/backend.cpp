@@ -386,9 +386,11 @@ void Backend::gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t l
   expect_f32("gather_cache_rows", "dst", dst, device());
   expect_ids("gather_cache_rows", "rows", rows, device());
   HEED_CHECK(src.shape().rank() == 4, "gather_cache_rows: src must be [B, H, capacity, d], got {}", src.shape().str());
-  expect_shape("gather_cache_rows", "dst", dst, src.shape().with(0, rows.shape()[0]));
-  HEED_CHECK(length >= 0 && length <= src.shape()[2], "gather_cache_rows: length {} outside the capacity {}", length,
-             src.shape()[2]);
+  HEED_CHECK(dst.shape().rank() == 4 && dst.shape().with(2, src.shape()[2]) == src.shape().with(0, rows.shape()[0]),
+             "gather_cache_rows: dst expected [{}, {}, capacity, {}], got {}", rows.shape()[0], src.shape()[1],
+             src.shape()[3], dst.shape().str());
+  HEED_CHECK(length >= 0 && length <= src.shape()[2] && length <= dst.shape()[2],
+             "gather_cache_rows: length {} outside the capacities {} and {}", length, src.shape()[2], dst.shape()[2]);
   HEED_CHECK(src.raw() != dst.raw(), "gather_cache_rows: src and dst must not overlap");
   expect_ids_below("gather_cache_rows", rows, src.shape()[0], kNoExtraId);
   do_gather_cache_rows(src, rows, length, dst);

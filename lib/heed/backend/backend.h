@@ -165,7 +165,8 @@ class Backend {
   void gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst);
 
   // gather_rows for key/value caches [B, H, capacity, d] of which only positions [0, length)
-  // are filled: copies just those (a cache is mostly empty early in decoding).
+  // are filled: copies just those (a cache is mostly empty early in decoding). dst may have
+  // another capacity (at least length): a cache grows so.
   void gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst);
 
   // lengths[b] = the position of the first pad_id in ids[b, :] (padding trails), or S without one.

@@ -79,8 +79,9 @@ FeedForward::FeedForward(ParameterSet& params, const std::string& name, const Mo
 
 void FeedForward::forward(Backend& be, const Tensor& x, const Tensor& y, const RunMode& mode) {
   const Shape hidden_shape{x.shape().rows(), in_.out_dim()};
-  const Tensor hidden = hidden_.view(be, hidden_shape);
-  const Tensor activated = activated_.view(be, hidden_shape);
+  // Training keeps both for backward, per layer; inference keeps nothing and shares scratch.
+  const Tensor hidden = (mode.training ? hidden_ : scratch_.hidden).view(be, hidden_shape);
+  const Tensor activated = (mode.training ? activated_ : scratch_.activated).view(be, hidden_shape);
   in_.forward(be, x, hidden);
   be.activation_forward(activation_, hidden, activated);
   dropped_ = dropout_.forward(be, activated, mode);

@@ -78,6 +78,7 @@ class LayerNorm {
 // layer's. A Transformer owns one ModelScratch and hands each layer its part.
 struct FeedForwardScratch {
   Buffer d_dropped, d_activated, d_hidden;
+  Buffer hidden, activated;  // inference only: the forward's intermediates, which nothing keeps
 };
 struct AttentionScratch {
   Buffer projected_q, projected_k, projected_v;  // [B, L, D] before the head split (a step's q, k, v)

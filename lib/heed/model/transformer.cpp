@@ -1,5 +1,7 @@
 #include "heed/model/transformer.h"
 
+#include <numeric>
+
 #include "heed/backend/matmul_backward.h"
 #include "heed/core/error.h"
 #include "heed/model/guided_alignment.h"
@@ -313,7 +315,8 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   state.source_lengths = state.lengths_buffer.view(be, source_lengths_view_.shape(), DType::i32);
   be.copy(source_lengths_view_, state.source_lengths);
   state.layers.resize(decoder_.size());
-  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, capacity, state.layers[i]);
+  const int64_t first = std::min(capacity, kFirstCacheCapacity);
+  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, first, state.layers[i]);
   state.position = 0;
   state.capacity = capacity;
 }
@@ -351,11 +354,31 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
   }
 }
 
+void Transformer::grow_caches(Backend& be, DecoderState& state) {
+  const int64_t rows = state.source_lengths.shape()[0];
+  const int64_t grown = std::min(state.capacity, 2 * state.layers.front().self.keys.shape()[2]);
+  std::vector<int32_t> same(static_cast<size_t>(rows));
+  std::iota(same.begin(), same.end(), 0);
+  const Tensor indices = state.rows_buffer.view(be, Shape{rows}, DType::i32);
+  be.upload(Tensor::view(same.data(), indices.shape(), DType::i32), indices);
+  const auto grow = [&](Tensor& cache, Buffer& owner, int64_t length) {
+    const Tensor target = state.spare_self.view(be, cache.shape().with(2, grown));
+    be.gather_cache_rows(cache, indices, length, target);
+    std::swap(owner, state.spare_self);
+    cache = target;
+  };
+  for (DecoderLayerCache& layer : state.layers) {
+    grow(layer.self.keys, layer.self.key_buffer, layer.self.length);
+    grow(layer.self.values, layer.self.value_buffer, layer.self.length);
+  }
+}
+
 Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderState& state) {
   const int64_t batch = state.source_lengths.shape()[0];
   HEED_CHECK(host_tokens.dtype() == DType::i32 && host_tokens.shape() == Shape{batch},
              "decoder step: tokens must be i32 [{}], got {}", batch, host_tokens.describe());
   const Tensor tokens = be.to_device(host_tokens, staging_.tokens);
+  if (state.position == state.layers.front().self.keys.shape()[2]) grow_caches(be, state);
   HEED_CHECK(state.position < state.capacity, "decoder step: position {} is past the capacity of {} positions",
              state.position, state.capacity);
   Tensor x = target_embedding_->forward(be, tokens.reshape(Shape{batch, 1}), state.position, RunMode{});

@@ -73,7 +73,9 @@ struct DecoderState {
   Tensor source_lengths;  // i32 [B]: the memory positions each sentence's queries see
   std::vector<DecoderLayerCache> layers;
   int64_t position = 0;  // the next target position
-  int64_t capacity = 0;  // the most target positions this batch may decode
+  int64_t capacity = 0;  // the most target positions this batch may decode; the self-attention
+                         // caches hold fewer at first and double when full (most sentences end
+                         // well before the limit, and attention reads the whole cache)
   Buffer memory_buffer, lengths_buffer;
   // Gather targets, swapped in after each select: one per kind of tensor, so that each circulates
   // among tensors of one size. (A single spare passed through every cache would leave every
@@ -137,6 +139,9 @@ class Transformer {
   void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
+  // Before a step at a full cache: each self-attention cache moves into one twice as large.
+  void grow_caches(Backend& be, DecoderState& state);
+  static constexpr int64_t kFirstCacheCapacity = 16;  // positions; doubled as decoding goes on
 
   ModelConfig config_;
   ParameterSet params_;

@@ -684,7 +684,7 @@ void OneDnnBackend::do_gather_rows(const Tensor& src, const Tensor& rows, const 
 }
 
 void OneDnnBackend::do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) {
-  const int64_t heads = src.shape()[1], capacity = src.shape()[2], d = src.shape()[3];
+  const int64_t heads = src.shape()[1], from_capacity = src.shape()[2], to_capacity = dst.shape()[2], d = src.shape()[3];
   const int32_t* index = rows.data<int32_t>();
   const float* from = src.f32();
   float* to = dst.f32();
@@ -693,7 +693,7 @@ void OneDnnBackend::do_gather_cache_rows(const Tensor& src, const Tensor& rows, 
 #pragma omp parallel for if (blocks * length * d > 4 * kParallelThreshold)
   for (int64_t block = 0; block < blocks; ++block) {
     const int64_t i = block / heads, h = block % heads;
-    std::memcpy(to + (i * heads + h) * capacity * d, from + (index[i] * heads + h) * capacity * d, bytes);
+    std::memcpy(to + (i * heads + h) * to_capacity * d, from + (index[i] * heads + h) * from_capacity * d, bytes);
   }
 }
 

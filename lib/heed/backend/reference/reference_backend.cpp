@@ -382,13 +382,13 @@ void ReferenceBackend::do_gather_rows(const Tensor& src, const Tensor& rows, con
 namespace heed {
 
 void ReferenceBackend::do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) {
-  const int64_t heads = src.shape()[1], capacity = src.shape()[2], d = src.shape()[3];
+  const int64_t heads = src.shape()[1], from_capacity = src.shape()[2], to_capacity = dst.shape()[2], d = src.shape()[3];
   for (int64_t i = 0; i < rows.numel(); ++i)
     for (int64_t h = 0; h < heads; ++h)
       for (int64_t t = 0; t < length; ++t)
         for (int64_t j = 0; j < d; ++j)
-          dst.f32()[((i * heads + h) * capacity + t) * d + j] =
-              src.f32()[((rows.data<int32_t>()[i] * heads + h) * capacity + t) * d + j];
+          dst.f32()[((i * heads + h) * to_capacity + t) * d + j] =
+              src.f32()[((rows.data<int32_t>()[i] * heads + h) * from_capacity + t) * d + j];
 }
 
 }  // namespace heed
