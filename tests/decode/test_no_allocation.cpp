@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <new>
 
+#include "heed/data/batcher.h"
 #include "heed/decode/greedy.h"
 #include "model/model_support.h"
 
@@ -34,7 +35,7 @@ TEST_CASE("a warm decoder step and a beam reordering allocate nothing") {
   auto be = make_backend(BackendKind::onednn);
   Transformer model(tiny_config());
   model.parameters().initialize(3);
-  const Tensor source = source_tensor({{5, 6, 7}, {8, 9}, {10, 11, 12, 4}}, model.config());
+  const Tensor source = source_ids({{5, 6, 7}, {8, 9}, {10, 11, 12, 4}}, model.config());
   DecoderState state;
   model.start_decoding(*be, source, 12, state);
   Tensor tokens = Tensor::zeros(Shape{3}, DType::i32);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "heed/data/batcher.h"
 #include "heed/data/length_batches.h"
 
 using namespace heed;
@@ -46,4 +47,15 @@ TEST_CASE("equal lengths keep their given order unless a tie-break decides") {
   const std::vector<int32_t> order{2, 0, 1, 3};
   CHECK(batches_by_length(order, lengths, {}).front() == std::vector<int32_t>{3, 2, 0, 1});
   CHECK(batches_by_length(order, lengths, {}, &second).front() == std::vector<int32_t>{3, 1, 2, 0});
+}
+
+TEST_CASE("padded ids: before, the sequence, after, then padding to the longest row") {
+  const std::vector<int32_t> a{5, 6, 7}, b{}, c{8};
+  const Tensor t = padded_ids({&a, &b, &c}, 2, 3, 0);  // bos 2, eos 3, pad 0
+  REQUIRE(t.shape() == Shape({3, 5}));
+  const std::vector<int32_t> expected{2, 5, 6, 7, 3, /**/ 2, 3, 0, 0, 0, /**/ 2, 8, 3, 0, 0};
+  CHECK(std::vector<int32_t>(t.data<int32_t>(), t.data<int32_t>() + 15) == expected);
+  const Tensor bare = padded_ids({&b}, kNoId, kNoId, 0);  // never narrower than one position
+  CHECK(bare.shape() == Shape({1, 1}));
+  CHECK(bare.data<int32_t>()[0] == 0);
 }

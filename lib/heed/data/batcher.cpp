@@ -73,35 +73,43 @@ void fill_alignment(const std::vector<SentencePair>& pairs, const std::vector<in
 
 }  // namespace
 
+Tensor padded_ids(const std::vector<const std::vector<int32_t>*>& sequences, int32_t before, int32_t after,
+                  int32_t pad_id) {
+  const int64_t extra = (before != kNoId) + (after != kNoId);
+  int64_t length = 1;
+  for (const std::vector<int32_t>* s : sequences) length = std::max(length, static_cast<int64_t>(s->size()) + extra);
+  const int64_t rows = static_cast<int64_t>(sequences.size());
+  Tensor ids = Tensor::empty(Shape{rows, length}, DType::i32);
+  int32_t* p = ids.data<int32_t>();
+  std::fill(p, p + rows * length, pad_id);
+  for (int64_t r = 0; r < rows; ++r) {
+    int32_t* row = p + r * length;
+    if (before != kNoId) *row++ = before;
+    row = std::copy(sequences[r]->begin(), sequences[r]->end(), row);
+    if (after != kNoId) *row = after;
+  }
+  return ids;
+}
+
+Tensor source_ids(const std::vector<std::vector<int32_t>>& sources, const ModelConfig& config) {
+  std::vector<const std::vector<int32_t>*> rows;
+  for (const std::vector<int32_t>& s : sources) rows.push_back(&s);
+  return padded_ids(rows, kNoId, config.eos_id, config.pad_id);
+}
+
 BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices,
                         const ModelConfig& config) {
-  int64_t source_length = 1, target_length = 1;
-  for (int32_t i : indices) {
-    source_length = std::max<int64_t>(source_length, static_cast<int64_t>(pairs[i].source.size()) + 1);
-    target_length = std::max<int64_t>(target_length, static_cast<int64_t>(pairs[i].target.size()) + 1);
-  }
-  const int64_t b = static_cast<int64_t>(indices.size());
+  std::vector<const std::vector<int32_t>*> sources, targets;
   BatchTensors out;
-  out.batch.source = Tensor::empty(Shape{b, source_length}, DType::i32);
-  out.batch.target_in = Tensor::empty(Shape{b, target_length}, DType::i32);
-  out.batch.target_out = Tensor::empty(Shape{b, target_length}, DType::i32);
-  int32_t* src = out.batch.source.data<int32_t>();
-  int32_t* tin = out.batch.target_in.data<int32_t>();
-  int32_t* tout = out.batch.target_out.data<int32_t>();
-  std::fill(src, src + b * source_length, config.pad_id);
-  std::fill(tin, tin + b * target_length, config.pad_id);
-  std::fill(tout, tout + b * target_length, config.pad_id);
-  for (int64_t row = 0; row < b; ++row) {
-    const SentencePair& p = pairs[indices[row]];
-    // The source ends with eos too, so that the encoder sees where the sentence stops.
-    std::copy(p.source.begin(), p.source.end(), src + row * source_length);
-    src[row * source_length + static_cast<int64_t>(p.source.size())] = config.eos_id;
-    tin[row * target_length] = config.bos_id;
-    std::copy(p.target.begin(), p.target.end(), tin + row * target_length + 1);
-    std::copy(p.target.begin(), p.target.end(), tout + row * target_length);
-    tout[row * target_length + static_cast<int64_t>(p.target.size())] = config.eos_id;
-    out.target_tokens += static_cast<int64_t>(p.target.size()) + 1;
+  for (int32_t i : indices) {
+    sources.push_back(&pairs[i].source);
+    targets.push_back(&pairs[i].target);
+    out.target_tokens += static_cast<int64_t>(pairs[i].target.size()) + 1;
   }
+  // The source ends with eos too, so that the encoder sees where the sentence stops.
+  out.batch.source = padded_ids(sources, kNoId, config.eos_id, config.pad_id);
+  out.batch.target_in = padded_ids(targets, config.bos_id, kNoId, config.pad_id);
+  out.batch.target_out = padded_ids(targets, kNoId, config.eos_id, config.pad_id);
   fill_alignment(pairs, indices, config.alignment_step, out.batch);
   return out;
 }

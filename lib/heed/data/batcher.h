@@ -23,6 +23,15 @@ BatchPlan plan_epoch(const std::vector<SentencePair>& pairs, const BatchingOptio
 // Batches in corpus order (for validation): sorted by length for little padding, every pair once.
 BatchPlan plan_in_order(const std::vector<SentencePair>& pairs, int64_t batch_tokens);
 
+// Sequences as the rows of an i32 tensor [B, L]: each row is `before` (unless kNoId), the
+// sequence, `after` (unless kNoId), then pad_id up to the longest row (L >= 1). Training's
+// batches and decoding's sources are built by it.
+inline constexpr int32_t kNoId = -1;
+Tensor padded_ids(const std::vector<const std::vector<int32_t>*>& sequences, int32_t before, int32_t after,
+                  int32_t pad_id);
+// A batch of sources to decode: pieces, eos, padding.
+Tensor source_ids(const std::vector<std::vector<int32_t>>& sources, const ModelConfig& config);
+
 // The tensors of one batch: source [B, S], target_in = bos + target, target_out = target + eos.
 struct BatchTensors {
   Batch batch;

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "heed/core/error.h"
+#include "heed/data/batcher.h"
 
 namespace heed {
 namespace {
@@ -71,7 +72,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
   // Capacity rounded up to a multiple of 8: the step's primitives depend on it, and batches of
   // similar length then share them instead of JIT-compiling their own.
   const int64_t capacity = std::min((longest + 1 + 7) / 8 * 8, c.max_positions);
-  model_.start_decoding(be_, source_tensor(sources, c), capacity, state_);
+  model_.start_decoding(be_, source_ids(sources, c), capacity, state_);
 
   // Every sentence becomes k rows; only its first beam is alive at the start.
   rows_capacity_ = sentences * k;

@@ -2,21 +2,9 @@
 
 #include <algorithm>
 
-namespace heed {
+#include "heed/data/batcher.h"
 
-Tensor source_tensor(const std::vector<std::vector<int32_t>>& sources, const ModelConfig& config) {
-  int64_t length = 1;
-  for (const auto& s : sources) length = std::max<int64_t>(length, static_cast<int64_t>(s.size()) + 1);
-  const int64_t batch = static_cast<int64_t>(sources.size());
-  Tensor t = Tensor::empty(Shape{batch, length}, DType::i32);
-  int32_t* p = t.data<int32_t>();
-  std::fill(p, p + batch * length, config.pad_id);
-  for (int64_t b = 0; b < batch; ++b) {
-    std::copy(sources[b].begin(), sources[b].end(), p + b * length);
-    p[b * length + static_cast<int64_t>(sources[b].size())] = config.eos_id;
-  }
-  return t;
-}
+namespace heed {
 
 std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
                                                 const std::vector<std::vector<int32_t>>& sources,
@@ -32,7 +20,7 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
     longest = std::max(longest, limits[b]);
   }
   DecoderState state;
-  model.start_decoding(be, source_tensor(sources, config), std::min((longest + 1 + 7) / 8 * 8, config.max_positions), state);
+  model.start_decoding(be, source_ids(sources, config), std::min((longest + 1 + 7) / 8 * 8, config.max_positions), state);
   // Tokens are chosen on the host (the model moves them to the backend's device).
   Tensor tokens = Tensor::empty(Shape{batch}, DType::i32);
   std::fill(tokens.data<int32_t>(), tokens.data<int32_t>() + batch, config.bos_id);

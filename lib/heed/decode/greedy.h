@@ -20,7 +20,4 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
                                                 const std::vector<std::vector<int32_t>>& sources,
                                                 const LengthLimit& length);
 
-// The source tensor [B, S] of a batch: pieces, eos, then padding.
-Tensor source_tensor(const std::vector<std::vector<int32_t>>& sources, const ModelConfig& config);
-
 }  // namespace heed
