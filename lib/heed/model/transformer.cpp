@@ -332,45 +332,40 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
     std::swap(owner, spare);
     tensor = target;
   };
-  // Self-attention caches: only the filled positions are copied. The rest of the target stays
-  // as it was: positions beyond `length` are masked and never read before being written.
-  const auto gather_cache = [&](Tensor& cache, Buffer& owner, int64_t length) {
-    const Tensor target = state.spare_self.view(be, cache.shape().with(0, count));
-    be.gather_cache_rows(cache, indices, length, target);
-    std::swap(owner, state.spare_self);
-    cache = target;
-  };
-  for (DecoderLayerCache& layer : state.layers) {
-    gather_cache(layer.self.keys, layer.self.key_buffer, layer.self.length);
-    gather_cache(layer.self.values, layer.self.value_buffer, layer.self.length);
-    if (what == RowSelection::everything) {
+  move_self_caches(be, indices, state.layers.front().self.keys.shape()[2], state);
+  if (what == RowSelection::everything)
+    for (DecoderLayerCache& layer : state.layers) {
       gather(layer.cross.keys, layer.cross.key_buffer, state.spare_cross);
       gather(layer.cross.values, layer.cross.value_buffer, state.spare_cross);
     }
-  }
   if (what == RowSelection::everything) {
     gather(state.source_lengths, state.lengths_buffer, state.spare_lengths);
     gather(state.memory, state.memory_buffer, state.spare_memory);
   }
 }
 
-void Transformer::grow_caches(Backend& be, DecoderState& state) {
-  const int64_t rows = state.source_lengths.shape()[0];
-  const int64_t grown = std::min(state.capacity, 2 * state.layers.front().self.keys.shape()[2]);
-  std::vector<int32_t> same(static_cast<size_t>(rows));
-  std::iota(same.begin(), same.end(), 0);
-  const Tensor indices = state.rows_buffer.view(be, Shape{rows}, DType::i32);
-  be.upload(Tensor::view(same.data(), indices.shape(), DType::i32), indices);
-  const auto grow = [&](Tensor& cache, Buffer& owner, int64_t length) {
-    const Tensor target = state.spare_self.view(be, cache.shape().with(2, grown));
+void Transformer::move_self_caches(Backend& be, const Tensor& indices, int64_t capacity, DecoderState& state) {
+  // Only the filled positions are copied. The rest of the target stays as it was: positions
+  // beyond `length` are hidden from attention and written before they are read.
+  const auto move = [&](Tensor& cache, Buffer& owner, int64_t length) {
+    const Tensor target = state.spare_self.view(be, Shape{indices.numel(), cache.shape()[1], capacity, cache.shape()[3]});
     be.gather_cache_rows(cache, indices, length, target);
     std::swap(owner, state.spare_self);
     cache = target;
   };
   for (DecoderLayerCache& layer : state.layers) {
-    grow(layer.self.keys, layer.self.key_buffer, layer.self.length);
-    grow(layer.self.values, layer.self.value_buffer, layer.self.length);
+    move(layer.self.keys, layer.self.key_buffer, layer.self.length);
+    move(layer.self.values, layer.self.value_buffer, layer.self.length);
   }
+}
+
+void Transformer::grow_caches(Backend& be, DecoderState& state) {
+  const int64_t rows = state.source_lengths.shape()[0];
+  std::vector<int32_t> same(static_cast<size_t>(rows));
+  std::iota(same.begin(), same.end(), 0);
+  const Tensor indices = state.rows_buffer.view(be, Shape{rows}, DType::i32);
+  be.upload(Tensor::view(same.data(), indices.shape(), DType::i32), indices);
+  move_self_caches(be, indices, std::min(state.capacity, 2 * state.layers.front().self.keys.shape()[2]), state);
 }
 
 Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderState& state) {

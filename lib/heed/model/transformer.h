@@ -139,6 +139,9 @@ class Transformer {
   void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
+  // Each self-attention cache's rows `indices` move into the spare buffer, at `capacity`
+  // positions, which then becomes the cache's own buffer (no copy back).
+  void move_self_caches(Backend& be, const Tensor& indices, int64_t capacity, DecoderState& state);
   // Before a step at a full cache: each self-attention cache moves into one twice as large.
   void grow_caches(Backend& be, DecoderState& state);
   static constexpr int64_t kFirstCacheCapacity = 16;  // positions; doubled as decoding goes on
