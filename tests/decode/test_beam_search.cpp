@@ -70,13 +70,15 @@ TEST_CASE("a beam wide enough to keep every prefix finds the exhaustive search's
   for (int32_t v = 0; v < c.target_vocab; ++v)
     if (v != c.pad_id && v != c.bos_id) tokens.push_back(v);
   const int64_t real = static_cast<int64_t>(tokens.size()) - 1;  // without eos
-  BeamOptions wide = beam_of(real * real + 1);
+  // Wider than a step's candidates (real one-piece prefixes × all tokens), so that every end of
+  // sentence ranks among the best k and may finish a hypothesis.
+  BeamOptions wide = beam_of(real * (real + 1) + 1);
   wide.length_penalty = alpha;
   wide.length = two_pieces;
   BeamSearch search(*m.be, *m.model, wide);
   for (const auto& source : some_sources()) {
-    // Every output of at most two pieces.
-    std::vector<std::vector<int32_t>> outputs{{}};
+    // Every output of one or two pieces (an empty translation is never produced).
+    std::vector<std::vector<int32_t>> outputs;
     for (int32_t a : tokens) {
       if (a == c.eos_id) continue;
       outputs.push_back({a});
@@ -120,5 +122,16 @@ TEST_CASE("a batch translates exactly as its sentences do one by one") {
     const auto alone = search.translate({sources[i]});
     CHECK(alone[0][0].pieces == together[i][0].pieces);
     CHECK(alone[0][0].score == doctest::Approx(together[i][0].score).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("no sentence is translated as nothing, by beam or greedy search") {
+  for (uint64_t seed : {25, 26, 27}) {
+    TinyModel m(seed);
+    const auto sources = some_sources();
+    BeamSearch search(*m.be, *m.model, beam_of(4, 4));
+    for (const auto& hypotheses : search.translate(sources))
+      for (const Hypothesis& h : hypotheses) CHECK(!h.pieces.empty());
+    for (const auto& output : greedy_decode(*m.be, *m.model, sources, {})) CHECK(!output.empty());
   }
 }

@@ -120,20 +120,26 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
                 [](const Candidate& a, const Candidate& b) { return a.log_prob > b.log_prob; });
       std::vector<Hypothesis>& done = finished[static_cast<size_t>(sentence)];
       int64_t kept = 0;
-      for (const Candidate& cand : candidates_) {
+      for (size_t rank = 0; rank < candidates_.size(); ++rank) {
+        const Candidate& cand = candidates_[rank];
         if (kept == k || static_cast<int64_t>(done.size()) >= k) break;
         if (cand.token == c.eos_id) {
+          // An end of sentence finishes a hypothesis only when it ranks among this step's best
+          // k (as in fairseq): one further down would take a finished slot and stop the search
+          // before better, longer hypotheses end. Nor on the first step, unless forced: a
+          // sentence is never translated as nothing.
+          if (static_cast<int64_t>(rank) >= k || (step == 0 && !at_limit)) continue;
           Hypothesis h;
           h.pieces = trace(step, cand.row);
           h.log_prob = cand.log_prob;
           h.score = normalise(cand.log_prob, step);
           done.push_back(std::move(h));
-        } else {
-          next_rows_.push_back(cand.row);
-          next_tokens_.push_back(cand.token);
-          next_log_probs_.push_back(cand.log_prob);
-          ++kept;
+          continue;
         }
+        next_rows_.push_back(cand.row);
+        next_tokens_.push_back(cand.token);
+        next_log_probs_.push_back(cand.log_prob);
+        ++kept;
       }
       if (static_cast<int64_t>(done.size()) >= k || at_limit || kept == 0) {
         // This sentence is over: its surviving beams leave with it.

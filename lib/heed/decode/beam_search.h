@@ -1,7 +1,9 @@
 #pragma once
 // Batched beam search over the decoder's incremental step. Sentences are expanded into beams
 // once; each step follows every beam's parent through the key/value caches, finished
-// sentences leave the batch, and a sentence stops as soon as `beam` hypotheses have ended.
+// sentences leave the batch, and a sentence stops as soon as `beam` hypotheses have ended. A
+// hypothesis ends when its end of sentence ranks among the step's best `beam` candidates (as
+// in fairseq), never at the first step: no sentence is translated as nothing.
 // Scores are normalised by length^α (Wu et al. 2016 use a smoothed form; heed uses the plain
 // one, as Marian does). Steady-state steps allocate nothing: buffers live in the object.
 

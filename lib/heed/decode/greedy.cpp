@@ -39,6 +39,7 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
       int32_t best = -1;
       for (int32_t v = 0; v < static_cast<int32_t>(vocab); ++v) {
         if (v == config.pad_id || v == config.bos_id) continue;  // never generated (as in beam search)
+        if (v == config.eos_id && step == 0 && limits[b] > 0) continue;  // nor an empty translation
         if (best < 0 || row[v] > row[best]) best = v;
       }
       if (best == config.eos_id || static_cast<int64_t>(outputs[b].size()) >= limits[b]) {
