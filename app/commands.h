@@ -20,6 +20,7 @@ void add_train_command(CLI::App& root, Action& chosen);
 void add_vocab_command(CLI::App& root, Action& chosen);
 void add_translate_command(CLI::App& root, Action& chosen);
 void add_convert_command(CLI::App& root, Action& chosen);
+void add_average_command(CLI::App& root, Action& chosen);
 void add_align_command(CLI::App& root, Action& chosen);
 
 }  // namespace heed::app

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   heed::app::add_bench_command(root, chosen);
   heed::app::add_info_command(root, chosen);
   heed::app::add_convert_command(root, chosen);
+  heed::app::add_average_command(root, chosen);
   heed::app::add_score_command(root, chosen);
 
   try {

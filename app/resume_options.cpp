@@ -14,7 +14,7 @@ namespace {
 // they keep their stored values too (a run validated every 300 updates goes on doing so).
 const std::set<std::string> kMayChange = {
     "max-epochs", "max-updates", "max-time", "patience", "validate-every", "valid-bleu-sentences",
-    "valid-beam", "progress-seconds"};
+    "valid-beam", "progress-seconds", "keep-last"};
 // The options that name this very run, never taken from the checkpoint.
 const std::set<std::string> kThisRun = {"output", "resume", "config"};
 

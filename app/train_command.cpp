@@ -137,6 +137,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--max-time", t.max_minutes, "Stop after this many minutes, validation included (0: no limit)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e7));
   cmd->add_option("--patience", t.patience, "Stop after this many validations without improvement (0: never)")->capture_default_str()->group("Stopping")->check(number_in(0, 1e6));
   cmd->add_option("--validate-every", t.validate_every, "Validate every N updates (0: every epoch)")->capture_default_str()->group("Validation")->check(number_in(0, 1e12));
+  cmd->add_option("--keep-last", t.keep_last, "Keep the models of the last N validations as update-U.heed, for heed average (0: none)")->capture_default_str()->group("Validation")->check(number_in(0, 1e6));
   cmd->add_option("--metric", o->metric, "Keep best.heed by bleu or cross-entropy")->capture_default_str()->group("Validation");
   cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation")->check(number_in(0, 1e9));
   cmd->add_option("--valid-beam", t.validation_beam.beam, "Beam size for validation translations (1: greedy)")->capture_default_str()->group("Validation")->check(number_in(1, 256));

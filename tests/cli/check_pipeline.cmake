@@ -78,6 +78,23 @@ if(NOT train_err MATCHES "workspace: [0-9]+ MB laid out for the epoch's largest 
   message(FATAL_ERROR "heed train did not report its workspace:\n${train_err}")
 endif()
 
+# --keep-last 2 keeps the models of the last two validations; heed average makes one of them.
+run(keep --threads 1 train --config ${WORK_DIR}/train.toml --max-updates 4 --validate-every 1 --keep-last 2 -o ${WORK_DIR}/keep)
+file(GLOB kept RELATIVE ${WORK_DIR}/keep ${WORK_DIR}/keep/update-*.heed)
+list(SORT kept)
+if(NOT keep_rc EQUAL 0 OR NOT kept STREQUAL "update-3.heed;update-4.heed")
+  message(FATAL_ERROR "heed train --keep-last 2: exit ${keep_rc}, kept '${kept}'\n${keep_err}")
+endif()
+run(average average ${WORK_DIR}/keep/update-3.heed ${WORK_DIR}/keep/update-4.heed -o ${WORK_DIR}/averaged.heed)
+run(averaged_info info ${WORK_DIR}/averaged.heed)
+if(NOT average_rc EQUAL 0 OR NOT average_err MATCHES "the mean of 2 models" OR NOT averaged_info_out MATCHES "averaged = ")
+  message(FATAL_ERROR "heed average: exit ${average_rc}\n${average_err}\n${averaged_info_out}")
+endif()
+run(average_mixed average ${WORK_DIR}/keep/update-4.heed ${WORK_DIR}/run/last.heed.missing -o ${WORK_DIR}/mixed.heed)
+if(NOT average_mixed_rc EQUAL 1 OR EXISTS ${WORK_DIR}/mixed.heed)
+  message(FATAL_ERROR "heed average with a missing model: exit ${average_mixed_rc}\n${average_mixed_err}")
+endif()
+
 # Devices: cpu is the default; one this build lacks is a clear error, before any work.
 run(cuda --device cuda:0 translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en)
 if(NOT cuda_rc EQUAL 1 OR NOT cuda_out STREQUAL "" OR NOT cuda_err MATCHES "device 'cuda:0': this build of heed has no CUDA backend \\(devices: cpu\\)")

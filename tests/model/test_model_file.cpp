@@ -10,6 +10,7 @@
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/half.h"
+#include "heed/model/average.h"
 #include "heed/model/model_file.h"
 #include "heed/text/vocabulary.h"
 #include "model_support.h"
@@ -242,4 +243,43 @@ TEST_CASE("half precision conversion rounds to nearest even and keeps special va
   CHECK(float_to_half(1.0f + 0x1p-11f + 0x1p-20f) == float_to_half(1.0f) + 1);       // above the tie: up
   CHECK(std::isinf(half_to_float(float_to_half(1e6f))));
   CHECK(std::isnan(half_to_float(float_to_half(NAN))));
+}
+
+TEST_CASE("the average of one model is that model, of several the element-wise mean, and mismatches are refused") {
+  TestModel a;
+  const LoadedModel one = parse_model(a.bytes(), "a.heed");
+  std::vector<LoadedModel> models;
+  models.push_back(parse_model(a.bytes(), "a.heed"));
+  const LoadedModel same = average_models(models, {"a.heed"});
+  const Tensor& original = one.model->parameters().values();
+  CHECK(std::memcmp(same.model->parameters().values().raw(), original.raw(), original.bytes()) == 0);
+  CHECK(same.extras.metadata.find("averaged = \"a.heed\"") != std::string::npos);
+
+  // A second model with other weights: the mean, element by element.
+  TestModel b;
+  b.model->parameters().initialize(4);
+  models.push_back(parse_model(b.bytes(), "b.heed"));
+  const LoadedModel mean = average_models(models, {"a.heed", "b.heed"});
+  const float* pa = models[0].model->parameters().values().f32();
+  const float* pb = models[1].model->parameters().values().f32();
+  const float* pm = mean.model->parameters().values().f32();
+  for (int64_t i = 0; i < original.numel(); i += 97)
+    CHECK(pm[i] == static_cast<float>((static_cast<double>(pa[i]) + pb[i]) / 2.0));
+
+  // Another architecture, or another vocabulary, cannot be averaged in.
+  TestModel wide;
+  ModelConfig c = wide.model->config();
+  c.ffn_dim *= 2;
+  wide.model = std::make_unique<Transformer>(c);
+  std::vector<LoadedModel> mixed;
+  mixed.push_back(parse_model(a.bytes(), "a.heed"));
+  mixed.push_back(parse_model(wide.bytes(), "wide.heed"));
+  CHECK_THROWS_WITH_AS(average_models(mixed, {"a.heed", "wide.heed"}),
+                       doctest::Contains("wide.heed cannot be averaged with a.heed: their configurations differ"), Error);
+  TestModel renamed;
+  renamed.extras.vocabularies[0].name = "source";
+  renamed.extras.vocabularies.push_back({"target", test_vocabulary().serialized()});
+  mixed[1] = parse_model(renamed.bytes(), "other.heed");
+  CHECK_THROWS_WITH_AS(average_models(mixed, {"a.heed", "other.heed"}),
+                       doctest::Contains("their vocabularies differ"), Error);
 }

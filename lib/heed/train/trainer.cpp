@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -49,11 +50,11 @@ ModelExtras read_vocabulary_files(const TrainConfig& c) {
 // A full disk found at the first save would lose the work before it: check the room for the
 // files a training keeps (checkpoint.state: the f32 model and two Adam moments; last.heed and
 // best.heed: the model each) plus one checkpoint more, written beside the old one before it goes.
-void check_free_space(const std::string& dir, int64_t parameters) {
+void check_free_space(const std::string& dir, int64_t parameters, int64_t keep_last) {
   struct statvfs fs {};
   if (::statvfs(dir.c_str(), &fs) != 0) return;
   const double model_bytes = static_cast<double>(parameters) * sizeof(float);
-  double needed = 8.0 * model_bytes;
+  double needed = (8.0 + static_cast<double>(keep_last)) * model_bytes;
   for (const char* file : {kCheckpointFile, kLastModelFile, kBestModelFile}) {
     std::error_code ec;
     const auto size = fs::file_size(fs::path(dir) / file, ec);
@@ -81,6 +82,7 @@ class Trainer {
   void read_corpora();
   void train_step(const std::vector<int32_t>& indices);
   void reserve_workspace(const BatchPlan& plan);
+  void keep_validated_model();
   Validation validate();
   void validate_and_checkpoint();
   void save_checkpoint_files();
@@ -144,7 +146,7 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config)
     adam_ = std::make_unique<Adam>(model_->parameters(), config_.optimizer);
   }
   extras_.metadata = config_.effective_config;
-  check_free_space(config_.output_dir, model_->parameters().count());
+  check_free_space(config_.output_dir, model_->parameters().count(), config_.keep_last);
   vocab_ = vocabularies_of(extras_, "the model");
   spdlog::info("model: {} parameters; {} encoder and {} decoder layers of width {}, {} attention, {} threads",
                model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
@@ -315,6 +317,24 @@ bool Trainer::improved(double metric, double cross_entropy) const {
   return metric > progress_.best_metric || (metric == progress_.best_metric && cross_entropy < progress_.best_cross_entropy);
 }
 
+// --keep-last N: the model of each of the last N validations as update-<U>.heed (for heed
+// average); older ones are removed as new ones are written.
+void Trainer::keep_validated_model() {
+  if (config_.keep_last <= 0) return;
+  save_model(path(fmt::format("update-{}.heed", progress_.updates).c_str()), *model_, extras_);
+  std::vector<std::pair<int64_t, fs::path>> kept;
+  for (const auto& entry : fs::directory_iterator(config_.output_dir)) {
+    const std::string name = entry.path().filename().string();
+    int64_t update = 0;
+    const char* digits = name.c_str() + 7;
+    const auto [end, ec] = std::from_chars(digits, name.c_str() + name.size(), update);
+    if (name.rfind("update-", 0) == 0 && ec == std::errc() && std::string_view(end) == ".heed")
+      kept.emplace_back(update, entry.path());
+  }
+  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t i = static_cast<size_t>(config_.keep_last); i < kept.size(); ++i) fs::remove(kept[i].second);
+}
+
 void Trainer::save_checkpoint_files() {
   save_model(path(kLastModelFile), *model_, extras_);
   save_checkpoint(path(kCheckpointFile), *model_, extras_, *adam_, progress_);
@@ -346,6 +366,7 @@ void Trainer::validate_and_checkpoint() {
   }
   bank_elapsed();
   save_checkpoint_files();
+  keep_validated_model();
 }
 
 double Trainer::eta_seconds(int64_t batches_in_epoch) const {

@@ -32,6 +32,7 @@ struct TrainConfig {
   int64_t max_updates = 0;                         // 0: no limit
   double max_minutes = 0.0;                        // wall time, validation included; 0: no limit
   int64_t validate_every = 0;                      // updates; 0: at the end of every epoch
+  int64_t keep_last = 0;                           // keep the models of the last N validations (update-U.heed)
   int64_t patience = 5;                            // validations without improvement; 0: never stop early
   ValidationMetric metric = ValidationMetric::bleu;
   int64_t valid_bleu_sentences = 0;                // decode only the first N for BLEU; 0: all
