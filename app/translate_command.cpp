@@ -36,7 +36,7 @@ namespace heed::app {
 namespace {
 
 struct TranslateCliOptions {
-  std::string model;
+  std::vector<std::string> models;
   std::string input = "-";
   std::string output = "-";
   TranslateOptions translate;
@@ -112,17 +112,30 @@ void check_output_is_not_input(const std::string& input, const std::string& outp
 int run_translate(TranslateCliOptions o) {
   HEED_CHECK(o.long_lines == "split" || o.long_lines == "truncate", "--long-lines must be split or truncate, got '{}'", o.long_lines);
   o.translate.long_lines = o.long_lines == "split" ? LongLines::split : LongLines::truncate;
-  if (o.model.empty()) {
-    o.model = default_model_path().string();
-    HEED_CHECK(std::filesystem::exists(o.model),
+  if (o.models.empty()) {
+    o.models.push_back(default_model_path().string());
+    HEED_CHECK(std::filesystem::exists(o.models[0]),
                "no model given (-m MODEL) and the default model {} is missing (it is installed beside the "
-               "binary, in ../share/heed/; HEED_DEFAULT_MODEL names another)", o.model);
-    spdlog::info("using the default model {}", o.model);
+               "binary, in ../share/heed/; HEED_DEFAULT_MODEL names another)", o.models[0]);
+    spdlog::info("using the default model {}", o.models[0]);
   }
   check_output_is_not_input(o.input, o.output);
   const auto start = std::chrono::steady_clock::now();
-  LoadedModel loaded = load_model(o.model);
-  const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
+  // Several -m: an ensemble, which must read and write the same pieces.
+  std::vector<LoadedModel> ensemble;
+  std::vector<Transformer*> models;
+  for (const std::string& path : o.models) {
+    ensemble.push_back(load_model(path));
+    models.push_back(ensemble.back().model.get());
+    const auto& first = ensemble.front().extras.vocabularies;
+    const auto& these = ensemble.back().extras.vocabularies;
+    bool same = first.size() == these.size();
+    for (size_t v = 0; same && v < first.size(); ++v) same = first[v].name == these[v].name && first[v].bytes == these[v].bytes;
+    HEED_CHECK(same, "{} cannot join an ensemble with {}: their vocabularies differ", path, o.models[0]);
+  }
+  if (models.size() > 1) spdlog::info("ensemble of {} models: their log-probabilities averaged at every step", models.size());
+  const LoadedModel& loaded = ensemble.front();
+  const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.models[0]);
   if (o.translate.max_input_pieces == 0) o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
   // --threads is the total: --workers of them (by default one per thread) share it evenly.
   const int threads = current_threads();
@@ -139,7 +152,7 @@ int run_translate(TranslateCliOptions o) {
   for (const auto& b : backends) worker_backends.push_back(b.get());
   if (o.profile) worker_backends[0] = &profiler;
   Backend& be = *worker_backends[0];
-  Translator translator(worker_backends, *loaded.model, *vocab.source, *vocab.target, o.translate);
+  Translator translator(worker_backends, models, *vocab.source, *vocab.target, o.translate);
   spdlog::debug("{} worker(s) of {} thread(s) each", workers, o.translate.threads_per_worker);
   std::unique_ptr<Aligner> aligner;
   if (o.alignments) aligner = std::make_unique<Aligner>(be, *loaded.model, *vocab.source, *vocab.target, AlignOptions{});
@@ -213,7 +226,7 @@ int run_translate(TranslateCliOptions o) {
 void add_translate_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("translate", "Translate text from a file or stdin with batched beam search");
   auto o = std::make_shared<TranslateCliOptions>();
-  cmd->add_option("-m,--model", o->model, "A heed model (default: share/heed/default.heed beside the binary)");
+  cmd->add_option("-m,--model", o->models, "A heed model (default: share/heed/default.heed beside the binary); several -m: an ensemble")->take_all()->allow_extra_args(false);
   cmd->add_option("-i,--input", o->input, "Text to translate, one sentence a line (- for standard input)")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Where to write the translation (- for standard output)")->capture_default_str();
   cmd->add_option("--beam", o->translate.beam.beam, "Beam size (1: greedy)")->capture_default_str()->check(number_in(1, 256));

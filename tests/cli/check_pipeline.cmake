@@ -95,6 +95,18 @@ if(NOT average_mixed_rc EQUAL 1 OR EXISTS ${WORK_DIR}/mixed.heed)
   message(FATAL_ERROR "heed average with a missing model: exit ${average_mixed_rc}\n${average_mixed_err}")
 endif()
 
+# An ensemble of a model with itself translates as the model does; one whose vocabularies
+# differ is refused, naming the file.
+run(single translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en --scores)
+run(pair translate -m ${WORK_DIR}/run/last.heed -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en --scores)
+if(NOT pair_rc EQUAL 0 OR NOT pair_out STREQUAL single_out OR NOT pair_err MATCHES "ensemble of 2 models")
+  message(FATAL_ERROR "heed translate -m A -m A: exit ${pair_rc}\n${pair_err}")
+endif()
+run(foreign translate -m ${WORK_DIR}/run/last.heed -m ${DATA_DIR}/default.heed -i ${data}/valid.en)
+if(NOT foreign_rc EQUAL 1 OR NOT foreign_out STREQUAL "" OR NOT foreign_err MATCHES "default.heed cannot join an ensemble with .*last.heed: their vocabularies differ")
+  message(FATAL_ERROR "heed translate with an ensemble of two vocabularies: exit ${foreign_rc}\n${foreign_err}")
+endif()
+
 # Devices: cpu is the default; one this build lacks is a clear error, before any work.
 run(cuda --device cuda:0 translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en)
 if(NOT cuda_rc EQUAL 1 OR NOT cuda_out STREQUAL "" OR NOT cuda_err MATCHES "device 'cuda:0': this build of heed has no CUDA backend \\(devices: cpu\\)")

@@ -135,3 +135,25 @@ TEST_CASE("no sentence is translated as nothing, by beam or greedy search") {
     for (const auto& output : greedy_decode(*m.be, *m.model, sources, {})) CHECK(!output.empty());
   }
 }
+
+TEST_CASE("an ensemble of a model with itself is the model, and one of two scores by their mean log-probability") {
+  TinyModel a(28), b(29);
+  const auto sources = some_sources();
+  BeamSearch alone(*a.be, *a.model, beam_of(4, 2));
+  BeamSearch twice(*a.be, std::vector<Transformer*>{a.model.get(), a.model.get()}, beam_of(4, 2));
+  const auto one = alone.translate(sources), two = twice.translate(sources);
+  for (size_t i = 0; i < sources.size(); ++i) {
+    REQUIRE(one[i].size() == two[i].size());
+    for (size_t h = 0; h < one[i].size(); ++h) {
+      CHECK(one[i][h].pieces == two[i][h].pieces);
+      CHECK(one[i][h].score == two[i][h].score);  // halving is exact: bit for bit
+    }
+  }
+  BeamSearch pair(*a.be, std::vector<Transformer*>{a.model.get(), b.model.get()}, beam_of(4, 2));
+  const auto both = pair.translate(sources);
+  for (size_t i = 0; i < sources.size(); ++i)
+    for (const Hypothesis& h : both[i]) {
+      const double mean = (sequence_log_prob(a, sources[i], h.pieces) + sequence_log_prob(b, sources[i], h.pieces)) / 2.0;
+      CHECK(h.log_prob == doctest::Approx(mean).epsilon(1e-4));
+    }
+}

@@ -12,13 +12,54 @@ namespace {
 
 constexpr double kImpossible = -std::numeric_limits<double>::infinity();
 
+const ModelConfig& first_config(const std::vector<Transformer*>& models) {
+  HEED_CHECK(!models.empty(), "beam search needs at least one model");
+  return models.front()->config();
+}
+
 }  // namespace
 
 BeamSearch::BeamSearch(Backend& be, Transformer& model, const BeamOptions& options)
-    : be_(be), model_(model), options_(options) {
+    : BeamSearch(be, std::vector<Transformer*>{&model}, options) {}
+
+BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, const BeamOptions& options)
+    : be_(be),
+      models_(models),
+      config_(first_config(models)),
+      options_(options),
+      states_(models.size()),
+      log_probs_(models.size()) {
   HEED_CHECK(options_.beam >= 1, "--beam must be at least 1, got {}", options_.beam);
   HEED_CHECK(options_.n_best >= 1 && options_.n_best <= options_.beam, "--n-best must be between 1 and the beam size {}, got {}",
              options_.beam, options_.n_best);
+  for (const Transformer* m : models_) {
+    const ModelConfig& c = m->config();
+    HEED_CHECK(c.source_vocab == config_.source_vocab && c.target_vocab == config_.target_vocab && c.pad_id == config_.pad_id &&
+                   c.bos_id == config_.bos_id && c.eos_id == config_.eos_id && c.max_positions == config_.max_positions,
+               "an ensemble's models must share vocabularies, special ids and positions: {} and {} source, {} and {} target "
+               "pieces, {} and {} positions",
+               config_.source_vocab, c.source_vocab, config_.target_vocab, c.target_vocab, config_.max_positions,
+               c.max_positions);
+  }
+}
+
+Tensor BeamSearch::step_log_probs(const Tensor& tokens) {
+  for (size_t m = 0; m < models_.size(); ++m) {
+    const Tensor logits = models_[m]->decode_step(be_, tokens, states_[m]);
+    const Tensor log_probs = log_probs_[m].view(be_, logits.shape());
+    be_.log_softmax_forward(logits, log_probs);
+    if (models_.size() == 1) return log_probs;
+  }
+  // The ensemble's mean of log-probabilities (a product of experts, renormalised by nobody: the
+  // beam only compares them). Halving is exact, so a model paired with itself changes nothing.
+  const Tensor mean = mean_log_probs_.zeros(be_, Shape{tokens.numel(), config_.target_vocab});
+  const float weight = 1.0f / static_cast<float>(models_.size());
+  for (Buffer& member : log_probs_) be_.axpy(weight, member.view(be_, mean.shape()), mean);
+  return mean;
+}
+
+void BeamSearch::select_rows(RowSelection what) {
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->select_rows(be_, next_rows_, what, states_[m]);
 }
 
 double BeamSearch::normalise(double log_prob, int64_t pieces) const {
@@ -27,7 +68,7 @@ double BeamSearch::normalise(double log_prob, int64_t pieces) const {
 
 void BeamSearch::collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count,
                                     bool force_eos) {
-  const ModelConfig& c = model_.config();
+  const ModelConfig& c = config_;
   if (force_eos) {
     candidates_.push_back({beam_log_prob + log_probs[c.eos_id], row, c.eos_id});
     return;
@@ -57,7 +98,7 @@ std::vector<int32_t> BeamSearch::trace(int64_t step, int32_t row) const {
 }
 
 std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std::vector<int32_t>>& sources) {
-  const ModelConfig& c = model_.config();
+  const ModelConfig& c = config_;
   const int64_t sentences = static_cast<int64_t>(sources.size());
   const int64_t k = options_.beam;
   std::vector<std::vector<Hypothesis>> finished(static_cast<size_t>(sentences));
@@ -72,7 +113,8 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
   // Capacity rounded up to a multiple of 8: the step's primitives depend on it, and batches of
   // similar length then share them instead of JIT-compiling their own.
   const int64_t capacity = std::min((longest + 1 + 7) / 8 * 8, c.max_positions);
-  model_.start_decoding(be_, source_ids(sources, c), capacity, state_);
+  const Tensor source = source_ids(sources, c);
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(be_, source, capacity, states_[m]);
 
   // Every sentence becomes k rows; only its first beam is alive at the start.
   rows_capacity_ = sentences * k;
@@ -88,7 +130,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       beam_log_probs_.push_back(b == 0 ? 0.0 : kImpossible);
     }
   }
-  model_.select_rows(be_, next_rows_, RowSelection::everything, state_);
+  select_rows(RowSelection::everything);
   // Tokens are chosen on the host (the model moves them to the backend's device), and the
   // log-probabilities read there: in place on a CPU backend, copied from a device.
   if (tokens_.size() < static_cast<size_t>(rows_capacity_)) tokens_.resize(static_cast<size_t>(rows_capacity_));
@@ -97,9 +139,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
   candidates_.reserve(static_cast<size_t>(2 * k * k));
   for (int64_t step = 0; !active.empty(); ++step) {
     const int64_t rows = static_cast<int64_t>(active.size()) * k;
-    const Tensor logits = model_.decode_step(be_, Tensor::view(tokens_.data(), Shape{rows}, DType::i32), state_);
-    const Tensor device_log_probs = log_probs_.view(be_, logits.shape());
-    be_.log_softmax_forward(logits, device_log_probs);
+    const Tensor device_log_probs = step_log_probs(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
     const Tensor log_probs = be_.to_host(device_log_probs, host_log_probs_);
 
     next_rows_.clear();
@@ -163,7 +203,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       step_tokens_[static_cast<size_t>(step * rows_capacity_) + r] = next_tokens_[r];
       step_parents_[static_cast<size_t>(step * rows_capacity_) + r] = next_rows_[r];
     }
-    model_.select_rows(be_, next_rows_, same_sentences ? RowSelection::self_attention : RowSelection::everything, state_);
+    select_rows(same_sentences ? RowSelection::self_attention : RowSelection::everything);
     std::copy(next_tokens_.begin(), next_tokens_.end(), tokens_.begin());
     beam_log_probs_.assign(next_log_probs_.begin(), next_log_probs_.end());
   }

@@ -31,6 +31,9 @@ struct Hypothesis {
 class BeamSearch {
  public:
   BeamSearch(Backend& be, Transformer& model, const BeamOptions& options);
+  // An ensemble: every step, each model's log-probabilities, averaged, choose for one beam.
+  // The models share their vocabularies and special ids (the caller checks the vocabularies).
+  BeamSearch(Backend& be, const std::vector<Transformer*>& models, const BeamOptions& options);
   // For each source (pieces without eos), its n_best hypotheses, best first.
   std::vector<std::vector<Hypothesis>> translate(const std::vector<std::vector<int32_t>>& sources);
 
@@ -45,11 +48,17 @@ class BeamSearch {
   std::vector<int32_t> trace(int64_t step, int32_t row) const;
   double normalise(double log_prob, int64_t pieces) const;
 
+  // Log-probabilities [rows, V] of the step: one model's, or the ensemble's mean.
+  Tensor step_log_probs(const Tensor& tokens);
+  void select_rows(RowSelection what);
+
   Backend& be_;
-  Transformer& model_;
+  std::vector<Transformer*> models_;
+  const ModelConfig& config_;  // the first model's: vocabulary and special ids, shared by all
   BeamOptions options_;
-  DecoderState state_;
-  Buffer log_probs_;
+  std::vector<DecoderState> states_;    // one per model
+  std::vector<Buffer> log_probs_;       // one per model
+  Buffer mean_log_probs_;               // an ensemble's
   Tensor host_log_probs_;        // log_probs_ read back from a device backend
   std::vector<int32_t> tokens_;  // each row's last token, the next step's input
   // Per step and row of the next step: the token chosen and the row it extends.

@@ -18,10 +18,17 @@
 namespace heed {
 
 struct Translator::Worker {
-  std::unique_ptr<Transformer> own_model;  // null for worker 0, which decodes with the caller's model
+  // Worker 0 decodes with the caller's models; the others with models over their weights.
+  std::vector<std::unique_ptr<Transformer>> own_models;
   BeamSearch search;
-  Worker(Backend& be, Transformer& model, std::unique_ptr<Transformer> own, const BeamOptions& options)
-      : own_model(std::move(own)), search(be, own_model ? *own_model : model, options) {}
+  Worker(Backend& be, const std::vector<Transformer*>& models, std::vector<std::unique_ptr<Transformer>> own,
+         const BeamOptions& options)
+      : own_models(std::move(own)), search(be, own_models.empty() ? models : pointers(own_models), options) {}
+  static std::vector<Transformer*> pointers(const std::vector<std::unique_ptr<Transformer>>& models) {
+    std::vector<Transformer*> out;
+    for (const auto& m : models) out.push_back(m.get());
+    return out;
+  }
 };
 
 Translator::Translator(Backend& be, Transformer& model, const Vocabulary& source, const Vocabulary& target,
@@ -30,15 +37,20 @@ Translator::Translator(Backend& be, Transformer& model, const Vocabulary& source
 
 Translator::Translator(const std::vector<Backend*>& backends, Transformer& model, const Vocabulary& source,
                        const Vocabulary& target, const TranslateOptions& options)
-    : source_(source),
-      target_(target),
-      options_(options),
-      limit_(model.config().max_positions - 1) {  // room for eos
+    : Translator(backends, std::vector<Transformer*>{&model}, source, target, options) {}
+
+Translator::Translator(const std::vector<Backend*>& backends, const std::vector<Transformer*>& models,
+                       const Vocabulary& source, const Vocabulary& target, const TranslateOptions& options)
+    : source_(source), target_(target), options_(options) {
   HEED_CHECK(!backends.empty(), "a translator needs at least one worker");
+  HEED_CHECK(!models.empty(), "a translator needs at least one model");
+  limit_ = models.front()->config().max_positions - 1;  // room for eos
   if (options_.max_input_pieces > 0) limit_ = std::min(limit_, options_.max_input_pieces);
   for (size_t i = 0; i < backends.size(); ++i) {
-    auto own = i == 0 ? nullptr : std::make_unique<Transformer>(model, SharedWeights{});
-    workers_.push_back(std::make_unique<Worker>(*backends[i], model, std::move(own), options.beam));
+    std::vector<std::unique_ptr<Transformer>> own;
+    if (i > 0)
+      for (Transformer* m : models) own.push_back(std::make_unique<Transformer>(*m, SharedWeights{}));
+    workers_.push_back(std::make_unique<Worker>(*backends[i], models, std::move(own), options.beam));
   }
 }
 

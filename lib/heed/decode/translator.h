@@ -45,6 +45,10 @@ class Translator {
              const TranslateOptions& options);
   Translator(const std::vector<Backend*>& backends, Transformer& model, const Vocabulary& source,
              const Vocabulary& target, const TranslateOptions& options);
+  // An ensemble (see BeamSearch): every worker decodes with all the models, each read from one
+  // copy of its weights.
+  Translator(const std::vector<Backend*>& backends, const std::vector<Transformer*>& models, const Vocabulary& source,
+             const Vocabulary& target, const TranslateOptions& options);
   ~Translator();
   // first_line: the 1-based number of lines[0] in the whole input, for messages.
   std::vector<TranslatedLine> translate(const std::vector<std::string>& lines, int64_t first_line);
