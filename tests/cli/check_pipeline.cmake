@@ -85,6 +85,12 @@ list(SORT kept)
 if(NOT keep_rc EQUAL 0 OR NOT kept STREQUAL "update-3.heed;update-4.heed")
   message(FATAL_ERROR "heed train --keep-last 2: exit ${keep_rc}, kept '${kept}'\n${keep_err}")
 endif()
+# metrics.tsv: a header, a row per validation and per progress line.
+file(READ ${WORK_DIR}/keep/metrics.tsv metrics)
+if(NOT metrics MATCHES "^kind\tupdate\tepoch\tseconds\tloss\tperplexity\tlearning_rate\tgrad_norm\ttokens_per_second\tvalid_cross_entropy\tvalid_bleu\n"
+   OR NOT metrics MATCHES "\nvalid\t4\t1\t[0-9.]+\t\t\t\t\t\t[0-9.]+\t[0-9.]+\n" OR NOT metrics MATCHES "\ntrain\t4\t1\t")
+  message(FATAL_ERROR "metrics.tsv of the --keep-last run:\n${metrics}")
+endif()
 run(average average ${WORK_DIR}/keep/update-3.heed ${WORK_DIR}/keep/update-4.heed -o ${WORK_DIR}/averaged.heed)
 run(averaged_info info ${WORK_DIR}/averaged.heed)
 if(NOT average_rc EQUAL 0 OR NOT average_err MATCHES "the mean of 2 models" OR NOT averaged_info_out MATCHES "averaged = ")

@@ -16,6 +16,7 @@
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
 #include "heed/eval/bleu.h"
+#include "heed/train/metrics_log.h"
 #include "heed/train/output_directory.h"
 #include "heed/train/stop_signal.h"
 
@@ -107,6 +108,7 @@ class Trainer {
   ModelVocabularies vocab_;
   std::unique_ptr<Adam> adam_;
   TrainingProgress progress_;
+  std::unique_ptr<MetricsLog> metrics_;  // DIR/metrics.tsv
   Corpus train_, valid_;
   std::vector<std::string> valid_references_;  // target lines of the kept validation pairs
   Clock::time_point session_start_ = Clock::now();
@@ -152,6 +154,7 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config)
                model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
                model_->config().model_dim, to_string(model_->config().attention), current_threads());
   read_corpora();
+  metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
 }
 
 void Trainer::read_corpora() {
@@ -357,6 +360,9 @@ void Trainer::validate_and_checkpoint() {
     } else {
       progress_.validations_without_improvement += 1;
     }
+    metrics_->add(ValidationRow{.update = progress_.updates,
+                                .epoch = progress_.next_batch == 0 ? progress_.epoch : progress_.epoch + 1,
+                                .seconds = elapsed(), .cross_entropy = v.cross_entropy, .bleu = v.bleu});
     spdlog::info("validation {} at update {} ({} {}): cross-entropy {:.4f}, perplexity {:.2f}, BLEU {:.2f}{} [{:.1f}s]",
                  progress_.validations, progress_.updates, progress_.next_batch == 0 ? "end of epoch" : "in epoch",
                  progress_.next_batch == 0 ? progress_.epoch : progress_.epoch + 1, v.cross_entropy, v.perplexity, v.bleu,
@@ -393,6 +399,10 @@ void Trainer::log_progress(bool force) {
           ? fmt::format(" | align-ce {:.3f}", window_alignment_ / config_.guided_alignment_weight /
                                                   static_cast<double>(window_aligned_rows_))
           : "";
+  metrics_->add(TrainingRow{.update = progress_.updates, .epoch = progress_.epoch + 1, .seconds = elapsed(),
+                            .loss = window_loss_ / tokens, .perplexity = std::exp(window_nll_ / tokens),
+                            .learning_rate = last_learning_rate_, .grad_norm = last_grad_norm_,
+                            .tokens_per_second = tokens / window});
   spdlog::info("epoch {} update {} | loss {:.3f} | ppl {:.2f}{} | lr {:.2e} | grad-norm {:.2f} | {:.0f} tok/s | {} elapsed | ETA {}",
                progress_.epoch + 1, progress_.updates, window_loss_ / tokens, std::exp(window_nll_ / tokens), alignment,
                last_learning_rate_, last_grad_norm_, tokens / window, duration_text(elapsed()),

@@ -58,6 +58,7 @@ struct TrainSummary {
 // The file names inside output_dir.
 inline constexpr const char* kBestModelFile = "best.heed";
 inline constexpr const char* kLastModelFile = "last.heed";
+inline constexpr const char* kMetricsFile = "metrics.tsv";  // see metrics_log.h
 inline constexpr const char* kCheckpointFile = "checkpoint.state";
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
