@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include "heed/text/html.h"
+
 namespace heed {
 namespace {
 
@@ -29,20 +31,6 @@ std::string json_string(const std::string& text) {
     }
   }
   return out + "\"";
-}
-
-std::string html_escape(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "heed/eval/bleu.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/output_directory.h"
+#include "heed/train/training_report.h"
 #include "heed/train/stop_signal.h"
 
 namespace heed {
@@ -363,6 +364,7 @@ void Trainer::validate_and_checkpoint() {
     metrics_->add(ValidationRow{.update = progress_.updates,
                                 .epoch = progress_.next_batch == 0 ? progress_.epoch : progress_.epoch + 1,
                                 .seconds = elapsed(), .cross_entropy = v.cross_entropy, .bleu = v.bleu});
+    write_file_atomically(path(kReportFile), training_report_html(read_file(path(kMetricsFile)), config_.output_dir));
     spdlog::info("validation {} at update {} ({} {}): cross-entropy {:.4f}, perplexity {:.2f}, BLEU {:.2f}{} [{:.1f}s]",
                  progress_.validations, progress_.updates, progress_.next_batch == 0 ? "end of epoch" : "in epoch",
                  progress_.next_batch == 0 ? progress_.epoch : progress_.epoch + 1, v.cross_entropy, v.perplexity, v.bleu,

@@ -59,6 +59,7 @@ struct TrainSummary {
 inline constexpr const char* kBestModelFile = "best.heed";
 inline constexpr const char* kLastModelFile = "last.heed";
 inline constexpr const char* kMetricsFile = "metrics.tsv";  // see metrics_log.h
+inline constexpr const char* kReportFile = "report.html";  // see training_report.h
 inline constexpr const char* kCheckpointFile = "checkpoint.state";
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
