@@ -17,8 +17,6 @@ class Buffer {
   Tensor view(Backend& be, const Shape& shape, DType dtype = DType::f32);
   // The same, cleared.
   Tensor zeros(Backend& be, const Shape& shape, DType dtype = DType::f32);
-  // Bytes held (what a workspace report adds up).
-  size_t capacity() const { return storage_.raw() ? storage_.bytes() : 0; }
 
  private:
   Tensor storage_;

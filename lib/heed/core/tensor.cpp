@@ -47,7 +47,6 @@ constexpr double kMiB = 1024.0 * 1024.0;
 
 TensorMemory tensor_memory() { return {bytes_in_use.load(), peak_bytes.load(), byte_limit.load()}; }
 void set_tensor_memory_limit(size_t bytes) { byte_limit = bytes; }
-void reset_tensor_memory_peak() { peak_bytes = bytes_in_use.load(); }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   HEED_CHECK(device == Device::cpu, "tensors on {} are not available in this build",

@@ -39,7 +39,6 @@ struct TensorMemory {
 };
 TensorMemory tensor_memory();
 void set_tensor_memory_limit(size_t bytes);
-void reset_tensor_memory_peak();
 
 class Tensor {
  public:

@@ -93,8 +93,6 @@ class Scratch {
   Tensor storage_;
 };
 
-float* scratch(Scratch& memory, int64_t count) { return memory.floats(count); }
-
 void add_into(float* dst, const float* src, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
@@ -133,11 +131,11 @@ void OneDnnBackend::set_library_cache_capacity(int capacity) { dnnl::set_primiti
 // oneDNN's backward primitives overwrite their outputs. To add into a gradient instead, they
 // write to scratch, and finish_gradient() adds the scratch into the target.
 float* OneDnnBackend::gradient_buffer(const Tensor& dx, Accumulate acc) {
-  return acc == Accumulate::yes ? scratch(state_->gradient_scratch, dx.numel()) : dx.f32();
+  return acc == Accumulate::yes ? state_->gradient_scratch.floats(dx.numel()) : dx.f32();
 }
 
 void OneDnnBackend::finish_gradient(const Tensor& dx, Accumulate acc) {
-  if (acc == Accumulate::yes) add_into(dx.f32(), scratch(state_->gradient_scratch, dx.numel()), dx.numel());
+  if (acc == Accumulate::yes) add_into(dx.f32(), state_->gradient_scratch.floats(dx.numel()), dx.numel());
 }
 
 // Host memory: this backend runs on the CPU.
@@ -372,7 +370,7 @@ void OneDnnBackend::do_layer_norm_backward(const Tensor& x, const Tensor& dy, co
       return built;
     });
   });
-  float* parameter_grads = scratch(state_->parameter_scratch, 2 * cols);  // [dgamma | dbeta]
+  float* parameter_grads = state_->parameter_scratch.floats(2 * cols);  // [dgamma | dbeta]
   p.bind(DNNL_ARG_SRC, x.raw());
   p.bind(DNNL_ARG_DIFF_DST, dy.raw());
   p.bind(DNNL_ARG_SCALE, gamma.raw());
@@ -522,7 +520,7 @@ void OneDnnBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k
   float* pdk = dk.f32();
   // Each (b, h) pair owns its rows of dq and dk; dv is shared by all b, so each pair writes a
   // partial dv row that is summed afterwards.
-  float* dv_partial = scratch(state_->gradient_scratch, B * H * d);
+  float* dv_partial = state_->gradient_scratch.floats(B * H * d);
   const bool add = acc == Accumulate::yes;
 #pragma omp parallel for if (B * H * T * S * d > kParallelThreshold)
   for (int64_t bh = 0; bh < B * H; ++bh) {
@@ -579,7 +577,7 @@ void OneDnnBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
 void OneDnnBackend::do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
   const int64_t rows = x.shape().rows(), cols = x.shape().cols();
   const int threads = rows * cols > kParallelThreshold ? omp_get_max_threads() : 1;
-  float* partial = scratch(state_->parameter_scratch, static_cast<int64_t>(threads) * cols);
+  float* partial = state_->parameter_scratch.floats(static_cast<int64_t>(threads) * cols);
   const float* px = x.f32();
 #pragma omp parallel num_threads(threads)
   {
