@@ -118,5 +118,35 @@ TEST_CASE("a model over another's weights reads them without a copy and cannot t
   CHECK(shared.parameters().values().raw() == m.model->parameters().values().raw());
   CHECK(shared.parameters().all().front().value.raw() == m.model->parameters().all().front().value.raw());
   CHECK_FALSE(m.model->parameters().has_grads());  // inference allocates no gradients
-  CHECK_THROWS_WITH_AS(shared.parameters().zero_grads(), doctest::Contains("cannot train"), Error);
+  CHECK_THROWS_WITH_AS(shared.parameters().zero_grads(*m.be), doctest::Contains("cannot train"), Error);
+}
+
+TEST_CASE("a translator lays its workspace out before decoding: decoding needs no more, and a limit too low fails first") {
+  VocabModel m;
+  TranslateOptions options;
+  options.batch_sentences = 3;
+  options.beam.beam = 3;
+  std::vector<std::string> lines = kMixedLines;
+  for (const char* extra : {"the red cat ran", "a blue house", "the mat sat on the dog", "cat", "a dog ran to a mat"})
+    lines.emplace_back(extra);
+  // Buffers only grow and outlive the call: what the call added in all is what was laid out
+  // before the first step, so decoding itself (up to the length limit: this model's random
+  // weights rarely end a sentence) added nothing.
+  const size_t before = tensor_memory().in_use;
+  Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  translator.translate(lines, 1);
+  const int64_t planned = translator.stats().workspace_bytes;
+  CHECK(planned > 0);
+  CHECK(static_cast<int64_t>(tensor_memory().in_use - before) == planned);
+  const size_t used = tensor_memory().in_use;
+  translator.translate(lines, 1);  // the same shapes again: nothing more
+  CHECK(tensor_memory().in_use == used);
+  CHECK(translator.stats().workspace_bytes == planned);
+
+  // With room for half of it, a fresh model's translation fails before decoding, naming sizes.
+  VocabModel fresh;
+  set_tensor_memory_limit(tensor_memory().in_use + static_cast<size_t>(planned / 2));
+  Translator tight(*fresh.be, *fresh.model, test_vocabulary(), test_vocabulary(), options);
+  CHECK_THROWS_WITH_AS(tight.translate(lines, 1), doctest::Contains("out of memory"), Error);
+  set_tensor_memory_limit(0);
 }

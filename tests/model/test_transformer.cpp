@@ -21,7 +21,7 @@ void expect_model_gradients(const ModelConfig& config, const Batch& batch = tiny
   const RunMode mode{.training = true, .seed = 77};
   const float smoothing = 0.1f;
 
-  model.parameters().zero_grads();
+  model.parameters().zero_grads(*be);
   model.forward_loss(*be, batch, smoothing, mode);
   model.backward(*be, 1.0f);
 
@@ -126,8 +126,8 @@ TEST_CASE("the oneDNN model computes the reference model's loss and gradients") 
   Transformer a(c), b(c);
   a.parameters().initialize(2);
   b.parameters().initialize(2);
-  a.parameters().zero_grads();
-  b.parameters().zero_grads();
+  a.parameters().zero_grads(*fast);
+  b.parameters().zero_grads(*reference);
   const LossSums la = a.forward_loss(*fast, batch, 0.1f, mode);
   const LossSums lb = b.forward_loss(*reference, batch, 0.1f, mode);
   a.backward(*fast, 1.0f);

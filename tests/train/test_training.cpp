@@ -11,6 +11,7 @@
 #include "heed/data/corpus.h"
 #include "heed/model/model_file.h"
 #include "heed/train/stop_signal.h"
+#include "support/simulated_device.h"
 #include "train_support.h"
 
 using namespace heed;
@@ -83,6 +84,42 @@ TEST_CASE("training N+M updates equals N updates, a stop, a resume and M more (b
   const Tensor& vb = b.model->parameters().values();
   REQUIRE(va.bytes() == vb.bytes());
   CHECK(std::memcmp(va.raw(), vb.raw(), va.bytes()) == 0);
+}
+
+TEST_CASE("training on a device, stopped and resumed there, equals training on the host (bit-exact on one thread)") {
+  TempDir dir;
+  const std::string vocab = slice_vocabulary(dir);
+  const int before = current_threads();
+  set_threads(1);
+  TrainConfig host = slice_config(dir, vocab);
+  host.valid_source = slice_file("valid.en");
+  host.valid_target = slice_file("valid.de");
+  host.valid_bleu_sentences = 5;
+  host.validate_every = 5;
+  host.keep_last = 1;
+  host.output_dir = dir.file("host");
+  host.max_updates = 12;
+  train(host, small_model());
+
+  // On the simulated device every tensor the host touched outside the backend would throw.
+  TrainConfig device = host;
+  device.output_dir = dir.file("device");
+  device.max_updates = 10;  // stops at a validation, as the host run passes one there (best.heed depends on them)
+  train(device, small_model(), std::make_unique<SimulatedDeviceBackend>());
+  device.resume = true;
+  device.max_updates = 12;
+  train(device, small_model(), std::make_unique<SimulatedDeviceBackend>());
+  set_threads(before);
+
+  for (const std::string file : {kLastModelFile, kBestModelFile, "update-12.heed"}) {
+    CAPTURE(file);
+    const LoadedModel a = load_model(dir.file("host/") + file);
+    const LoadedModel b = load_model(dir.file("device/") + file);
+    const Tensor& va = a.model->parameters().values();
+    const Tensor& vb = b.model->parameters().values();
+    REQUIRE(va.bytes() == vb.bytes());
+    CHECK(std::memcmp(va.raw(), vb.raw(), va.bytes()) == 0);
+  }
 }
 
 TEST_CASE("corpora of different lengths are refused before training, naming both files and counts") {

@@ -25,6 +25,7 @@ Aligner::Aligner(Backend& be, Transformer& model, const Vocabulary& source, cons
                c.decoder_layers - 1);
   HEED_CHECK(options_.head >= -1 && options_.head < c.heads, "alignment head {} does not exist: the model has heads 0 to {}",
              options_.head, c.heads - 1);
+  model_.parameters().place_on(be_);
 }
 
 PairAlignment Aligner::align(std::string_view source_text, std::string_view target_text) {

@@ -44,7 +44,7 @@ TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, 
   data.target_in = random_ids(batch, target, config.target_vocab, rng);
   data.target_out = random_ids(batch, target, config.target_vocab, rng);
   const auto step = [&](Backend& be, uint64_t seed) {
-    model.parameters().zero_grads();
+    model.parameters().zero_grads(be);
     const LossSums sums = model.forward_loss(be, data, 0.1f, RunMode{.training = true, .seed = seed});
     model.backward(be, 1.0f / static_cast<float>(sums.tokens));
   };

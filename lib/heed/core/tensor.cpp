@@ -112,23 +112,36 @@ Tensor Tensor::slice_rows(int64_t begin, int64_t end) const {
   return t;
 }
 
+Tensor Tensor::as_device(Device device) const {
+  Tensor t = *this;
+  t.device_ = device;
+  return t;
+}
+
 void Tensor::fill(float value) const {
   float* p = f32();
   for (int64_t i = 0, n = numel(); i < n; ++i) p[i] = value;
 }
 
 void Tensor::zero() const {
+  if (device_ != Device::cpu) fail_off_host();
   if (bytes() > 0) std::memset(data_, 0, bytes());
 }
 
 void Tensor::copy_from(const Tensor& src) const {
   HEED_CHECK(src.shape() == shape_ && src.dtype() == dtype_, "cannot copy {} into {}",
              src.describe(), describe());
+  if (device_ != Device::cpu) fail_off_host();
+  if (src.device_ != Device::cpu) src.fail_off_host();
   if (bytes() > 0) std::memmove(data_, src.data_, bytes());
 }
 
 std::string Tensor::describe() const {
   return std::string(dtype_name(dtype_)) + shape_.str() + " on " + std::string(device_name(device_));
+}
+
+void Tensor::fail_off_host() const {
+  fail("tensor {} read or written on the host: only its backend can (Backend::to_host, fill, copy)", describe());
 }
 
 void Tensor::check_dtype(DType expected) const {

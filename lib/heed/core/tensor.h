@@ -58,9 +58,11 @@ class Tensor {
   bool defined() const { return data_ != nullptr || numel() == 0; }
   void* raw() const { return data_; }
 
-  // Typed access; throws when T does not match the tensor's dtype.
+  // Typed access on the host; throws when T does not match the tensor's dtype, or when the
+  // tensor lives on a device (read it through its backend: Backend::to_host).
   template <typename T> T* data() const {
     check_dtype(dtype_of<T>());
+    if (device_ != Device::cpu) fail_off_host();
     return static_cast<T*>(data_);
   }
   float* f32() const { return data<float>(); }
@@ -69,7 +71,11 @@ class Tensor {
   Tensor reshape(const Shape& shape) const;
   // A view of rows [begin, end) along the first axis.
   Tensor slice_rows(int64_t begin, int64_t end) const;
+  // The same memory, said to be on another device: for a backend whose device memory the host
+  // can address (the tests' simulated device), which hands host memory out as its own.
+  Tensor as_device(Device device) const;
 
+  // On the host only, as data(): device tensors are filled and copied by their backend.
   void fill(float value) const;       // f32 only
   void zero() const;
   void copy_from(const Tensor& src) const;  // same shape and dtype
@@ -78,6 +84,7 @@ class Tensor {
 
  private:
   void check_dtype(DType expected) const;
+  [[noreturn]] void fail_off_host() const;
 
   std::shared_ptr<std::byte> storage_;  // null for views of foreign memory
   void* data_ = nullptr;

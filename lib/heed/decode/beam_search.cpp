@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "heed/core/error.h"
 #include "heed/data/batcher.h"
@@ -97,6 +98,44 @@ std::vector<int32_t> BeamSearch::trace(int64_t step, int32_t row) const {
   return pieces;
 }
 
+int64_t BeamSearch::capacity_for(int64_t longest) const {
+  // Rounded up to a multiple of 8: the step's primitives depend on it, and batches of similar
+  // length then share them instead of JIT-compiling their own.
+  return std::min((longest + 1 + 7) / 8 * 8, config_.max_positions);
+}
+
+void BeamSearch::start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity) {
+  const Tensor source = source_ids(sources, config_);
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(be_, source, capacity, states_[m]);
+  // Every sentence becomes k rows; only its first beam is alive at the start.
+  next_rows_.clear();
+  beam_log_probs_.clear();
+  for (size_t s = 0; s < sources.size(); ++s)
+    for (int64_t b = 0; b < options_.beam; ++b) {
+      next_rows_.push_back(static_cast<int32_t>(s));
+      beam_log_probs_.push_back(b == 0 ? 0.0 : kImpossible);
+    }
+  select_rows(RowSelection::everything);
+}
+
+void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
+  if (sentences <= 0) return;
+  const ModelConfig& c = config_;
+  const int64_t longest = std::min(options_.length.limit(source_length), c.max_positions - 1);
+  // The pieces do not matter, only the shapes: any id will do.
+  start(std::vector<std::vector<int32_t>>(static_cast<size_t>(sentences), std::vector<int32_t>(static_cast<size_t>(source_length), c.eos_id)),
+        capacity_for(longest));
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->advance_to_capacity(be_, states_[m]);
+  const int64_t rows = sentences * options_.beam;
+  if (tokens_.size() < static_cast<size_t>(rows)) tokens_.resize(static_cast<size_t>(rows));
+  std::fill(tokens_.begin(), tokens_.end(), c.eos_id);
+  be_.to_host(step_log_probs(Tensor::view(tokens_.data(), Shape{rows}, DType::i32)), host_log_probs_);
+  select_rows(RowSelection::everything);  // the gather targets, at full size too
+  step_tokens_.reserve(static_cast<size_t>((longest + 1) * rows));
+  step_parents_.reserve(static_cast<size_t>((longest + 1) * rows));
+  candidates_.reserve(static_cast<size_t>(2 * options_.beam * options_.beam));
+}
+
 std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std::vector<int32_t>>& sources) {
   const ModelConfig& c = config_;
   const int64_t sentences = static_cast<int64_t>(sources.size());
@@ -110,27 +149,12 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
     limits[s] = std::min(options_.length.limit(static_cast<int64_t>(sources[s].size())), c.max_positions - 1);
     longest = std::max(longest, limits[s]);
   }
-  // Capacity rounded up to a multiple of 8: the step's primitives depend on it, and batches of
-  // similar length then share them instead of JIT-compiling their own.
-  const int64_t capacity = std::min((longest + 1 + 7) / 8 * 8, c.max_positions);
-  const Tensor source = source_ids(sources, c);
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(be_, source, capacity, states_[m]);
-
-  // Every sentence becomes k rows; only its first beam is alive at the start.
+  start(sources, capacity_for(longest));
   rows_capacity_ = sentences * k;
   step_tokens_.assign(static_cast<size_t>((longest + 1) * rows_capacity_), 0);
   step_parents_.assign(static_cast<size_t>((longest + 1) * rows_capacity_), 0);
   std::vector<int64_t> active(static_cast<size_t>(sentences));  // sentence of each row group
-  next_rows_.clear();
-  beam_log_probs_.clear();
-  for (int64_t s = 0; s < sentences; ++s) {
-    active[s] = s;
-    for (int64_t b = 0; b < k; ++b) {
-      next_rows_.push_back(static_cast<int32_t>(s));
-      beam_log_probs_.push_back(b == 0 ? 0.0 : kImpossible);
-    }
-  }
-  select_rows(RowSelection::everything);
+  std::iota(active.begin(), active.end(), 0);
   // Tokens are chosen on the host (the model moves them to the backend's device), and the
   // log-probabilities read there: in place on a CPU backend, copied from a device.
   if (tokens_.size() < static_cast<size_t>(rows_capacity_)) tokens_.resize(static_cast<size_t>(rows_capacity_));

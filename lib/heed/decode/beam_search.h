@@ -36,6 +36,11 @@ class BeamSearch {
   BeamSearch(Backend& be, const std::vector<Transformer*>& models, const BeamOptions& options);
   // For each source (pieces without eos), its n_best hypotheses, best first.
   std::vector<std::vector<Hypothesis>> translate(const std::vector<std::vector<int32_t>>& sources);
+  // Lays out every buffer that translating `sentences` sources of `source_length` pieces can
+  // need, up to their length limit, without translating them: the encoder runs, and one step at
+  // the limit's position. Later batches no larger in either dimension allocate nothing; one that
+  // cannot fit fails here, before any step, with the size it needs.
+  void reserve(int64_t sentences, int64_t source_length);
 
  private:
   struct Candidate {
@@ -43,6 +48,10 @@ class BeamSearch {
     int32_t row;    // the beam's row in the current step
     int32_t token;
   };
+  // The decoding capacity of a batch whose longest length limit is `longest`.
+  int64_t capacity_for(int64_t longest) const;
+  // Starts every model's state on the sources and expands each sentence into `beam` rows.
+  void start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity);
   // Appends the best `count` candidates of one row (its beam's log prob + each token) to candidates_.
   void collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count, bool force_eos);
   std::vector<int32_t> trace(int64_t step, int32_t row) const;

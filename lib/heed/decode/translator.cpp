@@ -46,6 +46,8 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
   HEED_CHECK(!models.empty(), "a translator needs at least one model");
   limit_ = models.front()->config().max_positions - 1;  // room for eos
   if (options_.max_input_pieces > 0) limit_ = std::min(limit_, options_.max_input_pieces);
+  // One copy of the weights on the workers' device (they share one kind of backend).
+  for (Transformer* m : models) m->parameters().place_on(*backends.front());
   for (size_t i = 0; i < backends.size(); ++i) {
     std::vector<std::unique_ptr<Transformer>> own;
     if (i > 0)
@@ -56,7 +58,46 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
 
 Translator::~Translator() = default;
 
+void Translator::reserve(const std::vector<Sources>& batches) {
+  // The candidates: the batch with the most sentences, the longest, and the one with most pieces.
+  std::vector<std::pair<int64_t, int64_t>> shapes;
+  int64_t most_sentences = 0, longest = 0, most_pieces = 0;
+  std::pair<int64_t, int64_t> by_sentences, by_length, by_pieces;
+  for (const Sources& batch : batches) {
+    int64_t length = 0;
+    for (const auto& s : batch) length = std::max(length, static_cast<int64_t>(s.size()));
+    const int64_t n = static_cast<int64_t>(batch.size());
+    if (n > most_sentences) most_sentences = n, by_sentences = {n, length};
+    if (length > longest) longest = length, by_length = {n, length};
+    if (n * length > most_pieces) most_pieces = n * length, by_pieces = {n, length};
+  }
+  const auto covered = [](const std::pair<int64_t, int64_t>& shape, const std::vector<std::pair<int64_t, int64_t>>& by) {
+    return std::any_of(by.begin(), by.end(), [&](const auto& r) { return shape.first <= r.first && shape.second <= r.second; });
+  };
+  const std::vector<std::pair<int64_t, int64_t>> candidates = {by_sentences, by_length, by_pieces};
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& shape = candidates[i];
+    std::vector<std::pair<int64_t, int64_t>> others = reserved_;
+    for (size_t j = 0; j < candidates.size(); ++j)
+      if (j != i && (candidates[j] != shape || j < i)) others.push_back(candidates[j]);
+    if (shape.first > 0 && !covered(shape, others)) shapes.push_back(shape);
+  }
+  reserved_.insert(reserved_.end(), shapes.begin(), shapes.end());
+  if (shapes.empty()) return;
+  const size_t before = tensor_memory().in_use;
+  for (const auto& worker : workers_)
+    for (const auto& [sentences, length] : shapes) worker->search.reserve(sentences, length);
+  const int64_t bytes = static_cast<int64_t>(tensor_memory().in_use) - static_cast<int64_t>(before);
+  std::string listed;
+  for (const auto& [sentences, length] : shapes) listed += fmt::format("{}{}×{}", listed.empty() ? "" : ", ", sentences, length);
+  spdlog::log(stats_.workspace_bytes == 0 ? spdlog::level::info : spdlog::level::debug,
+              "workspace: {:.0f} MB laid out for batches of sentences × source pieces {} on {} worker(s), before decoding them",
+              static_cast<double>(bytes) / (1024.0 * 1024.0), listed, workers_.size());
+  stats_.workspace_bytes += bytes;
+}
+
 void Translator::decode(const std::vector<Sources>& batches, std::vector<std::vector<std::vector<Hypothesis>>>& results) {
+  reserve(batches);
   results.assign(batches.size(), {});
   if (workers_.size() == 1 || batches.size() == 1) {
     for (size_t i = 0; i < batches.size(); ++i) results[i] = workers_[0]->search.translate(batches[i]);

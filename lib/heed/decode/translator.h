@@ -33,6 +33,7 @@ struct TranslatedLine {
 struct TranslateStats {
   int64_t lines = 0, empty = 0, invalid = 0, long_lines = 0;
   int64_t source_pieces = 0, target_pieces = 0;  // target pieces count eos, as the benchmarks do
+  int64_t workspace_bytes = 0;  // tensor memory the workers' buffers took when laid out
 };
 
 // Several workers (one per backend given) translate batches side by side, as CTranslate2's
@@ -58,6 +59,9 @@ class Translator {
  private:
   struct Worker;
   using Sources = std::vector<std::vector<int32_t>>;
+  // Lays out each worker's buffers for the largest of these batches (by sentences, by length and
+  // by both), before any is decoded; shapes no larger than those already laid out are skipped.
+  void reserve(const std::vector<Sources>& batches);
   // Decodes every batch, batches[i]'s hypotheses into results[i], sharing them among the workers.
   void decode(const std::vector<Sources>& batches, std::vector<std::vector<std::vector<Hypothesis>>>& results);
 
@@ -66,6 +70,7 @@ class Translator {
   TranslateOptions options_;
   int64_t limit_;  // the most source pieces one sentence may have
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<std::pair<int64_t, int64_t>> reserved_;  // (sentences, source pieces) laid out so far
   TranslateStats stats_;
 };
 

@@ -124,7 +124,8 @@ class Embedding {
  private:
   Parameter* table_;
   Parameter* learned_positions_ = nullptr;  // [max_positions, D], or null when sinusoidal
-  Tensor sinusoidal_;                       // [max_positions, D], or empty when learned
+  Tensor sinusoidal_;                       // [max_positions, D] on the host, or empty when learned
+  Tensor sinusoidal_on_device_;             // its copy on a device backend's device, made at first use
   float scale_;
   Dropout dropout_;
   Tensor ids_;

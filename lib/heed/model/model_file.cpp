@@ -46,6 +46,9 @@ std::string serialize_model(const Transformer& model, const ModelExtras& extras,
     w.put_text32(v.name);
     w.put_bytes64(v.bytes);
   }
+  HEED_CHECK(model.parameters().values().device() == Device::cpu,
+             "a model is saved from the host: download the values of a model on {} first",
+             device_name(model.parameters().values().device()));
   const auto& parameters = model.parameters().all();
   w.put(static_cast<uint32_t>(parameters.size()));
   for (const Parameter& p : parameters) {

@@ -31,7 +31,7 @@ int64_t ParameterSet::arena_size() const {
 void ParameterSet::lay_out(const Tensor& arena, Tensor Parameter::*view) {
   int64_t offset = 0;
   for (Parameter& p : parameters_) {
-    p.*view = Tensor::view(arena.f32() + offset, p.shape, DType::f32);
+    p.*view = Tensor::view(static_cast<float*>(arena.raw()) + offset, p.shape, DType::f32, arena.device());
     offset += aligned(p.shape.numel());
   }
 }
@@ -41,19 +41,24 @@ void ParameterSet::allocate() {
   lay_out(values_, &Parameter::value);
 }
 
-void ParameterSet::share_values_of(const ParameterSet& owner) {
-  HEED_CHECK(owner.values_.raw() != nullptr && owner.parameters_.size() == parameters_.size(),
-             "a parameter set can only share the values of an allocated set with the same parameters");
+void ParameterSet::check_same_declarations(const ParameterSet& other) const {
+  HEED_CHECK(other.values_.raw() != nullptr && other.parameters_.size() == parameters_.size(),
+             "parameter sets differ: {} parameters against {}", other.parameters_.size(), parameters_.size());
   for (size_t i = 0; i < parameters_.size(); ++i)
-    HEED_CHECK(owner.parameters_[i].name == parameters_[i].name && owner.parameters_[i].shape == parameters_[i].shape,
-               "parameter {} {} cannot share {} {}", parameters_[i].name, parameters_[i].shape.str(),
-               owner.parameters_[i].name, owner.parameters_[i].shape.str());
+    HEED_CHECK(other.parameters_[i].name == parameters_[i].name && other.parameters_[i].shape == parameters_[i].shape,
+               "parameter {} {} does not match {} {}", parameters_[i].name, parameters_[i].shape.str(),
+               other.parameters_[i].name, other.parameters_[i].shape.str());
+}
+
+void ParameterSet::share_values_of(const ParameterSet& owner) {
+  check_same_declarations(owner);
   values_ = owner.values_;  // shares the storage: the arena lives as long as either set
   shared_ = true;
   lay_out(values_, &Parameter::value);
 }
 
 void ParameterSet::initialize(uint64_t seed) {
+  HEED_CHECK(values_.device() == Device::cpu, "parameters are initialised on the host, before place_on");
   for (Parameter& p : parameters_) {
     // Each parameter draws from its own stream, so adding a layer does not change the others.
     // FNV-1a, not std::hash (which differs between standard libraries): one seed, the same weights.
@@ -78,14 +83,35 @@ void ParameterSet::initialize(uint64_t seed) {
   }
 }
 
-void ParameterSet::zero_grads() {
+void ParameterSet::place_on(Backend& be) {
+  HEED_CHECK(values_.raw() != nullptr, "parameters are placed after allocation");
+  if (values_.device() == be.device()) return;
+  HEED_CHECK(!shared_ && grads_.raw() == nullptr,
+             "only parameters of their own, without gradients, can move to another device");
+  Tensor placed = be.allocate(values_.shape());
+  be.upload(values_, placed);
+  values_ = placed;  // the host arena is freed
+  lay_out(values_, &Parameter::value);
+}
+
+void ParameterSet::download_values(Backend& be, const ParameterSet& placed) {
+  check_same_declarations(placed);
+  HEED_CHECK(values_.device() == Device::cpu, "download_values: this set must be on the host");
+  if (placed.values_.device() == Device::cpu)
+    values_.copy_from(placed.values_);
+  else
+    be.download(placed.values_, values_);
+}
+
+void ParameterSet::zero_grads(Backend& be) {
   HEED_CHECK(!shared_, "a model that reads another's weights cannot train");
+  HEED_CHECK(values_.device() == be.device(), "the parameters are on {}, the backend computes on {}: place them first",
+             device_name(values_.device()), device_name(be.device()));
   if (grads_.raw() == nullptr) {
-    grads_ = Tensor::zeros(Shape{arena_size()});
+    grads_ = be.allocate(values_.shape());
     lay_out(grads_, &Parameter::grad);
-    return;
   }
-  grads_.zero();
+  be.fill(grads_, 0.0);
 }
 
 Parameter* ParameterSet::find(const std::string& name) {

@@ -7,11 +7,16 @@
 // The value arena can be shared: a set declared like another may read that one's values
 // (share_values_of) instead of holding its own, which is how several translation workers read
 // one copy of the weights. The gradient arena exists only once something trains (zero_grads).
+//
+// Values are initialised, loaded and saved on the host; place_on() then moves them to the
+// device of the backend that runs the model (on a CPU backend nothing moves), and gradients are
+// laid out on that device.
 
 #include <deque>
 #include <string>
 #include <vector>
 
+#include "heed/backend/backend.h"
 #include "heed/core/rng.h"
 #include "heed/core/tensor.h"
 
@@ -41,9 +46,15 @@ class ParameterSet {
   // Instead of allocate(): reads the values of `owner`, a set with the same declarations, whose
   // arena stays alive as long as this set does. Such a set cannot train.
   void share_values_of(const ParameterSet& owner);
-  void initialize(uint64_t seed);
-  // Zeroes the gradients, laying their arena out the first time.
-  void zero_grads();
+  void initialize(uint64_t seed);  // on the host, before place_on
+  // Moves the values to be's device (before any gradient exists; sets sharing them must be made
+  // after this).
+  void place_on(Backend& be);
+  // Copies the values of `placed`, a set with the same declarations that may live on a device,
+  // into this set's host arena (to save them).
+  void download_values(Backend& be, const ParameterSet& placed);
+  // Zeroes the gradients, laying their arena out on be's device the first time.
+  void zero_grads(Backend& be);
   bool has_grads() const { return grads_.raw() != nullptr; }
 
   const std::deque<Parameter>& all() const { return parameters_; }
@@ -55,6 +66,7 @@ class ParameterSet {
  private:
   int64_t arena_size() const;  // floats, each parameter aligned
   void lay_out(const Tensor& arena, Tensor Parameter::*view);  // points each parameter's view into arena
+  void check_same_declarations(const ParameterSet& other) const;
 
   std::deque<Parameter> parameters_;  // a deque keeps element addresses stable as it grows
   Tensor values_;

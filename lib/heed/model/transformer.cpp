@@ -368,6 +368,16 @@ void Transformer::grow_caches(Backend& be, DecoderState& state) {
   move_self_caches(be, indices, std::min(state.capacity, 2 * state.layers.front().self.keys.shape()[2]), state);
 }
 
+void Transformer::advance_to_capacity(Backend& be, DecoderState& state) {
+  while (state.layers.front().self.keys.shape()[2] < state.capacity) grow_caches(be, state);
+  for (DecoderLayerCache& layer : state.layers) {
+    be.fill(layer.self.keys, 0.0);
+    be.fill(layer.self.values, 0.0);
+    layer.self.length = state.capacity - 1;
+  }
+  state.position = state.capacity - 1;
+}
+
 Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderState& state) {
   const int64_t batch = state.source_lengths.shape()[0];
   HEED_CHECK(host_tokens.dtype() == DType::i32 && host_tokens.shape() == Shape{batch},

@@ -122,6 +122,11 @@ class Transformer {
   // tokens [B] (i32) at position state.position -> logits [B, V] (a view, valid until the next call)
   Tensor decode_step(Backend& be, const Tensor& tokens, DecoderState& state);
 
+  // Moves state to the last position of its capacity, with the self-attention caches grown to it
+  // and zeroed, so that the next decode_step lays out what a batch decoded to its length limit
+  // needs (BeamSearch::reserve). The state is then good for that one step and select_rows.
+  void advance_to_capacity(Backend& be, DecoderState& state);
+
   // Row i of the new state is row rows[i] of the old one: beam search expands sentences into
   // beams, follows each beam's parent, and drops finished sentences.
   void select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state);

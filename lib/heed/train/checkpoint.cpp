@@ -15,11 +15,11 @@ namespace {
 constexpr std::string_view kMagic = "HEEDCKPT";
 constexpr uint32_t kCheckpointVersion = 1;
 
-std::string_view tensor_bytes(const Tensor& t) { return {static_cast<const char*>(t.raw()), t.bytes()}; }
+std::string_view tensor_bytes(const Tensor& t) { return {reinterpret_cast<const char*>(t.data<float>()), t.bytes()}; }
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const Transformer& model, const ModelExtras& extras, const Adam& adam,
+void save_checkpoint(const std::string& path, const Transformer& model, const ModelExtras& extras, Adam& adam,
                      const TrainingProgress& p) {
   ContainerWriter w(kMagic, kCheckpointVersion);
   w.put_bytes64(serialize_model(model, extras));
@@ -32,8 +32,8 @@ void save_checkpoint(const std::string& path, const Transformer& model, const Mo
   w.put(p.best_metric);
   w.put(p.best_cross_entropy);
   w.put(static_cast<uint8_t>(p.has_best));
-  w.put_bytes64(tensor_bytes(adam.first_moment()));
-  w.put_bytes64(tensor_bytes(adam.second_moment()));
+  w.put_bytes64(tensor_bytes(adam.first_moment_on_host()));
+  w.put_bytes64(tensor_bytes(adam.second_moment_on_host()));
   write_file_atomically(path, w.finish());
 }
 

@@ -23,7 +23,8 @@ struct TrainingProgress {
   bool has_best = false;
 };
 
-void save_checkpoint(const std::string& path, const Transformer& model, const ModelExtras& extras, const Adam& adam,
+// `model` is read on the host: a model trained on a device is saved from a host copy.
+void save_checkpoint(const std::string& path, const Transformer& model, const ModelExtras& extras, Adam& adam,
                      const TrainingProgress& progress);
 
 struct LoadedCheckpoint {

@@ -11,17 +11,22 @@ float learning_rate_at(const OptimizerOptions& o, int64_t update) {
   return static_cast<float>(o.learning_rate * std::min(t / warmup, std::sqrt(warmup / t)));
 }
 
-Adam::Adam(ParameterSet& params, const OptimizerOptions& options)
-    : params_(params),
+Adam::Adam(Backend& be, ParameterSet& params, const OptimizerOptions& options)
+    : be_(be),
+      params_(params),
       options_(options),
-      m_(Tensor::zeros(params.values().shape())),
-      v_(Tensor::zeros(params.values().shape())) {}
+      m_(be.allocate(params.values().shape())),
+      v_(be.allocate(params.values().shape())) {
+  be.fill(m_, 0.0);
+  be.fill(v_, 0.0);
+}
 
 void Adam::restore(const Tensor& first_moment, const Tensor& second_moment, int64_t updates) {
-  m_.copy_from(first_moment);
-  v_.copy_from(second_moment);
+  be_.upload(first_moment, m_);
+  be_.upload(second_moment, v_);
   updates_ = updates;
 }
+
 
 UpdateInfo Adam::step(Backend& be) {
   UpdateInfo info;

@@ -28,23 +28,29 @@ struct UpdateInfo {
   bool skipped = false;    // the gradient was not finite: no update was made
 };
 
+// The moments live where the parameters do (on be's device); they are restored from and saved
+// to host tensors.
 class Adam {
  public:
-  Adam(ParameterSet& params, const OptimizerOptions& options);
+  Adam(Backend& be, ParameterSet& params, const OptimizerOptions& options);
   // Applies the parameters' accumulated gradients and counts one update, unless the gradient
   // holds an infinity or NaN: then nothing changes and the update is reported as skipped.
   UpdateInfo step(Backend& be);
 
   int64_t updates() const { return updates_; }
-  // Restores the moments of a checkpoint.
+  // Restores the moments of a checkpoint (host tensors).
   void restore(const Tensor& first_moment, const Tensor& second_moment, int64_t updates);
-  const Tensor& first_moment() const { return m_; }
-  const Tensor& second_moment() const { return v_; }
+  // The moments, readable on the host (to save them): the tensors themselves on a CPU backend.
+  // Valid until the next call.
+  Tensor first_moment_on_host() { return be_.to_host(m_, m_staging_); }
+  Tensor second_moment_on_host() { return be_.to_host(v_, v_staging_); }
 
  private:
+  Backend& be_;
   ParameterSet& params_;
   OptimizerOptions options_;
   Tensor m_, v_;  // over the parameter arena
+  Tensor m_staging_, v_staging_;  // host copies of a device's moments, made when they are saved
   int64_t updates_ = 0;
 };
 

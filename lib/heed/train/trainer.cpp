@@ -77,7 +77,7 @@ struct Validation {
 
 class Trainer {
  public:
-  Trainer(const TrainConfig& config, const ModelConfig& model_config);
+  Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be);
   TrainSummary run();
 
  private:
@@ -88,6 +88,9 @@ class Trainer {
   Validation validate();
   void validate_and_checkpoint();
   void save_checkpoint_files();
+  // The model, readable on the host (to save it): itself on a CPU backend, else a copy
+  // downloaded once per update.
+  const Transformer& model_on_host();
   void log_progress(bool force);
   double elapsed() const { return progress_.elapsed_seconds + seconds_between(session_start_, Clock::now()); }
   // Moves the time since session_start_ into progress_.elapsed_seconds (before it is saved).
@@ -103,8 +106,10 @@ class Trainer {
 
   TrainConfig config_;
   OutputDirectory output_;  // made, checked and locked before anything else; released last
-  std::unique_ptr<Backend> be_ = make_selected_backend();
-  std::unique_ptr<Transformer> model_;
+  std::unique_ptr<Backend> be_;
+  std::unique_ptr<Transformer> model_;     // its weights on be_'s device
+  std::unique_ptr<Transformer> host_copy_;  // what is saved, when that device is not the host
+  int64_t host_copy_update_ = -1;          // the update host_copy_ holds
   ModelExtras extras_;
   ModelVocabularies vocab_;
   std::unique_ptr<Adam> adam_;
@@ -126,14 +131,15 @@ class Trainer {
   std::vector<double> tokens_per_second_;  // per update, for the median
 };
 
-Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config)
-    : config_(config), output_(config_.output_dir, config_.resume) {
+Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be)
+    : config_(config), output_(config_.output_dir, config_.resume), be_(std::move(be)) {
   if (config_.resume) {
     LoadedCheckpoint checkpoint = load_checkpoint(path(kCheckpointFile));
     model_ = std::move(checkpoint.model.model);
     extras_ = std::move(checkpoint.model.extras);
     progress_ = checkpoint.progress;
-    adam_ = std::make_unique<Adam>(model_->parameters(), config_.optimizer);
+    model_->parameters().place_on(*be_);
+    adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
     adam_->restore(checkpoint.first_moment, checkpoint.second_moment, progress_.updates);
     spdlog::info("resuming from {}: update {}, epoch {}, batch {} of the epoch, {} trained", path(kCheckpointFile),
                  progress_.updates, progress_.epoch + 1, progress_.next_batch, duration_text(progress_.elapsed_seconds));
@@ -146,7 +152,8 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config)
     mc.joint_vocabulary = v.source == v.target;
     model_ = std::make_unique<Transformer>(mc);
     model_->parameters().initialize(config_.seed);
-    adam_ = std::make_unique<Adam>(model_->parameters(), config_.optimizer);
+    model_->parameters().place_on(*be_);
+    adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
   }
   extras_.metadata = config_.effective_config;
   check_free_space(config_.output_dir, model_->parameters().count(), config_.keep_last);
@@ -190,7 +197,7 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   const auto start = Clock::now();
   BatchTensors batch = make_batch(train_.pairs, indices, model_->config());
   batch.batch.alignment_weight = config_.guided_alignment_weight;
-  model_->parameters().zero_grads();
+  model_->parameters().zero_grads(*be_);
   // Each update's dropout masks derive from (seed, update): a resumed run draws the same ones.
   const RunMode mode{.training = true, .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1)};
   const LossSums sums = model_->forward_loss(*be_, batch.batch, config_.label_smoothing, mode);
@@ -261,7 +268,7 @@ void Trainer::reserve_workspace(const BatchPlan& plan) {
     try {
       BatchTensors batch = make_batch(train_.pairs, plan[i], model_->config());
       batch.batch.alignment_weight = config_.guided_alignment_weight;
-      model_->parameters().zero_grads();
+      model_->parameters().zero_grads(*be_);
       const RunMode mode{.training = true, .seed = mix64(config_.seed)};
       model_->forward_loss(*be_, batch.batch, config_.label_smoothing, mode);
       model_->backward(*be_, 1.0f);
@@ -271,7 +278,7 @@ void Trainer::reserve_workspace(const BatchPlan& plan) {
            e.sentences, e.source, e.target, error.what());
     }
   }
-  model_->parameters().zero_grads();
+  model_->parameters().zero_grads(*be_);
   const TensorMemory memory = tensor_memory();
   constexpr double kMiB = 1024.0 * 1024.0;
   spdlog::info("workspace: {:.0f} MB laid out for the epoch's largest batches (sentences × source → target pieces: {}); "
@@ -325,7 +332,7 @@ bool Trainer::improved(double metric, double cross_entropy) const {
 // average); older ones are removed as new ones are written.
 void Trainer::keep_validated_model() {
   if (config_.keep_last <= 0) return;
-  save_model(path(fmt::format("update-{}.heed", progress_.updates).c_str()), *model_, extras_);
+  save_model(path(fmt::format("update-{}.heed", progress_.updates).c_str()), model_on_host(), extras_);
   std::vector<std::pair<int64_t, fs::path>> kept;
   for (const auto& entry : fs::directory_iterator(config_.output_dir)) {
     const std::string name = entry.path().filename().string();
@@ -339,9 +346,19 @@ void Trainer::keep_validated_model() {
   for (size_t i = static_cast<size_t>(config_.keep_last); i < kept.size(); ++i) fs::remove(kept[i].second);
 }
 
+const Transformer& Trainer::model_on_host() {
+  if (model_->parameters().values().device() == Device::cpu) return *model_;
+  if (!host_copy_) host_copy_ = std::make_unique<Transformer>(model_->config());
+  if (host_copy_update_ != progress_.updates) {
+    host_copy_->parameters().download_values(*be_, model_->parameters());
+    host_copy_update_ = progress_.updates;
+  }
+  return *host_copy_;
+}
+
 void Trainer::save_checkpoint_files() {
-  save_model(path(kLastModelFile), *model_, extras_);
-  save_checkpoint(path(kCheckpointFile), *model_, extras_, *adam_, progress_);
+  save_model(path(kLastModelFile), model_on_host(), extras_);
+  save_checkpoint(path(kCheckpointFile), model_on_host(), extras_, *adam_, progress_);
 }
 
 void Trainer::validate_and_checkpoint() {
@@ -357,7 +374,7 @@ void Trainer::validate_and_checkpoint() {
       progress_.best_cross_entropy = v.cross_entropy;
       progress_.has_best = true;
       progress_.validations_without_improvement = 0;
-      save_model(path(kBestModelFile), *model_, extras_);
+      save_model(path(kBestModelFile), model_on_host(), extras_);
     } else {
       progress_.validations_without_improvement += 1;
     }
@@ -492,8 +509,8 @@ TrainSummary Trainer::summary(const std::string& reason) const {
 
 }  // namespace
 
-TrainSummary train(const TrainConfig& config, const ModelConfig& model_config) {
-  Trainer trainer(config, model_config);
+TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be) {
+  Trainer trainer(config, model_config, be ? std::move(be) : make_selected_backend());
   return trainer.run();
 }
 

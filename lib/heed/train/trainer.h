@@ -63,7 +63,8 @@ inline constexpr const char* kReportFile = "report.html";  // see training_repor
 inline constexpr const char* kCheckpointFile = "checkpoint.state";
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
-// when resuming, the checkpoint's config wins.
-TrainSummary train(const TrainConfig& config, const ModelConfig& model_config);
+// when resuming, the checkpoint's config wins. It computes on `be` (by default the backend of
+// the device --device selected).
+TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be = nullptr);
 
 }  // namespace heed
