@@ -19,6 +19,9 @@ SimulatedDeviceBackend::SimulatedDeviceBackend() : host_(make_backend(BackendKin
 Tensor SimulatedDeviceBackend::do_allocate(const Shape& shape, DType dtype) {
   return host_->allocate(shape, dtype).as_device(Device::cuda);
 }
+Tensor SimulatedDeviceBackend::do_allocate_zeroed(const Shape& shape, DType dtype) {
+  return host_->allocate_zeroed(shape, dtype).as_device(Device::cuda);
+}
 void SimulatedDeviceBackend::do_fill(const Tensor& t, double value) { host_->fill(h(t), value); }
 void SimulatedDeviceBackend::do_copy(const Tensor& src, const Tensor& dst) { host_->copy(h(src), h(dst)); }
 void SimulatedDeviceBackend::do_upload(const Tensor& host, const Tensor& dst) { host_->copy(host, h(dst)); }

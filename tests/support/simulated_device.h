@@ -20,6 +20,7 @@ class SimulatedDeviceBackend final : public Backend {
 
  protected:
   HEED_BACKEND_OVERRIDES
+  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
 
  private:
   std::unique_ptr<Backend> host_;  // computes

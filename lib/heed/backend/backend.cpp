@@ -75,6 +75,19 @@ Tensor Backend::allocate(const Shape& shape, DType dtype) {
   return t;
 }
 
+Tensor Backend::allocate_zeroed(const Shape& shape, DType dtype) {
+  Tensor t = do_allocate_zeroed(shape, dtype);
+  HEED_CHECK(t.shape() == shape && t.dtype() == dtype && t.device() == device(),
+             "{} backend: allocate_zeroed gave {} for {}[{}]", name(), t.describe(), dtype_name(dtype), shape.str());
+  return t;
+}
+
+Tensor Backend::do_allocate_zeroed(const Shape& shape, DType dtype) {
+  Tensor t = allocate(shape, dtype);
+  fill(t, 0.0);
+  return t;
+}
+
 void Backend::fill(const Tensor& t, double value) {
   HEED_CHECK(t.defined() && t.device() == device(), "fill: {} is not a tensor on {}", t.describe(), device_name(device()));
   HEED_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::i32 || t.dtype() == DType::u8,

@@ -88,6 +88,7 @@ class Backend {
   // read tensors only through these (and Buffer, which allocates through allocate()), so that
   // a device backend serves all of it by implementing them.
   Tensor allocate(const Shape& shape, DType dtype = DType::f32);  // contents undefined
+  Tensor allocate_zeroed(const Shape& shape, DType dtype = DType::f32);
   void fill(const Tensor& t, double value);                        // f32, i32 or u8; converted
   void copy(const Tensor& src, const Tensor& dst);                 // same shape and dtype
   void upload(const Tensor& host, const Tensor& dst);              // a CPU tensor into dst
@@ -187,6 +188,9 @@ class Backend {
 
  protected:
   virtual Tensor do_allocate(const Shape& shape, DType dtype) = 0;
+  // By default allocate and fill; a backend that can get zeroed memory without writing it (the
+  // host's fresh pages) overrides this, so that zeroed memory costs nothing until used.
+  virtual Tensor do_allocate_zeroed(const Shape& shape, DType dtype);
   virtual void do_fill(const Tensor& t, double value) = 0;
   virtual void do_copy(const Tensor& src, const Tensor& dst) = 0;
   virtual void do_upload(const Tensor& host, const Tensor& dst) = 0;

@@ -6,6 +6,7 @@
 namespace heed::host_memory {
 
 Tensor allocate(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype); }
+Tensor allocate_zeroed(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
 
 void fill(const Tensor& t, double value) {
   if (value == 0.0) return t.zero();

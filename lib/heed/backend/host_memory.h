@@ -7,6 +7,7 @@
 namespace heed::host_memory {
 
 Tensor allocate(const Shape& shape, DType dtype);
+Tensor allocate_zeroed(const Shape& shape, DType dtype);  // large ones untouched (Tensor::zeros)
 void fill(const Tensor& t, double value);
 void copy(const Tensor& src, const Tensor& dst);
 

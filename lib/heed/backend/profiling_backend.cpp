@@ -24,6 +24,7 @@ void ProfilingBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
 
 // Memory operations pass through untimed, except copies and fills (kernels on a device).
 Tensor ProfilingBackend::do_allocate(const Shape& shape, DType dtype) { return inner_.allocate(shape, dtype); }
+Tensor ProfilingBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return inner_.allocate_zeroed(shape, dtype); }
 void ProfilingBackend::do_fill(const Tensor& t, double value) { timed(fill, [&] { return inner_.fill(t, value); }); }
 void ProfilingBackend::do_copy(const Tensor& src, const Tensor& dst) { timed(copy, [&] { return inner_.copy(src, dst); }); }
 void ProfilingBackend::do_upload(const Tensor& host, const Tensor& dst) { inner_.upload(host, dst); }

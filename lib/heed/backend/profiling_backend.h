@@ -29,6 +29,7 @@ class ProfilingBackend final : public Backend {
 
  protected:
   HEED_BACKEND_OVERRIDES
+  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
 
  private:
   enum Op : int {

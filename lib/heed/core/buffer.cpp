@@ -14,9 +14,9 @@ Tensor Buffer::view(Backend& be, const Shape& shape, DType dtype) {
     const size_t grown = std::max(bytes, regrow ? storage_.bytes() * 3 / 2 : bytes);
     storage_ = Tensor();  // release the old memory before taking the new
     // Zeroed once when allocated: a buffer never hands out uninitialised memory, so bytes a
-    // caller views but has not written (a cache's unfilled positions) are finite.
-    storage_ = be.allocate(Shape{static_cast<int64_t>(grown)}, DType::u8);
-    be.fill(storage_, 0.0);
+    // caller views but has not written (a cache's unfilled positions) are finite. (Fresh host
+    // pages are zero without being written: a buffer costs memory only as it is used.)
+    storage_ = be.allocate_zeroed(Shape{static_cast<int64_t>(grown)}, DType::u8);
   }
   return Tensor::view(storage_.raw(), shape, dtype, storage_.device());
 }

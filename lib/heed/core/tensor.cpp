@@ -5,6 +5,8 @@
 #include <cstring>
 #include <new>
 
+#include <sys/mman.h>
+
 #include "heed/core/error.h"
 
 namespace heed {
@@ -43,12 +45,22 @@ std::atomic<size_t> bytes_in_use{0}, peak_bytes{0}, byte_limit{0};
 
 constexpr double kMiB = 1024.0 * 1024.0;
 
+// Tensors from 1 MiB up are mapped from the kernel rather than taken from the heap: their pages
+// are zero and cost no memory until written (a workspace laid out for the longest batch costs
+// only what batches use), and they go back to the system when freed.
+constexpr size_t kMappedBytes = size_t{1} << 20;
+
 }  // namespace
 
 TensorMemory tensor_memory() { return {bytes_in_use.load(), peak_bytes.load(), byte_limit.load()}; }
 void set_tensor_memory_limit(size_t bytes) { byte_limit = bytes; }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  bool zeroed = false;
+  return allocate(shape, dtype, device, zeroed);
+}
+
+Tensor Tensor::allocate(const Shape& shape, DType dtype, Device device, bool& zeroed) {
   HEED_CHECK(device == Device::cpu, "tensors on {} are not available in this build",
              device_name(device));
   Tensor t;
@@ -64,14 +76,24 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   if (limit != 0 && held + bytes > limit)
     fail("out of memory: {} needs {:.1f} MB more with {:.1f} MB held, beyond the {:.1f} MB available",
          t.describe(), bytes / kMiB, held / kMiB, limit / kMiB);
-  void* p = std::aligned_alloc(kTensorAlignment, bytes);
-  if (p == nullptr) throw std::bad_alloc();
+  void* p = nullptr;
+  zeroed = bytes >= kMappedBytes;
+  if (zeroed) {
+    p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+  } else {
+    p = std::aligned_alloc(kTensorAlignment, bytes);
+    if (p == nullptr) throw std::bad_alloc();
+  }
   const size_t now = bytes_in_use.fetch_add(bytes) + bytes;
   size_t peak = peak_bytes.load();
   while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
   }
-  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [bytes](std::byte* q) {
-    std::free(q);
+  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [bytes, mapped = zeroed](std::byte* q) {
+    if (mapped)
+      munmap(q, bytes);
+    else
+      std::free(q);
     bytes_in_use.fetch_sub(bytes);
   });
   t.data_ = p;
@@ -79,8 +101,9 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
-  Tensor t = empty(shape, dtype, device);
-  t.zero();
+  bool zeroed = false;
+  Tensor t = allocate(shape, dtype, device, zeroed);
+  if (!zeroed) t.zero();  // mapped pages are zero already: writing them would make them resident
   return t;
 }
 

@@ -83,6 +83,8 @@ class Tensor {
   std::string describe() const;       // "f32[2, 3] on cpu"
 
  private:
+  // A new owned buffer; `zeroed` tells whether its memory is known to be zero (fresh pages).
+  static Tensor allocate(const Shape& shape, DType dtype, Device device, bool& zeroed);
   void check_dtype(DType expected) const;
   [[noreturn]] void fail_off_host() const;
 

@@ -125,12 +125,12 @@ void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   // The pieces do not matter, only the shapes: any id will do.
   start(std::vector<std::vector<int32_t>>(static_cast<size_t>(sentences), std::vector<int32_t>(static_cast<size_t>(source_length), c.eos_id)),
         capacity_for(longest));
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->advance_to_capacity(be_, states_[m]);
   const int64_t rows = sentences * options_.beam;
   if (tokens_.size() < static_cast<size_t>(rows)) tokens_.resize(static_cast<size_t>(rows));
   std::fill(tokens_.begin(), tokens_.end(), c.eos_id);
   be_.to_host(step_log_probs(Tensor::view(tokens_.data(), Shape{rows}, DType::i32)), host_log_probs_);
-  select_rows(RowSelection::everything);  // the gather targets, at full size too
+  select_rows(RowSelection::everything);  // the gather targets
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->reserve_capacity(be_, states_[m]);
   step_tokens_.reserve(static_cast<size_t>((longest + 1) * rows));
   step_parents_.reserve(static_cast<size_t>((longest + 1) * rows));
   candidates_.reserve(static_cast<size_t>(2 * options_.beam * options_.beam));

@@ -134,6 +134,15 @@ void MultiHeadAttention::start_cache(Backend& be, int64_t batch, int64_t capacit
   cache.length = 0;
 }
 
+void MultiHeadAttention::reserve_self_capacity(Backend& be, int64_t rows, int64_t capacity, AttentionCache& cache) {
+  const Shape positions{rows, heads_, capacity, head_dim_};
+  cache.keys = cache.key_buffer.view(be, positions);
+  cache.values = cache.value_buffer.view(be, positions);
+  const Shape scores{rows, heads_, 1, capacity};
+  scratch_.scores.view(be, scores);
+  probs_buffer_.view(be, scores);
+}
+
 void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out) {
   const int64_t batch = x.shape()[0];
   // With one position, [B, 1, H, dh] and [B, H, 1, dh] are the same memory: no head split needed.

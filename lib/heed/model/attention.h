@@ -45,6 +45,9 @@ class MultiHeadAttention {
   void project_memory(Backend& be, const Tensor& memory, AttentionCache& cache);
   // Self-attention: an empty cache for up to `capacity` positions.
   void start_cache(Backend& be, int64_t batch, int64_t capacity, AttentionCache& cache) const;
+  // Lays out, without writing, the cache and the step's scores for `rows` rows at `capacity`
+  // positions: what a step at that capacity needs (the cache must be started again after).
+  void reserve_self_capacity(Backend& be, int64_t rows, int64_t capacity, AttentionCache& cache);
   // Self-attention for one new position x [B, 1, D]: stores its key and value at
   // cache.length, then attends over positions 0 .. cache.length.
   void step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out);

@@ -346,7 +346,8 @@ void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, Row
 
 void Transformer::move_self_caches(Backend& be, const Tensor& indices, int64_t capacity, DecoderState& state) {
   // Only the filled positions are copied. The rest of the target stays as it was: positions
-  // beyond `length` are hidden from attention and written before they are read.
+  // beyond `length` are hidden from attention and written before they are read (and finite, as
+  // Buffer memory always is, so that probability 0 times them is 0).
   const auto move = [&](Tensor& cache, Buffer& owner, int64_t length) {
     const Tensor target = state.spare_self.view(be, Shape{indices.numel(), cache.shape()[1], capacity, cache.shape()[3]});
     be.gather_cache_rows(cache, indices, length, target);
@@ -368,14 +369,10 @@ void Transformer::grow_caches(Backend& be, DecoderState& state) {
   move_self_caches(be, indices, std::min(state.capacity, 2 * state.layers.front().self.keys.shape()[2]), state);
 }
 
-void Transformer::advance_to_capacity(Backend& be, DecoderState& state) {
-  while (state.layers.front().self.keys.shape()[2] < state.capacity) grow_caches(be, state);
-  for (DecoderLayerCache& layer : state.layers) {
-    be.fill(layer.self.keys, 0.0);
-    be.fill(layer.self.values, 0.0);
-    layer.self.length = state.capacity - 1;
-  }
-  state.position = state.capacity - 1;
+void Transformer::reserve_capacity(Backend& be, DecoderState& state) {
+  const int64_t rows = state.source_lengths.shape()[0];
+  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->reserve_capacity(be, rows, state.capacity, state.layers[i]);
+  state.spare_self.view(be, state.layers.front().self.keys.shape());
 }
 
 Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderState& state) {

@@ -52,6 +52,9 @@ class DecoderLayer {
   // d_memory always accumulates: every decoder layer reads the encoder output.
   void backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory);
   void start(Backend& be, const Tensor& memory, int64_t capacity, DecoderLayerCache& cache);
+  void reserve_capacity(Backend& be, int64_t rows, int64_t capacity, DecoderLayerCache& cache) {
+    self_attention_.reserve_self_capacity(be, rows, capacity, cache.self);
+  }
   void step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const VisibleKeys& memory_keys, const Tensor& y);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
   const MultiHeadAttention& cross_attention() const { return cross_attention_; }
@@ -122,10 +125,11 @@ class Transformer {
   // tokens [B] (i32) at position state.position -> logits [B, V] (a view, valid until the next call)
   Tensor decode_step(Backend& be, const Tensor& tokens, DecoderState& state);
 
-  // Moves state to the last position of its capacity, with the self-attention caches grown to it
-  // and zeroed, so that the next decode_step lays out what a batch decoded to its length limit
-  // needs (BeamSearch::reserve). The state is then good for that one step and select_rows.
-  void advance_to_capacity(Backend& be, DecoderState& state);
+  // Lays out, without writing (fresh memory costs nothing until used), what grows as decoding
+  // goes on: the self-attention caches, their gather target and the step's scores, at the
+  // state's whole capacity. With one step and select_rows before it, every buffer that decoding
+  // this batch to its length limit needs (BeamSearch::reserve). Start the state again after.
+  void reserve_capacity(Backend& be, DecoderState& state);
 
   // Row i of the new state is row rows[i] of the old one: beam search expands sentences into
   // beams, follows each beam's parent, and drops finished sentences.

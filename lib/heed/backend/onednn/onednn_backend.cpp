@@ -140,6 +140,7 @@ void OneDnnBackend::finish_gradient(const Tensor& dx, Accumulate acc) {
 
 // Host memory: this backend runs on the CPU.
 Tensor OneDnnBackend::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
+Tensor OneDnnBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return host_memory::allocate_zeroed(shape, dtype); }
 void OneDnnBackend::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
 void OneDnnBackend::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
 void OneDnnBackend::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }

@@ -30,6 +30,7 @@ class OneDnnBackend final : public Backend {
 
  protected:
   HEED_BACKEND_OVERRIDES
+  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
 
  private:
   struct State;  // oneDNN engine, stream, cache and scratch: kept out of this header

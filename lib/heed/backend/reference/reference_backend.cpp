@@ -27,6 +27,7 @@ bool dropout_keeps(uint64_t seed, int64_t i, float p) { return DropoutMask(seed,
 
 // Host memory: this backend runs on the CPU.
 Tensor ReferenceBackend::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
+Tensor ReferenceBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return host_memory::allocate_zeroed(shape, dtype); }
 void ReferenceBackend::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
 void ReferenceBackend::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
 void ReferenceBackend::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }

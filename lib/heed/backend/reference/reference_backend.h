@@ -12,6 +12,7 @@ class ReferenceBackend final : public Backend {
 
  protected:
   HEED_BACKEND_OVERRIDES
+  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
 
 };
 
