@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <numeric>
 #include <thread>
 
@@ -85,8 +86,11 @@ void Translator::reserve(const std::vector<Sources>& batches) {
   reserved_.insert(reserved_.end(), shapes.begin(), shapes.end());
   if (shapes.empty()) return;
   const size_t before = tensor_memory().in_use;
-  for (const auto& worker : workers_)
-    for (const auto& [sentences, length] : shapes) worker->search.reserve(sentences, length);
+  // On each worker's own thread, as it will decode: oneDNN fits a primitive to the threads of
+  // the thread that makes it.
+  on_workers(workers_.size(), [&](size_t w) {
+    for (const auto& [sentences, length] : shapes) workers_[w]->search.reserve(sentences, length);
+  });
   const int64_t bytes = static_cast<int64_t>(tensor_memory().in_use) - static_cast<int64_t>(before);
   std::string listed;
   for (const auto& [sentences, length] : shapes) listed += fmt::format("{}{}×{}", listed.empty() ? "" : ", ", sentences, length);
@@ -106,23 +110,37 @@ void Translator::decode(const std::vector<Sources>& batches, std::vector<std::ve
   // Batches come sorted by length; the longest are taken first, so that no worker is left with
   // a long batch while the others idle at the end.
   std::atomic<size_t> taken{0};
-  std::vector<std::exception_ptr> errors(workers_.size());
-  const auto work = [&](size_t w) {
+  on_workers(workers_.size(), [&](size_t w) {
     try {
-      if (options_.threads_per_worker > 0) set_threads(options_.threads_per_worker);  // OpenMP's setting is per thread
       for (size_t n = taken++; n < batches.size(); n = taken++) {
         const size_t i = batches.size() - 1 - n;
         results[i] = workers_[w]->search.translate(batches[i]);
       }
     } catch (...) {
-      errors[w] = std::current_exception();
       taken = batches.size();  // the others stop after their current batch
+      throw;
+    }
+  });
+}
+
+void Translator::on_workers(size_t count, const std::function<void(size_t)>& job) {
+  if (count <= 1) {  // on the calling thread, with its threads
+    if (count == 1) job(0);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(count);
+  const auto run = [&](size_t w) {
+    try {
+      if (options_.threads_per_worker > 0) set_threads(options_.threads_per_worker);  // OpenMP's setting is per thread
+      job(w);
+    } catch (...) {
+      errors[w] = std::current_exception();
     }
   };
   std::vector<std::thread> threads;
-  for (size_t w = 1; w < workers_.size(); ++w) threads.emplace_back(work, w);
+  for (size_t w = 1; w < count; ++w) threads.emplace_back(run, w);
   const int caller_threads = current_threads();
-  work(0);  // on this thread
+  run(0);  // on this thread
   for (std::thread& t : threads) t.join();
   set_threads(caller_threads);
   for (const std::exception_ptr& e : errors)

@@ -5,6 +5,7 @@
 // than the model accepts is translated in parts or truncated.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,9 @@ class Translator {
   // Lays out each worker's buffers for the largest of these batches (by sentences, by length and
   // by both), before any is decoded; shapes no larger than those already laid out are skipped.
   void reserve(const std::vector<Sources>& batches);
+  // Runs job(w) for workers 0 .. count−1 at once, each on its own thread with its --threads share
+  // (worker 0 on the calling thread; one worker runs as the caller); rethrows the first error.
+  void on_workers(size_t count, const std::function<void(size_t)>& job);
   // Decodes every batch, batches[i]'s hypotheses into results[i], sharing them among the workers.
   void decode(const std::vector<Sources>& batches, std::vector<std::vector<std::vector<Hypothesis>>>& results);
 
