@@ -62,15 +62,14 @@ Translator::~Translator() = default;
 void Translator::reserve(const std::vector<Sources>& batches) {
   // The candidates: the batch with the most sentences, the longest, and the one with most pieces.
   std::vector<std::pair<int64_t, int64_t>> shapes;
-  int64_t most_sentences = 0, longest = 0, most_pieces = 0;
-  std::pair<int64_t, int64_t> by_sentences, by_length, by_pieces;
+  std::pair<int64_t, int64_t> by_sentences, by_length, by_pieces;  // (sentences, source pieces)
   for (const Sources& batch : batches) {
     int64_t length = 0;
     for (const auto& s : batch) length = std::max(length, static_cast<int64_t>(s.size()));
     const int64_t n = static_cast<int64_t>(batch.size());
-    if (n > most_sentences) most_sentences = n, by_sentences = {n, length};
-    if (length > longest) longest = length, by_length = {n, length};
-    if (n * length > most_pieces) most_pieces = n * length, by_pieces = {n, length};
+    if (n > by_sentences.first) by_sentences = {n, length};
+    if (length > by_length.second) by_length = {n, length};
+    if (n * length > by_pieces.first * by_pieces.second) by_pieces = {n, length};
   }
   const auto covered = [](const std::pair<int64_t, int64_t>& shape, const std::vector<std::pair<int64_t, int64_t>>& by) {
     return std::any_of(by.begin(), by.end(), [&](const auto& r) { return shape.first <= r.first && shape.second <= r.second; });

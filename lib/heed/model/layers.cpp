@@ -123,15 +123,18 @@ Embedding::Embedding(ParameterSet& params, const std::string& name, Parameter* t
     sinusoidal_ = sinusoidal_table(config.max_positions, config.model_dim);
 }
 
-Tensor Embedding::forward(Backend& be, const Tensor& ids, int64_t offset, const RunMode& mode) {
-  const int64_t batch = ids.shape()[0], length = ids.shape()[1], dim = table_->shape[1];
-  if (!learned_positions_ && be.device() != sinusoidal_.device() && sinusoidal_on_device_.raw() == nullptr) {
+const Tensor& Embedding::sinusoidal_on(Backend& be) {
+  if (be.device() == sinusoidal_.device()) return sinusoidal_;
+  if (sinusoidal_on_device_.raw() == nullptr) {
     sinusoidal_on_device_ = be.allocate(sinusoidal_.shape());
     be.upload(sinusoidal_, sinusoidal_on_device_);
   }
-  const Tensor& positions = learned_positions_                         ? learned_positions_->value
-                            : be.device() == sinusoidal_.device() ? sinusoidal_
-                                                                  : sinusoidal_on_device_;
+  return sinusoidal_on_device_;
+}
+
+Tensor Embedding::forward(Backend& be, const Tensor& ids, int64_t offset, const RunMode& mode) {
+  const int64_t batch = ids.shape()[0], length = ids.shape()[1], dim = table_->shape[1];
+  const Tensor& positions = learned_positions_ ? learned_positions_->value : sinusoidal_on(be);
   HEED_CHECK(offset + length <= positions.shape()[0],
              "embedding: a sequence of {} pieces is longer than the model's limit of {} positions", offset + length,
              positions.shape()[0]);

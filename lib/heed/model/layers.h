@@ -126,6 +126,7 @@ class Embedding {
   Parameter* learned_positions_ = nullptr;  // [max_positions, D], or null when sinusoidal
   Tensor sinusoidal_;                       // [max_positions, D] on the host, or empty when learned
   Tensor sinusoidal_on_device_;             // its copy on a device backend's device, made at first use
+  const Tensor& sinusoidal_on(Backend& be);  // the table on be's device
   float scale_;
   Dropout dropout_;
   Tensor ids_;
