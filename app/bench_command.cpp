@@ -52,6 +52,24 @@ int run_bench_ops(const BenchOpsOptions& options) {
     fmt::print("{}\n", row);
   }
 
+  // Translation's products with a prepared weight, one thread (each translation worker's).
+  set_threads(1);
+  fmt::print("\n| decoding product (1 thread, M×K×N) | f32 plain µs | f32 prepared | bf16 | int8 |\n|---|---:|---:|---:|---:|\n");
+  for (const MatmulShape& shape : decoding_matmul_shapes()) {
+    spdlog::info("bench: {} with prepared weights", shape.label);
+    const double plain = time_matmul(*backend, shape, options.warmups, options.repeats * 5).median_seconds;
+    std::string row = fmt::format("| {} | {:.1f} |", shape.label, plain * 1e6);
+    for (Precision p : {Precision::f32, Precision::bf16, Precision::int8}) {
+      if (!backend->supports(p)) {
+        row += " (no kernels) |";
+        continue;
+      }
+      const double t = time_prepared_matmul(*backend, shape, p, options.warmups, options.repeats * 5).median_seconds;
+      row += fmt::format(" {:.1f} µs, {:.2f}× |", t * 1e6, plain / t);
+    }
+    fmt::print("{}\n", row);
+  }
+
   set_threads(options.threads.back());
   const MatmulShape small{"64x256x256", 1, 64, 256, 256, false};
   const PrimitiveCreationCost cost = measure_primitive_creation(small, 15);

@@ -1,4 +1,5 @@
-// heed convert: rewrite a model file, e.g. with its weights in half precision for distribution.
+// heed convert: rewrite a model file, e.g. with its weights in half precision for distribution,
+// or marked for bf16 / int8 translation.
 
 #include <spdlog/spdlog.h>
 
@@ -9,20 +10,29 @@
 namespace heed::app {
 
 void add_convert_command(CLI::App& root, Action& chosen) {
-  CLI::App* cmd = root.add_subcommand("convert", "Rewrite a model file, e.g. with f16 weights (half the size)");
+  CLI::App* cmd = root.add_subcommand("convert", "Rewrite a model file: f16 weights (half the size), or for bf16 / int8 translation");
   struct Options {
     std::string input, output, precision = "f16";
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("-m,--model", o->input, "The model to convert")->required();
   cmd->add_option("-o,--output", o->output, "Where to write the converted model")->required();
-  cmd->add_option("--precision", o->precision, "f16 or f32")->capture_default_str();
+  cmd->add_option("--precision", o->precision,
+                  "f32 or f16: how the weights are stored (translated in f32); bf16 or int8: stored as f16 and "
+                  "translated with bf16 / int8 matmuls unless `translate --precision` says otherwise")
+      ->capture_default_str();
   cmd->callback([&chosen, o] {
     chosen = [o] {
-      HEED_CHECK(o->precision == "f16" || o->precision == "f32", "--precision must be f16 or f32, got '{}'", o->precision);
-      const LoadedModel loaded = load_model(o->input);
-      save_model(o->output, *loaded.model, loaded.extras, o->precision == "f16" ? StoredPrecision::f16 : StoredPrecision::f32);
-      spdlog::info("wrote {} with {} weights", o->output, o->precision);
+      HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
+                 "--precision must be f32, f16, bf16 or int8, got '{}'", o->precision);
+      LoadedModel loaded = load_model(o->input);
+      // The matmul precision travels in the metadata; f32 and f16 files compute in f32.
+      const std::string compute = o->precision == "bf16" || o->precision == "int8" ? o->precision : "f32";
+      loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "precision", compute);
+      const StoredPrecision stored = o->precision == "f32" ? StoredPrecision::f32 : StoredPrecision::f16;
+      save_model(o->output, *loaded.model, loaded.extras, stored);
+      spdlog::info("wrote {}: weights stored as {}, translated with {} matmuls", o->output,
+                   stored == StoredPrecision::f32 ? "f32" : "f16", compute);
       return 0;
     };
   });

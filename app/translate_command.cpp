@@ -47,6 +47,7 @@ struct TranslateCliOptions {
   bool alignments = false;
   int64_t chunk_lines = 1000;
   int workers = 0;  // 0: one per thread
+  std::string precision;  // empty: the model's
 };
 
 // `alignments`: for each of line.texts, its links to the source (" ||| i-j ..." is appended),
@@ -79,16 +80,11 @@ std::vector<std::string> align_hypotheses(Aligner& aligner, const std::string& s
 // The longest side `heed train` kept (its --max-length, stored in the model's metadata): the
 // model never saw longer sentences, so longer lines are split to this length. 0 when unknown.
 int64_t trained_max_length(const std::string& metadata) {
-  std::istringstream in(metadata);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("max-length=", 0) == 0) {
-      int64_t value = 0;
-      const char* begin = line.data() + std::strlen("max-length=");
-      const auto [end, ec] = std::from_chars(begin, line.data() + line.size(), value);
-      return ec == std::errc() && value > 0 ? value : 0;
-    }
-  return 0;
+  const auto text = metadata_value(metadata, "max-length");
+  if (!text) return 0;
+  int64_t value = 0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  return ec == std::errc() && value > 0 ? value : 0;
 }
 
 // The file behind a path, or behind standard input/output for "-": device and inode.
@@ -137,6 +133,7 @@ int run_translate(TranslateCliOptions o) {
   const LoadedModel& loaded = ensemble.front();
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.models[0]);
   if (o.translate.max_input_pieces == 0) o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
+  o.translate.precision = o.precision.empty() ? model_precision(loaded.extras, o.models[0]) : parse_precision(o.precision, "--precision");
   // --threads is the total: --workers of them (by default one per thread) share it evenly.
   const int threads = current_threads();
   int workers = o.workers == 0 ? threads : std::min(o.workers, threads);
@@ -242,6 +239,7 @@ void add_translate_command(CLI::App& root, Action& chosen) {
       ->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
       ->capture_default_str()->check(number_in(1, 1e9));
+  cmd->add_option("--precision", o->precision, "The matmuls' precision: f32, bf16 or int8 (default: the model's, f32 unless `heed convert` chose another)");
   cmd->add_option("--workers", o->workers, "Batches translated side by side, each by one worker with --threads / N threads; one copy of the weights (0: one worker per thread)")
       ->capture_default_str()->check(number_in(0, 1024));
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");

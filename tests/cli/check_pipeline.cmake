@@ -119,6 +119,28 @@ if(NOT foreign_rc EQUAL 1 OR NOT foreign_out STREQUAL "" OR NOT foreign_err MATC
   message(FATAL_ERROR "heed translate with an ensemble of two vocabularies: exit ${foreign_rc}\n${foreign_err}")
 endif()
 
+# A model converted for int8 translation says so, and translates so by default (one line per
+# input line); --precision overrides it, and an unknown precision is refused.
+run(int8 convert -m ${WORK_DIR}/run/last.heed -o ${WORK_DIR}/int8.heed --precision int8)
+run(int8_info info ${WORK_DIR}/int8.heed)
+if(NOT int8_rc EQUAL 0 OR NOT int8_info_out MATCHES "precision=int8")
+  message(FATAL_ERROR "heed convert --precision int8: exit ${int8_rc}\n${int8_err}${int8_info_out}")
+endif()
+run(int8_translate translate -m ${WORK_DIR}/int8.heed -i ${data}/valid.en)
+string(REGEX MATCHALL "\n" int8_lines "${int8_translate_out}")
+list(LENGTH int8_lines int8_count)
+if(NOT int8_translate_rc EQUAL 0 OR NOT int8_count EQUAL 50 OR NOT int8_translate_err MATCHES "int8 matmuls|no fast int8")
+  message(FATAL_ERROR "heed translate of an int8 model: exit ${int8_translate_rc}, ${int8_count} lines\n${int8_translate_err}")
+endif()
+run(as_f32 translate -m ${WORK_DIR}/int8.heed -i ${data}/valid.en --precision f32)
+if(NOT as_f32_rc EQUAL 0 OR as_f32_err MATCHES "int8 matmuls")
+  message(FATAL_ERROR "heed translate --precision f32 of an int8 model: exit ${as_f32_rc}\n${as_f32_err}")
+endif()
+run(fp8 translate -m ${WORK_DIR}/int8.heed -i ${data}/valid.en --precision fp8)
+if(NOT fp8_rc EQUAL 1 OR NOT fp8_out STREQUAL "" OR NOT fp8_err MATCHES "--precision: unknown precision 'fp8' \\(f32, bf16 or int8\\)")
+  message(FATAL_ERROR "heed translate --precision fp8: exit ${fp8_rc}\n${fp8_err}")
+endif()
+
 # Devices: cpu is the default; one this build lacks is a clear error, before any work.
 run(cuda --device cuda:0 translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en)
 if(NOT cuda_rc EQUAL 1 OR NOT cuda_out STREQUAL "" OR NOT cuda_err MATCHES "device 'cuda:0': this build of heed has no CUDA backend \\(devices: cpu\\)")

@@ -3,6 +3,7 @@
 #include "heed/core/error.h"
 #include "heed/decode/translator.h"
 #include "model/model_support.h"
+#include "support.h"
 
 using namespace heed;
 using namespace heed::test;
@@ -132,8 +133,8 @@ TEST_CASE("a translator lays its workspace out before decoding: decoding needs n
   // Buffers only grow and outlive the call: what the call added in all is what was laid out
   // before the first step, so decoding itself (up to the length limit: this model's random
   // weights rarely end a sentence) added nothing.
-  const size_t before = tensor_memory().in_use;
   Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  const size_t before = tensor_memory().in_use;  // after the weights were prepared
   translator.translate(lines, 1);
   const int64_t planned = translator.stats().workspace_bytes;
   CHECK(planned > 0);
@@ -145,8 +146,64 @@ TEST_CASE("a translator lays its workspace out before decoding: decoding needs n
 
   // With room for half of it, a fresh model's translation fails before decoding, naming sizes.
   VocabModel fresh;
-  set_tensor_memory_limit(tensor_memory().in_use + static_cast<size_t>(planned / 2));
   Translator tight(*fresh.be, *fresh.model, test_vocabulary(), test_vocabulary(), options);
+  set_tensor_memory_limit(tensor_memory().in_use + static_cast<size_t>(planned / 2));
   CHECK_THROWS_WITH_AS(tight.translate(lines, 1), doctest::Contains("out of memory"), Error);
   set_tensor_memory_limit(0);
+}
+
+TEST_CASE("bf16 and int8 translation gives the text the reference backend's statement of that arithmetic gives") {
+  std::vector<std::string> lines = kMixedLines;
+  for (const char* extra : {"the red cat ran", "a blue house", "the mat sat on the dog", "a dog ran to a mat"})
+    lines.emplace_back(extra);
+  for (Precision p : {Precision::bf16, Precision::int8}) {
+    CAPTURE(precision_name(p));
+    VocabModel fast;
+    if (!fast.be->supports(p)) {
+      MESSAGE("no ", precision_name(p), " kernels on this CPU: skipped");
+      continue;
+    }
+    VocabModel slow;  // the same weights (same seed), computed by the reference backend
+    slow.be = make_backend(BackendKind::reference);
+    TranslateOptions options;
+    options.batch_sentences = 3;
+    options.beam.beam = 2;
+    options.beam.length.factor = 1.0;  // random weights rarely end a sentence: keep it short
+    options.precision = p;
+    Translator a(*fast.be, *fast.model, test_vocabulary(), test_vocabulary(), options);
+    Translator b(*slow.be, *slow.model, test_vocabulary(), test_vocabulary(), options);
+    const auto got = a.translate(lines, 1), expected = b.translate(lines, 1);
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      CAPTURE(i);
+      CHECK(got[i].texts == expected[i].texts);
+      // Not to the last bit: an activation that f32's summation order moves across a rounding
+      // boundary of bf16 (or of an int8 step) becomes one step of that format apart.
+      CHECK(got[i].scores.front() == doctest::Approx(expected[i].scores.front()).epsilon(p == Precision::bf16 ? 5e-3 : 1e-3));
+    }
+    // The weights were prepared: they are frozen.
+    CHECK(fast.model->parameters().prepared());
+    CHECK_THROWS_WITH_AS(fast.model->parameters().zero_grads(*fast.be), doctest::Contains("cannot train"), Error);
+  }
+}
+
+TEST_CASE("a model's logits with bf16 or int8 weights stay within their rounding of the f32 logits") {
+  VocabModel m;
+  Rng rng(9);
+  Tensor source = Tensor::empty(Shape{2, 7}, DType::i32), target = Tensor::empty(Shape{2, 5}, DType::i32);
+  for (int64_t i = 0; i < source.numel(); ++i) source.data<int32_t>()[i] = 4 + static_cast<int32_t>(rng.uniform(0, 20));
+  for (int64_t i = 0; i < target.numel(); ++i) target.data<int32_t>()[i] = 4 + static_cast<int32_t>(rng.uniform(0, 20));
+  const Tensor logits = m.model->forward(*m.be, source, target, RunMode{});
+  Tensor exact = Tensor::empty(logits.shape());
+  exact.copy_from(logits);
+  for (Precision p : {Precision::bf16, Precision::int8}) {
+    if (!m.be->supports(p)) continue;
+    CAPTURE(precision_name(p));
+    VocabModel q;
+    q.model->parameters().prepare(*q.be, p);
+    const Tensor rounded = q.model->forward(*q.be, source, target, RunMode{});
+    const double error = normalized_error(rounded, exact);
+    CHECK(error > 1e-5);  // it did round
+    CHECK(error < (p == Precision::bf16 ? 2e-2 : 5e-2));
+  }
 }

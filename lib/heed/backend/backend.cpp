@@ -171,6 +171,37 @@ void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const Ma
   do_matmul(a, b, c, o);
 }
 
+std::shared_ptr<const PreparedWeight> Backend::prepare_weight(const Tensor& w, bool transposed, Precision precision) {
+  expect_f32("prepare_weight", "w", w, device());
+  HEED_CHECK(w.shape().rank() == 2, "prepare_weight: w must be a matrix, got {}", w.describe());
+  HEED_CHECK(supports(precision), "the {} backend has no {} matmul kernels on this machine", name(), precision_name(precision));
+  return do_prepare_weight(w, transposed, precision);
+}
+
+void Backend::matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {
+  const std::string_view op = "matmul";
+  expect_f32(op, "x", x, device());
+  expect_f32(op, "y", y, device());
+  HEED_CHECK(x.shape().rank() == 2 && y.shape().rank() == 2 && x.shape()[1] == w.in() && y.shape()[0] == x.shape()[0] &&
+                 y.shape()[1] == w.out(),
+             "matmul: x {} · prepared weight [{}, {}] -> y {} do not chain", x.shape().str(), w.in(), w.out(), y.shape().str());
+  if (bias != nullptr) {
+    expect_f32(op, "bias", *bias, device());
+    expect_shape(op, "bias", *bias, Shape{w.out()});
+  }
+  if (y.numel() > 0) do_matmul_prepared(x, w, bias, y);
+}
+
+std::shared_ptr<const PreparedWeight> Backend::do_prepare_weight(const Tensor& w, bool transposed, Precision) {
+  return std::make_shared<PlainWeight>(w, transposed);
+}
+
+void Backend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {
+  const auto* plain = dynamic_cast<const PlainWeight*>(&w);
+  HEED_CHECK(plain != nullptr, "the {} backend was handed a weight prepared by another kind of backend", name());
+  do_matmul(x, plain->matrix(), y, {.transpose_b = plain->transposed(), .bias = bias});
+}
+
 void Backend::softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
   expect_f32("softmax", "x", x, device());
   expect_f32("softmax", "y", y, device());

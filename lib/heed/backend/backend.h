@@ -19,6 +19,7 @@
 #include <memory>
 #include <string_view>
 
+#include "heed/backend/prepared_weight.h"
 #include "heed/core/tensor.h"
 
 namespace heed {
@@ -102,6 +103,15 @@ class Backend {
   // a and c share their batch dims; b has the same batch dims, all-1 batch dims, or rank 2
   // (one matrix for the whole batch, as weights are).
   void matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& options = {});
+
+  // A weight for many products x · W (prepared_weight.h): w is [in, out], or [out, in] stored
+  // transposed (a tied output table). Throws when this backend has no kernels for `precision`
+  // (supports() says beforehand). The result holds no reference to w or to this backend: every
+  // backend of the same kind may use it (translation workers share one).
+  std::shared_ptr<const PreparedWeight> prepare_weight(const Tensor& w, bool transposed, Precision precision);
+  virtual bool supports(Precision precision) const { return precision == Precision::f32; }
+  // y [rows, out] = x [rows, in] · W + bias [out]
+  void matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y);
 
   // y = softmax(x) over the last axis. With `keys` (x is attention scores [B, H, T, S]), over
   // the visible keys only: hidden keys get probability 0, and x's hidden entries may be
@@ -196,6 +206,9 @@ class Backend {
   virtual void do_upload(const Tensor& host, const Tensor& dst) = 0;
   virtual void do_download(const Tensor& src, const Tensor& host) = 0;
   virtual void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) = 0;
+  // By default f32 only, as a view of w multiplied by matmul() (PlainWeight below).
+  virtual std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision);
+  virtual void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y);
   virtual void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) = 0;
   virtual void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;
   virtual void do_log_softmax_forward(const Tensor& x, const Tensor& y) = 0;
@@ -266,6 +279,21 @@ class Backend {
   void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v, const AdamStep& step) override; \
   LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets, const CrossEntropyOptions& options, const Tensor& log_probs) override; \
   void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets, const CrossEntropyOptions& options, float grad_scale, const Tensor& dlogits, Accumulate acc) override;
+
+// The default prepared weight: a view of the original f32 matrix, multiplied by matmul().
+class PlainWeight final : public PreparedWeight {
+ public:
+  PlainWeight(const Tensor& w, bool transposed)
+      : PreparedWeight(Precision::f32, transposed ? w.shape()[1] : w.shape()[0], transposed ? w.shape()[0] : w.shape()[1]),
+        w_(w), transposed_(transposed) {}
+  int64_t bytes() const override { return 0; }
+  const Tensor& matrix() const { return w_; }
+  bool transposed() const { return transposed_; }
+
+ private:
+  Tensor w_;
+  bool transposed_;
+};
 
 enum class BackendKind : uint8_t { onednn, reference };
 

@@ -22,6 +22,15 @@ void ProfilingBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   timed(matmul, [&] { return inner_.matmul(a, b, c, o); });
 }
 
+// Prepared weights are the inner backend's own; their products are counted apart from the
+// matmuls of two activations (attention's).
+std::shared_ptr<const PreparedWeight> ProfilingBackend::do_prepare_weight(const Tensor& w, bool transposed, Precision p) {
+  return inner_.prepare_weight(w, transposed, p);
+}
+void ProfilingBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {
+  timed(weight_matmul, [&] { return inner_.matmul(x, w, bias, y); });
+}
+
 // Memory operations pass through untimed, except copies and fills (kernels on a device).
 Tensor ProfilingBackend::do_allocate(const Shape& shape, DType dtype) { return inner_.allocate(shape, dtype); }
 Tensor ProfilingBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return inner_.allocate_zeroed(shape, dtype); }
@@ -133,7 +142,7 @@ void ProfilingBackend::do_gather_cache_rows(const Tensor& src, const Tensor& row
 
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths", "fill", "copy"};
+      "matmul", "matmul (prepared weights)", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths", "fill", "copy"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

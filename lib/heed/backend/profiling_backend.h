@@ -22,6 +22,7 @@ class ProfilingBackend final : public Backend {
   explicit ProfilingBackend(Backend& inner) : inner_(inner) {}
   std::string_view name() const override { return "profiling"; }
   Device device() const override { return inner_.device(); }
+  bool supports(Precision precision) const override { return inner_.supports(precision); }
 
   // Ops with at least one call, slowest first.
   std::vector<OpProfile> report() const;
@@ -30,10 +31,12 @@ class ProfilingBackend final : public Backend {
  protected:
   HEED_BACKEND_OVERRIDES
   Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
+  std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision) override;
+  void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) override;
 
  private:
   enum Op : int {
-    matmul, softmax, softmax_backward, log_softmax, layer_norm, layer_norm_backward,
+    matmul, weight_matmul, softmax, softmax_backward, log_softmax, layer_norm, layer_norm_backward,
     activation, activation_backward, dropout, dropout_backward, embedding, embedding_backward, add,
     axpy, sum_rows, sum_squares, swap_axes_12, additive_scores, additive_scores_backward, write_time_step,
     cross_entropy, cross_entropy_backward, adam_update, gather_rows, gather_cache_rows, sequence_lengths, fill, copy, kOpCount

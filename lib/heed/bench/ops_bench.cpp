@@ -57,6 +57,36 @@ std::vector<MatmulShape> m30k_small_matmul_shapes() {
   };
 }
 
+std::vector<MatmulShape> decoding_matmul_shapes() {
+  return {
+      {"128x256x256 (attention projection)", 1, 128, 256, 256, false},
+      {"128x256x1024 (FFN in)", 1, 128, 256, 1024, false},
+      {"128x1024x256 (FFN out)", 1, 128, 1024, 256, false},
+      {"128x256x8000 (output projection)", 1, 128, 256, 8000, true},
+      {"8x256x256 (attention projection)", 1, 8, 256, 256, false},
+      {"8x256x8000 (output projection)", 1, 8, 256, 8000, true},
+      {"1024x256x1024 (encoder FFN in)", 1, 1024, 256, 1024, false},
+  };
+}
+
+MatmulTiming time_prepared_matmul(Backend& backend, const MatmulShape& shape, Precision precision, int warmups, int repeats) {
+  Rng rng(42);
+  const Operands ops = make_operands(shape, rng);
+  const auto weight = backend.prepare_weight(ops.b, shape.transpose_b, precision);
+  const Tensor bias = random_tensor(Shape{shape.n}, rng);
+  for (int i = 0; i < warmups; ++i) backend.matmul(ops.a, *weight, &bias, ops.c);
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = Clock::now();
+    backend.matmul(ops.a, *weight, &bias, ops.c);
+    times.push_back(seconds_since(start));
+  }
+  MatmulTiming timing;
+  timing.median_seconds = median(times);
+  timing.gflops = shape.flops() / timing.median_seconds * 1e-9;
+  return timing;
+}
+
 MatmulTiming time_matmul(Backend& backend, const MatmulShape& shape, int warmups, int repeats) {
   Rng rng(42);
   const Operands ops = make_operands(shape, rng);

@@ -30,6 +30,13 @@ struct MatmulTiming {
 // Median over `repeats` timed runs after `warmups` untimed ones.
 MatmulTiming time_matmul(Backend& backend, const MatmulShape& shape, int warmups, int repeats);
 
+// Translation's products with a weight, per decoding step at beam 4 × 32 sentences (128 rows), at
+// 8 rows (the last sentences of a chunk), and the encoder's 1,024 rows (32 sentences × 32 pieces).
+std::vector<MatmulShape> decoding_matmul_shapes();
+
+// x · W with W prepared at `precision` (prepared_weight.h), the conversion of x included.
+MatmulTiming time_prepared_matmul(Backend& backend, const MatmulShape& shape, Precision precision, int warmups, int repeats);
+
 struct PrimitiveCreationCost {
   double create_and_first_run_us = 0.0;  // oneDNN's own cache disabled, so this JIT-compiles
   double run_us = 0.0;                   // median of cached runs

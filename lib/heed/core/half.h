@@ -1,5 +1,6 @@
 #pragma once
-// IEEE 754 half precision (binary16) conversions, for storing weights in half the space.
+// IEEE 754 half precision (binary16) conversions, for storing weights in half the space, and
+// bfloat16 (the reference backend rounds to it as bf16 matmuls do).
 // Round to nearest, ties to even; overflow becomes infinity; subnormals are kept.
 
 #include <bit>
@@ -46,5 +47,14 @@ inline float half_to_float(uint16_t h) {
   if (exponent == 31) return std::bit_cast<float>(sign | 0x7F800000u | mantissa << 13);
   return std::bit_cast<float>(sign | (exponent + 127 - 15) << 23 | mantissa << 13);
 }
+
+// bfloat16: f32's upper half, rounded to nearest, ties to even (as oneDNN's conversions round).
+inline uint16_t float_to_bf16(float value) {
+  const uint32_t f = std::bit_cast<uint32_t>(value);
+  if ((f & 0x7FFFFFFFu) > 0x7F800000u) return static_cast<uint16_t>((f >> 16) | 0x40u);  // NaN stays NaN
+  return static_cast<uint16_t>((f + 0x7FFFu + ((f >> 16) & 1u)) >> 16);
+}
+
+inline float bf16_to_float(uint16_t b) { return std::bit_cast<float>(static_cast<uint32_t>(b) << 16); }
 
 }  // namespace heed

@@ -47,8 +47,21 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
   HEED_CHECK(!models.empty(), "a translator needs at least one model");
   limit_ = models.front()->config().max_positions - 1;  // room for eos
   if (options_.max_input_pieces > 0) limit_ = std::min(limit_, options_.max_input_pieces);
-  // One copy of the weights on the workers' device (they share one kind of backend).
-  for (Transformer* m : models) m->parameters().place_on(*backends.front());
+  // One copy of the weights on the workers' device (they share one kind of backend), prepared
+  // once for its matmuls.
+  Backend& first = *backends.front();
+  if (!first.supports(options_.precision)) {
+    spdlog::warn("this CPU has no fast {} matmul kernels (bf16 needs AVX-512): translating in f32",
+                 precision_name(options_.precision));
+    options_.precision = Precision::f32;
+  }
+  int64_t prepared_bytes = 0;
+  for (Transformer* m : models) {
+    m->parameters().place_on(first);
+    if (!m->parameters().prepared()) prepared_bytes += m->parameters().prepare(first, options_.precision);
+  }
+  spdlog::log(options_.precision == Precision::f32 ? spdlog::level::debug : spdlog::level::info,
+              "weights prepared for {} matmuls ({:.1f} MB)", precision_name(options_.precision), prepared_bytes / 1e6);
   for (size_t i = 0; i < backends.size(); ++i) {
     std::vector<std::unique_ptr<Transformer>> own;
     if (i > 0)

@@ -24,6 +24,9 @@ struct TranslateOptions {
   LongLines long_lines = LongLines::split;
   int64_t max_input_pieces = 0;  // 0: as many as the model accepts
   int threads_per_worker = 0;    // with several workers, each one's kernel threads (0: as the caller's)
+  // The matmuls' precision (prepared_weight.h); one the CPU has no kernels for falls back to f32
+  // with a warning.
+  Precision precision = Precision::f32;
 };
 
 struct TranslatedLine {

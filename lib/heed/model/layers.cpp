@@ -37,13 +37,19 @@ Tensor Dropout::backward(Backend& be, const Tensor& dy, Buffer& into) {
 
 Linear::Linear(ParameterSet& params, const std::string& name, int64_t in, int64_t out)
     : weight_(params.add(name + ".weight", Shape{in, out}, Init::xavier_uniform)),
-      bias_(params.add(name + ".bias", Shape{out}, Init::zeros)) {}
+      bias_(params.add(name + ".bias", Shape{out}, Init::zeros)) {
+  weight_->matmul_use = MatmulUse::weight;
+}
 
 // x and y may have any leading shape (e.g. y as [B, T, H, dh]): both are viewed as
 // [rows, features] with rows = x's leading elements.
 void Linear::forward(Backend& be, const Tensor& x, const Tensor& y) {
   input_ = as_matrix(x);
-  be.matmul(input_, weight_->value, y.reshape(Shape{input_.shape()[0], out_dim()}), {.bias = &bias_->value});
+  const Tensor y2 = y.reshape(Shape{input_.shape()[0], out_dim()});
+  if (weight_->prepared)
+    be.matmul(input_, *weight_->prepared, &bias_->value, y2);
+  else
+    be.matmul(input_, weight_->value, y2, {.bias = &bias_->value});
 }
 
 void Linear::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accumulate acc) {

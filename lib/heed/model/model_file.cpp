@@ -155,6 +155,38 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
   return loaded;
 }
 
+std::optional<std::string> metadata_value(const std::string& metadata, std::string_view key) {
+  size_t start = 0;
+  while (start < metadata.size()) {
+    size_t end = metadata.find('\n', start);
+    if (end == std::string::npos) end = metadata.size();
+    const std::string_view line(metadata.data() + start, end - start);
+    if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == '=')
+      return std::string(line.substr(key.size() + 1));
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+std::string with_metadata_value(const std::string& metadata, std::string_view key, std::string_view value) {
+  std::string out;
+  size_t start = 0;
+  while (start < metadata.size()) {
+    size_t end = metadata.find('\n', start);
+    if (end == std::string::npos) end = metadata.size();
+    const std::string_view line(metadata.data() + start, end - start);
+    if (!(line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == '='))
+      out.append(line).push_back('\n');
+    start = end + 1;
+  }
+  return out.append(key).append("=").append(value).append("\n");
+}
+
+Precision model_precision(const ModelExtras& extras, const std::string& what) {
+  const auto value = metadata_value(extras.metadata, "precision");
+  return value ? parse_precision(*value, what + "'s metadata") : Precision::f32;
+}
+
 std::string model_metadata(std::string_view bytes, const std::string& what) {
   ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion);
   r.text32("config");

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,6 +64,14 @@ struct LoadedModel {
 
 // `what` names the source in errors (usually the path).
 LoadedModel parse_model(std::string_view bytes, const std::string& what);
+// The value of a "key=value" line of a model's metadata, or nullopt.
+std::optional<std::string> metadata_value(const std::string& metadata, std::string_view key);
+// The metadata with its "key=value" line replaced (or appended when absent).
+std::string with_metadata_value(const std::string& metadata, std::string_view key, std::string_view value);
+// The matmul precision a model was converted for (`heed convert --precision`): its metadata's
+// "precision=" line, f32 without one.
+Precision model_precision(const ModelExtras& extras, const std::string& what);
+
 // Only the metadata (for a model written by `heed train`: the options it was trained with).
 std::string model_metadata(std::string_view bytes, const std::string& what);
 LoadedModel load_model(const std::string& path);

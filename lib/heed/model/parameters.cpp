@@ -18,7 +18,7 @@ Parameter* ParameterSet::add(const std::string& name, const Shape& shape, Init i
   HEED_CHECK(values_.raw() == nullptr,
              "parameter {} declared after allocation", name);
   for (const Parameter& p : parameters_) HEED_CHECK(p.name != name, "parameter {} declared twice", name);
-  parameters_.push_back(Parameter{name, shape, init, {}, {}});
+  parameters_.push_back(Parameter{name, shape, init, {}, {}, MatmulUse::none, nullptr});
   return &parameters_.back();
 }
 
@@ -55,6 +55,8 @@ void ParameterSet::share_values_of(const ParameterSet& owner) {
   values_ = owner.values_;  // shares the storage: the arena lives as long as either set
   shared_ = true;
   lay_out(values_, &Parameter::value);
+  for (size_t i = 0; i < parameters_.size(); ++i) parameters_[i].prepared = owner.parameters_[i].prepared;
+  prepared_ = owner.prepared_;
 }
 
 void ParameterSet::initialize(uint64_t seed) {
@@ -103,8 +105,22 @@ void ParameterSet::download_values(Backend& be, const ParameterSet& placed) {
     be.download(placed.values_, values_);
 }
 
+int64_t ParameterSet::prepare(Backend& be, Precision precision) {
+  HEED_CHECK(values_.device() == be.device(), "prepare: the parameters are on {}, the backend computes on {}",
+             device_name(values_.device()), device_name(be.device()));
+  int64_t bytes = 0;
+  for (Parameter& p : parameters_) {
+    if (p.matmul_use == MatmulUse::none) continue;
+    p.prepared = be.prepare_weight(p.value, p.matmul_use == MatmulUse::transposed_weight, precision);
+    bytes += p.prepared->bytes();
+  }
+  prepared_ = true;
+  return bytes;
+}
+
 void ParameterSet::zero_grads(Backend& be) {
   HEED_CHECK(!shared_, "a model that reads another's weights cannot train");
+  HEED_CHECK(!prepared_, "a model whose weights were prepared for translation cannot train");
   HEED_CHECK(values_.device() == be.device(), "the parameters are on {}, the backend computes on {}: place them first",
              device_name(values_.device()), device_name(be.device()));
   if (grads_.raw() == nullptr) {

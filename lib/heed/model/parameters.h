@@ -13,6 +13,7 @@
 // laid out on that device.
 
 #include <deque>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -29,12 +30,20 @@ enum class Init : uint8_t {
   embedding,       // N(0, 1/√dim): with the √dim scale, embeddings start at unit variance
 };
 
+// How matmuls read a parameter: as a weight W (x · W), as a transposed one (x · Wᵀ: a tied output
+// table [V, D]), or not at all. ParameterSet::prepare prepares the weights.
+enum class MatmulUse : uint8_t { none, weight, transposed_weight };
+
 struct Parameter {
   std::string name;
   Shape shape;
   Init init = Init::zeros;
   Tensor value;  // a view into the value arena, after allocate()
   Tensor grad;   // a view into the gradient arena, after the first zero_grads()
+  MatmulUse matmul_use = MatmulUse::none;
+  // After ParameterSet::prepare (translation only): the value as the backend's matmul reads it
+  // fastest, in the precision asked for. Frozen: a model with prepared weights cannot train.
+  std::shared_ptr<const PreparedWeight> prepared;
 };
 
 class ParameterSet {
@@ -53,6 +62,11 @@ class ParameterSet {
   // Copies the values of `placed`, a set with the same declarations that may live on a device,
   // into this set's host arena (to save them).
   void download_values(Backend& be, const ParameterSet& placed);
+  // Prepares every matmul weight for be's products at `precision` (after place_on; sets that
+  // share these values made afterwards share the prepared weights too). Returns the bytes the
+  // prepared copies hold.
+  int64_t prepare(Backend& be, Precision precision);
+  bool prepared() const { return prepared_; }
   // Zeroes the gradients, laying their arena out on be's device the first time.
   void zero_grads(Backend& be);
   bool has_grads() const { return grads_.raw() != nullptr; }
@@ -72,6 +86,7 @@ class ParameterSet {
   Tensor values_;
   Tensor grads_;
   bool shared_ = false;  // values_ belongs to another set too
+  bool prepared_ = false;
 };
 
 }  // namespace heed

@@ -125,6 +125,7 @@ void Transformer::declare() {
   output_table_ = config_.tying == EmbeddingTying::none
                       ? params_.add("output.weight", Shape{config_.target_vocab, dim}, Init::xavier_uniform)
                       : target_table_;
+  output_table_->matmul_use = MatmulUse::transposed_weight;
   output_bias_ = params_.add("output.bias", Shape{config_.target_vocab}, Init::zeros);
   source_embedding_ = std::make_unique<Embedding>(params_, "encoder.embedding", source_table_, config_);
   target_embedding_ = std::make_unique<Embedding>(params_, "decoder.embedding", target_table_, config_);
@@ -170,7 +171,10 @@ Tensor Transformer::encode(Backend& be, const Tensor& host_source, const RunMode
 void Transformer::project_output(Backend& be, const Tensor& hidden, const Tensor& logits) {
   const Tensor h = hidden.reshape(Shape{hidden.shape().rows(), config_.model_dim});
   const Tensor l = logits.reshape(Shape{logits.shape().rows(), config_.target_vocab});
-  be.matmul(h, output_table_->value, l, {.transpose_b = true, .bias = &output_bias_->value});
+  if (output_table_->prepared)
+    be.matmul(h, *output_table_->prepared, &output_bias_->value, l);
+  else
+    be.matmul(h, output_table_->value, l, {.transpose_b = true, .bias = &output_bias_->value});
 }
 
 void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& host_target_in, const RunMode& mode) {

@@ -11,12 +11,14 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include "heed/backend/host_memory.h"
-#include "heed/backend/onednn/primitive_cache.h"
+#include "heed/backend/onednn/backend_state.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 
 namespace heed {
 namespace {
+
+using namespace onednn_detail;
 
 using dnnl::memory;
 using Dims = memory::dims;
@@ -24,18 +26,6 @@ constexpr auto f32 = memory::data_type::f32;
 
 // Below this many elements an OpenMP fork costs more than the loop it would split.
 constexpr int64_t kParallelThreshold = 1 << 15;
-
-enum class Op : int64_t {
-  matmul = 1, softmax, log_softmax, softmax_backward,
-  layer_norm, layer_norm_backward, activation, activation_backward, swap_axes_12,
-};
-
-// The key starts with the op and the thread count: oneDNN specialises kernels for both.
-PrimitiveKey key_for(Op op) {
-  PrimitiveKey key;
-  key.add(static_cast<int64_t>(op)).add(static_cast<int64_t>(omp_get_max_threads()));
-  return key;
-}
 
 Dims row_major_strides(const Dims& dims) {
   Dims strides(dims.size(), 1);
@@ -62,16 +52,6 @@ memory::desc operand_desc(const Shape& shape, int rank, bool transposed) {
   return memory::desc(dims, f32, strides);
 }
 
-// Builds a primitive, turning oneDNN's exceptions into heed::Error that names the op.
-template <typename Build>
-CachedPrimitive build_or_fail(std::string_view op, Build&& build) {
-  try {
-    return build();
-  } catch (const dnnl::error& e) {
-    fail("oneDNN could not create {}: {}", op, e.what());
-  }
-}
-
 dnnl::algorithm activation_algorithm(Activation kind) {
   return kind == Activation::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf;
 }
@@ -80,33 +60,12 @@ dnnl::algorithm softmax_algorithm(bool log) {
   return log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
 }
 
-// Grow-only host memory for intermediate results, as float arrays (zeroed when it grows).
-class Scratch {
- public:
-  float* floats(int64_t count) {
-    const int64_t held = storage_.raw() ? storage_.numel() : 0;
-    if (held < count) storage_ = Tensor::zeros(Shape{std::max(count, held * 3 / 2)});
-    return storage_.f32();
-  }
-
- private:
-  Tensor storage_;
-};
-
 void add_into(float* dst, const float* src, int64_t n) {
 #pragma omp parallel for simd if (n > kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) dst[i] += src[i];
 }
 
 }  // namespace
-
-struct OneDnnBackend::State {
-  dnnl::engine engine{dnnl::engine::kind::cpu, 0};
-  dnnl::stream stream{engine};
-  PrimitiveCache cache;
-  Scratch gradient_scratch;   // input gradients that must be added, not written
-  Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
-};
 
 OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {
   // oneDNN keeps its own cache of compiled kernels beneath heed's (1,024 by default); what either

@@ -20,6 +20,8 @@ class OneDnnBackend final : public Backend {
   OneDnnBackend();
   ~OneDnnBackend() override;
   std::string_view name() const override { return "onednn"; }
+  // bf16 and int8 where oneDNN has kernels for them on this CPU (AVX-512 or AMX for bf16).
+  bool supports(Precision precision) const override;
 
   PrimitiveCacheStats cache_stats() const;
   void clear_cache();
@@ -31,6 +33,8 @@ class OneDnnBackend final : public Backend {
  protected:
   HEED_BACKEND_OVERRIDES
   Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
+  std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision) override;
+  void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) override;
 
  private:
   struct State;  // oneDNN engine, stream, cache and scratch: kept out of this header

@@ -1,0 +1,40 @@
+#pragma once
+// PreparedWeight: a weight matrix W [in, out] turned, once, into what a backend's matmul reads
+// fastest for products x · W, in a chosen precision:
+//   f32   the same values, in the kernel's blocked layout (oneDNN reorders them once, not per call)
+//   bf16  values rounded to bfloat16; x is rounded to bf16 per call; products summed in f32
+//   int8  values quantised per output column (w ≈ q · scale[n], q in [−127, 127]); x quantised
+//         per call with one scale for the whole matrix (x ≈ p · s, s = max|x| / 127); the
+//         integer products summed exactly in 32 bits, then scaled back to f32
+// Translation prepares its weights once and every worker reads them; training never does (its
+// weights change every update). Softmax, layer norm and everything else stay f32.
+
+#include <cstdint>
+#include <string_view>
+
+namespace heed {
+
+enum class Precision : uint8_t { f32, bf16, int8 };
+
+std::string_view precision_name(Precision precision);
+// "f32", "bf16" or "int8"; throws naming `what` otherwise.
+Precision parse_precision(std::string_view text, std::string_view what);
+
+class PreparedWeight {
+ public:
+  PreparedWeight(Precision precision, int64_t in, int64_t out) : precision_(precision), in_(in), out_(out) {}
+  virtual ~PreparedWeight() = default;
+  PreparedWeight(const PreparedWeight&) = delete;
+  PreparedWeight& operator=(const PreparedWeight&) = delete;
+
+  Precision precision() const { return precision_; }
+  int64_t in() const { return in_; }
+  int64_t out() const { return out_; }
+  virtual int64_t bytes() const = 0;  // memory the prepared copy holds (0 for a view of the original)
+
+ private:
+  Precision precision_;
+  int64_t in_, out_;
+};
+
+}  // namespace heed

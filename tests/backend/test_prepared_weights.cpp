@@ -1,0 +1,108 @@
+// Prepared weights (prepared_weight.h): oneDNN's f32, bf16 and int8 products against the
+// reference backend's plain statement of the same arithmetic, and that arithmetic against the
+// exact f32 product (how much precision each form gives up).
+
+#include <doctest/doctest.h>
+
+#include <tuple>
+
+#include "heed/core/error.h"
+#include "support.h"
+
+using namespace heed;
+using namespace heed::test;
+
+namespace {
+
+struct Case {
+  int64_t rows, in, out;
+};
+const std::vector<Case> kCases = {{1, 1, 1}, {1, 7, 3}, {5, 1, 9}, {13, 31, 7}, {64, 33, 65}, {128, 256, 300}};
+
+// y = x · W (+ bias) with W prepared by `be`; w is [in, out], or [out, in] when transposed.
+Tensor product(Backend& be, const Tensor& x, const Tensor& w, bool transposed, Precision p, const Tensor* bias) {
+  const auto prepared = be.prepare_weight(w, transposed, p);
+  Tensor y = Tensor::empty(Shape{x.shape()[0], prepared->out()});
+  be.matmul(x, *prepared, bias, y);
+  return y;
+}
+
+Tensor exact_product(const Tensor& x, const Tensor& w, bool transposed, const Tensor* bias) {
+  Tensor y = Tensor::empty(Shape{x.shape()[0], transposed ? w.shape()[0] : w.shape()[1]});
+  make_backend(BackendKind::reference)->matmul(x, w, y, {.transpose_b = transposed, .bias = bias});
+  return y;
+}
+
+}  // namespace
+
+TEST_CASE("prepared f32, bf16 and int8 products equal the reference's arithmetic, transposed or not") {
+  const auto onednn = make_backend(BackendKind::onednn);
+  const auto reference = make_backend(BackendKind::reference);
+  Rng rng(3);
+  for (Precision p : {Precision::f32, Precision::bf16, Precision::int8}) {
+    if (!onednn->supports(p)) {
+      MESSAGE("oneDNN has no ", precision_name(p), " kernels on this CPU: skipped");
+      continue;
+    }
+    for (const Case& c : kCases)
+      for (bool transposed : {false, true})
+        for (bool with_bias : {false, true}) {
+          CAPTURE(precision_name(p));
+          CAPTURE(c.rows);
+          CAPTURE(c.in);
+          CAPTURE(c.out);
+          CAPTURE(transposed);
+          const Tensor x = random_tensor(Shape{c.rows, c.in}, rng, -3.0f, 3.0f);
+          const Tensor w = random_tensor(transposed ? Shape{c.out, c.in} : Shape{c.in, c.out}, rng);
+          const Tensor bias = random_tensor(Shape{c.out}, rng);
+          const Tensor* b = with_bias ? &bias : nullptr;
+          const Tensor fast = product(*onednn, x, w, transposed, p, b);
+          const Tensor slow = product(*reference, x, w, transposed, p, b);
+          // f32 and bf16 differ only in the order of summation; int8's integer sums are exact on
+          // both, so only the final scaling's rounding may differ.
+          CHECK(normalized_error(fast, slow) <= (p == Precision::int8 ? 1e-6 : 1e-5));
+          // What the precision costs, against the exact f32 product: bf16 keeps 8 bits of each
+          // operand, int8 7 bits of the largest in each column of W and in all of x.
+          const double cost = normalized_error(slow, exact_product(x, w, transposed, b));
+          CHECK(cost <= (p == Precision::f32 ? 1e-6 : p == Precision::bf16 ? 1e-2 : 3e-2));
+          if (p != Precision::f32 && c.in >= 31) CHECK(cost > 1e-5);  // it did round
+        }
+  }
+}
+
+TEST_CASE("an int8 product of an all-zero input is the bias, and a zero weight column stays zero") {
+  const auto onednn = make_backend(BackendKind::onednn);
+  for (Precision p : {Precision::int8, Precision::bf16}) {
+    if (!onednn->supports(p)) continue;
+    Rng rng(4);
+    Tensor w = random_tensor(Shape{16, 8}, rng);
+    for (int64_t k = 0; k < 16; ++k) w.f32()[k * 8 + 3] = 0.0f;  // column 3 is zero
+    const Tensor bias = random_tensor(Shape{8}, rng);
+    const Tensor zeros = Tensor::zeros(Shape{4, 16});
+    const Tensor y = product(*onednn, zeros, w, false, p, &bias);
+    for (int64_t i = 0; i < y.numel(); ++i) CHECK(y.f32()[i] == bias.f32()[i % 8]);
+    const Tensor x = random_tensor(Shape{4, 16}, rng);
+    const Tensor z = product(*onednn, x, w, false, p, nullptr);
+    for (int64_t r = 0; r < 4; ++r) CHECK(z.f32()[r * 8 + 3] == 0.0f);
+  }
+}
+
+TEST_CASE("a weight prepared once serves every backend of its kind, and only those") {
+  const auto maker = make_backend(BackendKind::onednn);
+  const auto worker = make_backend(BackendKind::onednn);
+  const auto reference = make_backend(BackendKind::reference);
+  Rng rng(5);
+  const Tensor x = random_tensor(Shape{9, 40}, rng), w = random_tensor(Shape{40, 24}, rng);
+  for (Precision p : {Precision::f32, Precision::bf16, Precision::int8}) {
+    if (!maker->supports(p)) continue;
+    const auto prepared = maker->prepare_weight(w, false, p);
+    Tensor a = Tensor::empty(Shape{9, 24}), b = Tensor::empty(Shape{9, 24});
+    maker->matmul(x, *prepared, nullptr, a);
+    worker->matmul(x, *prepared, nullptr, b);
+    CHECK(normalized_error(a, b) == 0.0);
+    CHECK_THROWS_WITH_AS(reference->matmul(x, *prepared, nullptr, b), doctest::Contains("another kind of backend"), Error);
+  }
+  Tensor wrong = Tensor::empty(Shape{9, 23});
+  CHECK_THROWS_WITH_AS(maker->matmul(x, *maker->prepare_weight(w, false, Precision::f32), nullptr, wrong),
+                       doctest::Contains("do not chain"), Error);
+}
