@@ -83,6 +83,7 @@ int run_bench_ops(const BenchOpsOptions& options) {
 
 struct BenchModelOptions {
   std::vector<std::string> attention = {"scaled-dot", "dot", "additive"};
+  std::vector<std::string> precision = {"f32"};
   int64_t batch = 128;
   int64_t source_length = 32;
   int64_t target_length = 32;
@@ -98,26 +99,36 @@ int run_bench_model(const BenchModelOptions& options) {
   fmt::print("m30k-small training step (forward + loss + backward, no optimizer), {} pairs of {} source and {} "
              "target pieces, {} threads\n\n",
              options.batch, options.source_length, options.target_length, current_threads());
-  fmt::print("| attention | parameters | step s (median of {}) | target tokens/s | GFLOP/s | MFU vs 2048³ ({:.0f} GFLOP/s) |\n",
+  fmt::print("| attention | matmuls | parameters | step s (median of {}) | target tokens/s | GFLOP/s | MFU vs f32 2048³ ({:.0f} GFLOP/s) |\n",
              options.repeats, peak);
-  fmt::print("|---|---:|---:|---:|---:|---:|\n");
-  std::vector<OpProfile> first_profile;
+  fmt::print("|---|---|---:|---:|---:|---:|---:|\n");
+  std::vector<std::pair<std::string, std::vector<OpProfile>>> profiles;  // the first attention's, per precision
   for (const std::string& attention : options.attention) {
-    ModelConfig config;  // the defaults are m30k-small
-    config.attention = parse_attention_score(attention);
-    spdlog::info("bench: {} attention", attention);
-    const TrainingStepTiming t =
-        time_training_step(config, options.batch, options.source_length, options.target_length, 2, options.repeats);
-    fmt::print("| {} | {} | {:.3f} | {:.0f} | {:.1f} | {:.0f}% |\n", attention, t.parameters, t.median_seconds,
-               t.target_tokens_per_second, t.gflops, 100.0 * t.gflops / peak);
-    if (first_profile.empty()) first_profile = t.profile;
+    for (const std::string& name : options.precision) {
+      const Precision precision = parse_precision(name, "--precision");
+      if (!backend->supports(precision)) {
+        spdlog::warn("bench: no {} matmul kernels on this CPU: skipped", name);
+        continue;
+      }
+      ModelConfig config;  // the defaults are m30k-small
+      config.attention = parse_attention_score(attention);
+      spdlog::info("bench: {} attention, {} matmuls", attention, name);
+      const TrainingStepTiming t = time_training_step(config, options.batch, options.source_length,
+                                                      options.target_length, 2, options.repeats, precision);
+      fmt::print("| {} | {} | {} | {:.3f} | {:.0f} | {:.1f} | {:.0f}% |\n", attention, name, t.parameters, t.median_seconds,
+                 t.target_tokens_per_second, t.gflops, 100.0 * t.gflops / peak);
+      if (attention == options.attention.front()) profiles.emplace_back(name, t.profile);
+    }
   }
-  double total = 0.0;
-  for (const OpProfile& op : first_profile) total += op.seconds;
-  fmt::print("\nWhere one {} step's time goes (one profiled step, {:.3f} s in backend ops):\n\n", options.attention.front(), total);
-  fmt::print("| op | calls | seconds | share |\n|---|---:|---:|---:|\n");
-  for (const OpProfile& op : first_profile)
-    fmt::print("| {} | {} | {:.4f} | {:.1f}% |\n", op.name, op.calls, op.seconds, 100.0 * op.seconds / total);
+  for (const auto& [name, profile] : profiles) {
+    double total = 0.0;
+    for (const OpProfile& op : profile) total += op.seconds;
+    fmt::print("\nWhere one {} step's time goes with {} matmuls (one profiled step, {:.3f} s in backend ops):\n\n",
+               options.attention.front(), name, total);
+    fmt::print("| op | calls | seconds | share |\n|---|---:|---:|---:|\n");
+    for (const OpProfile& op : profile)
+      fmt::print("| {} | {} | {:.4f} | {:.1f}% |\n", op.name, op.calls, op.seconds, 100.0 * op.seconds / total);
+  }
   return 0;
 }
 
@@ -136,6 +147,7 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   auto model = std::make_shared<BenchModelOptions>();
   CLI::App* model_cmd = bench->add_subcommand("model", "Training-step time and MFU of m30k-small, per attention variant");
   model_cmd->add_option("--attention", model->attention, "Attention variants to time")->capture_default_str()->delimiter(',');
+  model_cmd->add_option("--precision", model->precision, "Matmul precisions to time: f32, bf16")->capture_default_str()->delimiter(',');
   model_cmd->add_option("--batch", model->batch, "Sentence pairs per batch")->capture_default_str()->check(number_in(1, 1e6));
   model_cmd->add_option("--source-length", model->source_length, "Source pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));
   model_cmd->add_option("--target-length", model->target_length, "Target pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));

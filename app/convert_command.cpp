@@ -28,7 +28,7 @@ void add_convert_command(CLI::App& root, Action& chosen) {
       LoadedModel loaded = load_model(o->input);
       // The matmul precision travels in the metadata; f32 and f16 files compute in f32.
       const std::string compute = o->precision == "bf16" || o->precision == "int8" ? o->precision : "f32";
-      loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "precision", compute);
+      loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-precision", compute);
       const StoredPrecision stored = o->precision == "f32" ? StoredPrecision::f32 : StoredPrecision::f16;
       save_model(o->output, *loaded.model, loaded.extras, stored);
       spdlog::info("wrote {}: weights stored as {}, translated with {} matmuls", o->output,

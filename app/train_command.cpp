@@ -24,6 +24,7 @@ struct TrainOptions {
   std::string resume_dir;
   std::string activation = "relu", attention = "scaled-dot", positions = "sinusoidal", norm = "pre", tying = "all";
   std::string metric = "bleu";
+  std::string precision = "f32";
   int32_t alignment_layer = -1, alignment_head = 0;  // -1: the decoder's penultimate layer
   std::string alignment_step = "predict";
   std::string config_file;
@@ -49,6 +50,8 @@ int run_train(TrainOptions o) {
   o.model.tying = parse_embedding_tying(o.tying);
   HEED_CHECK(o.metric == "bleu" || o.metric == "cross-entropy", "--metric must be bleu or cross-entropy, got '{}'", o.metric);
   o.train.metric = o.metric == "bleu" ? ValidationMetric::bleu : ValidationMetric::cross_entropy;
+  o.train.precision = parse_precision(o.precision, "--precision");
+  HEED_CHECK(o.train.precision != Precision::int8, "--precision: training runs in f32 or bf16, not int8");
   if (!o.train.guided_alignment.empty()) {
     // Garg et al. (2019) supervise the penultimate layer: the last one is busy predicting.
     o.model.alignment_layer = o.alignment_layer >= 0 ? o.alignment_layer
@@ -126,6 +129,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--adam-epsilon", t.optimizer.epsilon, "Adam ε")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::open));
   cmd->add_option("--clip-norm", t.optimizer.clip_norm, "Clip gradients to this global norm (0: off)")->capture_default_str()->group("Training")->check(number_in(0, 1e6));
   cmd->add_option("--label-smoothing", t.label_smoothing, "Label smoothing ε")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::closed, Bound::open));
+  cmd->add_option("--precision", o->precision, "The matmuls' precision: f32, or bf16 (operands rounded to bf16, f32 sums; weights, Adam and the loss stay f32)")->capture_default_str()->group("Training");
   cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and dropout")->capture_default_str()->group("Training");
   cmd->add_option("--guided-alignment", t.guided_alignment, "Pharaoh word links (i-j) for the training pairs, line by line (from eflomal, fast_align): teach one attention head to align")->group("Guided alignment");
   cmd->add_option("--guided-alignment-weight", t.guided_alignment_weight, "Weight of the guided alignment cross-entropy")->capture_default_str()->group("Guided alignment")->check(number_in(0, 1e3));

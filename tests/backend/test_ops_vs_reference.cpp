@@ -113,6 +113,40 @@ TEST_CASE("matmul's backward equals the reference in every layout") {
   }
 }
 
+TEST_CASE("matmuls in bf16 mode round both operands as the reference does, in every layout, forward and backward") {
+  Pair pair;
+  if (!pair.onednn->supports(Precision::bf16)) {
+    MESSAGE("no bf16 matmul kernels on this CPU: skipped");
+    return;
+  }
+  pair.onednn->set_matmul_precision(Precision::bf16);
+  pair.reference->set_matmul_precision(Precision::bf16);
+  Rng rng(12);
+  for (int layout = 0; layout < 4; ++layout) {
+    const bool ta = layout & 1, tb = layout & 2;
+    CAPTURE(layout);
+    const int64_t batch = 3, m = 17, k = 40, n = 9;
+    const Tensor a = random_tensor(ta ? Shape{batch, k, m} : Shape{batch, m, k}, rng);
+    const Tensor b = random_tensor(tb ? Shape{n, k} : Shape{k, n}, rng);
+    const Tensor bias = random_tensor(Shape{n}, rng);
+    const Tensor c0 = random_tensor(Shape{batch, m, n}, rng);
+    const MatmulOptions options{.transpose_a = ta, .transpose_b = tb, .bias = &bias, .accumulate = Accumulate::yes};
+    // Rounded operands are exact in both; only the order of the f32 sums differs.
+    expect_same(pair, c0, [&](Backend& be, const Tensor& c) { be.matmul(a, b, c, options); });
+    expect_same(pair, random_tensor(a.shape(), rng), [&](Backend& be, const Tensor& da) {
+      matmul_backward(be, a, b, c0, {.transpose_a = ta, .transpose_b = tb}, {.da = &da, .db = nullptr});
+    });
+    // And it did round: bf16 keeps 8 significant bits, so the product moves by ~2⁻⁹ of its scale.
+    Tensor exact = Tensor::empty(c0.shape()), rounded = Tensor::empty(c0.shape());
+    make_backend(BackendKind::onednn)->matmul(a, b, exact, {.transpose_a = ta, .transpose_b = tb});
+    pair.onednn->matmul(a, b, rounded, {.transpose_a = ta, .transpose_b = tb});
+    const double error = normalized_error(rounded, exact);
+    CHECK(error > 1e-5);
+    CHECK(error < 1e-2);
+  }
+  CHECK_THROWS_WITH_AS(pair.onednn->set_matmul_precision(Precision::int8), doctest::Contains("not int8"), Error);
+}
+
 TEST_CASE("softmax over visible keys equals the reference, forward and backward") {
   Pair pair;
   Rng rng(3);

@@ -102,8 +102,8 @@ if(NOT rc EQUAL 0 OR NOT count EQUAL 4)
 endif()
 
 # heed bench model on a toy batch: the table and the per-op profile, on stdout.
-execute_process(COMMAND ${HEED} -q bench model --attention dot --batch 2 --source-length 3 --target-length 4 --repeats 1
+execute_process(COMMAND ${HEED} -q bench model --attention dot --precision f32,bf16 --batch 2 --source-length 3 --target-length 4 --repeats 1
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| dot \\| [0-9]+ \\|" OR NOT out MATCHES "\\| matmul \\|")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| dot \\| f32 \\| [0-9]+ \\|" OR NOT out MATCHES "\\| matmul \\|")
   message(FATAL_ERROR "heed bench model: exit ${rc}\n${out}\n${err}")
 endif()

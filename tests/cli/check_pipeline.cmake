@@ -123,7 +123,7 @@ endif()
 # input line); --precision overrides it, and an unknown precision is refused.
 run(int8 convert -m ${WORK_DIR}/run/last.heed -o ${WORK_DIR}/int8.heed --precision int8)
 run(int8_info info ${WORK_DIR}/int8.heed)
-if(NOT int8_rc EQUAL 0 OR NOT int8_info_out MATCHES "precision=int8")
+if(NOT int8_rc EQUAL 0 OR NOT int8_info_out MATCHES "translate-precision=int8")
   message(FATAL_ERROR "heed convert --precision int8: exit ${int8_rc}\n${int8_err}${int8_info_out}")
 endif()
 run(int8_translate translate -m ${WORK_DIR}/int8.heed -i ${data}/valid.en)

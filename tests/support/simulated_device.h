@@ -17,6 +17,11 @@ class SimulatedDeviceBackend final : public Backend {
   SimulatedDeviceBackend();
   std::string_view name() const override { return "simulated device"; }
   Device device() const override { return Device::cuda; }
+  bool supports(Precision precision) const override { return host_->supports(precision); }
+  void set_matmul_precision(Precision precision) override {
+    host_->set_matmul_precision(precision);
+    Backend::set_matmul_precision(precision);
+  }
 
  protected:
   HEED_BACKEND_OVERRIDES

@@ -171,6 +171,12 @@ void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const Ma
   do_matmul(a, b, c, o);
 }
 
+void Backend::set_matmul_precision(Precision precision) {
+  HEED_CHECK(precision != Precision::int8, "matmuls of two activations run in f32 or bf16, not int8");
+  HEED_CHECK(supports(precision), "the {} backend has no {} matmul kernels on this machine", name(), precision_name(precision));
+  matmul_precision_ = precision;
+}
+
 std::shared_ptr<const PreparedWeight> Backend::prepare_weight(const Tensor& w, bool transposed, Precision precision) {
   expect_f32("prepare_weight", "w", w, device());
   HEED_CHECK(w.shape().rank() == 2, "prepare_weight: w must be a matrix, got {}", w.describe());

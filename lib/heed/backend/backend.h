@@ -104,6 +104,13 @@ class Backend {
   // (one matrix for the whole batch, as weights are).
   void matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& options = {});
 
+  // How every later matmul of two f32 tensors computes: f32, or bf16 (both operands rounded to
+  // bf16, the products summed in f32: AMX's and AVX-512 BF16's form, ~10× f32's rate), as
+  // `heed train --precision bf16` runs. Products with prepared weights keep their own precision.
+  // Virtual so that a backend wrapping another passes it on.
+  virtual void set_matmul_precision(Precision precision);
+  Precision matmul_precision() const { return matmul_precision_; }
+
   // A weight for many products x · W (prepared_weight.h): w is [in, out], or [out, in] stored
   // transposed (a tied output table). Throws when this backend has no kernels for `precision`
   // (supports() says beforehand). The result holds no reference to w or to this backend: every
@@ -238,6 +245,8 @@ class Backend {
   virtual void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) = 0;
   virtual void do_adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
                               const AdamStep& step) = 0;
+  Precision matmul_precision_ = Precision::f32;
+
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                             const CrossEntropyOptions& options, const Tensor& log_probs) = 0;
   virtual void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,

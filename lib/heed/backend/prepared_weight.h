@@ -5,7 +5,8 @@
 //   bf16  values rounded to bfloat16; x is rounded to bf16 per call; products summed in f32
 //   int8  values quantised per output column (w ≈ q · scale[n], q in [−127, 127]); x quantised
 //         per call with one scale for the whole matrix (x ≈ p · s, s = max|x| / 127); the
-//         integer products summed exactly in 32 bits, then scaled back to f32
+//         integer products summed exactly in 32 bits, then scaled back to f32:
+//         y[r, n] = sum[r, n] · (scale[n] · s) + bias[n]
 // Translation prepares its weights once and every worker reads them; training never does (its
 // weights change every update). Softmax, layer norm and everything else stay f32.
 

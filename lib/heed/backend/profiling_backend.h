@@ -23,6 +23,10 @@ class ProfilingBackend final : public Backend {
   std::string_view name() const override { return "profiling"; }
   Device device() const override { return inner_.device(); }
   bool supports(Precision precision) const override { return inner_.supports(precision); }
+  void set_matmul_precision(Precision precision) override {
+    inner_.set_matmul_precision(precision);
+    Backend::set_matmul_precision(precision);
+  }
 
   // Ops with at least one call, slowest first.
   std::vector<OpProfile> report() const;

@@ -34,8 +34,9 @@ double forward_flops(const ModelConfig& c, int64_t batch, int64_t source, int64_
 }
 
 TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, int64_t source, int64_t target,
-                                      int warmups, int repeats) {
+                                      int warmups, int repeats, Precision precision) {
   auto backend = make_selected_backend();
+  backend->set_matmul_precision(precision);
   Transformer model(config);
   model.parameters().initialize(1);
   Rng rng(2);
@@ -62,6 +63,7 @@ TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, 
   timing.target_tokens_per_second = static_cast<double>(batch * target) / timing.median_seconds;
   timing.gflops = 3.0 * forward_flops(config, batch, source, target) / timing.median_seconds * 1e-9;
   ProfilingBackend profiler(*backend);
+  profiler.set_matmul_precision(precision);
   step(profiler, 999);
   timing.profile = profiler.report();
   return timing;

@@ -23,7 +23,8 @@ struct TrainingStepTiming {
   std::vector<OpProfile> profile;     // one extra, profiled step
 };
 
+// `precision`: the matmuls' (Backend::set_matmul_precision), as `heed train --precision`.
 TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, int64_t source, int64_t target,
-                                      int warmups, int repeats);
+                                      int warmups, int repeats, Precision precision = Precision::f32);
 
 }  // namespace heed

@@ -183,7 +183,7 @@ std::string with_metadata_value(const std::string& metadata, std::string_view ke
 }
 
 Precision model_precision(const ModelExtras& extras, const std::string& what) {
-  const auto value = metadata_value(extras.metadata, "precision");
+  const auto value = metadata_value(extras.metadata, "translate-precision");
   return value ? parse_precision(*value, what + "'s metadata") : Precision::f32;
 }
 

@@ -69,7 +69,8 @@ std::optional<std::string> metadata_value(const std::string& metadata, std::stri
 // The metadata with its "key=value" line replaced (or appended when absent).
 std::string with_metadata_value(const std::string& metadata, std::string_view key, std::string_view value);
 // The matmul precision a model was converted for (`heed convert --precision`): its metadata's
-// "precision=" line, f32 without one.
+// "translate-precision=" line (`heed train` writes its own options, --precision among them, as
+// other lines), f32 without one.
 Precision model_precision(const ModelExtras& extras, const std::string& what);
 
 // Only the metadata (for a model written by `heed train`: the options it was trained with).

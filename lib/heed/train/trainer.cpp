@@ -133,6 +133,12 @@ class Trainer {
 
 Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be)
     : config_(config), output_(config_.output_dir, config_.resume), be_(std::move(be)) {
+  if (config_.precision != Precision::f32 && !be_->supports(config_.precision)) {
+    spdlog::warn("this CPU has no fast {} matmul kernels (bf16 needs AVX-512): training in f32", precision_name(config_.precision));
+    config_.precision = Precision::f32;
+  }
+  be_->set_matmul_precision(config_.precision);
+  if (config_.precision != Precision::f32) spdlog::info("matmuls in {}, with f32 sums and f32 weights", precision_name(config_.precision));
   if (config_.resume) {
     LoadedCheckpoint checkpoint = load_checkpoint(path(kCheckpointFile));
     model_ = std::move(checkpoint.model.model);

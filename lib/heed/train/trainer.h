@@ -24,6 +24,9 @@ struct TrainConfig {
   int64_t batch_tokens = 4096;
   OptimizerOptions optimizer;
   float label_smoothing = 0.1f;
+  // The matmuls' precision (Backend::set_matmul_precision): bf16 rounds their operands, forward
+  // and backward; weights, gradients, Adam's moments, the loss and every other op stay f32.
+  Precision precision = Precision::f32;
   // Guided alignment (model/guided_alignment.h): Pharaoh word links for the training pairs, and
   // the weight of their cross-entropy term; the head is the model config's alignment head.
   std::string guided_alignment;

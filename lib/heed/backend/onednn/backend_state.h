@@ -19,7 +19,7 @@ namespace onednn_detail {
 enum class Op : int64_t {
   matmul = 1, softmax, log_softmax, softmax_backward,
   layer_norm, layer_norm_backward, activation, activation_backward, swap_axes_12,
-  prepared_matmul, to_bf16, quantize,
+  prepared_matmul, to_bf16,
 };
 
 // The key starts with the op and the thread count: oneDNN specialises kernels for both.
@@ -61,9 +61,10 @@ struct OneDnnBackend::State {
   PrimitiveCache cache;
   onednn_detail::Scratch gradient_scratch;   // input gradients that must be added, not written
   onednn_detail::Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
-  onednn_detail::Scratch low_precision_input;  // x in bf16 or int8 for a prepared matmul
-  float input_scale = 1.0f;                  // int8: what x was multiplied by before rounding
-  float output_scale = 1.0f;                 // int8: its inverse, applied to the products
+  onednn_detail::Scratch low_precision_input;   // x in bf16 or int8 for a prepared matmul; a in bf16 mode
+  onednn_detail::Scratch low_precision_weight;  // b in bf16 mode
+  float output_scale = 1.0f;                 // int8: max|x| / 127, the step of x's codes
+  onednn_detail::Scratch column_scales;        // int8: output_scale times each column's weight scale
 };
 
 }  // namespace heed

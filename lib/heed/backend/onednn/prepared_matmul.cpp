@@ -6,9 +6,16 @@
 // (converting x included), int8 2.1–3.0× at 128 rows (quantising x included; `heed bench ops`).
 //
 // int8 scales: oneDNN 2.6 runs scales given at execution time ("runtime output scales") only on
-// its generic gemm kernels, not on AMX, so the per-column weight scales and the per-call input
-// scale are applied as binary multiplications after the product (post-ops, also AMX kernels),
-// which keeps one primitive per shape for every weight of that shape.
+// its generic gemm kernels, not on AMX; scales fixed when the primitive is made would need one
+// primitive per weight and row count; and scales as binary post-ops with a per-column operand
+// cost 3× the product itself (34 against 11 µs at 128×256×256). So the product writes its exact
+// 32-bit sums and one loop here scales them per column and adds the bias (dequantize()).
+//
+// int8 input: x's codes p ∈ [−127, 127] are stored shifted, as u8 p + 128, and the weight's
+// column sums take the shift back out: Σ (p + 128) q = Σ p q + 128 Σ q. The sums are the same
+// integers; u8 · s8 is the form VNNI multiplies natively, and for a single row oneDNN 2.6 has
+// only its reference loops for s8 · s8 (8 ms against 10 µs for 1×256×1024: greedy decoding's
+// last sentence of a batch).
 
 #include <cmath>
 
@@ -34,25 +41,19 @@ dt weight_type(Precision p) {
   return dt::f32;
 }
 
+dt input_type(Precision p) { return p == Precision::int8 ? dt::u8 : weight_type(p); }
+
+constexpr int32_t kInputShift = 128;  // int8 codes are stored as u8 code + 128
+
 memory::desc plain(const Dims& dims, dt type) { return memory::desc(dims, type, memory::format_tag::ab); }
 
-// The int8 product's post-ops: y = (x·q) · column_scales · input_scale (+ bias)
-dnnl::primitive_attr int8_attributes(int64_t out, bool bias) {
-  dnnl::post_ops post_ops;
-  post_ops.append_binary(dnnl::algorithm::binary_mul, plain({1, out}, dt::f32));
-  post_ops.append_binary(dnnl::algorithm::binary_mul, plain({1, 1}, dt::f32));
-  if (bias) post_ops.append_binary(dnnl::algorithm::binary_add, plain({1, out}, dt::f32));
-  dnnl::primitive_attr attr;
-  attr.set_post_ops(post_ops);
-  return attr;
-}
-
+// int8 products write exact 32-bit sums (dequantize() scales them); f32 and bf16 ones f32 with
+// the bias added.
 dnnl::matmul::primitive_desc product_desc(Precision p, int64_t rows, const memory::desc& weights, int64_t out,
                                           bool bias, const dnnl::engine& engine) {
-  const memory::desc x = plain({rows, weights.dims()[0]}, weight_type(p));
-  const memory::desc y = plain({rows, out}, dt::f32);
-  if (p == Precision::int8)
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(x, weights, y), int8_attributes(out, bias), engine);
+  const memory::desc x = plain({rows, weights.dims()[0]}, input_type(p));
+  const memory::desc y = plain({rows, out}, p == Precision::int8 ? dt::s32 : dt::f32);
+  if (p == Precision::int8) return dnnl::matmul::primitive_desc(dnnl::matmul::desc(x, weights, y), engine);
   if (bias) return dnnl::matmul::primitive_desc(dnnl::matmul::desc(x, weights, plain({1, out}, dt::f32), y), engine);
   return dnnl::matmul::primitive_desc(dnnl::matmul::desc(x, weights, y), engine);
 }
@@ -61,11 +62,14 @@ class OneDnnWeight final : public PreparedWeight {
  public:
   OneDnnWeight(Precision p, int64_t in, int64_t out, const memory::desc& desc)
       : PreparedWeight(p, in, out), desc_(desc), storage_(Tensor::empty(Shape{static_cast<int64_t>(desc.get_size())}, DType::u8)) {}
-  int64_t bytes() const override { return storage_.bytes() + (column_scales_.defined() ? column_scales_.bytes() : 0); }
+  int64_t bytes() const override {
+    return storage_.bytes() + (column_scales_.defined() ? column_scales_.bytes() + column_shifts_.bytes() : 0);
+  }
 
   memory::desc desc_;     // the blocked layout
   Tensor storage_;        // its bytes
   Tensor column_scales_;  // int8: f32 [out], w[:, n] ≈ q[:, n] · column_scales_[n]
+  Tensor column_shifts_;  // int8: i32 [out], 128 · Σ_k q[k, n]: what the input's shift adds
 };
 
 // max |x| over n floats. Compiled for AVX-512 and AVX2 besides the baseline, picked at load
@@ -76,6 +80,33 @@ float max_abs(const float* x, int64_t n) {
 #pragma omp simd reduction(max : m)
   for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
   return m;
+}
+
+// codes[i] = round(x[i] · scale) + 128, rounded to nearest even (|x · scale| ≤ 127 by the choice
+// of scale, so no code saturates).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void quantize_shifted(const float* x, int64_t n, float scale, uint8_t* codes) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(x[i] * scale)) + kInputShift);
+}
+
+// y[r, n] = (sums[r, n] − shifts[n]) · scales[n] (+ bias[n]), in place: y and sums are the same
+// memory.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void dequantize(float* y, int64_t rows, int64_t cols, const int32_t* shifts, const float* scales, const float* bias) {
+  const int32_t* sums = reinterpret_cast<const int32_t*>(y);
+#pragma omp parallel for if (rows * cols > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    const int32_t* s = sums + r * cols;
+    float* o = y + r * cols;
+    if (bias) {
+#pragma omp simd
+      for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * scales[n] + bias[n];
+    } else {
+#pragma omp simd
+      for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * scales[n];
+    }
+  }
 }
 
 // Does oneDNN have real kernels (not its reference loops) for this precision here?
@@ -117,14 +148,21 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
   const auto at = [&](int64_t k, int64_t n) { return transposed ? values[n * in + k] : values[k * out + n]; };
   if (p == Precision::int8) {
     prepared->column_scales_ = Tensor::empty(Shape{out});
+    prepared->column_shifts_ = Tensor::empty(Shape{out}, DType::i32);
     codes = Tensor::empty(Shape{in, out}, DType::i8);
     float* scales = prepared->column_scales_.f32();
+    int32_t* shifts = prepared->column_shifts_.data<int32_t>();
     int8_t* q = codes.data<int8_t>();
     for (int64_t n = 0; n < out; ++n) {
       float m = 0.0f;
       for (int64_t k = 0; k < in; ++k) m = std::max(m, std::fabs(at(k, n)));
       scales[n] = m > 0.0f ? m / 127.0f : 1.0f;
-      for (int64_t k = 0; k < in; ++k) q[k * out + n] = static_cast<int8_t>(std::nearbyint(at(k, n) / scales[n]));
+      int32_t sum = 0;
+      for (int64_t k = 0; k < in; ++k) {
+        q[k * out + n] = static_cast<int8_t>(std::nearbyint(at(k, n) / scales[n]));
+        sum += q[k * out + n];
+      }
+      shifts[n] = kInputShift * sum;
     }
     source = q;
     source_type = dt::s8;
@@ -148,31 +186,28 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
 
   // x in the weight's precision: rounded to bf16, or quantised with one scale for all of it.
   const void* input = x.raw();
-  if (p != Precision::f32) {
-    void* converted = s.low_precision_input.bytes(rows * in * (p == Precision::bf16 ? 2 : 1));
-    if (p == Precision::int8) {
-      const float m = max_abs(x.f32(), x.numel());
-      s.input_scale = m > 0.0f ? 127.0f / m : 1.0f;
-      s.output_scale = m > 0.0f ? m / 127.0f : 0.0f;
-    }
-    PrimitiveKey key = key_for(p == Precision::bf16 ? Op::to_bf16 : Op::quantize);
+  if (p == Precision::int8) {
+    auto* codes = static_cast<uint8_t*>(s.low_precision_input.bytes(rows * in));
+    const float m = max_abs(x.f32(), x.numel());
+    s.output_scale = m > 0.0f ? m / 127.0f : 0.0f;
+    quantize_shifted(x.f32(), x.numel(), m > 0.0f ? 127.0f / m : 1.0f, codes);
+    input = codes;
+  } else if (p == Precision::bf16) {
+    void* converted = s.low_precision_input.bytes(rows * in * 2);
+    PrimitiveKey key = key_for(Op::to_bf16);
     key.add(rows).add(in);
     CachedPrimitive& convert = s.cache.get(key, [&] {
       return build_or_fail("an input conversion", [&] {
-        const memory::desc from = plain({rows, in}, dt::f32), to = plain({rows, in}, weight_type(p));
-        dnnl::primitive_attr attr;
-        if (p == Precision::int8) attr.set_output_scales(0, {DNNL_RUNTIME_F32_VAL});
+        const memory::desc from = plain({rows, in}, dt::f32), to = plain({rows, in}, dt::bf16);
         CachedPrimitive built;
-        built.primitive = dnnl::reorder(dnnl::reorder::primitive_desc(s.engine, from, s.engine, to, attr));
+        built.primitive = dnnl::reorder(dnnl::reorder::primitive_desc(s.engine, from, s.engine, to));
         built.declare(DNNL_ARG_FROM, from, s.engine);
         built.declare(DNNL_ARG_TO, to, s.engine);
-        if (p == Precision::int8) built.declare(DNNL_ARG_ATTR_OUTPUT_SCALES, plain({1, 1}, dt::f32).reshape({1}), s.engine);
         return built;
       });
     });
     convert.bind(DNNL_ARG_FROM, x.raw());
     convert.bind(DNNL_ARG_TO, converted);
-    if (p == Precision::int8) convert.bind(DNNL_ARG_ATTR_OUTPUT_SCALES, &s.input_scale);
     convert.run(s.stream);
     input = converted;
   }
@@ -187,11 +222,7 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
       built.declare(DNNL_ARG_SRC, pd.src_desc(), s.engine);
       built.declare(DNNL_ARG_WEIGHTS, weight->desc_, s.engine);
       built.declare(DNNL_ARG_DST, pd.dst_desc(), s.engine);
-      if (p == Precision::int8) {
-        built.declare(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, plain({1, out}, dt::f32), s.engine);
-        built.declare(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, plain({1, 1}, dt::f32), s.engine);
-        if (bias) built.declare(DNNL_ARG_ATTR_MULTIPLE_POST_OP(2) | DNNL_ARG_SRC_1, plain({1, out}, dt::f32), s.engine);
-      } else if (bias) {
+      if (p != Precision::int8 && bias) {
         built.declare(DNNL_ARG_BIAS, plain({1, out}, dt::f32), s.engine);
       }
       return built;
@@ -200,14 +231,14 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
   product.bind(DNNL_ARG_SRC, input);
   product.bind(DNNL_ARG_WEIGHTS, weight->storage_.raw());
   product.bind(DNNL_ARG_DST, y.raw());
-  if (p == Precision::int8) {
-    product.bind(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, weight->column_scales_.raw());
-    product.bind(DNNL_ARG_ATTR_MULTIPLE_POST_OP(1) | DNNL_ARG_SRC_1, &s.output_scale);
-    if (bias) product.bind(DNNL_ARG_ATTR_MULTIPLE_POST_OP(2) | DNNL_ARG_SRC_1, bias->raw());
-  } else if (bias) {
-    product.bind(DNNL_ARG_BIAS, bias->raw());
-  }
+  if (p != Precision::int8 && bias) product.bind(DNNL_ARG_BIAS, bias->raw());
   product.run(s.stream);
+  if (p == Precision::int8) {
+    float* scales = s.column_scales.floats(out);  // this call's: the weight's times the input's
+    const float* weight_scales = weight->column_scales_.f32();
+    for (int64_t n = 0; n < out; ++n) scales[n] = weight_scales[n] * s.output_scale;
+    dequantize(y.f32(), rows, out, weight->column_shifts_.data<int32_t>(), scales, bias ? bias->f32() : nullptr);
+  }
 }
 
 }  // namespace heed

@@ -69,7 +69,7 @@ void ReferenceBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight&
       double sum = 0.0;  // exact for int8 codes (|sum| < 2⁵³) and for products of bf16 values
       for (int64_t k = 0; k < in; ++k) sum += static_cast<double>(input[r * in + k]) * weight->values[k * out + n];
       float value = static_cast<float>(sum);
-      if (p == Precision::int8) value = value * weight->column_scales[n] * output_scale;
+      if (p == Precision::int8) value = value * (weight->column_scales[n] * output_scale);
       y.f32()[r * out + n] = value + (bias ? bias->f32()[n] : 0.0f);
     }
 }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "heed/backend/host_memory.h"
+#include "heed/core/half.h"
 #include "heed/core/rng.h"
 
 namespace heed {
@@ -50,6 +51,8 @@ void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   const float* pa = a.f32();
   const float* pb = b.f32();
   float* pc = c.f32();
+  const bool bf16 = matmul_precision() == Precision::bf16;
+  const auto operand = [bf16](float v) { return static_cast<double>(bf16 ? bf16_to_float(float_to_bf16(v)) : v); };
   for (int64_t bi = 0; bi < batch; ++bi) {
     const float* ab = pa + bi * m * k;
     const float* bb = pb + (c_batch_shape.rank() ? broadcast_offset(c_batch_shape, b_batch_shape, bi) : 0) * k * n;
@@ -57,8 +60,8 @@ void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
       for (int64_t j = 0; j < n; ++j) {
         double sum = 0.0;
         for (int64_t l = 0; l < k; ++l) {
-          const double av = o.transpose_a ? ab[l * m + i] : ab[i * k + l];
-          const double bv = o.transpose_b ? bb[j * k + l] : bb[l * n + j];
+          const double av = operand(o.transpose_a ? ab[l * m + i] : ab[i * k + l]);
+          const double bv = operand(o.transpose_b ? bb[j * k + l] : bb[l * n + j]);
           sum += av * bv;
         }
         double value = o.alpha * sum;
