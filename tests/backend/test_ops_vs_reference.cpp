@@ -147,6 +147,45 @@ TEST_CASE("matmuls in bf16 mode round both operands as the reference does, in ev
   CHECK_THROWS_WITH_AS(pair.onednn->set_matmul_precision(Precision::int8), doctest::Contains("not int8"), Error);
 }
 
+TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmul path, over lengths, causal limits and none visible") {
+  Pair pair;
+  Rng rng(13);
+  const int64_t batch = 3, heads = 2, dim = 19, length = 11;
+  const Tensor q = random_tensor(Shape{batch, heads, 1, dim}, rng, -2.0f, 2.0f);
+  const Tensor keys = random_tensor(Shape{batch, heads, length, dim}, rng, -2.0f, 2.0f);
+  const Tensor values = random_tensor(Shape{batch, heads, length, dim}, rng);
+  Tensor lengths = Tensor::empty(Shape{batch}, DType::i32);
+  lengths.data<int32_t>()[0] = 11;
+  lengths.data<int32_t>()[1] = 4;
+  lengths.data<int32_t>()[2] = 0;  // nothing visible: uniform over all keys
+  for (const VisibleKeys& visible : {VisibleKeys{}, VisibleKeys{.lengths = &lengths},
+                                     VisibleKeys{.causal = true, .first_query = 6},
+                                     VisibleKeys{.lengths = &lengths, .causal = true, .first_query = 2}}) {
+    CAPTURE(visible.causal);
+    CAPTURE(visible.lengths != nullptr);
+    Tensor probs[2], out[2];
+    int i = 0;
+    for (Backend* be : {pair.onednn.get(), pair.reference.get()}) {
+      probs[i] = Tensor::empty(Shape{batch, heads, 1, length});
+      out[i] = Tensor::empty(q.shape());
+      be->attend_one_query(q, keys, values, 0.25f, visible, probs[i], out[i]);
+      ++i;
+    }
+    CHECK(normalized_error(probs[0], probs[1]) <= kTolerance);
+    CHECK(normalized_error(out[0], out[1]) <= kTolerance);
+    // The three-op path computes the same
+    Tensor scores = Tensor::empty(probs[0].shape()), p = Tensor::empty(probs[0].shape()), o = Tensor::empty(q.shape());
+    pair.onednn->matmul(q, keys, scores, {.transpose_b = true, .alpha = 0.25f});
+    pair.onednn->softmax_forward(scores, p, visible);
+    pair.onednn->matmul(p, values, o);
+    CHECK(normalized_error(p, probs[0]) <= kTolerance);
+    CHECK(normalized_error(o, out[0]) <= kTolerance);
+  }
+  Tensor wrong = Tensor::empty(Shape{batch, heads, 2, dim});
+  CHECK_THROWS_WITH_AS(pair.onednn->attend_one_query(wrong, keys, values, 1.0f, {}, Tensor::empty(Shape{batch, heads, 1, length}), wrong),
+                       doctest::Contains("attend_one_query"), Error);
+}
+
 TEST_CASE("softmax over visible keys equals the reference, forward and backward") {
   Pair pair;
   Rng rng(3);

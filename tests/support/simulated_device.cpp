@@ -33,6 +33,13 @@ void SimulatedDeviceBackend::do_matmul(const Tensor& a, const Tensor& b, const T
   if (o.bias != nullptr) options.bias = &bias;
   host_->matmul(h(a), h(b), h(c), options);
 }
+void SimulatedDeviceBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
+                                                 const VisibleKeys& visible, const Tensor& probs, const Tensor& out) {
+  VisibleKeys host_visible = visible;
+  const Tensor lengths = visible.lengths != nullptr ? h(*visible.lengths) : Tensor{};
+  if (visible.lengths != nullptr) host_visible.lengths = &lengths;
+  host_->attend_one_query(h(q), h(keys), h(values), alpha, host_visible, h(probs), h(out));
+}
 void SimulatedDeviceBackend::do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
   VisibleKeys visible = keys;
   const Tensor lengths = keys.lengths != nullptr ? h(*keys.lengths) : Tensor{};

@@ -398,6 +398,27 @@ void Backend::additive_scores_backward(const Tensor& q, const Tensor& k, const T
   do_additive_scores_backward(q, k, v, dscores, dq, dk, dv, acc);
 }
 
+void Backend::attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
+                               const VisibleKeys& visible, const Tensor& probs, const Tensor& out) {
+  const std::string_view op = "attend_one_query";
+  for (const auto& [what, t] : {std::pair{"q", &q}, {"keys", &keys}, {"values", &values}, {"probs", &probs}, {"out", &out}})
+    expect_f32(op, what, *t, device());
+  HEED_CHECK(q.shape().rank() == 4 && q.shape()[2] == 1 && keys.shape().rank() == 4,
+             "attend_one_query: q must be [B, H, 1, d] and keys [B, H, S, d], got {} and {}", q.shape().str(), keys.shape().str());
+  const Shape& s = q.shape();
+  const int64_t length = keys.shape()[2];
+  expect_shape(op, "keys", keys, Shape{s[0], s[1], length, s[3]});
+  expect_shape(op, "values", values, keys.shape());
+  expect_shape(op, "probs", probs, Shape{s[0], s[1], 1, length});
+  expect_shape(op, "out", out, s);
+  if (visible.lengths != nullptr) {
+    HEED_CHECK(visible.lengths->dtype() == DType::i32 && visible.lengths->shape() == Shape{s[0]} &&
+                   visible.lengths->device() == device(),
+               "attend_one_query: lengths must be i32 [{}] on {}, got {}", s[0], device_name(device()), visible.lengths->describe());
+  }
+  do_attend_one_query(q, keys, values, alpha, visible, probs, out);
+}
+
 void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
   expect_f32("write_time_step", "step", step, device());
   expect_f32("write_time_step", "cache", cache, device());

@@ -174,6 +174,17 @@ class Backend {
   void additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
                                 const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc);
 
+  // Attention of one query per sequence and head over its keys (a decoding step), in one pass
+  // that reads only the visible keys:
+  //   probs[b, h, 0, s] = softmax_s(alpha · q[b, h, 0, :] · keys[b, h, s, :]) over visible s, 0 elsewhere
+  //   out[b, h, 0, :]   = Σ_s probs[b, h, 0, s] · values[b, h, s, :]
+  // q and out [B, H, 1, d]; keys and values [B, H, S, d] (a cache of capacity S); probs
+  // [B, H, 1, S]. `visible` as for softmax_forward (a query that sees no key is uniform over all).
+  // The same numbers as matmul, softmax_forward and matmul, without the [B, H, 1, S] scores
+  // round trip or the products with the unfilled part of a cache.
+  void attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
+                        const VisibleKeys& visible, const Tensor& probs, const Tensor& out);
+
   // cache[b, h, position, :] = step[b, h, :]    step [B, H, d], cache [B, H, capacity, d]
   // (a decoder's self-attention keys/values, one position at a time)
   void write_time_step(const Tensor& step, int64_t position, const Tensor& cache);
@@ -240,6 +251,8 @@ class Backend {
   virtual void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
                                            const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) = 0;
   virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
+  virtual void do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
+                                   const VisibleKeys& visible, const Tensor& probs, const Tensor& out) = 0;
   virtual void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) = 0;
   virtual void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) = 0;
   virtual void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) = 0;
@@ -282,6 +295,7 @@ class Backend {
   void do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores) override; \
   void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores, const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) override; \
   void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) override; \
+  void do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha, const VisibleKeys& visible, const Tensor& probs, const Tensor& out) override; \
   void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) override; \
   void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) override; \
   void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) override; \

@@ -40,17 +40,22 @@ Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const 
 void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh,
                                 const VisibleKeys& keys, const Tensor& out, const RunMode& mode) {
   const int64_t batch = qh.shape()[0], queries = qh.shape()[2];
-  const Tensor scores = scratch_.scores.view(be, Shape{batch, heads_, queries, kh.shape()[2]});  // [B, H, T, S]
-  if (score_ == AttentionScore::additive)
-    be.additive_scores_forward(qh, kh, additive_v_->value, scores);
-  else
-    be.matmul(qh, kh, scores, score_options());
-  probs_ = probs_buffer_.view(be, scores.shape());
-  be.softmax_forward(scores, probs_, keys);
-  dropped_probs_ = dropout_.forward(be, probs_, mode);
-
   const Tensor context_heads = scratch_.context_heads.view(be, Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]
-  be.matmul(dropped_probs_, vh, context_heads);
+  probs_ = probs_buffer_.view(be, Shape{batch, heads_, queries, kh.shape()[2]});
+  if (queries == 1 && score_ != AttentionScore::additive && !mode.training) {
+    // A decoding step: one pass over the visible keys, no scores tensor (Backend::attend_one_query).
+    be.attend_one_query(qh, kh, vh, score_options().alpha, keys, probs_, context_heads);
+    dropped_probs_ = probs_;
+  } else {
+    const Tensor scores = scratch_.scores.view(be, probs_.shape());  // [B, H, T, S]
+    if (score_ == AttentionScore::additive)
+      be.additive_scores_forward(qh, kh, additive_v_->value, scores);
+    else
+      be.matmul(qh, kh, scores, score_options());
+    be.softmax_forward(scores, probs_, keys);
+    dropped_probs_ = dropout_.forward(be, probs_, mode);
+    be.matmul(dropped_probs_, vh, context_heads);
+  }
   const Tensor context = context_.view(be, Shape{batch, queries, heads_, head_dim_});  // [B, T, H, dh] = [B, T, D]
   be.swap_axes_12(context_heads, context);
   o_.forward(be, context.reshape(Shape{batch, queries, heads_ * head_dim_}), out);

@@ -100,6 +100,42 @@ void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor& y, cons
   }
 }
 
+void ReferenceBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
+                                           const VisibleKeys& visible, const Tensor& probs, const Tensor& out) {
+  const int64_t batch = q.shape()[0], heads = q.shape()[1], dim = q.shape()[3], length = keys.shape()[2];
+  std::vector<double> p(length);
+  for (int64_t b = 0; b < batch; ++b)
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t seen = length;
+      if (visible.lengths) seen = std::min<int64_t>(seen, visible.lengths->data<int32_t>()[b]);
+      if (visible.causal) seen = std::min(seen, visible.first_query + 1);
+      const int64_t row = b * heads + h;
+      const float* qr = q.f32() + row * dim;
+      const float* kr = keys.f32() + row * length * dim;
+      const float* vr = values.f32() + row * length * dim;
+      if (seen <= 0) {  // no key visible: uniform over all, as softmax_forward does
+        std::fill(p.begin(), p.end(), 1.0 / static_cast<double>(length));
+      } else {
+        double max = -INFINITY;
+        for (int64_t s = 0; s < seen; ++s) {
+          double dot = 0.0;
+          for (int64_t j = 0; j < dim; ++j) dot += static_cast<double>(qr[j]) * kr[s * dim + j];
+          p[s] = alpha * dot;
+          max = std::max(max, p[s]);
+        }
+        double sum = 0.0;
+        for (int64_t s = 0; s < seen; ++s) sum += (p[s] = std::exp(p[s] - max));
+        for (int64_t s = 0; s < length; ++s) p[s] = s < seen ? p[s] / sum : 0.0;
+      }
+      for (int64_t s = 0; s < length; ++s) probs.f32()[row * length + s] = static_cast<float>(p[s]);
+      for (int64_t j = 0; j < dim; ++j) {
+        double sum = 0.0;
+        for (int64_t s = 0; s < length; ++s) sum += p[s] * vr[s * dim + j];
+        out.f32()[row * dim + j] = static_cast<float>(sum);
+      }
+    }
+}
+
 void ReferenceBackend::do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) {
   const int64_t length = ids.shape()[1];
   for (int64_t b = 0; b < ids.shape()[0]; ++b) {

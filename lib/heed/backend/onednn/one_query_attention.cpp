@@ -1,0 +1,85 @@
+// The CPU backend's attend_one_query: decoding's attention (one query per sequence and head) as
+// one OpenMP loop over the rows. oneDNN runs it as a batched matmul of [1 × d] · [d × S] per
+// row, which at 512 rows of a 4-head, beam-4 step costs more in dispatch than in arithmetic, and
+// reads the whole cache where only its filled part counts.
+
+#include <bit>
+#include <cmath>
+
+#include "heed/backend/onednn/backend_state.h"
+
+namespace heed {
+namespace {
+
+// e^x for x ≤ 0 (softmax's shifted scores), vectorisable: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r
+// by its Taylor polynomial to r⁶ (relative error < 2e-7), 2ⁿ through the exponent bits.
+inline float exp_nonpositive(float x) {
+  x = std::max(x, -87.0f);  // e^-87 ≈ 1.6e-38: still a normal float
+  const float n = std::nearbyint(x * 1.44269504088896341f);
+  const float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;  // ln 2 in two parts (Cody & Waite)
+  const float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
+  return p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+}
+
+// One (sequence, head) row: scores into p (length S), softmax over the first `seen`, out = p · V.
+inline void attend_row(const float* q, const float* keys, const float* values, float alpha, int64_t seen,
+                       int64_t length, int64_t dim, float* p, float* out) {
+  if (seen <= 0) {  // no key visible: uniform over all, as softmax_forward does
+    for (int64_t s = 0; s < length; ++s) p[s] = 1.0f / static_cast<float>(length);
+    seen = length;
+  } else {
+    float max = -INFINITY;
+    for (int64_t s = 0; s < seen; ++s) {
+      const float* k = keys + s * dim;
+      float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+      for (int64_t j = 0; j < dim; ++j) dot += q[j] * k[j];
+      p[s] = alpha * dot;
+      max = std::max(max, p[s]);
+    }
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t s = 0; s < seen; ++s) {
+      p[s] = exp_nonpositive(p[s] - max);
+      sum += p[s];
+    }
+    const float inverse = 1.0f / sum;
+#pragma omp simd
+    for (int64_t s = 0; s < seen; ++s) p[s] *= inverse;
+    for (int64_t s = seen; s < length; ++s) p[s] = 0.0f;
+  }
+#pragma omp simd
+  for (int64_t j = 0; j < dim; ++j) out[j] = 0.0f;
+  for (int64_t s = 0; s < seen; ++s) {
+    const float* v = values + s * dim;
+    const float w = p[s];
+#pragma omp simd
+    for (int64_t j = 0; j < dim; ++j) out[j] += w * v[j];
+  }
+}
+
+// Compiled for AVX-512 and AVX2 besides the baseline, picked at load time.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void attend_rows(const float* q, const float* keys, const float* values, float alpha, const int32_t* lengths,
+                 int64_t causal_limit, int64_t batch, int64_t heads, int64_t length, int64_t dim, float* probs, float* out) {
+  const int64_t rows = batch * heads;
+#pragma omp parallel for if (rows * length * dim > (1 << 17))
+  for (int64_t row = 0; row < rows; ++row) {
+    int64_t seen = std::min(length, causal_limit);
+    if (lengths) seen = std::min<int64_t>(seen, lengths[row / heads]);
+    attend_row(q + row * dim, keys + row * length * dim, values + row * length * dim, alpha, seen, length, dim,
+               probs + row * length, out + row * dim);
+  }
+}
+
+}  // namespace
+
+void OneDnnBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
+                                        const VisibleKeys& visible, const Tensor& probs, const Tensor& out) {
+  const int64_t length = keys.shape()[2];
+  attend_rows(q.f32(), keys.f32(), values.f32(), alpha, visible.lengths ? visible.lengths->data<int32_t>() : nullptr,
+              visible.causal ? visible.first_query + 1 : length, q.shape()[0], q.shape()[1], length, q.shape()[3],
+              probs.f32(), out.f32());
+}
+
+}  // namespace heed
