@@ -75,6 +75,7 @@ class BeamSearch {
   std::vector<int32_t> step_tokens_, step_parents_;
   int64_t rows_capacity_ = 0;
   std::vector<Candidate> candidates_;
+  std::vector<float> block_maxima_;  // collect_candidates' scratch: the largest log prob of each block
   std::vector<int32_t> next_rows_;
   std::vector<double> beam_log_probs_, next_log_probs_;
   std::vector<int32_t> next_tokens_;
