@@ -181,6 +181,30 @@ TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmu
     CHECK(normalized_error(p, probs[0]) <= kTolerance);
     CHECK(normalized_error(o, out[0]) <= kTolerance);
   }
+  // Beams sharing their sentence's keys: 2 query rows per key row read what the same keys
+  // repeated per row give.
+  const Tensor q2 = random_tensor(Shape{2 * batch, heads, 1, dim}, rng, -2.0f, 2.0f);
+  Tensor repeat = Tensor::empty(Shape{2 * batch}, DType::i32);
+  for (int32_t r = 0; r < 2 * batch; ++r) repeat.data<int32_t>()[r] = r / 2;
+  Tensor keys2 = Tensor::empty(Shape{2 * batch, heads, length, dim}), values2 = Tensor::empty(keys2.shape());
+  Tensor lengths2 = Tensor::empty(Shape{2 * batch}, DType::i32);
+  pair.onednn->gather_rows(keys, repeat, keys2);
+  pair.onednn->gather_rows(values, repeat, values2);
+  pair.onednn->gather_rows(lengths, repeat, lengths2);
+  Tensor shared_probs[2], shared_out[2];
+  int i = 0;
+  for (Backend* be : {pair.onednn.get(), pair.reference.get()}) {
+    shared_probs[i] = Tensor::empty(Shape{2 * batch, heads, 1, length});
+    shared_out[i] = Tensor::empty(q2.shape());
+    be->attend_one_query(q2, keys, values, 0.5f, {.lengths = &lengths}, shared_probs[i], shared_out[i]);
+    ++i;
+  }
+  Tensor probs2 = Tensor::empty(shared_probs[0].shape()), out2 = Tensor::empty(q2.shape());
+  pair.onednn->attend_one_query(q2, keys2, values2, 0.5f, {.lengths = &lengths2}, probs2, out2);
+  CHECK(normalized_error(shared_probs[0], probs2) == 0.0);
+  CHECK(normalized_error(shared_out[0], out2) == 0.0);
+  CHECK(normalized_error(shared_out[0], shared_out[1]) <= kTolerance);
+
   Tensor wrong = Tensor::empty(Shape{batch, heads, 2, dim});
   CHECK_THROWS_WITH_AS(pair.onednn->attend_one_query(wrong, keys, values, 1.0f, {}, Tensor::empty(Shape{batch, heads, 1, length}), wrong),
                        doctest::Contains("attend_one_query"), Error);

@@ -406,15 +406,16 @@ void Backend::attend_one_query(const Tensor& q, const Tensor& keys, const Tensor
   HEED_CHECK(q.shape().rank() == 4 && q.shape()[2] == 1 && keys.shape().rank() == 4,
              "attend_one_query: q must be [B, H, 1, d] and keys [B, H, S, d], got {} and {}", q.shape().str(), keys.shape().str());
   const Shape& s = q.shape();
-  const int64_t length = keys.shape()[2];
-  expect_shape(op, "keys", keys, Shape{s[0], s[1], length, s[3]});
+  const int64_t length = keys.shape()[2], key_rows = keys.shape()[0];
+  HEED_CHECK(key_rows >= 1 && s[0] % key_rows == 0, "attend_one_query: {} query rows do not share {} key rows evenly", s[0], key_rows);
+  expect_shape(op, "keys", keys, Shape{key_rows, s[1], length, s[3]});
   expect_shape(op, "values", values, keys.shape());
   expect_shape(op, "probs", probs, Shape{s[0], s[1], 1, length});
   expect_shape(op, "out", out, s);
   if (visible.lengths != nullptr) {
-    HEED_CHECK(visible.lengths->dtype() == DType::i32 && visible.lengths->shape() == Shape{s[0]} &&
+    HEED_CHECK(visible.lengths->dtype() == DType::i32 && visible.lengths->shape() == Shape{key_rows} &&
                    visible.lengths->device() == device(),
-               "attend_one_query: lengths must be i32 [{}] on {}, got {}", s[0], device_name(device()), visible.lengths->describe());
+               "attend_one_query: lengths must be i32 [{}] on {}, got {}", key_rows, device_name(device()), visible.lengths->describe());
   }
   do_attend_one_query(q, keys, values, alpha, visible, probs, out);
 }

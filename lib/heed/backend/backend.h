@@ -178,8 +178,10 @@ class Backend {
   // that reads only the visible keys:
   //   probs[b, h, 0, s] = softmax_s(alpha · q[b, h, 0, :] · keys[b, h, s, :]) over visible s, 0 elsewhere
   //   out[b, h, 0, :]   = Σ_s probs[b, h, 0, s] · values[b, h, s, :]
-  // q and out [B, H, 1, d]; keys and values [B, H, S, d] (a cache of capacity S); probs
-  // [B, H, 1, S]. `visible` as for softmax_forward (a query that sees no key is uniform over all).
+  // q and out [B, H, 1, d]; keys and values [K, H, S, d] (a cache of capacity S) with B a multiple
+  // of K: rows [k·B/K, (k+1)·B/K) read key row k (a sentence's beams share its memory); probs
+  // [B, H, 1, S]. `visible` as for softmax_forward, its lengths per key row (a query that sees no
+  // key is uniform over all).
   // The same numbers as matmul, softmax_forward and matmul, without the [B, H, 1, S] scores
   // round trip or the products with the unfilled part of a cache.
   void attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,

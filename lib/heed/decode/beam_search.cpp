@@ -76,7 +76,8 @@ Tensor BeamSearch::step_log_probs(const Tensor& tokens) {
 }
 
 void BeamSearch::select_rows(RowSelection what) {
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->select_rows(be_, next_rows_, what, states_[m]);
+  // A sentence's k beams share its memory row.
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->select_rows(be_, next_rows_, what, states_[m], options_.beam);
 }
 
 double BeamSearch::normalise(double log_prob, int64_t pieces) const {

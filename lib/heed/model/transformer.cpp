@@ -318,6 +318,7 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   be.copy(memory, state.memory);  // the model's buffers are reused by the next forward pass
   state.source_lengths = state.lengths_buffer.view(be, source_lengths_view_.shape(), DType::i32);
   be.copy(source_lengths_view_, state.source_lengths);
+  state.rows_per_memory = 1;
   state.layers.resize(decoder_.size());
   const int64_t first = std::min(capacity, kFirstCacheCapacity);
   for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, first, state.layers[i]);
@@ -325,27 +326,43 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   state.capacity = capacity;
 }
 
-void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state) {
+void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state,
+                              int64_t rows_per_memory) {
   const int64_t count = static_cast<int64_t>(rows.size());
   const Tensor indices = state.rows_buffer.view(be, Shape{count}, DType::i32);
   be.upload(Tensor::view(const_cast<int32_t*>(rows.data()), indices.shape(), DType::i32), indices);
+  move_self_caches(be, indices, state.layers.front().self.keys.shape()[2], state);
+  if (what != RowSelection::everything) return;
+
+  // The memory rows the new rows read. Additive attention scores keys per row (its kernel takes
+  // one key row per query row), so its memory keeps a row per beam.
+  const int64_t group = config_.attention == AttentionScore::additive ? 1 : rows_per_memory;
+  HEED_CHECK(group >= 1 && count % group == 0, "select_rows: {} rows do not split into runs of {}", count, group);
+  state.memory_rows.clear();
+  for (int64_t g = 0; g < count / group; ++g) {
+    const int32_t memory_row = static_cast<int32_t>(rows[static_cast<size_t>(g * group)] / state.rows_per_memory);
+    for (int64_t j = 1; j < group; ++j)
+      HEED_CHECK(rows[static_cast<size_t>(g * group + j)] / state.rows_per_memory == memory_row,
+                 "select_rows: rows {} to {} do not come from one sentence", g * group, (g + 1) * group - 1);
+    state.memory_rows.push_back(memory_row);
+  }
+  const int64_t memory_count = static_cast<int64_t>(state.memory_rows.size());
+  const Tensor memory_indices = state.memory_rows_buffer.view(be, Shape{memory_count}, DType::i32);
+  be.upload(Tensor::view(state.memory_rows.data(), memory_indices.shape(), DType::i32), memory_indices);
   // Gathers into the spare buffer, then swaps it with the tensor's own: no copy back.
   const auto gather = [&](Tensor& tensor, Buffer& owner, Buffer& spare) {
-    const Tensor target = spare.view(be, tensor.shape().with(0, count), tensor.dtype());
-    be.gather_rows(tensor, indices, target);
+    const Tensor target = spare.view(be, tensor.shape().with(0, memory_count), tensor.dtype());
+    be.gather_rows(tensor, memory_indices, target);
     std::swap(owner, spare);
     tensor = target;
   };
-  move_self_caches(be, indices, state.layers.front().self.keys.shape()[2], state);
-  if (what == RowSelection::everything)
-    for (DecoderLayerCache& layer : state.layers) {
-      gather(layer.cross.keys, layer.cross.key_buffer, state.spare_cross);
-      gather(layer.cross.values, layer.cross.value_buffer, state.spare_cross);
-    }
-  if (what == RowSelection::everything) {
-    gather(state.source_lengths, state.lengths_buffer, state.spare_lengths);
-    gather(state.memory, state.memory_buffer, state.spare_memory);
+  for (DecoderLayerCache& layer : state.layers) {
+    gather(layer.cross.keys, layer.cross.key_buffer, state.spare_cross);
+    gather(layer.cross.values, layer.cross.value_buffer, state.spare_cross);
   }
+  gather(state.source_lengths, state.lengths_buffer, state.spare_lengths);
+  gather(state.memory, state.memory_buffer, state.spare_memory);
+  state.rows_per_memory = group;
 }
 
 void Transformer::move_self_caches(Backend& be, const Tensor& indices, int64_t capacity, DecoderState& state) {
@@ -365,7 +382,7 @@ void Transformer::move_self_caches(Backend& be, const Tensor& indices, int64_t c
 }
 
 void Transformer::grow_caches(Backend& be, DecoderState& state) {
-  const int64_t rows = state.source_lengths.shape()[0];
+  const int64_t rows = state.rows();
   std::vector<int32_t> same(static_cast<size_t>(rows));
   std::iota(same.begin(), same.end(), 0);
   const Tensor indices = state.rows_buffer.view(be, Shape{rows}, DType::i32);
@@ -374,13 +391,13 @@ void Transformer::grow_caches(Backend& be, DecoderState& state) {
 }
 
 void Transformer::reserve_capacity(Backend& be, DecoderState& state) {
-  const int64_t rows = state.source_lengths.shape()[0];
+  const int64_t rows = state.rows();
   for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->reserve_capacity(be, rows, state.capacity, state.layers[i]);
   state.spare_self.view(be, state.layers.front().self.keys.shape());
 }
 
 Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderState& state) {
-  const int64_t batch = state.source_lengths.shape()[0];
+  const int64_t batch = state.rows();
   HEED_CHECK(host_tokens.dtype() == DType::i32 && host_tokens.shape() == Shape{batch},
              "decoder step: tokens must be i32 [{}], got {}", batch, host_tokens.describe());
   const Tensor tokens = be.to_device(host_tokens, staging_.tokens);

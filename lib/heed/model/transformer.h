@@ -71,9 +71,15 @@ class DecoderLayer {
 };
 
 // The state of one batch being translated: the encoder output, its lengths, and the caches.
+// The decoder's rows (beams) share memory rows: rows [m·r, (m+1)·r) read memory row m, where r
+// is rows_per_memory (1 until beam search expands each sentence into its beams). The memory,
+// its lengths and the cross-attention caches hold one row per sentence, not per beam: at beam 4
+// a quarter of the memory, and of what a step's cross-attention reads.
 struct DecoderState {
-  Tensor memory;          // [B, S, D]
-  Tensor source_lengths;  // i32 [B]: the memory positions each sentence's queries see
+  Tensor memory;          // [M, S, D]
+  Tensor source_lengths;  // i32 [M]: the memory positions each sentence's queries see
+  int64_t rows_per_memory = 1;
+  int64_t rows() const { return source_lengths.shape()[0] * rows_per_memory; }
   std::vector<DecoderLayerCache> layers;
   int64_t position = 0;  // the next target position
   int64_t capacity = 0;  // the most target positions this batch may decode; the self-attention
@@ -83,13 +89,14 @@ struct DecoderState {
   // Gather targets, swapped in after each select: one per kind of tensor, so that each circulates
   // among tensors of one size. (A single spare passed through every cache would leave every
   // buffer it visits as large as the largest tensor of all: 130 MB more at beam 4.)
-  Buffer spare_self, spare_cross, spare_memory, spare_lengths, rows_buffer;
+  Buffer spare_self, spare_cross, spare_memory, spare_lengths, rows_buffer, memory_rows_buffer;
+  std::vector<int32_t> memory_rows;  // select_rows' scratch
 };
 
 // Which parts of a decoding state follow a new row order.
 enum class RowSelection : uint8_t {
   self_attention,  // beams of the same sentences reordered: only the self-attention caches differ
-  everything,      // sentences expanded into beams or dropped: every per-row tensor
+  everything,      // sentences expanded into beams or dropped: the memory rows too
 };
 
 // Tag of the constructor that makes a second model over another's weights.
@@ -132,8 +139,10 @@ class Transformer {
   void reserve_capacity(Backend& be, DecoderState& state);
 
   // Row i of the new state is row rows[i] of the old one: beam search expands sentences into
-  // beams, follows each beam's parent, and drops finished sentences.
-  void select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state);
+  // beams, follows each beam's parent, and drops finished sentences. With `everything`, each run of
+  // `rows_per_memory` new rows must come from one old memory row, which they then share.
+  void select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state,
+                   int64_t rows_per_memory = 1);
 
   // Attention probabilities [B, H, T, S] of the last forward pass or step.
   const Tensor& cross_attention(int layer) const { return decoder_[layer]->cross_attention().probabilities(); }

@@ -61,15 +61,23 @@ inline void attend_row(const float* q, const float* keys, const float* values, f
 // Compiled for AVX-512 and AVX2 besides the baseline, picked at load time.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void attend_rows(const float* q, const float* keys, const float* values, float alpha, const int32_t* lengths,
-                 int64_t causal_limit, int64_t batch, int64_t heads, int64_t length, int64_t dim, float* probs, float* out) {
-  const int64_t rows = batch * heads;
-#pragma omp parallel for if (rows * length * dim > (1 << 17))
-  for (int64_t row = 0; row < rows; ++row) {
-    int64_t seen = std::min(length, causal_limit);
-    if (lengths) seen = std::min<int64_t>(seen, lengths[row / heads]);
-    attend_row(q + row * dim, keys + row * length * dim, values + row * length * dim, alpha, seen, length, dim,
-               probs + row * length, out + row * dim);
-  }
+                 int64_t causal_limit, int64_t batch, int64_t share, int64_t heads, int64_t length, int64_t dim,
+                 float* probs, float* out) {
+  // Rows in (key row, head, sharing row) order, so that the beams reading one key row's keys
+  // run one after the other, while those keys are in cache.
+  const int64_t key_rows = batch / share;
+#pragma omp parallel for collapse(2) if (batch * heads * length * dim > (1 << 17))
+  for (int64_t k = 0; k < key_rows; ++k)
+    for (int64_t h = 0; h < heads; ++h) {
+      int64_t seen = std::min(length, causal_limit);
+      if (lengths) seen = std::min<int64_t>(seen, lengths[k]);
+      const int64_t key_row = k * heads + h;
+      for (int64_t j = 0; j < share; ++j) {
+        const int64_t row = (k * share + j) * heads + h;
+        attend_row(q + row * dim, keys + key_row * length * dim, values + key_row * length * dim, alpha, seen, length,
+                   dim, probs + row * length, out + row * dim);
+      }
+    }
 }
 
 }  // namespace
@@ -78,8 +86,8 @@ void OneDnnBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, con
                                         const VisibleKeys& visible, const Tensor& probs, const Tensor& out) {
   const int64_t length = keys.shape()[2];
   attend_rows(q.f32(), keys.f32(), values.f32(), alpha, visible.lengths ? visible.lengths->data<int32_t>() : nullptr,
-              visible.causal ? visible.first_query + 1 : length, q.shape()[0], q.shape()[1], length, q.shape()[3],
-              probs.f32(), out.f32());
+              visible.causal ? visible.first_query + 1 : length, q.shape()[0], q.shape()[0] / keys.shape()[0],
+              q.shape()[1], length, q.shape()[3], probs.f32(), out.f32());
 }
 
 }  // namespace heed

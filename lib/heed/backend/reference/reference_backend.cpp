@@ -103,16 +103,17 @@ void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor& y, cons
 void ReferenceBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
                                            const VisibleKeys& visible, const Tensor& probs, const Tensor& out) {
   const int64_t batch = q.shape()[0], heads = q.shape()[1], dim = q.shape()[3], length = keys.shape()[2];
+  const int64_t share = batch / keys.shape()[0];  // query rows per key row
   std::vector<double> p(length);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h) {
       int64_t seen = length;
-      if (visible.lengths) seen = std::min<int64_t>(seen, visible.lengths->data<int32_t>()[b]);
+      if (visible.lengths) seen = std::min<int64_t>(seen, visible.lengths->data<int32_t>()[b / share]);
       if (visible.causal) seen = std::min(seen, visible.first_query + 1);
-      const int64_t row = b * heads + h;
+      const int64_t row = b * heads + h, key_row = (b / share) * heads + h;
       const float* qr = q.f32() + row * dim;
-      const float* kr = keys.f32() + row * length * dim;
-      const float* vr = values.f32() + row * length * dim;
+      const float* kr = keys.f32() + key_row * length * dim;
+      const float* vr = values.f32() + key_row * length * dim;
       if (seen <= 0) {  // no key visible: uniform over all, as softmax_forward does
         std::fill(p.begin(), p.end(), 1.0 / static_cast<double>(length));
       } else {
