@@ -2,6 +2,7 @@
 
 #include "heed/core/error.h"
 #include "heed/decode/translator.h"
+#include "heed/model/model_file.h"
 #include "model/model_support.h"
 #include "support.h"
 
@@ -206,4 +207,21 @@ TEST_CASE("a model's logits with bf16 or int8 weights stay within their rounding
     CHECK(error > 1e-5);  // it did round
     CHECK(error < (p == Precision::bf16 ? 2e-2 : 5e-2));
   }
+}
+
+TEST_CASE("translation gives back the f32 weights its prepared products replaced, and such a model cannot be saved") {
+  VocabModel m;
+  Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), TranslateOptions{});
+  const auto out = translator.translate(kMixedLines, 1);
+  CHECK(out.size() == kMixedLines.size());
+  int released = 0;
+  for (const Parameter& p : m.model->parameters().all()) {
+    if (p.matmul_use == MatmulUse::weight) {
+      CHECK_FALSE(p.value.defined());
+      ++released;
+    }
+    if (p.matmul_use == MatmulUse::transposed_weight) CHECK(p.value.defined());  // the tied table: embeddings read it
+  }
+  CHECK(released > 0);
+  CHECK_THROWS_WITH_AS(serialize_model(*m.model, ModelExtras{}), doctest::Contains("cannot be saved"), Error);
 }

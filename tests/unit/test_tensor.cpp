@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <string>
 
+#include <unistd.h>
+
 #include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
@@ -85,4 +87,21 @@ TEST_CASE("tensors count the host memory they hold, and a limit refuses more wit
   const Tensor fits = Tensor::empty(Shape{1 << 17}, DType::f32);  // 0.5 MB
   CHECK_THROWS_WITH_AS(Tensor::empty(Shape{1 << 18}, DType::f32), doctest::Contains("out of memory: f32[262144]"), Error);
   set_tensor_memory_limit(start.limit);
+}
+
+TEST_CASE("discarding pages gives back only whole pages inside the range, which then read as zero") {
+  Tensor t = Tensor::empty(Shape{1 << 20});  // 4 MiB: mapped memory
+  t.fill(1.0f);
+  const int64_t page = sysconf(_SC_PAGESIZE), offset = page / 2, length = 3 * page;  // covers two whole pages
+  CHECK(t.discard_pages(offset, length) == 2 * page);
+  const float* f = t.f32();
+  CHECK(f[offset / 4] == 1.0f);                // the part page before the range's first whole page
+  CHECK(f[page / 4] == 0.0f);                  // given back
+  CHECK(f[(3 * page - 4) / 4] == 0.0f);
+  CHECK(f[(3 * page) / 4 + 100] == 1.0f);      // past the range's last whole page
+  CHECK(f[(1 << 20) - 1] == 1.0f);
+  Tensor small = Tensor::empty(Shape{1000});   // not mapped: left as it is
+  small.fill(2.0f);
+  CHECK(small.discard_pages(0, 4000) == 0);
+  CHECK(small.f32()[500] == 2.0f);
 }

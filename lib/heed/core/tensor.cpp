@@ -6,6 +6,7 @@
 #include <new>
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "heed/core/error.h"
 
@@ -98,6 +99,18 @@ Tensor Tensor::allocate(const Shape& shape, DType dtype, Device device, bool& ze
   });
   t.data_ = p;
   return t;
+}
+
+int64_t Tensor::discard_pages(int64_t offset, int64_t length) const {
+  if (device_ != Device::cpu || storage_ == nullptr || data_ != storage_.get() || bytes() < kMappedBytes) return 0;
+  HEED_CHECK(offset >= 0 && length >= 0 && static_cast<size_t>(offset + length) <= bytes(),
+             "discard_pages: bytes [{}, {}) outside {}", offset, offset + length, describe());
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(data_) + static_cast<uintptr_t>(offset);
+  const uintptr_t first = (begin + page - 1) / page * page, last = (begin + static_cast<uintptr_t>(length)) / page * page;
+  if (last <= first) return 0;
+  HEED_CHECK(madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED) == 0, "madvise failed on {}", describe());
+  return static_cast<int64_t>(last - first);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {

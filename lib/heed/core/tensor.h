@@ -66,6 +66,10 @@ class Tensor {
     return static_cast<T*>(data_);
   }
   float* f32() const { return data<float>(); }
+  // Hands the whole pages within bytes [offset, offset + length) of this tensor's memory back to
+  // the system, which then reads as zero; returns the bytes given back. Only a host tensor that
+  // owns mapped memory (1 MiB or more) gives any back.
+  int64_t discard_pages(int64_t offset, int64_t length) const;
 
   // A view of the same memory with another shape of the same element count.
   Tensor reshape(const Shape& shape) const;

@@ -52,6 +52,7 @@ std::string serialize_model(const Transformer& model, const ModelExtras& extras,
   const auto& parameters = model.parameters().all();
   w.put(static_cast<uint32_t>(parameters.size()));
   for (const Parameter& p : parameters) {
+    HEED_CHECK(p.value.defined(), "a model prepared for translation, whose f32 weights were given back, cannot be saved ({})", p.name);
     w.put_text32(p.name);
     w.put(static_cast<uint8_t>(precision == StoredPrecision::f16 ? DType::f16 : DType::f32));
     w.put(static_cast<uint8_t>(p.shape.rank()));

@@ -1,6 +1,7 @@
 #include "heed/model/parameters.h"
 
 #include <cmath>
+#include <cstddef>
 
 #include "heed/core/container.h"
 #include "heed/core/error.h"
@@ -55,7 +56,10 @@ void ParameterSet::share_values_of(const ParameterSet& owner) {
   values_ = owner.values_;  // shares the storage: the arena lives as long as either set
   shared_ = true;
   lay_out(values_, &Parameter::value);
-  for (size_t i = 0; i < parameters_.size(); ++i) parameters_[i].prepared = owner.parameters_[i].prepared;
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    parameters_[i].prepared = owner.parameters_[i].prepared;
+    if (!owner.parameters_[i].value.defined()) parameters_[i].value = Tensor();  // released
+  }
   prepared_ = owner.prepared_;
 }
 
@@ -116,6 +120,18 @@ int64_t ParameterSet::prepare(Backend& be, Precision precision) {
   }
   prepared_ = true;
   return bytes;
+}
+
+int64_t ParameterSet::release_prepared_values() {
+  HEED_CHECK(!shared_, "release_prepared_values: only the set that owns the values may release them");
+  int64_t released = 0;
+  for (Parameter& p : parameters_) {
+    if (!p.prepared || p.matmul_use != MatmulUse::weight || !p.value.defined()) continue;
+    const int64_t offset = static_cast<const std::byte*>(p.value.raw()) - static_cast<const std::byte*>(values_.raw());
+    released += values_.discard_pages(offset, static_cast<int64_t>(p.value.bytes()));
+    p.value = Tensor();
+  }
+  return released;
 }
 
 void ParameterSet::zero_grads(Backend& be) {

@@ -67,6 +67,11 @@ class ParameterSet {
   // prepared copies hold.
   int64_t prepare(Backend& be, Precision precision);
   bool prepared() const { return prepared_; }
+  // After prepare, for translation: gives the f32 values of the weights that only prepared
+  // products read back to the system (their `value` becomes undefined; a tied output table, which
+  // the embeddings read, keeps its values). Returns the bytes given back. Such a set cannot be
+  // saved.
+  int64_t release_prepared_values();
   // Zeroes the gradients, laying their arena out on be's device the first time.
   void zero_grads(Backend& be);
   bool has_grads() const { return grads_.raw() != nullptr; }
