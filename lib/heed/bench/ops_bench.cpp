@@ -41,6 +41,22 @@ Operands make_operands(const MatmulShape& s, Rng& rng) {
   return {random_tensor(a_shape, rng), random_tensor(b_shape, rng), Tensor::empty(c_shape)};
 }
 
+// The median of `repeats` timed calls of run() after `warmups` untimed ones, and its GFLOP/s.
+template <typename Run>
+MatmulTiming time_calls(const MatmulShape& shape, int warmups, int repeats, Run&& run) {
+  for (int i = 0; i < warmups; ++i) run();
+  std::vector<double> times;
+  for (int i = 0; i < repeats; ++i) {
+    const auto start = Clock::now();
+    run();
+    times.push_back(seconds_since(start));
+  }
+  MatmulTiming timing;
+  timing.median_seconds = median(times);
+  timing.gflops = shape.flops() / timing.median_seconds * 1e-9;
+  return timing;
+}
+
 }  // namespace
 
 std::vector<MatmulShape> m30k_small_matmul_shapes() {
@@ -74,17 +90,7 @@ MatmulTiming time_prepared_matmul(Backend& backend, const MatmulShape& shape, Pr
   const Operands ops = make_operands(shape, rng);
   const auto weight = backend.prepare_weight(ops.b, shape.transpose_b, precision);
   const Tensor bias = random_tensor(Shape{shape.n}, rng);
-  for (int i = 0; i < warmups; ++i) backend.matmul(ops.a, *weight, &bias, ops.c);
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = Clock::now();
-    backend.matmul(ops.a, *weight, &bias, ops.c);
-    times.push_back(seconds_since(start));
-  }
-  MatmulTiming timing;
-  timing.median_seconds = median(times);
-  timing.gflops = shape.flops() / timing.median_seconds * 1e-9;
-  return timing;
+  return time_calls(shape, warmups, repeats, [&] { backend.matmul(ops.a, *weight, &bias, ops.c); });
 }
 
 MatmulTiming time_matmul(Backend& backend, const MatmulShape& shape, int warmups, int repeats) {
@@ -92,17 +98,7 @@ MatmulTiming time_matmul(Backend& backend, const MatmulShape& shape, int warmups
   const Operands ops = make_operands(shape, rng);
   MatmulOptions options;
   options.transpose_b = shape.transpose_b;
-  for (int i = 0; i < warmups; ++i) backend.matmul(ops.a, ops.b, ops.c, options);
-  std::vector<double> times;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = Clock::now();
-    backend.matmul(ops.a, ops.b, ops.c, options);
-    times.push_back(seconds_since(start));
-  }
-  MatmulTiming timing;
-  timing.median_seconds = median(times);
-  timing.gflops = shape.flops() / timing.median_seconds * 1e-9;
-  return timing;
+  return time_calls(shape, warmups, repeats, [&] { backend.matmul(ops.a, ops.b, ops.c, options); });
 }
 
 PrimitiveCreationCost measure_primitive_creation(const MatmulShape& shape, int repeats) {
