@@ -52,7 +52,16 @@ memory::desc operand_desc(const Shape& shape, int rank, bool transposed, memory:
   return memory::desc(dims, type, strides);
 }
 
-
+// bf16 copies of f32 values, rounded to nearest even as oneDNN rounds (NaN payloads aside), for
+// matmuls in bf16 mode. Compiled for AVX-512 and AVX2 besides the baseline, picked at load time.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void round_to_bf16(const float* x, uint16_t* y, int64_t n) {
+#pragma omp parallel for simd if (n > 4 * kParallelThreshold)
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t f = std::bit_cast<uint32_t>(x[i]);
+    y[i] = static_cast<uint16_t>((f + 0x7FFFu + ((f >> 16) & 1u)) >> 16);
+  }
+}
 
 dnnl::algorithm activation_algorithm(Activation kind) {
   return kind == Activation::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf;
@@ -68,16 +77,6 @@ void add_into(float* dst, const float* src, int64_t n) {
 }
 
 }  // namespace
-
-// Compiled for AVX-512 and AVX2 besides the baseline, picked at load time.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void onednn_detail::round_to_bf16(const float* x, uint16_t* y, int64_t n) {
-#pragma omp parallel for simd if (n > 4 * kParallelThreshold)
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t f = std::bit_cast<uint32_t>(x[i]);
-    y[i] = static_cast<uint16_t>((f + 0x7FFFu + ((f >> 16) & 1u)) >> 16);
-  }
-}
 
 OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {
   // oneDNN keeps its own cache of compiled kernels beneath heed's (1,024 by default); what either
