@@ -144,7 +144,7 @@ void MultiHeadAttention::reserve_self_capacity(Backend& be, int64_t rows, int64_
   cache.keys = cache.key_buffer.view(be, positions);
   cache.values = cache.value_buffer.view(be, positions);
   const Shape scores{rows, heads_, 1, capacity};
-  scratch_.scores.view(be, scores);
+  if (score_ == AttentionScore::additive) scratch_.scores.view(be, scores);  // others attend in one pass (attend_one_query)
   probs_buffer_.view(be, scores);
 }
 

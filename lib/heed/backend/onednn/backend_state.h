@@ -19,7 +19,7 @@ namespace onednn_detail {
 enum class Op : int64_t {
   matmul = 1, softmax, log_softmax, softmax_backward,
   layer_norm, layer_norm_backward, activation, activation_backward, swap_axes_12,
-  prepared_matmul, to_bf16,
+  prepared_matmul,
 };
 
 // The key starts with the op and the thread count: oneDNN specialises kernels for both.
@@ -38,6 +38,10 @@ CachedPrimitive build_or_fail(std::string_view op, Build&& build) {
     fail("oneDNN could not create {}: {}", op, e.what());
   }
 }
+
+// bf16 copies of n f32 values, rounded to nearest even as oneDNN rounds (NaN payloads aside):
+// the operands of matmuls in bf16 mode and the inputs of bf16 prepared products.
+void round_to_bf16(const float* x, uint16_t* y, int64_t n);
 
 // Grow-only host memory for intermediate results (zeroed when it grows).
 class Scratch {
@@ -63,8 +67,6 @@ struct OneDnnBackend::State {
   onednn_detail::Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
   onednn_detail::Scratch low_precision_input;   // x in bf16 or int8 for a prepared matmul; a in bf16 mode
   onednn_detail::Scratch low_precision_weight;  // b in bf16 mode
-  float output_scale = 1.0f;                 // int8: max|x| / 127, the step of x's codes
-  onednn_detail::Scratch column_scales;        // int8: output_scale times each column's weight scale
 };
 
 }  // namespace heed

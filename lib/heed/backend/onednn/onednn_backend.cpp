@@ -52,10 +52,10 @@ memory::desc operand_desc(const Shape& shape, int rank, bool transposed, memory:
   return memory::desc(dims, type, strides);
 }
 
-// bf16 copies of f32 values, rounded to nearest even as oneDNN rounds (NaN payloads aside), for
-// matmuls in bf16 mode. Compiled for AVX-512 and AVX2 besides the baseline, picked at load time.
+// Compiled for AVX-512 and AVX2 besides the baseline, picked at load time; file-local because
+// clang links target_clones functions only from their own translation unit.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void round_to_bf16(const float* x, uint16_t* y, int64_t n) {
+void round_to_bf16_loop(const float* x, uint16_t* y, int64_t n) {
 #pragma omp parallel for simd if (n > 4 * kParallelThreshold)
   for (int64_t i = 0; i < n; ++i) {
     const uint32_t f = std::bit_cast<uint32_t>(x[i]);
@@ -77,6 +77,9 @@ void add_into(float* dst, const float* src, int64_t n) {
 }
 
 }  // namespace
+
+// A plain function: clang resolves a target_clones function only inside its own file.
+void onednn_detail::round_to_bf16(const float* x, uint16_t* y, int64_t n) { round_to_bf16_loop(x, y, n); }
 
 OneDnnBackend::OneDnnBackend() : state_(std::make_unique<State>()) {
   // oneDNN keeps its own cache of compiled kernels beneath heed's (1,024 by default); what either

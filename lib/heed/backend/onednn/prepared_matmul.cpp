@@ -2,8 +2,8 @@
 // layout oneDNN's matmul kernels choose (AMX tiles on an AMX CPU), in f32, bf16 or int8.
 //
 // Measured on a 2-core Xeon with AMX, one thread, at decoding shapes (128 rows × 256 × N):
-// against the plain f32 matmul, the packed f32 weight is 0.98–1.42× as fast, bf16 4.5–6.8×
-// (converting x included), int8 2.1–3.0× at 128 rows (quantising x included; `heed bench ops`).
+// against the plain f32 matmul, the packed f32 weight is 0.98–1.11× as fast (1.40× at 8 rows),
+// bf16 5.2–6.5× (rounding x included), int8 4.4–7.2× (quantising x included; `heed bench ops`).
 //
 // int8 scales: oneDNN 2.6 runs scales given at execution time ("runtime output scales") only on
 // its generic gemm kernels, not on AMX; scales fixed when the primitive is made would need one
@@ -90,10 +90,11 @@ void quantize_shifted(const float* x, int64_t n, float scale, uint8_t* codes) {
   for (int64_t i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(x[i] * scale)) + kInputShift);
 }
 
-// y[r, n] = (sums[r, n] − shifts[n]) · scales[n] (+ bias[n]), in place: y and sums are the same
-// memory.
+// y[r, n] = (sums[r, n] − shifts[n]) · (scales[n] · step) (+ bias[n]), in place: y and sums are
+// the same memory; step is the input's quantisation step.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void dequantize(float* y, int64_t rows, int64_t cols, const int32_t* shifts, const float* scales, const float* bias) {
+void dequantize(float* y, int64_t rows, int64_t cols, const int32_t* shifts, const float* scales, float step,
+                const float* bias) {
   const int32_t* sums = reinterpret_cast<const int32_t*>(y);
 #pragma omp parallel for if (rows * cols > (1 << 16))
   for (int64_t r = 0; r < rows; ++r) {
@@ -101,10 +102,10 @@ void dequantize(float* y, int64_t rows, int64_t cols, const int32_t* shifts, con
     float* o = y + r * cols;
     if (bias) {
 #pragma omp simd
-      for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * scales[n] + bias[n];
+      for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * (scales[n] * step) + bias[n];
     } else {
 #pragma omp simd
-      for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * scales[n];
+      for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * (scales[n] * step);
     }
   }
 }
@@ -186,30 +187,17 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
 
   // x in the weight's precision: rounded to bf16, or quantised with one scale for all of it.
   const void* input = x.raw();
+  float step = 0.0f;  // int8: the input's quantisation step, max|x| / 127
   if (p == Precision::int8) {
     auto* codes = static_cast<uint8_t*>(s.low_precision_input.bytes(rows * in));
     const float m = max_abs(x.f32(), x.numel());
-    s.output_scale = m > 0.0f ? m / 127.0f : 0.0f;
+    step = m > 0.0f ? m / 127.0f : 0.0f;
     quantize_shifted(x.f32(), x.numel(), m > 0.0f ? 127.0f / m : 1.0f, codes);
     input = codes;
   } else if (p == Precision::bf16) {
-    void* converted = s.low_precision_input.bytes(rows * in * 2);
-    PrimitiveKey key = key_for(Op::to_bf16);
-    key.add(rows).add(in);
-    CachedPrimitive& convert = s.cache.get(key, [&] {
-      return build_or_fail("an input conversion", [&] {
-        const memory::desc from = plain({rows, in}, dt::f32), to = plain({rows, in}, dt::bf16);
-        CachedPrimitive built;
-        built.primitive = dnnl::reorder(dnnl::reorder::primitive_desc(s.engine, from, s.engine, to));
-        built.declare(DNNL_ARG_FROM, from, s.engine);
-        built.declare(DNNL_ARG_TO, to, s.engine);
-        return built;
-      });
-    });
-    convert.bind(DNNL_ARG_FROM, x.raw());
-    convert.bind(DNNL_ARG_TO, converted);
-    convert.run(s.stream);
-    input = converted;
+    auto* rounded = static_cast<uint16_t*>(s.low_precision_input.bytes(rows * in * 2));
+    round_to_bf16(x.f32(), rounded, x.numel());
+    input = rounded;
   }
 
   PrimitiveKey key = key_for(Op::prepared_matmul);
@@ -233,12 +221,9 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
   product.bind(DNNL_ARG_DST, y.raw());
   if (p != Precision::int8 && bias) product.bind(DNNL_ARG_BIAS, bias->raw());
   product.run(s.stream);
-  if (p == Precision::int8) {
-    float* scales = s.column_scales.floats(out);  // this call's: the weight's times the input's
-    const float* weight_scales = weight->column_scales_.f32();
-    for (int64_t n = 0; n < out; ++n) scales[n] = weight_scales[n] * s.output_scale;
-    dequantize(y.f32(), rows, out, weight->column_shifts_.data<int32_t>(), scales, bias ? bias->f32() : nullptr);
-  }
+  if (p == Precision::int8)
+    dequantize(y.f32(), rows, out, weight->column_shifts_.data<int32_t>(), weight->column_scales_.f32(), step,
+               bias ? bias->f32() : nullptr);
 }
 
 }  // namespace heed
