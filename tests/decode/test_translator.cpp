@@ -225,3 +225,24 @@ TEST_CASE("translation gives back the f32 weights its prepared products replaced
   CHECK(released > 0);
   CHECK_THROWS_WITH_AS(serialize_model(*m.model, ModelExtras{}), doctest::Contains("cannot be saved"), Error);
 }
+
+TEST_CASE("the default batch holds 64 rows of beams, between 8 and 32 sentences, and batching never changes the text") {
+  CHECK(default_batch_sentences(1) == 32);
+  CHECK(default_batch_sentences(2) == 32);
+  CHECK(default_batch_sentences(4) == 16);
+  CHECK(default_batch_sentences(5) == 12);
+  CHECK(default_batch_sentences(8) == 8);
+  CHECK(default_batch_sentences(64) == 8);
+
+  VocabModel m;
+  std::vector<std::string> lines;
+  for (int copy = 0; copy < 5; ++copy)
+    for (const std::string& line : kMixedLines) lines.push_back(line);
+  TranslateOptions automatic;  // beam 4: 16 sentences a batch
+  TranslateOptions one_batch;
+  one_batch.batch_sentences = 64;
+  const auto a = Translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), automatic).translate(lines, 1);
+  const auto b = Translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), one_batch).translate(lines, 1);
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) CHECK(a[i].texts == b[i].texts);
+}

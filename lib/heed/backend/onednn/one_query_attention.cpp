@@ -3,23 +3,13 @@
 // row, which at 512 rows of a 4-head, beam-4 step costs more in dispatch than in arithmetic, and
 // reads the whole cache where only its filled part counts.
 
-#include <bit>
 #include <cmath>
 
 #include "heed/backend/onednn/backend_state.h"
+#include "heed/backend/onednn/vector_math.h"
 
 namespace heed {
 namespace {
-
-// e^x for x ≤ 0 (softmax's shifted scores), vectorisable: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r
-// by its Taylor polynomial to r⁶ (relative error < 2e-7), 2ⁿ through the exponent bits.
-inline float exp_nonpositive(float x) {
-  x = std::max(x, -87.0f);  // e^-87 ≈ 1.6e-38: still a normal float
-  const float n = std::nearbyint(x * 1.44269504088896341f);
-  const float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;  // ln 2 in two parts (Cody & Waite)
-  const float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
-  return p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-}
 
 // One (sequence, head) row: scores into p (length S), softmax over the first `seen`, out = p · V.
 inline void attend_row(const float* q, const float* keys, const float* values, float alpha, int64_t seen,
@@ -40,7 +30,7 @@ inline void attend_row(const float* q, const float* keys, const float* values, f
     float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
     for (int64_t s = 0; s < seen; ++s) {
-      p[s] = exp_nonpositive(p[s] - max);
+      p[s] = onednn_detail::exp_nonpositive(p[s] - max);
       sum += p[s];
     }
     const float inverse = 1.0f / sum;

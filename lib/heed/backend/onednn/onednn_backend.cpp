@@ -12,6 +12,7 @@
 
 #include "heed/backend/host_memory.h"
 #include "heed/backend/onednn/backend_state.h"
+#include "heed/backend/onednn/vector_math.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 
@@ -594,19 +595,33 @@ double OneDnnBackend::do_sum_squares(const Tensor& x) {
 
 namespace {
 
-// y = keep ? x · scale : 0, then y = y or dx += y: four elements per mask hash.
-template <bool kAdd>
-void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed) {
+// y = keep ? x · scale : 0, or dx += that. The mask's 64-bit hashes are drawn 64 at a time into
+// a small array (a vectorised loop: AVX-512DQ multiplies 64-bit lanes), whose bytes are then
+// read as the 16-bit draws of consecutive elements, lowest bits first, as DropoutMask::keeps
+// reads them.
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, bool add) {
+  static_assert(std::endian::native == std::endian::little, "16-bit draws are read from the hash's low bytes first");
+  constexpr int64_t kGroups = 64, kElements = 4 * kGroups;
   const DropoutMask mask(seed, p);
   const float keep_scale = 1.0f / (1.0f - p);
-  const int64_t groups = (n + 3) / 4;
+  const int64_t blocks = (n + kElements - 1) / kElements;
 #pragma omp parallel for if (n > kParallelThreshold)
-  for (int64_t g = 0; g < groups; ++g) {
-    const uint64_t draws = mask.group(static_cast<uint64_t>(g));
-    for (int64_t k = 0; k < 4 && 4 * g + k < n; ++k) {
-      const int64_t i = 4 * g + k;
-      const float v = mask.keeps_draw((draws >> (16 * k)) & 0xFFFF) ? x[i] * keep_scale : 0.0f;
-      y[i] = kAdd ? y[i] + v : v;
+  for (int64_t block = 0; block < blocks; ++block) {
+    uint64_t hashes[kGroups];
+#pragma omp simd
+    for (int64_t g = 0; g < kGroups; ++g) hashes[g] = mask.group(static_cast<uint64_t>(block * kGroups + g));
+    uint16_t draws[kElements];
+    std::memcpy(draws, hashes, sizeof draws);
+    const int64_t first = block * kElements, count = std::min(kElements, n - first);
+    const float* in = x + first;
+    float* out = y + first;
+    if (add) {
+#pragma omp simd
+      for (int64_t i = 0; i < count; ++i) out[i] += mask.keeps_draw(draws[i]) ? in[i] * keep_scale : 0.0f;
+    } else {
+#pragma omp simd
+      for (int64_t i = 0; i < count; ++i) out[i] = mask.keeps_draw(draws[i]) ? in[i] * keep_scale : 0.0f;
     }
   }
 }
@@ -614,14 +629,11 @@ void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed) 
 }  // namespace
 
 void OneDnnBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
-  apply_dropout<false>(x.f32(), y.f32(), x.numel(), p, seed);
+  apply_dropout(x.f32(), y.f32(), x.numel(), p, seed, false);
 }
 
 void OneDnnBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
-  if (acc == Accumulate::yes)
-    apply_dropout<true>(dy.f32(), dx.f32(), dy.numel(), p, seed);
-  else
-    apply_dropout<false>(dy.f32(), dx.f32(), dy.numel(), p, seed);
+  apply_dropout(dy.f32(), dx.f32(), dy.numel(), p, seed, acc == Accumulate::yes);
 }
 
 void OneDnnBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
@@ -728,31 +740,41 @@ LossSums OneDnnBackend::do_cross_entropy_forward(const Tensor& logits, const Ten
   return {loss, nll, tokens};
 }
 
-void OneDnnBackend::do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
-                                              const CrossEntropyOptions& options, float grad_scale,
-                                              const Tensor& dlogits, Accumulate acc) {
-  const int64_t rows = log_probs.shape()[0], vocab = log_probs.shape()[1];
-  const float eps = options.label_smoothing;
+namespace {
+
+// dlogits = grad_scale · (softmax − smoothed one-hot), from the forward's log probabilities; rows
+// whose target is ignored get 0 (or keep what they hold when accumulating).
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void cross_entropy_gradient(const float* log_probs, const int32_t* targets, int64_t rows, int64_t vocab,
+                            int32_t ignore_id, float eps, float grad_scale, bool add, float* dlogits) {
   const float uniform_part = grad_scale * eps / static_cast<float>(vocab);
-  const int32_t* pt = targets.data<int32_t>();
-  const float* plp = log_probs.f32();
-  float* pd = dlogits.f32();
-  const bool add = acc == Accumulate::yes;
 #pragma omp parallel for if (rows * vocab > kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
-    const float* lp = plp + r * vocab;
-    float* d = pd + r * vocab;
-    if (pt[r] == options.ignore_id) {
+    const float* lp = log_probs + r * vocab;
+    float* d = dlogits + r * vocab;
+    if (targets[r] == ignore_id) {
       if (!add) std::memset(d, 0, static_cast<size_t>(vocab) * sizeof(float));
       continue;
     }
+    if (add) {
 #pragma omp simd
-    for (int64_t v = 0; v < vocab; ++v) {
-      const float g = grad_scale * std::exp(lp[v]) - uniform_part;
-      d[v] = add ? d[v] + g : g;
+      for (int64_t v = 0; v < vocab; ++v) d[v] += grad_scale * onednn_detail::exp_nonpositive(lp[v]) - uniform_part;
+    } else {
+#pragma omp simd
+      for (int64_t v = 0; v < vocab; ++v) d[v] = grad_scale * onednn_detail::exp_nonpositive(lp[v]) - uniform_part;
     }
-    d[pt[r]] -= grad_scale * (1.0f - eps);
+    d[targets[r]] -= grad_scale * (1.0f - eps);
   }
+}
+
+}  // namespace
+
+void OneDnnBackend::do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
+                                              const CrossEntropyOptions& options, float grad_scale,
+                                              const Tensor& dlogits, Accumulate acc) {
+  cross_entropy_gradient(log_probs.f32(), targets.data<int32_t>(), log_probs.shape()[0], log_probs.shape()[1],
+                         options.ignore_id, options.label_smoothing, grad_scale, acc == Accumulate::yes,
+                         dlogits.f32());
 }
 
 }  // namespace heed
