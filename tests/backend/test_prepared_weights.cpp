@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <tuple>
 
 #include "heed/core/error.h"
@@ -84,6 +85,25 @@ TEST_CASE("an int8 product of an all-zero input is the bias, and a zero weight c
     const Tensor x = random_tensor(Shape{4, 16}, rng);
     const Tensor z = product(*onednn, x, w, false, p, nullptr);
     for (int64_t r = 0; r < 4; ++r) CHECK(z.f32()[r * 8 + 3] == 0.0f);
+  }
+}
+
+TEST_CASE("an int8 product quantises each input row on its own: a row's result does not depend on its batch") {
+  for (BackendKind kind : {BackendKind::onednn, BackendKind::reference}) {
+    const auto be = make_backend(kind);
+    if (!be->supports(Precision::int8)) continue;
+    Rng rng(5);
+    const Tensor w = random_tensor(Shape{64, 24}, rng);
+    Tensor batch = random_tensor(Shape{3, 64}, rng);
+    for (int64_t k = 0; k < 64; ++k) batch.f32()[2 * 64 + k] *= 1000.0f;  // a row 1,000× larger than the others
+    const Tensor alone = Tensor::empty(Shape{1, 64});
+    std::copy(batch.f32(), batch.f32() + 64, alone.f32());
+    const Tensor y_batch = product(*be, batch, w, false, Precision::int8, nullptr);
+    const Tensor y_alone = product(*be, alone, w, false, Precision::int8, nullptr);
+    for (int64_t n = 0; n < 24; ++n) CHECK(y_batch.f32()[n] == y_alone.f32()[n]);
+    // and the small row kept its precision beside the large one
+    const Tensor exact = exact_product(alone, w, false, nullptr);
+    CHECK(normalized_error(y_alone, exact) < 3e-2);
   }
 }
 

@@ -226,9 +226,9 @@ TEST_CASE("translation gives back the f32 weights its prepared products replaced
   CHECK_THROWS_WITH_AS(serialize_model(*m.model, ModelExtras{}), doctest::Contains("cannot be saved"), Error);
 }
 
-TEST_CASE("the default batch holds 64 rows of beams, between 8 and 32 sentences, and batching never changes the text") {
-  CHECK(default_batch_sentences(1) == 32);
-  CHECK(default_batch_sentences(2) == 32);
+TEST_CASE("the default batch holds 64 rows of beams, between 8 and 16 sentences, and batching never changes the text") {
+  CHECK(default_batch_sentences(1) == 16);
+  CHECK(default_batch_sentences(2) == 16);
   CHECK(default_batch_sentences(4) == 16);
   CHECK(default_batch_sentences(5) == 12);
   CHECK(default_batch_sentences(8) == 8);

@@ -4,9 +4,10 @@
 //   f32   the same values, in the kernel's blocked layout (oneDNN reorders them once, not per call)
 //   bf16  values rounded to bfloat16; x is rounded to bf16 per call; products summed in f32
 //   int8  values quantised per output column (w ≈ q · scale[n], q in [−127, 127]); x quantised
-//         per call with one scale for the whole matrix (x ≈ p · s, s = max|x| / 127); the
-//         integer products summed exactly in 32 bits, then scaled back to f32:
-//         y[r, n] = sum[r, n] · (scale[n] · s) + bias[n]
+//         per call, each row with its own step (x[r, :] ≈ p[r, :] · s[r], s[r] = max|x[r, :]| / 127,
+//         so that a row's result does not depend on the other rows of its batch); the integer
+//         products summed exactly in 32 bits, then scaled back to f32:
+//         y[r, n] = sum[r, n] · (scale[n] · s[r]) + bias[n]
 // Translation prepares its weights once and every worker reads them; training never does (its
 // weights change every update). Softmax, layer norm and everything else stay f32.
 

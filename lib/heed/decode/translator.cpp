@@ -163,7 +163,7 @@ void Translator::on_workers(size_t count, const std::function<void(size_t)>& job
     if (e) std::rethrow_exception(e);
 }
 
-int64_t default_batch_sentences(int64_t beam) { return std::clamp<int64_t>(64 / std::max<int64_t>(beam, 1), 8, 32); }
+int64_t default_batch_sentences(int64_t beam) { return std::clamp<int64_t>(64 / std::max<int64_t>(beam, 1), 8, 16); }
 
 std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {
   // Each line becomes zero or more segments (a long line several), translated as sentences.

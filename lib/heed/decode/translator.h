@@ -29,10 +29,10 @@ struct TranslateOptions {
   Precision precision = Precision::f32;
 };
 
-// The default batch: 64 rows of beams (sentences × beam size), between 8 and 32 sentences. A
-// decoding step's caches grow with the rows; test2016 at beam 4 on one thread takes 168 MB
-// peak with 32 sentences a batch and 122 MB with 16, in the same time, while greedy search
-// keeps 32 (16 costs it ~5%).
+// The default batch: 64 rows of beams (sentences × beam size), between 8 and 16 sentences. What
+// a worker holds grows with its batch; on test2016 with one thread, 32 sentences a batch rather
+// than 16 take 168 against 122 MB peak at beam 4 and 140 against 107 MB greedy, in the same
+// time within the machine's noise (two workers: 222 against 156 MB greedy).
 int64_t default_batch_sentences(int64_t beam);
 
 struct TranslatedLine {

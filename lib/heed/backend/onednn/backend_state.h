@@ -67,6 +67,7 @@ struct OneDnnBackend::State {
   onednn_detail::Scratch parameter_scratch;  // layer norm's scale/shift gradients before they are added
   onednn_detail::Scratch low_precision_input;   // x in bf16 or int8 for a prepared matmul; a in bf16 mode
   onednn_detail::Scratch low_precision_weight;  // b in bf16 mode
+  onednn_detail::Scratch row_steps;             // int8: the quantisation step of each row of x
 };
 
 }  // namespace heed

@@ -9,7 +9,8 @@
 // its generic gemm kernels, not on AMX; scales fixed when the primitive is made would need one
 // primitive per weight and row count; and scales as binary post-ops with a per-column operand
 // cost 3× the product itself (34 against 11 µs at 128×256×256). So the product writes its exact
-// 32-bit sums and one loop here scales them per column and adds the bias (dequantize()).
+// 32-bit sums and one loop here scales them per column and per input row and adds the bias
+// (dequantize()).
 //
 // int8 input: x's codes p ∈ [−127, 127] are stored shifted, as u8 p + 128, and the weight's
 // column sums take the shift back out: Σ (p + 128) q = Σ p q + 128 Σ q. The sums are the same
@@ -72,34 +73,36 @@ class OneDnnWeight final : public PreparedWeight {
   Tensor column_shifts_;  // int8: i32 [out], 128 · Σ_k q[k, n]: what the input's shift adds
 };
 
-// max |x| over n floats. Compiled for AVX-512 and AVX2 besides the baseline, picked at load
-// time: the baseline (SSE2) loop took as long as the int8 product it prepares.
+// codes[r, k] = round(x[r, k] / steps[r]) + 128 with steps[r] = max|x[r, :]| / 127 (0 for a zero
+// row), rounded to nearest even; no code saturates. Compiled for AVX-512 and AVX2 besides the
+// baseline, picked at load time: the baseline (SSE2) loops took as long as the int8 product.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-float max_abs(const float* x, int64_t n) {
-  float m = 0.0f;
+void quantize_rows(const float* x, int64_t rows, int64_t cols, uint8_t* codes, float* steps) {
+#pragma omp parallel for if (rows * cols > (1 << 16))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = x + r * cols;
+    float m = 0.0f;
 #pragma omp simd reduction(max : m)
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, std::fabs(x[i]));
-  return m;
-}
-
-// codes[i] = round(x[i] · scale) + 128, rounded to nearest even (|x · scale| ≤ 127 by the choice
-// of scale, so no code saturates).
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void quantize_shifted(const float* x, int64_t n, float scale, uint8_t* codes) {
+    for (int64_t k = 0; k < cols; ++k) m = std::max(m, std::fabs(row[k]));
+    steps[r] = m > 0.0f ? m / 127.0f : 0.0f;
+    const float scale = m > 0.0f ? 127.0f / m : 1.0f;
+    uint8_t* out = codes + r * cols;
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) codes[i] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(x[i] * scale)) + kInputShift);
+    for (int64_t k = 0; k < cols; ++k) out[k] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(row[k] * scale)) + kInputShift);
+  }
 }
 
-// y[r, n] = (sums[r, n] − shifts[n]) · (scales[n] · step) (+ bias[n]), in place: y and sums are
-// the same memory; step is the input's quantisation step.
+// y[r, n] = (sums[r, n] − shifts[n]) · (scales[n] · steps[r]) (+ bias[n]), in place: y and sums
+// are the same memory.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void dequantize(float* y, int64_t rows, int64_t cols, const int32_t* shifts, const float* scales, float step,
+void dequantize(float* y, int64_t rows, int64_t cols, const int32_t* shifts, const float* scales, const float* steps,
                 const float* bias) {
   const int32_t* sums = reinterpret_cast<const int32_t*>(y);
 #pragma omp parallel for if (rows * cols > (1 << 16))
   for (int64_t r = 0; r < rows; ++r) {
     const int32_t* s = sums + r * cols;
     float* o = y + r * cols;
+    const float step = steps[r];
     if (bias) {
 #pragma omp simd
       for (int64_t n = 0; n < cols; ++n) o[n] = static_cast<float>(s[n] - shifts[n]) * (scales[n] * step) + bias[n];
@@ -185,14 +188,13 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
   const int64_t rows = x.shape()[0], in = w.in(), out = w.out();
   State& s = *state_;
 
-  // x in the weight's precision: rounded to bf16, or quantised with one scale for all of it.
+  // x in the weight's precision: rounded to bf16, or quantised with a step per row.
   const void* input = x.raw();
-  float step = 0.0f;  // int8: the input's quantisation step, max|x| / 127
+  float* row_steps = nullptr;  // int8: each row's quantisation step, max|x[r, :]| / 127
   if (p == Precision::int8) {
     auto* codes = static_cast<uint8_t*>(s.low_precision_input.bytes(rows * in));
-    const float m = max_abs(x.f32(), x.numel());
-    step = m > 0.0f ? m / 127.0f : 0.0f;
-    quantize_shifted(x.f32(), x.numel(), m > 0.0f ? 127.0f / m : 1.0f, codes);
+    row_steps = static_cast<float*>(s.row_steps.bytes(rows * static_cast<int64_t>(sizeof(float))));
+    quantize_rows(x.f32(), rows, in, codes, row_steps);
     input = codes;
   } else if (p == Precision::bf16) {
     auto* rounded = static_cast<uint16_t*>(s.low_precision_input.bytes(rows * in * 2));
@@ -222,7 +224,7 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
   if (p != Precision::int8 && bias) product.bind(DNNL_ARG_BIAS, bias->raw());
   product.run(s.stream);
   if (p == Precision::int8)
-    dequantize(y.f32(), rows, out, weight->column_shifts_.data<int32_t>(), weight->column_scales_.f32(), step,
+    dequantize(y.f32(), rows, out, weight->column_shifts_.data<int32_t>(), weight->column_scales_.f32(), row_steps,
                bias ? bias->f32() : nullptr);
 }
 

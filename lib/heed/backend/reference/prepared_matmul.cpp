@@ -51,17 +51,20 @@ void ReferenceBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight&
   const int64_t rows = x.shape()[0], in = w.in(), out = w.out();
   const Precision p = w.precision();
 
-  // x as the product reads it
+  // x as the product reads it; int8: each row with its own step, max|row| / 127
   std::vector<float> input(x.f32(), x.f32() + x.numel());
-  float output_scale = 1.0f;
+  std::vector<float> row_steps(static_cast<size_t>(rows), 1.0f);
   if (p == Precision::bf16) {
     for (float& v : input) v = round_to_bf16(v);
   } else if (p == Precision::int8) {
-    float m = 0.0f;
-    for (float v : input) m = std::max(m, std::fabs(v));
-    const float input_scale = m > 0.0f ? 127.0f / m : 1.0f;
-    output_scale = m > 0.0f ? m / 127.0f : 0.0f;
-    for (float& v : input) v = std::max(-128.0f, std::min(127.0f, std::nearbyint(v * input_scale)));
+    for (int64_t r = 0; r < rows; ++r) {
+      float* row = input.data() + r * in;
+      float m = 0.0f;
+      for (int64_t k = 0; k < in; ++k) m = std::max(m, std::fabs(row[k]));
+      const float input_scale = m > 0.0f ? 127.0f / m : 1.0f;
+      row_steps[static_cast<size_t>(r)] = m > 0.0f ? m / 127.0f : 0.0f;
+      for (int64_t k = 0; k < in; ++k) row[k] = std::max(-128.0f, std::min(127.0f, std::nearbyint(row[k] * input_scale)));
+    }
   }
 
   for (int64_t r = 0; r < rows; ++r)
@@ -69,7 +72,7 @@ void ReferenceBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight&
       double sum = 0.0;  // exact for int8 codes (|sum| < 2⁵³) and for products of bf16 values
       for (int64_t k = 0; k < in; ++k) sum += static_cast<double>(input[r * in + k]) * weight->values[k * out + n];
       float value = static_cast<float>(sum);
-      if (p == Precision::int8) value = value * (weight->column_scales[n] * output_scale);
+      if (p == Precision::int8) value = value * (weight->column_scales[n] * row_steps[static_cast<size_t>(r)]);
       y.f32()[r * out + n] = value + (bias ? bias->f32()[n] : 0.0f);
     }
 }
