@@ -210,6 +210,70 @@ TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmu
                        doctest::Contains("attend_one_query"), Error);
 }
 
+TEST_CASE("a window's visible keys: within W of the query, the global positions seen by and seeing all") {
+  const VisibleKeys local{.window = 2};
+  const auto seen = [](const VisibleKeys& k, int64_t position, int64_t end) {
+    std::vector<int64_t> keys;
+    const VisibleKeys::Ranges r = k.ranges(position, end);
+    for (int64_t s = 0; s < end; ++s)
+      if (r.contains(s)) keys.push_back(s);
+    CHECK(static_cast<int64_t>(keys.size()) == r.count());
+    return keys;
+  };
+  CHECK(seen(local, 5, 10) == std::vector<int64_t>{3, 4, 5, 6, 7});
+  CHECK(seen(local, 0, 10) == std::vector<int64_t>{0, 1, 2});
+  CHECK(seen(local, 9, 10) == std::vector<int64_t>{7, 8, 9});
+  CHECK(seen(local, 5, 6) == std::vector<int64_t>{3, 4, 5});  // a padded sequence ends at 6
+  CHECK(seen(local, 8, 4) == std::vector<int64_t>{});          // a padding query past the window of every key
+  CHECK(seen(VisibleKeys{.causal = true, .window = 2}, 5, 10) == std::vector<int64_t>{3, 4, 5});
+  const VisibleKeys global{.window = 1, .global = 2};
+  CHECK(seen(global, 6, 10) == std::vector<int64_t>{0, 1, 5, 6, 7});
+  CHECK(seen(global, 2, 10) == std::vector<int64_t>{0, 1, 2, 3});
+  CHECK(seen(global, 1, 10) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9});  // a global query sees all
+  CHECK(seen(global, 6, 1) == std::vector<int64_t>{0});
+  CHECK(seen(VisibleKeys{}, 3, 7) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6});
+  CHECK(seen(VisibleKeys{.window = 100}, 3, 7) == std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6});
+}
+
+TEST_CASE("softmax and one-query attention over a window with global positions equal the reference") {
+  Pair pair;
+  Rng rng(21);
+  const int64_t b = 3, h = 2, t = 9, s = 9, dim = 5;
+  const Tensor lengths = ids_tensor({9, 6, 1});
+  const Tensor x = random_tensor(Shape{b, h, t, s}, rng, -4.0f, 4.0f);
+  for (const VisibleKeys& keys : {VisibleKeys{.lengths = &lengths, .window = 2},
+                                  VisibleKeys{.lengths = &lengths, .window = 1, .global = 2},
+                                  VisibleKeys{.causal = true, .window = 3},
+                                  VisibleKeys{.lengths = &lengths, .window = 20}}) {
+    CAPTURE(keys.window);
+    CAPTURE(keys.global);
+    expect_same(pair, Tensor::zeros(x.shape()), [&](Backend& be, const Tensor& y) { be.softmax_forward(copy_of(x), y, keys); });
+    // A wide window is full attention.
+    if (keys.window >= s) {
+      Tensor windowed = Tensor::empty(x.shape()), full = Tensor::empty(x.shape());
+      pair.onednn->softmax_forward(copy_of(x), windowed, keys);
+      pair.onednn->softmax_forward(copy_of(x), full, {.lengths = &lengths});
+      CHECK(normalized_error(windowed, full) == 0.0);
+    }
+  }
+  // A decoding step at position 6 of a cache with a window of 2 sees keys 4, 5 and 6 only.
+  const Tensor q = random_tensor(Shape{b, h, 1, dim}, rng, -2.0f, 2.0f);
+  const Tensor keys = random_tensor(Shape{b, h, s, dim}, rng, -2.0f, 2.0f), values = random_tensor(keys.shape(), rng);
+  const VisibleKeys step{.causal = true, .first_query = 6, .window = 2};
+  Tensor probs[2], out[2];
+  int i = 0;
+  for (Backend* be : {pair.onednn.get(), pair.reference.get()}) {
+    probs[i] = Tensor::empty(Shape{b, h, 1, s});
+    out[i] = Tensor::empty(q.shape());
+    be->attend_one_query(q, keys, values, 0.5f, step, probs[i], out[i]);
+    ++i;
+  }
+  CHECK(normalized_error(probs[0], probs[1]) <= kTolerance);
+  CHECK(normalized_error(out[0], out[1]) <= kTolerance);
+  for (int64_t row = 0; row < b * h; ++row)
+    for (int64_t key = 0; key < s; ++key) CHECK((probs[0].f32()[row * s + key] > 0.0f) == (key >= 4 && key <= 6));
+}
+
 TEST_CASE("softmax over visible keys equals the reference, forward and backward") {
   Pair pair;
   Rng rng(3);

@@ -66,6 +66,63 @@ TEST_CASE("the whole model's gradient matches finite differences for each attent
   }
 }
 
+TEST_CASE("the whole model's gradient matches finite differences with local attention and global positions") {
+  for (int64_t global : {0, 1}) {
+    CAPTURE(global);
+    ModelConfig c = tiny_config();
+    c.attention_window = 1;
+    c.attention_global = global;
+    expect_model_gradients(c);
+  }
+}
+
+TEST_CASE("a window as wide as the sequences is full attention: the same loss and gradients") {
+  auto be = make_backend(BackendKind::onednn);
+  const Batch batch = tiny_batch();
+  const RunMode mode{.training = true, .seed = 3};
+  std::vector<Tensor> grads[2];
+  double loss[2];
+  for (int w = 0; w < 2; ++w) {
+    ModelConfig c = tiny_config();
+    c.attention_window = w == 0 ? 0 : c.max_positions;
+    Transformer model(c);
+    model.parameters().initialize(8);
+    model.parameters().zero_grads(*be);
+    loss[w] = model.forward_loss(*be, batch, 0.1f, mode).loss;
+    model.backward(*be, 1.0f);
+    for (const Parameter& p : model.parameters().all()) grads[w].push_back(copy_of(p.grad));
+  }
+  CHECK(loss[0] == loss[1]);
+  for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[0][i], grads[1][i]) == 0.0);
+}
+
+TEST_CASE("with a window, the decoder's incremental step equals the full forward pass, and a narrow window changes the output") {
+  auto be = make_backend(BackendKind::onednn);
+  const Batch batch = tiny_batch();
+  const int64_t B = 2, T = 4;
+  Tensor outputs[2];
+  for (int64_t window : {1, 0}) {
+    ModelConfig c = tiny_config();
+    c.attention_window = window;
+    Transformer model(c);
+    model.parameters().initialize(4);
+    const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
+    outputs[window] = full;
+    DecoderState state;
+    model.start_decoding(*be, batch.source, 7, state);
+    const int64_t V = c.target_vocab;
+    for (int64_t t = 0; t < T; ++t) {
+      Tensor tokens = Tensor::empty(Shape{B}, DType::i32);
+      for (int64_t b = 0; b < B; ++b) tokens.data<int32_t>()[b] = batch.target_in.data<int32_t>()[b * T + t];
+      const Tensor step = model.decode_step(*be, tokens, state);
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t v = 0; v < V; ++v)
+          REQUIRE(step.f32()[b * V + v] == doctest::Approx(full.f32()[(b * T + t) * V + v]).epsilon(1e-4).scale(1.0));
+    }
+  }
+  CHECK(normalized_error(outputs[0], outputs[1]) > 1e-3);
+}
+
 TEST_CASE("the whole model's gradient matches finite differences for learned positions and post-norm") {
   ModelConfig learned = tiny_config();
   learned.positions = PositionEncoding::learned;
@@ -208,6 +265,15 @@ TEST_CASE("model configs round-trip through text and reject what they cannot bui
   c.dropout = 0.3f;
   const ModelConfig back = ModelConfig::from_text(c.to_text());
   CHECK(back.to_text() == c.to_text());
+  CHECK(c.to_text().find("attention-window") == std::string::npos);  // written only for local attention
+  ModelConfig local = tiny_config();
+  local.attention_window = 64;
+  local.attention_global = 2;
+  const ModelConfig local_back = ModelConfig::from_text(local.to_text());
+  CHECK(local_back.attention_window == 64);
+  CHECK(local_back.attention_global == 2);
+  local.attention_window = 0;
+  CHECK_THROWS_WITH_AS(local.validate(), doctest::Contains("attention-global 2 needs a window"), Error);
 
   ModelConfig separate = tiny_config();
   separate.source_vocab = 20;

@@ -216,6 +216,8 @@ void Backend::softmax_forward(const Tensor& x, const Tensor& y, const VisibleKey
   if (!keys.all()) {
     HEED_CHECK(x.shape().rank() == 4, "softmax: visible keys need scores [B, H, T, S], got {}", x.shape().str());
     HEED_CHECK(keys.first_query >= 0, "softmax: first query position {} is negative", keys.first_query);
+    HEED_CHECK(keys.window >= 0 && keys.global >= 0, "softmax: window {} and global positions {} must not be negative",
+               keys.window, keys.global);
     if (keys.lengths != nullptr) {
       expect_ids("softmax", "lengths", *keys.lengths, device());
       expect_shape("softmax", "lengths", *keys.lengths, Shape{x.shape()[0]});

@@ -15,6 +15,7 @@
 //   - Public methods validate shapes and dtypes once, here, then call the implementation,
 //     so every backend rejects bad arguments with the same message.
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string_view>
@@ -34,13 +35,32 @@ inline constexpr float kMaskedScore = -1e9f;
 
 // Which keys each query of attention scores [B, H, T, S] may see, described by lengths rather
 // than a mask tensor, so that each backend builds the mask its own way (or never builds one).
-// Query t sits at position first_query + t; it sees key s when s < lengths[b] (if given) and,
-// if causal, s <= first_query + t.
+// Query t sits at position p = first_query + t; it sees key s when s < lengths[b] (if given),
+// if causal s <= p, and with a window |p − s| <= window, unless p or s is one of the first
+// `global` positions (local attention with Longformer's global tokens).
 struct VisibleKeys {
   const Tensor* lengths = nullptr;  // i32 [B]: the keys of sequence b are [0, lengths[b])
   bool causal = false;
   int64_t first_query = 0;          // the position of query 0 (decoding step by step)
-  bool all() const { return lengths == nullptr && !causal; }
+  int64_t window = 0;               // > 0: keys at most this far from the query (before it, if causal)
+  int64_t global = 0;               // with a window: the positions that see and are seen by all
+  bool all() const { return lengths == nullptr && !causal && window == 0; }
+
+  // What the query at `position` sees of a sequence whose keys are [0, end): the keys
+  // [0, head_end) and [tail_begin, tail_end), in order; without a window only the second.
+  struct Ranges {
+    int64_t head_end, tail_begin, tail_end;
+    int64_t count() const { return head_end + (tail_end - tail_begin); }
+    bool contains(int64_t s) const { return s < head_end || (s >= tail_begin && s < tail_end); }
+  };
+  Ranges ranges(int64_t position, int64_t end) const {
+    if (causal) end = std::min(end, position + 1);
+    end = std::max<int64_t>(end, 0);
+    if (window <= 0 || position < global) return {0, 0, end};
+    const int64_t head_end = std::min(global, end);
+    const int64_t tail_end = std::min(end, position + window + 1);
+    return {head_end, std::min(std::max(global, position - window), std::max(tail_end, head_end)), std::max(tail_end, head_end)};
+  }
 };
 
 struct MatmulOptions {

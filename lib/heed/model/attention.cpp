@@ -148,7 +148,7 @@ void MultiHeadAttention::reserve_self_capacity(Backend& be, int64_t rows, int64_
   probs_buffer_.view(be, scores);
 }
 
-void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out) {
+void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache& cache, int64_t window, const Tensor& out) {
   const int64_t batch = x.shape()[0];
   // With one position, [B, 1, H, dh] and [B, H, 1, dh] are the same memory: no head split needed.
   const Shape step_heads{batch, heads_, 1, head_dim_};
@@ -159,8 +159,9 @@ void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache&
   v_.forward(be, x, v.reshape(x.shape()));
   be.write_time_step(k.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.keys);
   be.write_time_step(v.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.values);
-  // The new query sits at position `length` and sees the keys up to its own, as in training.
-  const VisibleKeys filled{.causal = true, .first_query = cache.length};
+  // The new query sits at position `length` and sees the keys up to its own (the last `window`
+  // of them, with a window), as in training.
+  const VisibleKeys filled{.causal = true, .first_query = cache.length, .window = window};
   cache.length += 1;
   attend(be, q, cache.keys, cache.values, filled, out, RunMode{});
 }

@@ -50,7 +50,7 @@ class MultiHeadAttention {
   void reserve_self_capacity(Backend& be, int64_t rows, int64_t capacity, AttentionCache& cache);
   // Self-attention for one new position x [B, 1, D]: stores its key and value at
   // cache.length, then attends over positions 0 .. cache.length.
-  void step_self(Backend& be, const Tensor& x, AttentionCache& cache, const Tensor& out);
+  void step_self(Backend& be, const Tensor& x, AttentionCache& cache, int64_t window, const Tensor& out);
   // Cross-attention for one position over projected memory.
   void step_cross(Backend& be, const Tensor& x, const AttentionCache& cache, const VisibleKeys& keys, const Tensor& out);
 

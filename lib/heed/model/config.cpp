@@ -102,6 +102,11 @@ void ModelConfig::validate() const {
   HEED_CHECK(dropout >= 0 && dropout < 1 && attention_dropout >= 0 && attention_dropout < 1,
              "model config: dropout rates must be in [0, 1), got {} and {}", dropout, attention_dropout);
   HEED_CHECK(layer_norm_epsilon > 0, "model config: layer-norm epsilon must be positive");
+  bounded("attention-window", attention_window, 0, kMaxPositions);
+  bounded("attention-global", attention_global, 0, kMaxPositions);
+  HEED_CHECK(attention_global == 0 || attention_window > 0,
+             "model config: attention-global {} needs a window (attention-window > 0): with full attention every "
+             "position is global", attention_global);
   HEED_CHECK(tying != EmbeddingTying::all || (joint_vocabulary && source_vocab == target_vocab),
              "model config: tying all embeddings needs one joint vocabulary, but the source has {} pieces and "
              "the target {}{}", source_vocab, target_vocab, joint_vocabulary ? "" : " (separate vocabularies)");
@@ -138,6 +143,10 @@ std::string ModelConfig::to_text() const {
   line("unk-id", unk_id);
   line("bos-id", bos_id);
   line("eos-id", eos_id);
+  if (attention_window > 0) {  // only then, as the alignment head below
+    line("attention-window", attention_window);
+    line("attention-global", attention_global);
+  }
   if (has_alignment_head()) {  // only then: files of models without one stay readable by older heeds
     line("alignment-layer", alignment_layer);
     line("alignment-head", alignment_head);
@@ -189,6 +198,10 @@ ModelConfig ModelConfig::from_text(const std::string& text) {
   c.unk_id = parse_number<int32_t>("unk-id", take("unk-id"));
   c.bos_id = parse_number<int32_t>("bos-id", take("bos-id"));
   c.eos_id = parse_number<int32_t>("eos-id", take("eos-id"));
+  if (seen.count("attention-window") || seen.count("attention-global")) {
+    c.attention_window = parse_number<int64_t>("attention-window", take("attention-window"));
+    c.attention_global = parse_number<int64_t>("attention-global", take("attention-global"));
+  }
   if (seen.count("alignment-layer") || seen.count("alignment-head")) {
     c.alignment_layer = parse_number<int32_t>("alignment-layer", take("alignment-layer"));
     c.alignment_head = parse_number<int32_t>("alignment-head", take("alignment-head"));

@@ -42,6 +42,11 @@ struct ModelConfig {
   float dropout = 0.1f;            // on embeddings and every sublayer's output
   float attention_dropout = 0.1f;  // on attention probabilities
   float layer_norm_epsilon = 1e-5f;
+  // Local attention (attention-window > 0): encoder and decoder self-attention see the keys at
+  // most this many positions away (the decoder's only before); the first attention-global source
+  // positions see and are seen by all (Longformer's global tokens). 0: full attention.
+  int64_t attention_window = 0;
+  int64_t attention_global = 0;
   Activation activation = Activation::relu;
   AttentionScore attention = AttentionScore::scaled_dot;
   PositionEncoding positions = PositionEncoding::sinusoidal;

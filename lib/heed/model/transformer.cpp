@@ -48,6 +48,7 @@ DecoderLayer::DecoderLayer(ParameterSet& params, const std::string& name, const 
       self_block_(params, name + ".self_attn", config, scratch.sublayer),
       cross_block_(params, name + ".cross_attn", config, scratch.sublayer),
       feed_forward_block_(params, name + ".ffn", config, scratch.sublayer),
+      window_(config.attention_window),
       scratch_(scratch) {}
 
 void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys,
@@ -58,7 +59,7 @@ void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, c
   // padding: position t sees only 0..t, all real when t is. Padded positions see padding, but
   // the loss ignores their outputs.
   self_block_.forward(be, x, after_self, mode, [&](const Tensor& in, const Tensor& out) {
-    self_attention_.forward(be, in, in, VisibleKeys{.causal = true}, out, mode);
+    self_attention_.forward(be, in, in, VisibleKeys{.causal = true, .window = window_}, out, mode);
   });
   cross_block_.forward(be, after_self, after_cross, mode, [&](const Tensor& in, const Tensor& out) {
     cross_attention_.forward(be, in, memory, memory_keys, out, mode);
@@ -93,7 +94,7 @@ void DecoderLayer::step(Backend& be, const Tensor& x, DecoderLayerCache& cache, 
   const Tensor after_self = after_self_.view(be, x.shape());
   const Tensor after_cross = after_cross_.view(be, x.shape());
   self_block_.forward(be, x, after_self, inference, [&](const Tensor& in, const Tensor& out) {
-    self_attention_.step_self(be, in, cache.self, out);
+    self_attention_.step_self(be, in, cache.self, window_, out);
   });
   cross_block_.forward(be, after_self, after_cross, inference, [&](const Tensor& in, const Tensor& out) {
     cross_attention_.step_cross(be, in, cache.cross, memory_keys, out);
@@ -150,12 +151,13 @@ Tensor Transformer::encode(Backend& be, const Tensor& host_source, const RunMode
   const Tensor source = be.to_device(host_source, staging_.source);
   source_lengths_view_ = source_lengths_.view(be, Shape{source.shape()[0]}, DType::i32);
   be.sequence_lengths(source, config_.pad_id, source_lengths_view_);
-  const VisibleKeys unpadded{.lengths = &source_lengths_view_};
+  const VisibleKeys encoder_keys{
+      .lengths = &source_lengths_view_, .window = config_.attention_window, .global = config_.attention_global};
 
   Tensor x = source_embedding_->forward(be, source, 0, mode);
   for (size_t i = 0; i < encoder_.size(); ++i) {
     const Tensor y = encoder_states_[i].view(be, x.shape());
-    encoder_[i]->forward(be, x, unpadded, y, mode);
+    encoder_[i]->forward(be, x, encoder_keys, y, mode);
     x = y;
   }
   encoder_top_ = x;

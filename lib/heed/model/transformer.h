@@ -46,7 +46,8 @@ struct DecoderLayerCache {
 class DecoderLayer {
  public:
   DecoderLayer(ParameterSet& params, const std::string& name, const ModelConfig& config, ModelScratch& scratch);
-  // Self-attention is causal; cross-attention sees the memory keys `memory_keys` says.
+  // Self-attention is causal (and local, with a window); cross-attention sees the memory keys
+  // `memory_keys` says.
   void forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys, const Tensor& y,
                const RunMode& mode);
   // d_memory always accumulates: every decoder layer reads the encoder output.
@@ -67,6 +68,7 @@ class DecoderLayer {
   FeedForward feed_forward_;
   Sublayer self_block_, cross_block_, feed_forward_block_;
   Buffer after_self_, after_cross_;
+  int64_t window_;  // self-attention's (ModelConfig::attention_window; 0: causal only)
   ModelScratch& scratch_;
 };
 

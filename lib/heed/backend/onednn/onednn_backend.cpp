@@ -241,11 +241,12 @@ void hide_keys(const Tensor& scores, const VisibleKeys& keys) {
 #pragma omp parallel for collapse(2) if (scores.numel() > kParallelThreshold)
   for (int64_t bh = 0; bh < s[0] * heads; ++bh)
     for (int64_t t = 0; t < queries; ++t) {
-      int64_t visible = length;
-      if (lengths != nullptr) visible = std::min<int64_t>(visible, lengths[bh / heads]);
-      if (keys.causal) visible = std::min(visible, keys.first_query + t + 1);
+      int64_t end = length;
+      if (lengths != nullptr) end = std::min<int64_t>(end, lengths[bh / heads]);
+      const VisibleKeys::Ranges seen = keys.ranges(keys.first_query + t, end);
       float* row = p + (bh * queries + t) * length;
-      std::fill(row + std::max<int64_t>(visible, 0), row + length, kMaskedScore);
+      std::fill(row + seen.head_end, row + seen.tail_begin, kMaskedScore);
+      std::fill(row + seen.tail_end, row + length, kMaskedScore);
     }
 }
 

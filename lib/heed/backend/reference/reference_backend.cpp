@@ -77,26 +77,29 @@ void ReferenceBackend::do_softmax_forward(const Tensor& x, const Tensor& y, cons
   const int64_t rows = x.shape().rows(), cols = x.shape().cols();
   std::vector<double> z(cols);
   for (int64_t r = 0; r < rows; ++r) {
-    // The keys this row sees: all, or a prefix (a row that sees none is uniform over all).
-    int64_t visible = cols;
+    // The keys this row sees: all, or those VisibleKeys names (a row that sees none is uniform
+    // over all).
+    VisibleKeys::Ranges seen{0, 0, cols};
     if (!keys.all()) {
       const int64_t heads = x.shape()[1], queries = x.shape()[2];
-      if (keys.lengths) visible = std::min<int64_t>(visible, keys.lengths->data<int32_t>()[r / (heads * queries)]);
-      if (keys.causal) visible = std::min(visible, keys.first_query + r % queries + 1);
+      int64_t end = cols;
+      if (keys.lengths) end = std::min<int64_t>(end, keys.lengths->data<int32_t>()[r / (heads * queries)]);
+      seen = keys.ranges(keys.first_query + r % queries, end);
     }
-    if (visible <= 0) {  // every key hidden: uniform, as kMaskedScore scores make it
+    if (seen.count() <= 0) {  // every key hidden: uniform, as kMaskedScore scores make it
       for (int64_t c = 0; c < cols; ++c) y.f32()[r * cols + c] = static_cast<float>(1.0 / static_cast<double>(cols));
       continue;
     }
     double max = -INFINITY;
-    for (int64_t c = 0; c < visible; ++c) {
+    for (int64_t c = 0; c < cols; ++c) {
       z[c] = x.f32()[r * cols + c];
-      max = std::max(max, z[c]);
+      if (seen.contains(c)) max = std::max(max, z[c]);
     }
     double sum = 0.0;
-    for (int64_t c = 0; c < visible; ++c) sum += std::exp(z[c] - max);
     for (int64_t c = 0; c < cols; ++c)
-      y.f32()[r * cols + c] = c < visible ? static_cast<float>(std::exp(z[c] - max) / sum) : 0.0f;
+      if (seen.contains(c)) sum += std::exp(z[c] - max);
+    for (int64_t c = 0; c < cols; ++c)
+      y.f32()[r * cols + c] = seen.contains(c) ? static_cast<float>(std::exp(z[c] - max) / sum) : 0.0f;
   }
 }
 
@@ -107,26 +110,28 @@ void ReferenceBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, 
   std::vector<double> p(length);
   for (int64_t b = 0; b < batch; ++b)
     for (int64_t h = 0; h < heads; ++h) {
-      int64_t seen = length;
-      if (visible.lengths) seen = std::min<int64_t>(seen, visible.lengths->data<int32_t>()[b / share]);
-      if (visible.causal) seen = std::min(seen, visible.first_query + 1);
+      int64_t end = length;
+      if (visible.lengths) end = std::min<int64_t>(end, visible.lengths->data<int32_t>()[b / share]);
+      const VisibleKeys::Ranges seen = visible.ranges(visible.first_query, end);
       const int64_t row = b * heads + h, key_row = (b / share) * heads + h;
       const float* qr = q.f32() + row * dim;
       const float* kr = keys.f32() + key_row * length * dim;
       const float* vr = values.f32() + key_row * length * dim;
-      if (seen <= 0) {  // no key visible: uniform over all, as softmax_forward does
+      if (seen.count() <= 0) {  // no key visible: uniform over all, as softmax_forward does
         std::fill(p.begin(), p.end(), 1.0 / static_cast<double>(length));
       } else {
         double max = -INFINITY;
-        for (int64_t s = 0; s < seen; ++s) {
+        for (int64_t s = 0; s < length; ++s) {
+          if (!seen.contains(s)) continue;
           double dot = 0.0;
           for (int64_t j = 0; j < dim; ++j) dot += static_cast<double>(qr[j]) * kr[s * dim + j];
           p[s] = alpha * dot;
           max = std::max(max, p[s]);
         }
         double sum = 0.0;
-        for (int64_t s = 0; s < seen; ++s) sum += (p[s] = std::exp(p[s] - max));
-        for (int64_t s = 0; s < length; ++s) p[s] = s < seen ? p[s] / sum : 0.0;
+        for (int64_t s = 0; s < length; ++s)
+          if (seen.contains(s)) sum += (p[s] = std::exp(p[s] - max));
+        for (int64_t s = 0; s < length; ++s) p[s] = seen.contains(s) ? p[s] / sum : 0.0;
       }
       for (int64_t s = 0; s < length; ++s) probs.f32()[row * length + s] = static_cast<float>(p[s]);
       for (int64_t j = 0; j < dim; ++j) {
