@@ -157,11 +157,18 @@ void MultiHeadAttention::step_self(Backend& be, const Tensor& x, AttentionCache&
   q_.forward(be, x, q.reshape(x.shape()));
   k_.forward(be, x, k.reshape(x.shape()));
   v_.forward(be, x, v.reshape(x.shape()));
-  be.write_time_step(k.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.keys);
-  be.write_time_step(v.reshape(Shape{batch, heads_, head_dim_}), cache.length, cache.values);
-  // The new query sits at position `length` and sees the keys up to its own (the last `window`
-  // of them, with a window), as in training.
-  const VisibleKeys filled{.causal = true, .first_query = cache.length, .window = window};
+  // With a window W the cache may be a ring of W + 1 slots (Transformer::self_cache_limit):
+  // position p lives in slot p mod (W + 1), and once the ring has wrapped every slot holds one
+  // of the positions p − W .. p the query sees. Attention does not care in which order keys lie.
+  const int64_t slots = cache.keys.shape()[2];
+  const bool ring = window > 0 && slots == window + 1;
+  const int64_t slot = ring ? cache.length % slots : cache.length;
+  be.write_time_step(k.reshape(Shape{batch, heads_, head_dim_}), slot, cache.keys);
+  be.write_time_step(v.reshape(Shape{batch, heads_, head_dim_}), slot, cache.values);
+  // The new query sits at position `length` and sees the keys up to its own (the last W + 1 of
+  // them, with a window), as in training.
+  const VisibleKeys filled = ring ? VisibleKeys{.causal = true, .first_query = std::min(cache.length, slots - 1)}
+                                  : VisibleKeys{.causal = true, .first_query = cache.length, .window = window};
   cache.length += 1;
   attend(be, q, cache.keys, cache.values, filled, out, RunMode{});
 }

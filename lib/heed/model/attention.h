@@ -14,7 +14,7 @@ namespace heed {
 // The keys and values one layer attends to while decoding step by step.
 struct AttentionCache {
   Tensor keys, values;  // [B, H, capacity, dh]
-  int64_t length = 0;   // positions filled
+  int64_t length = 0;   // positions written (a ring, with a window, holds the last `capacity` of them)
   Buffer key_buffer, value_buffer;
 };
 

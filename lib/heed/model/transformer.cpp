@@ -322,10 +322,16 @@ void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capa
   be.copy(source_lengths_view_, state.source_lengths);
   state.rows_per_memory = 1;
   state.layers.resize(decoder_.size());
-  const int64_t first = std::min(capacity, kFirstCacheCapacity);
-  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, first, state.layers[i]);
   state.position = 0;
   state.capacity = capacity;
+  const int64_t first = std::min(self_cache_limit(state), kFirstCacheCapacity);
+  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->start(be, state.memory, first, state.layers[i]);
+}
+
+int64_t Transformer::self_cache_limit(const DecoderState& state) const {
+  // With a window W a step reads only the last W + 1 positions: the cache becomes a ring of
+  // that many (MultiHeadAttention::step_self), whatever the output's length.
+  return config_.attention_window > 0 ? std::min(state.capacity, config_.attention_window + 1) : state.capacity;
 }
 
 void Transformer::select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state,
@@ -373,7 +379,7 @@ void Transformer::move_self_caches(Backend& be, const Tensor& indices, int64_t c
   // Buffer memory always is, so that probability 0 times them is 0).
   const auto move = [&](Tensor& cache, Buffer& owner, int64_t length) {
     const Tensor target = state.spare_self.view(be, Shape{indices.numel(), cache.shape()[1], capacity, cache.shape()[3]});
-    be.gather_cache_rows(cache, indices, length, target);
+    be.gather_cache_rows(cache, indices, std::min(length, cache.shape()[2]), target);  // a ring is full once wrapped
     std::swap(owner, state.spare_self);
     cache = target;
   };
@@ -389,12 +395,13 @@ void Transformer::grow_caches(Backend& be, DecoderState& state) {
   std::iota(same.begin(), same.end(), 0);
   const Tensor indices = state.rows_buffer.view(be, Shape{rows}, DType::i32);
   be.upload(Tensor::view(same.data(), indices.shape(), DType::i32), indices);
-  move_self_caches(be, indices, std::min(state.capacity, 2 * state.layers.front().self.keys.shape()[2]), state);
+  move_self_caches(be, indices, std::min(self_cache_limit(state), 2 * state.layers.front().self.keys.shape()[2]), state);
 }
 
 void Transformer::reserve_capacity(Backend& be, DecoderState& state) {
   const int64_t rows = state.rows();
-  for (size_t i = 0; i < decoder_.size(); ++i) decoder_[i]->reserve_capacity(be, rows, state.capacity, state.layers[i]);
+  for (size_t i = 0; i < decoder_.size(); ++i)
+    decoder_[i]->reserve_capacity(be, rows, self_cache_limit(state), state.layers[i]);
   state.spare_self.view(be, state.layers.front().self.keys.shape());
 }
 
@@ -403,7 +410,8 @@ Tensor Transformer::decode_step(Backend& be, const Tensor& host_tokens, DecoderS
   HEED_CHECK(host_tokens.dtype() == DType::i32 && host_tokens.shape() == Shape{batch},
              "decoder step: tokens must be i32 [{}], got {}", batch, host_tokens.describe());
   const Tensor tokens = be.to_device(host_tokens, staging_.tokens);
-  if (state.position == state.layers.front().self.keys.shape()[2]) grow_caches(be, state);
+  const int64_t cached = state.layers.front().self.keys.shape()[2];
+  if (state.position == cached && cached < self_cache_limit(state)) grow_caches(be, state);
   HEED_CHECK(state.position < state.capacity, "decoder step: position {} is past the capacity of {} positions",
              state.position, state.capacity);
   Tensor x = target_embedding_->forward(be, tokens.reshape(Shape{batch, 1}), state.position, RunMode{});

@@ -164,6 +164,7 @@ class Transformer {
   void move_self_caches(Backend& be, const Tensor& indices, int64_t capacity, DecoderState& state);
   // Before a step at a full cache: each self-attention cache moves into one twice as large.
   void grow_caches(Backend& be, DecoderState& state);
+  int64_t self_cache_limit(const DecoderState& state) const;  // positions a self-attention cache holds at most
   static constexpr int64_t kFirstCacheCapacity = 16;  // positions; doubled as decoding goes on
 
   ModelConfig config_;
