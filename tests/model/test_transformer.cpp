@@ -55,6 +55,19 @@ void expect_model_gradients(const ModelConfig& config, const Batch& batch = tiny
   CHECK(max_diff / max_grad < 1e-2);
 }
 
+// Feeds position t of the batch's target to the decoder's incremental step and checks that its
+// logits are those of the full forward pass `full` [B, T, V] at t.
+void expect_step_equals_full(Backend& be, Transformer& model, const Batch& batch, const Tensor& full, int64_t t,
+                             DecoderState& state) {
+  const int64_t B = batch.target_in.shape()[0], T = batch.target_in.shape()[1], V = model.config().target_vocab;
+  Tensor tokens = Tensor::empty(Shape{B}, DType::i32);
+  for (int64_t b = 0; b < B; ++b) tokens.data<int32_t>()[b] = batch.target_in.data<int32_t>()[b * T + t];
+  const Tensor step = model.decode_step(be, tokens, state);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t v = 0; v < V; ++v)
+      REQUIRE(step.f32()[b * V + v] == doctest::Approx(full.f32()[(b * T + t) * V + v]).epsilon(1e-4).scale(1.0));
+}
+
 }  // namespace
 
 TEST_CASE("the whole model's gradient matches finite differences for each attention score") {
@@ -99,7 +112,6 @@ TEST_CASE("a window as wide as the sequences is full attention: the same loss an
 TEST_CASE("with a window, the decoder's incremental step over a ring of window + 1 positions equals the full forward pass") {
   auto be = make_backend(BackendKind::onednn);
   const Batch batch = tiny_batch();
-  const int64_t B = 2, T = 4;
   Tensor outputs[2];
   for (int64_t window : {1, 0}) {
     ModelConfig c = tiny_config();
@@ -110,15 +122,7 @@ TEST_CASE("with a window, the decoder's incremental step over a ring of window +
     outputs[window] = full;
     DecoderState state;
     model.start_decoding(*be, batch.source, 7, state);
-    const int64_t V = c.target_vocab;
-    for (int64_t t = 0; t < T; ++t) {
-      Tensor tokens = Tensor::empty(Shape{B}, DType::i32);
-      for (int64_t b = 0; b < B; ++b) tokens.data<int32_t>()[b] = batch.target_in.data<int32_t>()[b * T + t];
-      const Tensor step = model.decode_step(*be, tokens, state);
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t v = 0; v < V; ++v)
-          REQUIRE(step.f32()[b * V + v] == doctest::Approx(full.f32()[(b * T + t) * V + v]).epsilon(1e-4).scale(1.0));
-    }
+    for (int64_t t = 0; t < batch.target_in.shape()[1]; ++t) expect_step_equals_full(*be, model, batch, full, t, state);
     // A window of 1 needs the last 2 positions only: the self-attention caches are a ring of 2.
     if (window == 1)
       for (const DecoderLayerCache& layer : state.layers) CHECK(layer.self.keys.shape()[2] == 2);
@@ -209,19 +213,14 @@ TEST_CASE("the decoder's incremental step equals the full forward pass on the sa
       Transformer model(c);
       model.parameters().initialize(4);
       const Batch batch = tiny_batch();
-      const int64_t B = 2, T = 4, V = c.target_vocab, S = 5;
+      const int64_t B = 2, T = 4, S = 5;
       const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
       const Tensor full_cross = copy_of(model.cross_attention(1));  // [B, H, T, S]
 
       DecoderState state;
       model.start_decoding(*be, batch.source, 7, state);
       for (int64_t t = 0; t < T; ++t) {
-        Tensor tokens = Tensor::empty(Shape{B}, DType::i32);
-        for (int64_t b = 0; b < B; ++b) tokens.data<int32_t>()[b] = batch.target_in.data<int32_t>()[b * T + t];
-        const Tensor step = model.decode_step(*be, tokens, state);
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t v = 0; v < V; ++v)
-            REQUIRE(step.f32()[b * V + v] == doctest::Approx(full.f32()[(b * T + t) * V + v]).epsilon(1e-4).scale(1.0));
+        expect_step_equals_full(*be, model, batch, full, t, state);
         const Tensor& cross = model.cross_attention(1);  // [B, H, 1, S]
         for (int64_t b = 0; b < B; ++b)
           for (int64_t h = 0; h < c.heads; ++h)
