@@ -132,7 +132,11 @@ int run_translate(TranslateCliOptions o) {
   if (models.size() > 1) spdlog::info("ensemble of {} models: their log-probabilities averaged at every step", models.size());
   const LoadedModel& loaded = ensemble.front();
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.models[0]);
-  if (o.translate.max_input_pieces == 0) o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
+  // Lines longer than the training data are split where the model never saw such lengths; a
+  // model with local attention saw every distance it attends over, so it takes whole lines up to
+  // its positions.
+  if (o.translate.max_input_pieces == 0 && loaded.model->config().attention_window == 0)
+    o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
   o.translate.precision = o.precision.empty() ? model_precision(loaded.extras, o.models[0]) : parse_precision(o.precision, "--precision");
   // --threads is the total: --workers of them (by default one per thread) share it evenly.
   const int threads = current_threads();
@@ -235,7 +239,7 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch (0: 64 / beam, between 8 and 16)")->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--batch-tokens", o->translate.batch_tokens, "Source pieces per batch, padding counted (the longest × the sentences; 0: no limit)")->capture_default_str()->check(number_in(0, 1e9));
   cmd->add_option("--long-lines", o->long_lines, "Lines longer than the model accepts: split or truncate")->capture_default_str();
-  cmd->add_option("--max-input-length", o->translate.max_input_pieces, "Split lines over this many pieces (0: the length the model was trained on)")
+  cmd->add_option("--max-input-length", o->translate.max_input_pieces, "Split lines over this many pieces (0: the length the model was trained on; with local attention, its positions)")
       ->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
       ->capture_default_str()->check(number_in(1, 1e9));
