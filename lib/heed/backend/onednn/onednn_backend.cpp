@@ -454,22 +454,6 @@ void OneDnnBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {
 
 // ---- Ops oneDNN has no primitive for: OpenMP loops. ----
 
-// tanh that `omp simd` can vectorise (std::tanh is a library call, so loops calling it stay
-// scalar): tanh|x| = 1 − 2 / (e^{2|x|} + 1), with e^y by range reduction y = n·ln2 + r, |r| ≤ ln2/2,
-// and a degree-6 Taylor polynomial for e^r. Absolute error below 3e-7 on the whole real line.
-namespace {
-
-float vector_tanh(float x) {
-  const float y = 2.0f * std::min(std::fabs(x), 9.0f);  // tanh(9) = 1 − 3e-8: saturate there
-  const float n = (y * 1.44269504f + 12582912.0f) - 12582912.0f;  // round(y / ln 2), branch-free
-  const float r = y - n * 0.693145751953125f - n * 1.428606765330187e-06f;
-  const float p = 1.0f + r * (1.0f + r * (0.5f + r * (0.16666667f + r * (0.041666668f + r * (0.008333334f + r * 0.0013888889f)))));
-  const float e = p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  return std::copysign(1.0f - 2.0f / (e + 1.0f), x);
-}
-
-}  // namespace
-
 // Additive attention has no oneDNN primitive: expressed as binary add + tanh + matmul it would
 // materialise a [B, H, T, S, d] tensor (134 MB per layer for a 4,096-token m30k-small batch).
 // These loops keep one (t, s) pair in registers instead; the tanh is recomputed in backward.
@@ -489,7 +473,7 @@ void OneDnnBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k,
         const float* kr = pk + (bh * S + s) * d;
         float sum = 0.0f;
 #pragma omp simd reduction(+ : sum)
-        for (int64_t j = 0; j < d; ++j) sum += vr[j] * vector_tanh(qr[j] + kr[j]);
+        for (int64_t j = 0; j < d; ++j) sum += vr[j] * onednn_detail::vector_tanh(qr[j] + kr[j]);
         out[(bh * T + t) * S + s] = sum;
       }
     }
@@ -528,7 +512,7 @@ void OneDnnBackend::do_additive_scores_backward(const Tensor& q, const Tensor& k
         float* dkr = pdk + (bh * S + s) * d;
 #pragma omp simd
         for (int64_t j = 0; j < d; ++j) {
-          const float th = vector_tanh(qr[j] + kr[j]);
+          const float th = onednn_detail::vector_tanh(qr[j] + kr[j]);
           const float pre = g * vr[j] * (1.0f - th * th);
           dqr[j] += pre;
           dkr[j] += pre;

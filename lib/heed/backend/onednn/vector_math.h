@@ -9,15 +9,24 @@
 
 namespace heed::onednn_detail {
 
-// e^x for x ≤ 0 (softmax's shifted scores, log probabilities): x = n·ln 2 + r with
-// |r| ≤ ln 2 / 2, e^r by its Taylor polynomial to r⁶ (relative error < 2e-7), 2ⁿ through the
-// exponent bits.
-inline float exp_nonpositive(float x) {
-  x = std::max(x, -87.0f);  // e^-87 ≈ 1.6e-38: still a normal float
+// e^x for x in [−87, 88], vectorisable: x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor
+// polynomial to r⁶ (relative error < 2e-7), 2ⁿ through the exponent bits.
+inline float exp_in_range(float x) {
   const float n = std::nearbyint(x * 1.44269504088896341f);
   const float r = x - n * 0.693145751953125f - n * 1.428606765330187e-06f;  // ln 2 in two parts (Cody & Waite)
   const float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.0f / 6 + r * (1.0f / 24 + r * (1.0f / 120 + r * (1.0f / 720))))));
   return p * std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+}
+
+// e^x for x ≤ 0 (softmax's shifted scores, log probabilities).
+inline float exp_nonpositive(float x) {
+  return exp_in_range(std::max(x, -87.0f));  // e^-87 ≈ 1.6e-38: still a normal float
+}
+
+// tanh x = sign(x) · (1 − 2 / (e^{2|x|} + 1)); absolute error below 3e-7 on the whole real line.
+inline float vector_tanh(float x) {
+  const float e = exp_in_range(2.0f * std::min(std::fabs(x), 9.0f));  // tanh(9) = 1 − 3e-8: saturate there
+  return std::copysign(1.0f - 2.0f / (e + 1.0f), x);
 }
 
 }  // namespace heed::onednn_detail
