@@ -109,6 +109,35 @@ TEST_CASE("attention (scaled scores, softmax over visible keys) has the gradient
   }
 }
 
+TEST_CASE("tiled attention's gradients match finite differences: padding, a causal window, global positions, dropout") {
+  for (auto& be : all_backends()) {
+    CAPTURE(be->name());
+    Rng rng(4);
+    Tensor q = random_tensor(Shape{2, 2, 5, 3}, rng), k = random_tensor(Shape{2, 2, 6, 3}, rng),
+           v = random_tensor(Shape{2, 2, 6, 3}, rng);
+    const Tensor lengths = ids_tensor({6, 4});
+    for (const TiledAttention& a : {TiledAttention{.alpha = 0.7f, .visible = {.lengths = &lengths}},
+                                    TiledAttention{.alpha = 0.7f, .visible = {.causal = true, .window = 2}, .dropout = 0.2f, .seed = 3},
+                                    TiledAttention{.alpha = 0.7f, .visible = {.lengths = &lengths, .window = 1, .global = 1}}}) {
+      CAPTURE(a.visible.window);
+      const auto forward = [&] {
+        Tensor out = Tensor::empty(q.shape()), lse = Tensor::empty(Shape{2, 2, 5});
+        be->attention_forward(q, k, v, a, out, lse);
+        return out;
+      };
+      const Tensor w = random_tensor(q.shape(), rng);
+      const Tensor out = forward();
+      Tensor lse = Tensor::empty(Shape{2, 2, 5});
+      be->attention_forward(q, k, v, a, out, lse);
+      Tensor dq = Tensor::empty(q.shape()), dk = Tensor::empty(k.shape()), dv = Tensor::empty(v.shape());
+      be->attention_backward(q, k, v, out, lse, w, a, dq, dk, dv);
+      expect_gradient("dq", q, dq, w, forward);
+      expect_gradient("dk", k, dk, w, forward);
+      expect_gradient("dv", v, dv, w, forward);
+    }
+  }
+}
+
 TEST_CASE("softmax's gradient matches finite differences, a masked score included") {
   for (auto& be : all_backends()) {
     CAPTURE(be->name());

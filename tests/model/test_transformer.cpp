@@ -109,6 +109,51 @@ TEST_CASE("a window as wide as the sequences is full attention: the same loss an
   for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[0][i], grads[1][i]) == 0.0);
 }
 
+TEST_CASE("the tiled attention kernel gives the plain kernel's loss and gradients: padding, windows, global positions, dropout") {
+  auto be = make_backend(BackendKind::onednn);
+  const Batch batch = tiny_batch();
+  for (auto [window, global] : std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {1, 1}, {2, 0}}) {
+    CAPTURE(window);
+    ModelConfig c = tiny_config();
+    c.attention_window = window;
+    c.attention_global = global;
+    std::vector<Tensor> grads[2];
+    double loss[2];
+    for (int tiled = 0; tiled < 2; ++tiled) {
+      Transformer model(c);
+      model.parameters().initialize(8);
+      model.parameters().zero_grads(*be);
+      const RunMode mode{.training = true, .seed = 3, .attention = tiled ? AttentionKernel::tiled : AttentionKernel::plain};
+      loss[tiled] = model.forward_loss(*be, batch, 0.1f, mode).loss;
+      model.backward(*be, 1.0f);
+      for (const Parameter& p : model.parameters().all()) grads[tiled].push_back(copy_of(p.grad));
+      // The tiled pass holds no probabilities; the plain one does.
+      CHECK(model.cross_attention(0).defined() == !tiled);
+    }
+    CHECK(std::abs(loss[0] - loss[1]) <= 1e-5 * std::abs(loss[0]));
+    for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[1][i], grads[0][i]) <= 1e-5);
+  }
+}
+
+TEST_CASE("attention tiles by itself past 256 keys, except for readers of the probabilities") {
+  auto be = make_backend(BackendKind::onednn);
+  ModelConfig c = tiny_config();
+  c.max_positions = 300;
+  Transformer model(c);
+  model.parameters().initialize(2);
+  Batch batch;
+  batch.source = Tensor::empty(Shape{1, 280}, DType::i32);
+  for (int64_t i = 0; i < 280; ++i) batch.source.data<int32_t>()[i] = static_cast<int32_t>(4 + i % 9);
+  batch.target_in = id_matrix({{2, 4, 5}});
+  const Tensor automatic = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
+  CHECK_FALSE(model.encoder_self_attention(0).defined());  // 280 keys: tiled
+  CHECK(model.decoder_self_attention(0).defined());        // 3 keys: plain
+  const Tensor plain = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{.attention = AttentionKernel::plain}));
+  CHECK(normalized_error(automatic, plain) <= 1e-5);
+  model.forward_attention(*be, batch.source, batch.target_in);
+  CHECK(model.cross_attention(0).shape() == Shape({1, 2, 3, 280}));
+}
+
 TEST_CASE("with a window, the decoder's incremental step over a ring of window + 1 positions equals the full forward pass") {
   auto be = make_backend(BackendKind::onednn);
   const Batch batch = tiny_batch();

@@ -40,6 +40,21 @@ void SimulatedDeviceBackend::do_attend_one_query(const Tensor& q, const Tensor& 
   if (visible.lengths != nullptr) host_visible.lengths = &lengths;
   host_->attend_one_query(h(q), h(keys), h(values), alpha, host_visible, h(probs), h(out));
 }
+void SimulatedDeviceBackend::do_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v,
+                                                  const TiledAttention& a, const Tensor& out, const Tensor& logsumexp) {
+  TiledAttention host_a = a;
+  const Tensor lengths = a.visible.lengths != nullptr ? h(*a.visible.lengths) : Tensor{};
+  if (a.visible.lengths != nullptr) host_a.visible.lengths = &lengths;
+  host_->attention_forward(h(q), h(k), h(v), host_a, h(out), h(logsumexp));
+}
+void SimulatedDeviceBackend::do_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                                   const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a,
+                                                   const Tensor& dq, const Tensor& dk, const Tensor& dv) {
+  TiledAttention host_a = a;
+  const Tensor lengths = a.visible.lengths != nullptr ? h(*a.visible.lengths) : Tensor{};
+  if (a.visible.lengths != nullptr) host_a.visible.lengths = &lengths;
+  host_->attention_backward(h(q), h(k), h(v), h(out), h(logsumexp), h(d_out), host_a, h(dq), h(dk), h(dv));
+}
 void SimulatedDeviceBackend::do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) {
   VisibleKeys visible = keys;
   const Tensor lengths = keys.lengths != nullptr ? h(*keys.lengths) : Tensor{};

@@ -422,6 +422,55 @@ void Backend::attend_one_query(const Tensor& q, const Tensor& keys, const Tensor
   do_attend_one_query(q, keys, values, alpha, visible, probs, out);
 }
 
+namespace {
+
+// The shapes attention_forward and attention_backward agree on: q [B, H, T, d], k and v [B, H, S, d].
+void expect_attention_operands(std::string_view op, const Tensor& q, const Tensor& k, const Tensor& v,
+                               const TiledAttention& a, Device device) {
+  for (const auto& [what, t] : {std::pair{"q", &q}, {"k", &k}, {"v", &v}}) expect_f32(op, what, *t, device);
+  HEED_CHECK(q.shape().rank() == 4 && k.shape().rank() == 4, "{}: q must be [B, H, T, d] and k [B, H, S, d], got {} and {}",
+             op, q.shape().str(), k.shape().str());
+  const Shape& s = q.shape();
+  expect_shape(op, "k", k, Shape{s[0], s[1], k.shape()[2], s[3]});
+  expect_shape(op, "v", v, k.shape());
+  expect_probability(op, a.dropout);
+  if (a.visible.lengths != nullptr) {
+    HEED_CHECK(a.visible.lengths->dtype() == DType::i32 && a.visible.lengths->shape() == Shape{s[0]} &&
+                   a.visible.lengths->device() == device,
+               "{}: lengths must be i32 [{}] on {}, got {}", op, s[0], device_name(device), a.visible.lengths->describe());
+  }
+}
+
+}  // namespace
+
+void Backend::attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a,
+                                const Tensor& out, const Tensor& logsumexp) {
+  const std::string_view op = "attention_forward";
+  expect_attention_operands(op, q, k, v, a, device());
+  expect_f32(op, "out", out, device());
+  expect_f32(op, "logsumexp", logsumexp, device());
+  expect_shape(op, "out", out, q.shape());
+  expect_shape(op, "logsumexp", logsumexp, Shape{q.shape()[0], q.shape()[1], q.shape()[2]});
+  do_attention_forward(q, k, v, a, out, logsumexp);
+}
+
+void Backend::attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                 const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a, const Tensor& dq,
+                                 const Tensor& dk, const Tensor& dv) {
+  const std::string_view op = "attention_backward";
+  expect_attention_operands(op, q, k, v, a, device());
+  for (const auto& [what, t] : {std::pair{"out", &out}, {"logsumexp", &logsumexp}, {"d_out", &d_out}, {"dq", &dq},
+                                {"dk", &dk}, {"dv", &dv}})
+    expect_f32(op, what, *t, device());
+  expect_shape(op, "out", out, q.shape());
+  expect_shape(op, "d_out", d_out, q.shape());
+  expect_shape(op, "logsumexp", logsumexp, Shape{q.shape()[0], q.shape()[1], q.shape()[2]});
+  expect_shape(op, "dq", dq, q.shape());
+  expect_shape(op, "dk", dk, k.shape());
+  expect_shape(op, "dv", dv, v.shape());
+  do_attention_backward(q, k, v, out, logsumexp, d_out, a, dq, dk, dv);
+}
+
 void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
   expect_f32("write_time_step", "step", step, device());
   expect_f32("write_time_step", "cache", cache, device());

@@ -63,6 +63,14 @@ struct VisibleKeys {
   }
 };
 
+// Attention computed in tiles (Backend::attention_forward): the options of one call.
+struct TiledAttention {
+  float alpha = 1.0f;    // scores = alpha · q · kᵀ
+  VisibleKeys visible{}; // as for softmax_forward, except that a query seeing no key gets zeros
+  float dropout = 0.0f;  // on the probabilities: the mask dropout_forward(p, seed) draws for [B, H, T, S]
+  uint64_t seed = 0;
+};
+
 struct MatmulOptions {
   bool transpose_a = false;            // a is stored [..., K, M]
   bool transpose_b = false;            // b is stored [..., N, K]
@@ -207,6 +215,21 @@ class Backend {
   void attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
                         const VisibleKeys& visible, const Tensor& probs, const Tensor& out);
 
+  // Attention that never holds the [T × S] scores: key tiles are scored, softmaxed with a running
+  // maximum and sum (the online softmax of Milakov & Gimelshein 2018, tiled as FlashAttention
+  // does) and weighed into the output one at a time, and the key tiles no query of a query tile
+  // sees (a window, a causal mask) are never touched. Memory is linear in T + S; with a window,
+  // so is time. q [B, H, T, d], k and v [B, H, S, d]:
+  //   out[b, h, t, :] = Σ_s dropout(softmax_s(alpha · q[b, h, t, :] · k[b, h, s, :]))[s] · v[b, h, s, :]
+  // over the keys `a.visible` lets t see (none: out = 0); logsumexp [B, H, T] receives each row's
+  // log Σ_s exp(score) over those keys (−inf for none), which the backward pass reads.
+  void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a,
+                         const Tensor& out, const Tensor& logsumexp);
+  // The gradients of attention_forward (written, not added) from its out and logsumexp.
+  void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                          const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a, const Tensor& dq,
+                          const Tensor& dk, const Tensor& dv);
+
   // cache[b, h, position, :] = step[b, h, :]    step [B, H, d], cache [B, H, capacity, d]
   // (a decoder's self-attention keys/values, one position at a time)
   void write_time_step(const Tensor& step, int64_t position, const Tensor& cache);
@@ -275,6 +298,11 @@ class Backend {
   virtual void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) = 0;
   virtual void do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
                                    const VisibleKeys& visible, const Tensor& probs, const Tensor& out) = 0;
+  virtual void do_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a,
+                                    const Tensor& out, const Tensor& logsumexp) = 0;
+  virtual void do_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                     const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a,
+                                     const Tensor& dq, const Tensor& dk, const Tensor& dv) = 0;
   virtual void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) = 0;
   virtual void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) = 0;
   virtual void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) = 0;
@@ -318,6 +346,8 @@ class Backend {
   void do_additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores, const Tensor& dq, const Tensor& dk, const Tensor& dv, Accumulate acc) override; \
   void do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) override; \
   void do_attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha, const VisibleKeys& visible, const Tensor& probs, const Tensor& out) override; \
+  void do_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a, const Tensor& out, const Tensor& logsumexp) override; \
+  void do_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out, const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a, const Tensor& dq, const Tensor& dk, const Tensor& dv) override; \
   void do_gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) override; \
   void do_gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) override; \
   void do_sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) override; \

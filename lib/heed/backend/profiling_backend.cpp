@@ -116,6 +116,17 @@ void ProfilingBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, 
   timed(attend_one_query, [&] { return inner_.attend_one_query(q, keys, values, alpha, visible, probs, out); });
 }
 
+void ProfilingBackend::do_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a,
+                                            const Tensor& out, const Tensor& logsumexp) {
+  timed(attention, [&] { return inner_.attention_forward(q, k, v, a, out, logsumexp); });
+}
+
+void ProfilingBackend::do_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                             const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a,
+                                             const Tensor& dq, const Tensor& dk, const Tensor& dv) {
+  timed(attention_backward, [&] { return inner_.attention_backward(q, k, v, out, logsumexp, d_out, a, dq, dk, dv); });
+}
+
 void ProfilingBackend::do_write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
   timed(write_time_step, [&] { return inner_.write_time_step(step, position, cache); });
 }
@@ -147,7 +158,7 @@ void ProfilingBackend::do_gather_cache_rows(const Tensor& src, const Tensor& row
 
 std::vector<OpProfile> ProfilingBackend::report() const {
   static constexpr const char* kNames[kOpCount] = {
-      "matmul", "matmul (prepared weights)", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "attend_one_query", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths", "fill", "copy"};
+      "matmul", "matmul (prepared weights)", "softmax", "softmax_backward", "log_softmax", "layer_norm", "layer_norm_backward", "activation", "activation_backward", "dropout", "dropout_backward", "embedding", "embedding_backward", "add", "axpy", "sum_rows", "sum_squares", "swap_axes_12", "additive_scores", "additive_scores_backward", "write_time_step", "attend_one_query", "attention (tiled)", "attention_backward (tiled)", "cross_entropy", "cross_entropy_backward", "adam_update", "gather_rows", "gather_cache_rows", "sequence_lengths", "fill", "copy"};
   std::vector<OpProfile> ops;
   for (int i = 0; i < kOpCount; ++i) {
     if (profile_[i].calls == 0) continue;

@@ -43,6 +43,7 @@ class ProfilingBackend final : public Backend {
     matmul, weight_matmul, softmax, softmax_backward, log_softmax, layer_norm, layer_norm_backward,
     activation, activation_backward, dropout, dropout_backward, embedding, embedding_backward, add,
     axpy, sum_rows, sum_squares, swap_axes_12, additive_scores, additive_scores_backward, write_time_step, attend_one_query,
+    attention, attention_backward,
     cross_entropy, cross_entropy_backward, adam_update, gather_rows, gather_cache_rows, sequence_lengths, fill, copy, kOpCount
   };
   template <typename F> auto timed(Op op, F&& f);

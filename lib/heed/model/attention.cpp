@@ -40,6 +40,21 @@ Tensor MultiHeadAttention::project_heads(Backend& be, Linear& projection, const 
 void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh,
                                 const VisibleKeys& keys, const Tensor& out, const RunMode& mode) {
   const int64_t batch = qh.shape()[0], queries = qh.shape()[2];
+  tiled_ = queries > 1 && score_ != AttentionScore::additive &&
+           (mode.attention == AttentionKernel::tiled ||
+            (mode.attention == AttentionKernel::automatic && kh.shape()[2] > kTiledFromKeys));
+  if (tiled_) {
+    // No probabilities: the output heads and each row's log-sum-exp are what backward reads.
+    tiled_options_ = {.alpha = score_options().alpha, .visible = keys, .dropout = dropout_.rate(mode), .seed = dropout_.seed(mode)};
+    tiled_out_ = tiled_out_buffer_.view(be, qh.shape());
+    logsumexp_ = logsumexp_buffer_.view(be, Shape{batch, heads_, queries});
+    be.attention_forward(qh, kh, vh, tiled_options_, tiled_out_, logsumexp_);
+    probs_ = dropped_probs_ = Tensor{};
+    const Tensor context = context_.view(be, Shape{batch, queries, heads_, head_dim_});
+    be.swap_axes_12(tiled_out_, context);
+    o_.forward(be, context.reshape(Shape{batch, queries, heads_ * head_dim_}), out);
+    return;
+  }
   const Tensor context_heads = scratch_.context_heads.view(be, Shape{batch, heads_, queries, head_dim_});  // [B, H, T, dh]
   probs_ = probs_buffer_.view(be, Shape{batch, heads_, queries, kh.shape()[2]});
   if (queries == 1 && score_ != AttentionScore::additive && !mode.training) {
@@ -85,11 +100,21 @@ void MultiHeadAttention::add_extra_gradient(Backend& be, const Tensor& d_probs) 
 
 void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q,
                                   const Tensor& dx_kv, Accumulate acc_kv) {
-  const int64_t batch = qh_.shape()[0], queries = qh_.shape()[2], keys = kh_.shape()[2];
+  const int64_t batch = qh_.shape()[0], queries = qh_.shape()[2];
   const Tensor d_context = scratch_.d_context.view(be, Shape{batch, queries, heads_, head_dim_});
   o_.backward(be, d_out, d_context.reshape(Shape{batch, queries, heads_ * head_dim_}), Accumulate::no);
   const Tensor d_context_heads = scratch_.d_context_heads.view(be, qh_.shape());
   be.swap_axes_12(d_context, d_context_heads);
+
+  if (tiled_) {
+    HEED_CHECK(extra_gradient_ == nullptr, "attention: a gradient for probabilities the tiled kernel never held");
+    const Tensor d_qh = scratch_.d_qh.view(be, qh_.shape());
+    const Tensor d_kh = scratch_.d_kh.view(be, kh_.shape());
+    const Tensor d_vh = scratch_.d_vh.view(be, vh_.shape());
+    be.attention_backward(qh_, kh_, vh_, tiled_out_, logsumexp_, d_context_heads, tiled_options_, d_qh, d_kh, d_vh);
+    through_projections(be, d_qh, d_kh, d_vh, dx_q, acc_q, dx_kv, acc_kv);
+    return;
+  }
 
   // context = dropped_probs · vh
   const Tensor d_dropped = scratch_.d_dropped.view(be, probs_.shape());
@@ -107,16 +132,23 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   else
     matmul_backward(be, qh_, kh_, d_scores, score_options(), {.da = &d_qh, .db = &d_kh});
 
+  through_projections(be, d_qh, d_kh, d_vh, dx_q, acc_q, dx_kv, acc_kv);
+}
+
+void MultiHeadAttention::through_projections(Backend& be, const Tensor& d_qh, const Tensor& d_kh, const Tensor& d_vh,
+                                             const Tensor& dx_q, Accumulate acc_q, const Tensor& dx_kv, Accumulate acc_kv) {
   // Merge each head gradient back to [B, L, D] and through its projection. One flat buffer
   // serves q, k and v in turn: each is consumed before the next is written.
-  const auto through = [&](Linear& projection, const Tensor& d_heads, int64_t length, const Tensor& dx, Accumulate acc) {
+  const int64_t batch = d_qh.shape()[0];
+  const auto through = [&](Linear& projection, const Tensor& d_heads, const Tensor& dx, Accumulate acc) {
+    const int64_t length = d_heads.shape()[2];
     const Tensor d_flat = scratch_.d_flat.view(be, Shape{batch, length, heads_, head_dim_});
     be.swap_axes_12(d_heads, d_flat);
     projection.backward(be, d_flat.reshape(Shape{batch, length, heads_ * head_dim_}), dx, acc);
   };
-  through(q_, d_qh, queries, dx_q, acc_q);
-  through(k_, d_kh, keys, dx_kv, acc_kv);
-  through(v_, d_vh, keys, dx_kv, Accumulate::yes);
+  through(q_, d_qh, dx_q, acc_q);
+  through(k_, d_kh, dx_kv, acc_kv);
+  through(v_, d_vh, dx_kv, Accumulate::yes);
 }
 
 void MultiHeadAttention::project_memory(Backend& be, const Tensor& memory, AttentionCache& cache) {

@@ -31,7 +31,8 @@ class MultiHeadAttention {
                 Accumulate acc_kv);
 
   // [B, H, T, S]: attention probabilities of the last forward pass or step, before dropout
-  // (alignments are read from the cross-attention's).
+  // (alignments are read from the cross-attention's); empty after a tiled forward pass, which
+  // never holds them (RunMode::attention).
   const Tensor& probabilities() const { return probs_; }
   // The next backward() adds scale · d [B, T, S] to the gradient of head `head`'s probabilities
   // (a loss on the attention itself: guided alignment). `d` must live until then.
@@ -62,6 +63,9 @@ class MultiHeadAttention {
               const Tensor& out, const RunMode& mode);
   MatmulOptions score_options() const;
   void add_extra_gradient(Backend& be, const Tensor& d_probs);
+  // The head gradients [B, H, L, dh] back through the q, k and v projections into dx_q and dx_kv.
+  void through_projections(Backend& be, const Tensor& d_qh, const Tensor& d_kh, const Tensor& d_vh, const Tensor& dx_q,
+                           Accumulate acc_q, const Tensor& dx_kv, Accumulate acc_kv);
 
   AttentionScore score_;
   int64_t heads_, head_dim_;
@@ -75,6 +79,11 @@ class MultiHeadAttention {
   // Saved by forward for backward (views of the buffers below).
   Tensor qh_, kh_, vh_, probs_, dropped_probs_;
   Buffer qh_buffer_, kh_buffer_, vh_buffer_, probs_buffer_, context_;
+  // The same for a tiled pass: its output heads [B, H, T, dh] and each row's log-sum-exp [B, H, T].
+  bool tiled_ = false;
+  TiledAttention tiled_options_;
+  Tensor tiled_out_, logsumexp_;
+  Buffer tiled_out_buffer_, logsumexp_buffer_;
   AttentionScratch& scratch_;  // the rest, shared with the model's other attention layers
 };
 

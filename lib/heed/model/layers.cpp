@@ -17,10 +17,12 @@ Tensor as_matrix(const Tensor& t) { return t.reshape(Shape{t.shape().rows(), t.s
 
 uint64_t site_of(const std::string& name) { return fnv1a64(name); }
 
+uint64_t Dropout::seed(const RunMode& mode) const { return mix64(mode.seed ^ site_); }
+
 Tensor Dropout::forward(Backend& be, const Tensor& x, const RunMode& mode) {
   active_ = mode.training && p_ > 0.0f;
   if (!active_) return x;
-  seed_ = mix64(mode.seed ^ site_);
+  seed_ = seed(mode);
   Tensor y = output_.view(be, x.shape());
   be.dropout_forward(x, p_, seed_, y);
   return y;

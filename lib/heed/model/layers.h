@@ -12,10 +12,18 @@
 
 namespace heed {
 
-// Training or inference, and the seed of this update's dropout masks.
+// How attention computes over a whole sequence. `plain` holds the probabilities [B, H, T, S]
+// (what readers of attention need, and the fastest for sentences); `tiled` never holds them
+// (Backend::attention_forward: memory linear in the length, and with a window, time too);
+// `automatic` tiles where some sequence has more than kTiledFromKeys keys.
+enum class AttentionKernel : uint8_t { automatic, plain, tiled };
+inline constexpr int64_t kTiledFromKeys = 256;
+
+// Training or inference, the seed of this update's dropout masks, and the attention kernel.
 struct RunMode {
   bool training = false;
   uint64_t seed = 0;
+  AttentionKernel attention = AttentionKernel::automatic;
 };
 
 // A stable number for a layer's name: dropout masks derive from (update seed, site), so that
@@ -31,6 +39,10 @@ class Dropout {
   // rather than a buffer of its own (scratch a caller shares, see FeedForwardScratch).
   Tensor backward(Backend& be, const Tensor& dy);
   Tensor backward(Backend& be, const Tensor& dy, Buffer& into);
+  // What forward() would draw its mask with in `mode`: the rate (0 when inactive) and the seed
+  // (for ops that apply the same mask themselves, as tiled attention does).
+  float rate(const RunMode& mode) const { return mode.training ? p_ : 0.0f; }
+  uint64_t seed(const RunMode& mode) const;
 
  private:
   float p_;

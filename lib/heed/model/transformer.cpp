@@ -203,7 +203,7 @@ void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& h
 }
 
 void Transformer::forward_attention(Backend& be, const Tensor& source, const Tensor& target_in) {
-  run_decoder(be, source, target_in, RunMode{});
+  run_decoder(be, source, target_in, RunMode{.attention = AttentionKernel::plain});
 }
 
 Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode) {
@@ -217,7 +217,10 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   HEED_CHECK(batch.target_out.shape() == batch.target_in.shape(),
              "batch: target_out {} differs from target_in {}", batch.target_out.shape().str(),
              batch.target_in.shape().str());
-  run_decoder(be, batch.source, batch.target_in, mode);
+  // Guided alignment reads the cross-attention's probabilities, which only the plain kernel holds.
+  RunMode run = mode;
+  if (batch.alignment.shape().rank() > 0) run.attention = AttentionKernel::plain;
+  run_decoder(be, batch.source, batch.target_in, run);
   const int64_t rows = batch.target_out.numel(), vocab = config_.target_vocab, dim = config_.model_dim;
   const Tensor hidden = decoder_hidden_.reshape(Shape{rows, dim});
   const Tensor targets = be.to_device(batch.target_out, staging_.target_out).reshape(Shape{rows});

@@ -19,7 +19,7 @@ namespace onednn_detail {
 enum class Op : int64_t {
   matmul = 1, softmax, log_softmax, softmax_backward,
   layer_norm, layer_norm_backward, activation, activation_backward, swap_axes_12,
-  prepared_matmul,
+  prepared_matmul, tile_matmul,
 };
 
 // The key starts with the op and the thread count: oneDNN specialises kernels for both.
@@ -68,6 +68,8 @@ struct OneDnnBackend::State {
   onednn_detail::Scratch low_precision_input;   // x in bf16 or int8 for a prepared matmul; a in bf16 mode
   onednn_detail::Scratch low_precision_weight;  // b in bf16 mode
   onednn_detail::Scratch row_steps;             // int8: the quantisation step of each row of x
+  onednn_detail::Scratch attention_tiles;       // tiled attention: a tile's scores, probabilities, gradients
+  onednn_detail::Scratch attention_rows;        // tiled attention: numbers per query row (running max and sum; D)
 };
 
 }  // namespace heed
