@@ -153,6 +153,7 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   model_cmd->add_option("--target-length", model->target_length, "Target pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));
   model_cmd->add_option("--repeats", model->repeats, "Timed steps (the median is reported)")->capture_default_str()->check(number_in(1, 1e6));
   model_cmd->callback([&chosen, model] { chosen = [model] { return run_bench_model(*model); }; });
+  add_bench_attention_command(*bench, chosen);
 }
 
 }  // namespace heed::app

@@ -14,6 +14,7 @@ using Action = std::function<int()>;
 inline constexpr int kExitError = 1;
 
 void add_bench_command(CLI::App& root, Action& chosen);
+void add_bench_attention_command(CLI::App& bench, Action& chosen);  // under `heed bench`
 void add_info_command(CLI::App& root, Action& chosen);
 void add_score_command(CLI::App& root, Action& chosen);
 void add_train_command(CLI::App& root, Action& chosen);

@@ -132,7 +132,9 @@ void apply_dropout(const TiledAttention& a, const Layout& n, int64_t query_row, 
   for (int64_t s = 0; s < count; ++s) row[s] = mask.keeps(base + static_cast<uint64_t>(s)) ? row[s] * kept : 0.0f;
 }
 
-// e^(row[s] − shift) on the tile's visible keys, 0 elsewhere; returns their sum.
+// e^(row[s] − shift) on the tile's visible keys, 0 elsewhere; returns their sum. Compiled for
+// AVX-512 and AVX2 besides the baseline (where e^x's rounding is a library call, not vectorised).
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 float exponentiate(float* row, int64_t count, const TileKeys& seen, float shift) {
   float sum = 0.0f;
   int64_t s = 0;
@@ -149,6 +151,7 @@ float exponentiate(float* row, int64_t count, const TileKeys& seen, float shift)
   return sum;
 }
 
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 float visible_max(const float* row, const TileKeys& seen) {
   float max = -INFINITY;
   for (int i = 0; i < 2; ++i)
