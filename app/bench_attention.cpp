@@ -120,7 +120,6 @@ int run_bench_attention(const BenchAttentionOptions& options) {
     for (size_t i = 0; i < cases.size(); ++i) row += cell(table[i][j]);
     fmt::print("{}\n", row);
   }
-  // Slopes over the longest 4 measured lengths of each case: short ones are dominated by fixed costs.
   std::vector<double> x(options.lengths.begin(), options.lengths.end());
   std::vector<LogLogPanel> panels = {{"time (forward + backward)", "ms", {}}, {"peak memory above one position", "MB", {}}};
   std::string slopes = "| slope, longest 4 |";
@@ -130,14 +129,7 @@ int run_bench_attention(const BenchAttentionOptions& options) {
       time.y.push_back(m.seconds * 1e3);
       memory.y.push_back(m.peak_mb);
     }
-    std::vector<double> tx, ty, my;
-    for (size_t j = x.size(); j-- > 0 && tx.size() < 4;)
-      if (table[i][j].seconds > 0.0) {
-        tx.push_back(x[j]);
-        ty.push_back(time.y[j]);
-        my.push_back(memory.y[j]);
-      }
-    slopes += fmt::format(" {:.2f} | {:.2f} |", log_log_slope(tx, ty), log_log_slope(tx, my));
+    slopes += fmt::format(" {:.2f} | {:.2f} |", log_log_slope_of_longest(x, time.y), log_log_slope_of_longest(x, memory.y));
     panels[0].series.push_back(time);
     panels[1].series.push_back(memory);
   }

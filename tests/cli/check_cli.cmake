@@ -101,6 +101,15 @@ if(NOT rc EQUAL 0 OR NOT count EQUAL 4)
   message(FATAL_ERROR "heed translate --alignments --n-best 2: exit ${rc}, ${count} entries:\n${out}")
 endif()
 
+# heed bench attention at two short lengths: every case measured (in child processes), the
+# slopes row, and the plot written.
+execute_process(COMMAND ${HEED} -q bench attention --lengths 64,160 --repeats 1 --svg ${WORK_DIR}/attention.svg
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "\\| 160 \\|( [0-9.]+ \\| [0-9]+ \\|)+\n" OR NOT out MATCHES "slope"
+   OR NOT out MATCHES "window-256 ms" OR NOT EXISTS ${WORK_DIR}/attention.svg)
+  message(FATAL_ERROR "heed bench attention: exit ${rc}\n${out}\n${err}")
+endif()
+
 # heed bench model on a toy batch: the table and the per-op profile, on stdout.
 execute_process(COMMAND ${HEED} -q bench model --attention dot --precision f32,bf16 --batch 2 --source-length 3 --target-length 4 --repeats 1
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)

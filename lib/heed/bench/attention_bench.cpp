@@ -78,6 +78,16 @@ double log_log_slope(const std::vector<double>& x, const std::vector<double>& y)
   return (n * sxy - sx * sy) / (n * sxx - sx * sx);
 }
 
+double log_log_slope_of_longest(const std::vector<double>& x, const std::vector<double>& y, size_t points) {
+  std::vector<double> lx, ly;
+  for (size_t j = std::min(x.size(), y.size()); j-- > 0 && lx.size() < points;)
+    if (y[j] > 0.0) {
+      lx.push_back(x[j]);
+      ly.push_back(y[j]);
+    }
+  return log_log_slope(lx, ly);
+}
+
 namespace {
 
 constexpr int kPanelWidth = 470, kPanelHeight = 380, kLeft = 70, kRight = 20, kTop = 36, kBottom = 48;
@@ -126,8 +136,8 @@ std::string panel_svg(const LogLogPanel& panel, const std::string& x_label, cons
     svg += fmt::format(R"(<polyline fill="none" stroke="{}" stroke-width="2" points="{}"/>)", colour, points);
     for (size_t j = 0; j < x.size() && j < s.y.size(); ++j)
       if (s.y[j] > 0.0) svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="{}"/>)", sx(x[j]), sy(s.y[j]), colour);
-    const double slope = log_log_slope(x, s.y);
-    const std::string legend = std::isnan(slope) ? s.name : fmt::format("{} (slope {:.2f})", s.name, slope);
+    const double slope = log_log_slope_of_longest(x, s.y);
+    const std::string legend = std::isnan(slope) ? s.name : fmt::format("{} (slope {:.2f}, longest 4)", s.name, slope);
     svg += fmt::format(R"(<rect x="{}" y="{}" width="12" height="3" fill="{}"/>)", offset_x + kLeft + 10, kTop + 12 + 16 * i, colour);
     svg += fmt::format(R"(<text x="{}" y="{}" font-size="11">{}</text>)", offset_x + kLeft + 28, kTop + 17 + 16 * i,
                        html_escape(legend));

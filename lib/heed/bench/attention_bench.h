@@ -28,8 +28,11 @@ double time_attention_layer(const AttentionBenchCase& c, int64_t length, int rep
 // The least-squares slope of log y against log x (points with y ≤ 0 are left out); NaN with
 // fewer than two points.
 double log_log_slope(const std::vector<double>& x, const std::vector<double>& y);
+// The same over the `points` largest x with y > 0 (x ascending): short lengths measure fixed costs.
+double log_log_slope_of_longest(const std::vector<double>& x, const std::vector<double>& y, size_t points = 4);
 
-// A self-contained SVG of one or more log-log panels: each panel plots every series against x.
+// A self-contained SVG of one or more log-log panels: each panel plots every series against x,
+// each series' legend with its log_log_slope_of_longest.
 struct LogLogSeries {
   std::string name;
   std::vector<double> y;  // one per x; ≤ 0 where not measured
