@@ -14,6 +14,7 @@
 #include "heed/core/error.h"
 #include "heed/core/system_memory.h"
 #include "heed/core/threads.h"
+#include "heed/dist/communicator.h"
 #include "heed/core/version.h"
 #include "logging.h"
 #include "wait_policy.h"
@@ -23,9 +24,11 @@ namespace {
 // Speed depends on the CPU and on which of oneDNN's kernels it runs, so the version says both.
 std::string version_text() {
   const heed::RuntimeInfo info = heed::runtime_info();
-  return fmt::format("heed {}\noneDNN {}, {} threading\nCPU: {}, {} hardware threads\nkernels: {}\nOpenMP threads wait: {}",
+  return fmt::format("heed {}\noneDNN {}, {} threading\nCPU: {}, {} hardware threads\nkernels: {}\nOpenMP threads wait: {}\n"
+                     "MPI: {}",
                      heed::kVersion, info.onednn_version, info.cpu_runtime, info.cpu_model, info.hardware_threads, info.isa,
-                     heed::app::openmp_wait_policy_description());
+                     heed::app::openmp_wait_policy_description(),
+                     heed::built_with_mpi() ? "built in (mpirun -np N heed train)" : "not built in (no libopenmpi-dev)");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "config_file.h"
 #include "resume_options.h"
 #include "heed/core/error.h"
+#include "heed/dist/communicator.h"
 #include "heed/train/stop_signal.h"
 #include "heed/train/trainer.h"
 
@@ -76,6 +77,8 @@ int run_train(TrainOptions o) {
   HEED_CHECK(!o.train.output_dir.empty(), "give an output directory: --output DIR (or --resume DIR)");
   HEED_CHECK(!o.train.train_source.empty() && !o.train.train_target.empty(), "give the training data: --train-src and --train-tgt");
   o.train.effective_config = o.app->config_to_str(true, false);
+  // With mpirun, rank 0 speaks for all: the others log warnings and errors only.
+  if (!Communicator::world().is_root()) spdlog::set_level(spdlog::level::warn);
   spdlog::info("effective configuration:\n{}", o.train.effective_config);
   install_stop_handlers();
   const TrainSummary s = train(o.train, o.model);

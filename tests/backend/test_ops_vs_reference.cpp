@@ -397,6 +397,24 @@ TEST_CASE("dropout draws the same mask on every backend, and about p of it is dr
   expect_same(pair, Tensor::zeros(few.shape()), [&](Backend& be, const Tensor& y7) { be.dropout_forward(few, 0.5f, 99, y7); });
 }
 
+TEST_CASE("dropout of a part of a tensor, told where it starts, draws that part of the whole tensor's mask") {
+  Pair pair;
+  Rng rng(41);
+  const Tensor x = random_tensor(Shape{7, 301}, rng);
+  for (auto& be : {pair.onednn.get(), pair.reference.get()}) {
+    Tensor whole = Tensor::empty(x.shape());
+    be->dropout_forward(x, 0.3f, 77, whole);
+    for (auto [first, end] : {std::pair<int64_t, int64_t>{0, 2}, {2, 3}, {3, 7}}) {  // 301 per row: every offset mod 4
+      const Tensor part_x = copy_of(x.slice_rows(first, end));
+      Tensor part = Tensor::empty(part_x.shape()), grad = Tensor::zeros(part_x.shape());
+      be->dropout_forward(part_x, 0.3f, 77, part, static_cast<uint64_t>(first * 301));
+      CHECK(normalized_error(part, copy_of(whole.slice_rows(first, end))) == 0.0);
+      be->dropout_backward(part_x, 0.3f, 77, grad, Accumulate::yes, static_cast<uint64_t>(first * 301));
+      CHECK(normalized_error(grad, part) == 0.0);
+    }
+  }
+}
+
 TEST_CASE("embedding lookup and its scatter-add gradient equal the reference, repeated ids included") {
   Pair pair;
   Rng rng(8);

@@ -135,6 +135,45 @@ TEST_CASE("the tiled attention kernel gives the plain kernel's loss and gradient
   }
 }
 
+TEST_CASE("a batch split in parts, each run as its first sequence onward, gives the whole batch's loss and gradients, dropout included") {
+  auto be = make_backend(BackendKind::onednn);
+  Batch whole;
+  whole.source = id_matrix({{5, 6, 7, 8, 9}, {10, 11, 12, 0, 0}, {4, 5, 0, 0, 0}});
+  whole.target_in = id_matrix({{2, 4, 5, 6}, {2, 7, 8, 0}, {2, 9, 0, 0}});
+  whole.target_out = id_matrix({{4, 5, 6, 3}, {7, 8, 3, 0}, {9, 3, 0, 0}});
+  for (AttentionKernel kernel : {AttentionKernel::plain, AttentionKernel::tiled}) {
+    CAPTURE(static_cast<int>(kernel));
+    ModelConfig c = tiny_config();  // dropout 0.1 on embeddings, sublayers, FFN and attention
+    std::vector<Tensor> grads[2];
+    double loss[2] = {0.0, 0.0};
+    for (int split = 0; split < 2; ++split) {
+      Transformer model(c);
+      model.parameters().initialize(8);
+      model.parameters().zero_grads(*be);
+      const RunMode mode{.training = true, .seed = 5, .attention = kernel};
+      if (split == 0) {
+        const LossSums sums = model.forward_loss(*be, whole, 0.1f, mode);
+        loss[0] = sums.loss;
+        model.backward(*be, 1.0f);
+      } else {  // sequences [0, 1) and [1, 3), padded as in the whole batch
+        for (auto [first, end] : {std::pair<int64_t, int64_t>{0, 1}, {1, 3}}) {
+          Batch part;
+          part.source = whole.source.slice_rows(first, end);
+          part.target_in = whole.target_in.slice_rows(first, end);
+          part.target_out = whole.target_out.slice_rows(first, end);
+          RunMode share = mode;
+          share.first_sequence = first;
+          loss[1] += model.forward_loss(*be, part, 0.1f, share).loss;
+          model.backward(*be, 1.0f);
+        }
+      }
+      for (const Parameter& p : model.parameters().all()) grads[split].push_back(copy_of(p.grad));
+    }
+    CHECK(loss[1] == doctest::Approx(loss[0]).epsilon(1e-6));
+    for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[1][i], grads[0][i]) <= 1e-5);
+  }
+}
+
 TEST_CASE("attention tiles by itself past 256 keys, except for readers of the probabilities") {
   auto be = make_backend(BackendKind::onednn);
   ModelConfig c = tiny_config();

@@ -83,12 +83,12 @@ void SimulatedDeviceBackend::do_activation_backward(Activation kind, const Tenso
                                                     const Tensor& dx, Accumulate acc) {
   host_->activation_backward(kind, h(x), h(dy), h(dx), acc);
 }
-void SimulatedDeviceBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
-  host_->dropout_forward(h(x), p, seed, h(y));
+void SimulatedDeviceBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) {
+  host_->dropout_forward(h(x), p, seed, h(y), first);
 }
 void SimulatedDeviceBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx,
-                                                 Accumulate acc) {
-  host_->dropout_backward(h(dy), p, seed, h(dx), acc);
+                                                 Accumulate acc, uint64_t first) {
+  host_->dropout_backward(h(dy), p, seed, h(dx), acc, first);
 }
 void SimulatedDeviceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
   host_->embedding_forward(h(table), h(ids), scale, h(y));

@@ -294,20 +294,20 @@ void Backend::activation_backward(Activation kind, const Tensor& x, const Tensor
   do_activation_backward(kind, x, dy, dx, acc);
 }
 
-void Backend::dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+void Backend::dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) {
   expect_f32("dropout", "x", x, device());
   expect_f32("dropout", "y", y, device());
   expect_shape("dropout", "y", y, x.shape());
   expect_probability("dropout", p);
-  do_dropout_forward(x, p, seed, y);
+  do_dropout_forward(x, p, seed, y, first);
 }
 
-void Backend::dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
+void Backend::dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) {
   expect_f32("dropout_backward", "dy", dy, device());
   expect_f32("dropout_backward", "dx", dx, device());
   expect_shape("dropout_backward", "dx", dx, dy.shape());
   expect_probability("dropout_backward", p);
-  do_dropout_backward(dy, p, seed, dx, acc);
+  do_dropout_backward(dy, p, seed, dx, acc, first);
 }
 
 void Backend::embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {

@@ -67,8 +67,9 @@ struct VisibleKeys {
 struct TiledAttention {
   float alpha = 1.0f;    // scores = alpha · q · kᵀ
   VisibleKeys visible{}; // as for softmax_forward, except that a query seeing no key gets zeros
-  float dropout = 0.0f;  // on the probabilities: the mask dropout_forward(p, seed) draws for [B, H, T, S]
+  float dropout = 0.0f;  // on the probabilities: the mask dropout_forward(p, seed, first) draws for [B, H, T, S]
   uint64_t seed = 0;
+  uint64_t first = 0;
 };
 
 struct MatmulOptions {
@@ -170,9 +171,10 @@ class Backend {
                            Accumulate acc);
 
   // y = x · keep / (1 − p), keep ~ Bernoulli(1 − p) drawn from (seed, element index), so the
-  // backward pass regenerates the same mask from the same seed.
-  void dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y);
-  void dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc);
+  // backward pass regenerates the same mask from the same seed. Element i draws as element
+  // first + i of a larger tensor would (a share of a batch split between processes).
+  void dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first = 0);
+  void dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first = 0);
 
   // y[n, :] = scale · table[ids[n], :]     table [V, D], ids i32 [N], y [N, D]
   void embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y);
@@ -283,8 +285,8 @@ class Backend {
   virtual void do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) = 0;
   virtual void do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
                                       Accumulate acc) = 0;
-  virtual void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) = 0;
-  virtual void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) = 0;
+  virtual void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) = 0;
+  virtual void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) = 0;
   virtual void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) = 0;
   virtual void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) = 0;
   virtual void do_add(const Tensor& a, const Tensor& b, const Tensor& c) = 0;
@@ -333,8 +335,8 @@ class Backend {
   void do_layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma, const Tensor& mean, const Tensor& var, float eps, const Tensor& dx, const Tensor& dgamma, const Tensor& dbeta, Accumulate acc) override; \
   void do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) override; \
   void do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \
-  void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) override; \
-  void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) override; \
+  void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) override; \
+  void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) override; \
   void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) override; \
   void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) override; \
   void do_add(const Tensor& a, const Tensor& b, const Tensor& c) override; \

@@ -67,12 +67,12 @@ void ProfilingBackend::do_activation_backward(Activation kind, const Tensor& x, 
   timed(activation_backward, [&] { return inner_.activation_backward(kind, x, dy, dx, acc); });
 }
 
-void ProfilingBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
-  timed(dropout, [&] { return inner_.dropout_forward(x, p, seed, y); });
+void ProfilingBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) {
+  timed(dropout, [&] { return inner_.dropout_forward(x, p, seed, y, first); });
 }
 
-void ProfilingBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
-  timed(dropout_backward, [&] { return inner_.dropout_backward(dy, p, seed, dx, acc); });
+void ProfilingBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) {
+  timed(dropout_backward, [&] { return inner_.dropout_backward(dy, p, seed, dx, acc, first); });
 }
 
 void ProfilingBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {

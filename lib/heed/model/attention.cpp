@@ -45,7 +45,8 @@ void MultiHeadAttention::attend(Backend& be, const Tensor& qh, const Tensor& kh,
             (mode.attention == AttentionKernel::automatic && kh.shape()[2] > kTiledFromKeys));
   if (tiled_) {
     // No probabilities: the output heads and each row's log-sum-exp are what backward reads.
-    tiled_options_ = {.alpha = score_options().alpha, .visible = keys, .dropout = dropout_.rate(mode), .seed = dropout_.seed(mode)};
+    tiled_options_ = {.alpha = score_options().alpha, .visible = keys, .dropout = dropout_.rate(mode), .seed = dropout_.seed(mode),
+                      .first = Dropout::first_index(mode, batch * heads_ * queries * kh.shape()[2])};
     tiled_out_ = tiled_out_buffer_.view(be, qh.shape());
     logsumexp_ = logsumexp_buffer_.view(be, Shape{batch, heads_, queries});
     be.attention_forward(qh, kh, vh, tiled_options_, tiled_out_, logsumexp_);

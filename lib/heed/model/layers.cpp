@@ -19,12 +19,18 @@ uint64_t site_of(const std::string& name) { return fnv1a64(name); }
 
 uint64_t Dropout::seed(const RunMode& mode) const { return mix64(mode.seed ^ site_); }
 
+uint64_t Dropout::first_index(const RunMode& mode, int64_t numel) {
+  if (mode.sequences <= 0 || mode.first_sequence == 0) return 0;
+  return static_cast<uint64_t>(mode.first_sequence) * static_cast<uint64_t>(numel / mode.sequences);
+}
+
 Tensor Dropout::forward(Backend& be, const Tensor& x, const RunMode& mode) {
   active_ = mode.training && p_ > 0.0f;
   if (!active_) return x;
   seed_ = seed(mode);
+  first_ = first_index(mode, x.numel());
   Tensor y = output_.view(be, x.shape());
-  be.dropout_forward(x, p_, seed_, y);
+  be.dropout_forward(x, p_, seed_, y, first_);
   return y;
 }
 
@@ -33,7 +39,7 @@ Tensor Dropout::backward(Backend& be, const Tensor& dy) { return backward(be, dy
 Tensor Dropout::backward(Backend& be, const Tensor& dy, Buffer& into) {
   if (!active_) return dy;
   Tensor dx = into.view(be, dy.shape());
-  be.dropout_backward(dy, p_, seed_, dx, Accumulate::no);
+  be.dropout_backward(dy, p_, seed_, dx, Accumulate::no, first_);
   return dx;
 }
 

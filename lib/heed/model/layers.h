@@ -20,10 +20,15 @@ enum class AttentionKernel : uint8_t { automatic, plain, tiled };
 inline constexpr int64_t kTiledFromKeys = 256;
 
 // Training or inference, the seed of this update's dropout masks, and the attention kernel.
+// A batch split between processes (data-parallel training) runs as sequences
+// [first_sequence, first_sequence + sequences) of the whole batch: each dropout mask is drawn as
+// that part of the whole batch's mask, so the split changes no mask.
 struct RunMode {
   bool training = false;
   uint64_t seed = 0;
   AttentionKernel attention = AttentionKernel::automatic;
+  int64_t first_sequence = 0;
+  int64_t sequences = 0;  // in this pass (the Transformer sets it); 0: unknown, no offset
 };
 
 // A stable number for a layer's name: dropout masks derive from (update seed, site), so that
@@ -43,11 +48,14 @@ class Dropout {
   // (for ops that apply the same mask themselves, as tiled attention does).
   float rate(const RunMode& mode) const { return mode.training ? p_ : 0.0f; }
   uint64_t seed(const RunMode& mode) const;
+  // Where a tensor of `numel` elements, sequence-major, starts in the whole batch's mask.
+  static uint64_t first_index(const RunMode& mode, int64_t numel);
 
  private:
   float p_;
   uint64_t site_;
   uint64_t seed_ = 0;
+  uint64_t first_ = 0;
   bool active_ = false;
   Buffer output_, grad_;
 };

@@ -179,11 +179,13 @@ void Transformer::project_output(Backend& be, const Tensor& hidden, const Tensor
     be.matmul(h, output_table_->value, l, {.transpose_b = true, .bias = &output_bias_->value});
 }
 
-void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& host_target_in, const RunMode& mode) {
+void Transformer::run_decoder(Backend& be, const Tensor& source, const Tensor& host_target_in, const RunMode& given) {
   HEED_CHECK(host_target_in.dtype() == DType::i32 && host_target_in.shape().rank() == 2 &&
                  host_target_in.shape()[0] == source.shape()[0],
              "decoder: target must be i32 [B, T] with the source's batch size, got {} for source {}",
              host_target_in.describe(), source.describe());
+  RunMode mode = given;
+  mode.sequences = source.shape()[0];  // where each dropout mask starts (RunMode::first_sequence)
   const Tensor memory = encode(be, source, mode);
   const Tensor target_in = be.to_device(host_target_in, staging_.target_in);
   const VisibleKeys unpadded{.lengths = &source_lengths_view_};

@@ -20,6 +20,14 @@ struct Batch {
   // position's prediction should attend to with the model's alignment head; empty: no such term.
   Tensor alignment;
   float alignment_weight = 0.0f;
+
+  // Sequences [first, end) of the batch (views), padded as the whole batch is.
+  Batch sequences(int64_t first, int64_t end) const {
+    Batch part{source.slice_rows(first, end), target_in.slice_rows(first, end), target_out.slice_rows(first, end), {},
+               alignment_weight};
+    if (alignment.shape().rank() > 0) part.alignment = alignment.slice_rows(first, end);
+    return part;
+  }
 };
 
 class EncoderLayer {

@@ -13,7 +13,8 @@ namespace heed {
 namespace {
 
 constexpr std::string_view kMagic = "HEEDCKPT";
-constexpr uint32_t kCheckpointVersion = 1;
+// 2: the number of processes that trained (data-parallel training); version 1 files had one.
+constexpr uint32_t kCheckpointVersion = 2;
 
 std::string_view tensor_bytes(const Tensor& t) { return {reinterpret_cast<const char*>(t.data<float>()), t.bytes()}; }
 
@@ -32,6 +33,7 @@ void save_checkpoint(const std::string& path, const Transformer& model, const Mo
   w.put(p.best_metric);
   w.put(p.best_cross_entropy);
   w.put(static_cast<uint8_t>(p.has_best));
+  w.put(p.processes);
   w.put_bytes64(tensor_bytes(adam.first_moment_on_host()));
   w.put_bytes64(tensor_bytes(adam.second_moment_on_host()));
   write_file_atomically(path, w.finish());
@@ -58,6 +60,7 @@ LoadedCheckpoint load_checkpoint(const std::string& path) {
   p.best_metric = r.get<double>("best metric");
   p.best_cross_entropy = r.get<double>("best cross-entropy");
   p.has_best = r.get<uint8_t>("has best") != 0;
+  p.processes = r.version() >= 2 ? r.get<int64_t>("processes") : 1;
   const Shape shape = c.model.model->parameters().values().shape();
   for (Tensor* moment : {&c.first_moment, &c.second_moment}) {
     const std::string_view data = r.bytes64("Adam moment");

@@ -21,6 +21,7 @@ struct TrainingProgress {
   double best_metric = 0.0;   // BLEU (higher is better) or cross-entropy (lower is better)
   double best_cross_entropy = 0.0;
   bool has_best = false;
+  int64_t processes = 1;      // that trained together (mpirun -np N): their batch split, resumed as it was
 };
 
 // `model` is read on the host: a model trained on a device is saved from a host copy.

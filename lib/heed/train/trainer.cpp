@@ -10,11 +10,13 @@
 #include <filesystem>
 #include <memory>
 #include <numeric>
+#include <optional>
 
 #include "heed/backend/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
+#include "heed/dist/communicator.h"
 #include "heed/eval/bleu.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/output_directory.h"
@@ -103,9 +105,18 @@ class Trainer {
   double eta_seconds(int64_t batches_in_epoch) const;
   bool improved(double metric, double cross_entropy) const;
   std::string path(const char* file) const { return (fs::path(config_.output_dir) / file).string(); }
+  // This process's share of a batch of `sentences` when N processes train together: sequences
+  // [first, end), contiguous, in rank order.
+  std::pair<int64_t, int64_t> my_share(int64_t sentences) const {
+    const int64_t n = comm_.size(), r = comm_.rank();
+    return {sentences * r / n, sentences * (r + 1) / n};
+  }
+  // Whether to stop, agreed by every process (each may see a signal, or time, its own way).
+  std::string agreed_limit() const;
 
   TrainConfig config_;
-  OutputDirectory output_;  // made, checked and locked before anything else; released last
+  Communicator& comm_ = Communicator::world();  // the processes training together; only rank 0 writes and logs
+  std::optional<OutputDirectory> output_;  // rank 0's: made, checked and locked before anything else; released last
   std::unique_ptr<Backend> be_;
   std::unique_ptr<Transformer> model_;     // its weights on be_'s device
   std::unique_ptr<Transformer> host_copy_;  // what is saved, when that device is not the host
@@ -129,10 +140,16 @@ class Trainer {
   double first_loss_ = -1.0, last_loss_ = 0.0;
   float last_learning_rate_ = 0.0f;
   std::vector<double> tokens_per_second_;  // per update, for the median
+  double allreduce_seconds_ = 0.0;          // summing gradients across processes (waiting for the slowest included)
+  double step_seconds_ = 0.0;               // all of train_step
 };
 
 Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be)
-    : config_(config), output_(config_.output_dir, config_.resume), be_(std::move(be)) {
+    : config_(config), be_(std::move(be)) {
+  if (comm_.is_root()) output_.emplace(config_.output_dir, config_.resume);
+  if (comm_.size() > 1)
+    spdlog::info("data-parallel training: {}; each takes 1/{} of every batch of --batch-tokens {}", comm_.describe(),
+                 comm_.size(), config_.batch_tokens);
   if (config_.precision != Precision::f32 && !be_->supports(config_.precision)) {
     spdlog::warn("this CPU has no fast {} matmul kernels (bf16 needs AVX-512): training in f32", precision_name(config_.precision));
     config_.precision = Precision::f32;
@@ -144,12 +161,17 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     model_ = std::move(checkpoint.model.model);
     extras_ = std::move(checkpoint.model.extras);
     progress_ = checkpoint.progress;
+    HEED_CHECK(progress_.processes == comm_.size(),
+               "{} was written by a training of {} process(es); resume it with as many (mpirun -np {}), not {}: another "
+               "split of each batch would not continue the same training",
+               path(kCheckpointFile), progress_.processes, progress_.processes, comm_.size());
     model_->parameters().place_on(*be_);
     adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
     adam_->restore(checkpoint.first_moment, checkpoint.second_moment, progress_.updates);
     spdlog::info("resuming from {}: update {}, epoch {}, batch {} of the epoch, {} trained", path(kCheckpointFile),
                  progress_.updates, progress_.epoch + 1, progress_.next_batch, duration_text(progress_.elapsed_seconds));
   } else {
+    progress_.processes = comm_.size();
     extras_ = read_vocabulary_files(config_);
     ModelConfig mc = model_config;
     const ModelVocabularies v = vocabularies_of(extras_, "the vocabulary files");
@@ -162,13 +184,13 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
   }
   extras_.metadata = config_.effective_config;
-  check_free_space(config_.output_dir, model_->parameters().count(), config_.keep_last);
+  if (comm_.is_root()) check_free_space(config_.output_dir, model_->parameters().count(), config_.keep_last);
   vocab_ = vocabularies_of(extras_, "the model");
   spdlog::info("model: {} parameters; {} encoder and {} decoder layers of width {}, {} attention, {} threads",
                model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
                model_->config().model_dim, to_string(model_->config().attention), current_threads());
   read_corpora();
-  metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
+  if (comm_.is_root()) metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
 }
 
 void Trainer::read_corpora() {
@@ -205,9 +227,29 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   batch.batch.alignment_weight = config_.guided_alignment_weight;
   model_->parameters().zero_grads(*be_);
   // Each update's dropout masks derive from (seed, update): a resumed run draws the same ones.
-  const RunMode mode{.training = true, .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1)};
-  const LossSums sums = model_->forward_loss(*be_, batch.batch, config_.label_smoothing, mode);
-  model_->backward(*be_, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)));
+  RunMode mode{.training = true, .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1)};
+  // With N processes each runs its share of the batch's sentences, padded as the whole batch is,
+  // as those sentences (RunMode::first_sequence), so that every dropout mask is the one process's.
+  const auto [first, end] = my_share(batch.batch.source.shape()[0]);
+  LossSums sums;
+  if (end > first) {
+    const Batch share = comm_.size() > 1 ? batch.batch.sequences(first, end) : batch.batch;
+    mode.first_sequence = first;
+    sums = model_->forward_loss(*be_, share, config_.label_smoothing, mode);
+  }
+  // The loss is a mean over the whole batch's target tokens: the processes agree on the sums
+  // first, then each scales its gradient by the same count and the gradients are summed.
+  double totals[5] = {sums.loss, sums.nll, sums.alignment, static_cast<double>(sums.tokens), static_cast<double>(sums.aligned_rows)};
+  comm_.sum(totals, 5);
+  sums = {.loss = totals[0], .nll = totals[1], .tokens = static_cast<int64_t>(totals[3]), .alignment = totals[2],
+          .aligned_rows = static_cast<int64_t>(totals[4])};
+  if (end > first) model_->backward(*be_, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)));
+  if (comm_.size() > 1) {
+    const auto reduce_start = Clock::now();
+    const Tensor& grads = model_->parameters().grads();
+    comm_.sum(grads.f32(), grads.numel());
+    allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
+  }
   const UpdateInfo info = adam_->step(*be_);
   if (info.skipped) {
     spdlog::warn("update {}: the gradient is not finite; the batch is skipped", progress_.updates + 1);
@@ -227,6 +269,7 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   last_learning_rate_ = info.learning_rate;
   if (progress_.updates > 100)
     tokens_per_second_.push_back(static_cast<double>(sums.tokens) / seconds_between(start, Clock::now()));
+  step_seconds_ += seconds_between(start, Clock::now());
 }
 
 // The workspace (activations, gradients, attention and loss scratch) is laid out before update 1
@@ -275,9 +318,12 @@ void Trainer::reserve_workspace(const BatchPlan& plan) {
       BatchTensors batch = make_batch(train_.pairs, plan[i], model_->config());
       batch.batch.alignment_weight = config_.guided_alignment_weight;
       model_->parameters().zero_grads(*be_);
-      const RunMode mode{.training = true, .seed = mix64(config_.seed)};
-      model_->forward_loss(*be_, batch.batch, config_.label_smoothing, mode);
-      model_->backward(*be_, 1.0f);
+      const auto [first, end] = my_share(batch.batch.source.shape()[0]);  // what this process will run of it
+      if (end > first) {
+        const RunMode mode{.training = true, .seed = mix64(config_.seed), .first_sequence = first};
+        model_->forward_loss(*be_, batch.batch.sequences(first, end), config_.label_smoothing, mode);
+        model_->backward(*be_, 1.0f);
+      }
     } catch (const Error& error) {
       fail("a batch of {} sentences of {} source and {} target pieces (padded) does not fit: {}. Lower --batch-tokens "
            "or --max-length",
@@ -337,7 +383,7 @@ bool Trainer::improved(double metric, double cross_entropy) const {
 // --keep-last N: the model of each of the last N validations as update-<U>.heed (for heed
 // average); older ones are removed as new ones are written.
 void Trainer::keep_validated_model() {
-  if (config_.keep_last <= 0) return;
+  if (config_.keep_last <= 0 || !comm_.is_root()) return;
   save_model(path(fmt::format("update-{}.heed", progress_.updates).c_str()), model_on_host(), extras_);
   std::vector<std::pair<int64_t, fs::path>> kept;
   for (const auto& entry : fs::directory_iterator(config_.output_dir)) {
@@ -363,13 +409,14 @@ const Transformer& Trainer::model_on_host() {
 }
 
 void Trainer::save_checkpoint_files() {
+  if (!comm_.is_root()) return;  // the processes hold the same model: one writes it
   save_model(path(kLastModelFile), model_on_host(), extras_);
   save_checkpoint(path(kCheckpointFile), model_on_host(), extras_, *adam_, progress_);
 }
 
 void Trainer::validate_and_checkpoint() {
   updates_at_last_validation_ = progress_.updates;
-  if (!valid_.pairs.empty()) {
+  if (!valid_.pairs.empty() && comm_.is_root()) {  // the others go on to the next update and wait there
     const auto start = Clock::now();
     const Validation v = validate();
     const double metric = config_.metric == ValidationMetric::bleu ? v.bleu : v.cross_entropy;
@@ -416,6 +463,12 @@ double Trainer::eta_seconds(int64_t batches_in_epoch) const {
 void Trainer::log_progress(bool force) {
   const double window = seconds_between(window_start_, Clock::now());
   if (window_updates_ == 0 || (!force && window < config_.progress_seconds)) return;
+  if (!metrics_) {  // not rank 0: nothing to log
+    window_start_ = Clock::now();
+    window_loss_ = window_nll_ = window_alignment_ = 0.0;
+    window_tokens_ = window_updates_ = window_aligned_rows_ = 0;
+    return;
+  }
   const double tokens = static_cast<double>(std::max<int64_t>(window_tokens_, 1));
   const auto batches = static_cast<int64_t>(plan_size_hint_);
   // Guided alignment: the head's cross-entropy per aligned target piece, without the weight.
@@ -444,6 +497,13 @@ std::string Trainer::limit_reached() const {
   return "";
 }
 
+std::string Trainer::agreed_limit() const {
+  const std::string mine = limit_reached();
+  if (comm_.size() == 1) return mine;
+  if (!comm_.any(!mine.empty())) return "";
+  return mine.empty() ? "another process stopped" : mine;
+}
+
 TrainSummary Trainer::run() {
   const BatchingOptions batching{config_.batch_tokens, config_.seed};
   std::string reason;
@@ -466,7 +526,7 @@ TrainSummary Trainer::run() {
       workspace_reserved = true;
     }
     while (progress_.next_batch < static_cast<int64_t>(plan.size())) {
-      reason = limit_reached();
+      reason = agreed_limit();
       if (!reason.empty()) break;
       train_step(plan[progress_.next_batch]);
       progress_.next_batch += 1;
@@ -477,7 +537,8 @@ TrainSummary Trainer::run() {
     progress_.epoch += 1;
     progress_.next_batch = 0;
     if (config_.validate_every == 0) validate_and_checkpoint();
-    if (config_.patience > 0 && progress_.validations_without_improvement >= config_.patience)
+    // Rank 0 alone validates: its count decides for all.
+    if (comm_.any(comm_.is_root() && config_.patience > 0 && progress_.validations_without_improvement >= config_.patience))
       reason = fmt::format("no improvement in {} validations (--patience)", config_.patience);
   }
   log_progress(true);
@@ -492,6 +553,11 @@ TrainSummary Trainer::run() {
   const TrainSummary s = summary(reason);
   spdlog::info("training stopped: {}. {} updates, {} epochs, {}; checkpoint in {}", reason, s.updates, s.epochs_completed,
                duration_text(s.elapsed_seconds), path(kCheckpointFile));
+  if (comm_.size() > 1)
+    spdlog::info("gradients summed across {} processes: {:.1f} MB each update; {:.1f}% of rank 0's update time spent in "
+                 "the sum (waiting for the slowest process included)",
+                 comm_.size(), static_cast<double>(model_->parameters().grads().bytes()) / 1e6,
+                 step_seconds_ > 0 ? 100.0 * allreduce_seconds_ / step_seconds_ : 0.0);
   return s;
 }
 

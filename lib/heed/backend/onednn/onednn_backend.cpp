@@ -583,21 +583,25 @@ namespace {
 // y = keep ? x · scale : 0, or dx += that. The mask's 64-bit hashes are drawn 64 at a time into
 // a small array (a vectorised loop: AVX-512DQ multiplies 64-bit lanes), whose bytes are then
 // read as the 16-bit draws of consecutive elements, lowest bits first, as DropoutMask::keeps
-// reads them.
+// reads them. Element i draws as element first + i: a block's draws start `first mod 4` into its
+// hashes, so one more hash is drawn per block.
 __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, bool add) {
+void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, uint64_t first_index, bool add) {
   static_assert(std::endian::native == std::endian::little, "16-bit draws are read from the hash's low bytes first");
   constexpr int64_t kGroups = 64, kElements = 4 * kGroups;
   const DropoutMask mask(seed, p);
+  const uint64_t first_group = first_index >> 2;
+  const int64_t skip = static_cast<int64_t>(first_index & 3);
   const float keep_scale = 1.0f / (1.0f - p);
   const int64_t blocks = (n + kElements - 1) / kElements;
 #pragma omp parallel for if (n > kParallelThreshold)
   for (int64_t block = 0; block < blocks; ++block) {
-    uint64_t hashes[kGroups];
+    uint64_t hashes[kGroups + 1];
 #pragma omp simd
-    for (int64_t g = 0; g < kGroups; ++g) hashes[g] = mask.group(static_cast<uint64_t>(block * kGroups + g));
-    uint16_t draws[kElements];
-    std::memcpy(draws, hashes, sizeof draws);
+    for (int64_t g = 0; g <= kGroups; ++g) hashes[g] = mask.group(first_group + static_cast<uint64_t>(block * kGroups + g));
+    uint16_t all_draws[4 * (kGroups + 1)];
+    std::memcpy(all_draws, hashes, sizeof all_draws);
+    const uint16_t* draws = all_draws + skip;
     const int64_t first = block * kElements, count = std::min(kElements, n - first);
     const float* in = x + first;
     float* out = y + first;
@@ -613,12 +617,12 @@ void apply_dropout(const float* x, float* y, int64_t n, float p, uint64_t seed, 
 
 }  // namespace
 
-void OneDnnBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
-  apply_dropout(x.f32(), y.f32(), x.numel(), p, seed, false);
+void OneDnnBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) {
+  apply_dropout(x.f32(), y.f32(), x.numel(), p, seed, first, false);
 }
 
-void OneDnnBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
-  apply_dropout(dy.f32(), dx.f32(), dy.numel(), p, seed, acc == Accumulate::yes);
+void OneDnnBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) {
+  apply_dropout(dy.f32(), dx.f32(), dy.numel(), p, seed, first, acc == Accumulate::yes);
 }
 
 void OneDnnBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {

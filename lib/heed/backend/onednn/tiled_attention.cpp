@@ -128,7 +128,7 @@ TileKeys tile_keys(const TiledAttention& a, const Layout& n, int64_t b, int64_t 
 void apply_dropout(const TiledAttention& a, const Layout& n, int64_t query_row, int64_t first, float* row, int64_t count) {
   const DropoutMask mask(a.seed, a.dropout);
   const float kept = 1.0f / (1.0f - a.dropout);
-  const uint64_t base = static_cast<uint64_t>(query_row * n.keys + first);
+  const uint64_t base = a.first + static_cast<uint64_t>(query_row * n.keys + first);
   for (int64_t s = 0; s < count; ++s) row[s] = mask.keeps(base + static_cast<uint64_t>(s)) ? row[s] * kept : 0.0f;
 }
 

@@ -28,7 +28,7 @@ VisibleKeys::Ranges seen_by(const TiledAttention& a, const AttentionShape& n, in
 double dropout_factor(const TiledAttention& a, const AttentionShape& n, int64_t row, int64_t s) {
   if (a.dropout <= 0.0f) return 1.0;
   const DropoutMask mask(a.seed, a.dropout);
-  return mask.keeps(static_cast<uint64_t>(row * n.keys + s)) ? 1.0 / (1.0 - static_cast<double>(a.dropout)) : 0.0;
+  return mask.keeps(a.first + static_cast<uint64_t>(row * n.keys + s)) ? 1.0 / (1.0 - static_cast<double>(a.dropout)) : 0.0;
 }
 
 double score(const TiledAttention& a, const float* q, const float* k, int64_t dim) {

@@ -22,7 +22,7 @@ double gelu_derivative(double x) {
   return cdf + x * pdf;
 }
 
-bool dropout_keeps(uint64_t seed, int64_t i, float p) { return DropoutMask(seed, p).keeps(static_cast<uint64_t>(i)); }
+bool dropout_keeps(uint64_t seed, uint64_t i, float p) { return DropoutMask(seed, p).keeps(i); }
 
 }  // namespace
 
@@ -244,15 +244,16 @@ void ReferenceBackend::do_activation_backward(Activation kind, const Tensor& x, 
   }
 }
 
-void ReferenceBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y) {
+void ReferenceBackend::do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) {
   const double keep_scale = 1.0 / (1.0 - p);
   for (int64_t i = 0; i < x.numel(); ++i)
-    y.f32()[i] = dropout_keeps(seed, i, p) ? static_cast<float>(x.f32()[i] * keep_scale) : 0.0f;
+    y.f32()[i] = dropout_keeps(seed, first + static_cast<uint64_t>(i), p) ? static_cast<float>(x.f32()[i] * keep_scale) : 0.0f;
 }
 
-void ReferenceBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc) {
+void ReferenceBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) {
   const double keep_scale = 1.0 / (1.0 - p);
-  for (int64_t i = 0; i < dy.numel(); ++i) put(dx.f32(), i, dropout_keeps(seed, i, p) ? dy.f32()[i] * keep_scale : 0.0, acc);
+  for (int64_t i = 0; i < dy.numel(); ++i)
+    put(dx.f32(), i, dropout_keeps(seed, first + static_cast<uint64_t>(i), p) ? dy.f32()[i] * keep_scale : 0.0, acc);
 }
 
 void ReferenceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {

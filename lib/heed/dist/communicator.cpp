@@ -1,0 +1,125 @@
+#include "heed/dist/communicator.h"
+
+#include <cstdlib>
+
+#include "heed/core/error.h"
+
+#ifdef HEED_MPI
+#include <mpi.h>
+#endif
+
+namespace heed {
+namespace {
+
+// Set by mpirun (Open MPI, PMIx) or another launcher: then, and only then, heed joins MPI. A
+// plain `heed train` never touches MPI (a singleton MPI start is slow, and noisy where there is
+// no network).
+bool started_by_launcher() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
+    if (std::getenv(name) != nullptr) return true;
+  return false;
+}
+
+#ifdef HEED_MPI
+void check(int rc, const char* call) {
+  if (rc == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(rc, text, &length);
+  fail("MPI: {} failed: {}", call, std::string(text, static_cast<size_t>(length)));
+}
+
+template <typename T>
+void all_sum(T* x, int64_t n, MPI_Datatype type) {
+  // MPI counts are ints: large arenas go in pieces.
+  constexpr int64_t kPiece = int64_t{1} << 30;
+  for (int64_t done = 0; done < n; done += kPiece)
+    check(MPI_Allreduce(MPI_IN_PLACE, x + done, static_cast<int>(std::min(kPiece, n - done)), type, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+}
+#endif
+
+}  // namespace
+
+bool built_with_mpi() {
+#ifdef HEED_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
+Communicator& Communicator::world() {
+  static Communicator world;
+  return world;
+}
+
+Communicator::Communicator() {
+#ifdef HEED_MPI
+  if (!started_by_launcher()) return;
+  int provided = 0;
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  std::atexit([] {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Finalize();
+  });
+  check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
+  mpi_ = true;
+#else
+  HEED_CHECK(!started_by_launcher() || std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr ||
+                 std::string(std::getenv("OMPI_COMM_WORLD_SIZE")) == "1",
+             "heed was started by mpirun with {} processes, but built without MPI: each would train alone. Install "
+             "Open MPI (libopenmpi-dev) and build again",
+             std::getenv("OMPI_COMM_WORLD_SIZE"));
+#endif
+}
+
+void Communicator::sum(float* x, int64_t n) {
+#ifdef HEED_MPI
+  if (mpi_ && size_ > 1) all_sum(x, n, MPI_FLOAT);
+#else
+  (void)x, (void)n;
+#endif
+}
+
+void Communicator::sum(double* x, int64_t n) {
+#ifdef HEED_MPI
+  if (mpi_ && size_ > 1) all_sum(x, n, MPI_DOUBLE);
+#else
+  (void)x, (void)n;
+#endif
+}
+
+void Communicator::sum(int64_t* x, int64_t n) {
+#ifdef HEED_MPI
+  if (mpi_ && size_ > 1) all_sum(x, n, MPI_INT64_T);
+#else
+  (void)x, (void)n;
+#endif
+}
+
+bool Communicator::any(bool mine) {
+  int64_t count = mine ? 1 : 0;
+  sum(&count, 1);
+  return count > 0;
+}
+
+std::string Communicator::describe() const {
+#ifdef HEED_MPI
+  if (mpi_) {
+    char version[MPI_MAX_LIBRARY_VERSION_STRING];
+    int length = 0;
+    MPI_Get_library_version(version, &length);
+    std::string text(version, static_cast<size_t>(length));
+    if (const auto comma = text.find(','); comma != std::string::npos) text.resize(comma);
+    return text + ", " + std::to_string(size_) + " processes";
+  }
+  return "MPI available, not started by mpirun";
+#else
+  return "no MPI";
+#endif
+}
+
+}  // namespace heed

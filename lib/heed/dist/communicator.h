@@ -1,0 +1,41 @@
+#pragma once
+// The processes of a data-parallel training (`mpirun -np N heed train`): each knows its rank and
+// the count, and they sum numbers across all of them (MPI_Allreduce). Built without MPI, or
+// started without mpirun, a process is alone: rank 0 of 1, and every sum is itself.
+
+#include <cstdint>
+#include <string>
+
+namespace heed {
+
+class Communicator {
+ public:
+  // This process's world: MPI's, initialised on first use (and finalised at exit) when heed was
+  // built with MPI and started by an MPI launcher; else this process alone.
+  static Communicator& world();
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  bool is_root() const { return rank_ == 0; }
+
+  // x[i] = the sum of x[i] over all processes, in place, on every process. Every process must
+  // make the same calls in the same order (they wait for each other).
+  void sum(float* x, int64_t n);
+  void sum(double* x, int64_t n);
+  void sum(int64_t* x, int64_t n);
+  // True on every process when `mine` is true on any.
+  bool any(bool mine);
+
+  // "Open MPI v4.1.4, 2 processes" or "no MPI".
+  std::string describe() const;
+
+ private:
+  Communicator();
+  int rank_ = 0, size_ = 1;
+  bool mpi_ = false;
+};
+
+// True when heed was built with MPI (HEED_MPI).
+bool built_with_mpi();
+
+}  // namespace heed

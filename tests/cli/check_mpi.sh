@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Data-parallel training over MPI (label mpi), on the 200-pair slice with a tiny model:
+# - 2 processes × 20 updates give 1 process's 20 updates (dropout on) to 1e-4 of the weights;
+# - 2 processes resumed at update 10 give the uninterrupted 2-process run exactly;
+# - resuming with another process count is refused, saying so;
+# - a process killed mid-training ends the others with an error (no hang), and the checkpoint
+#   written before stays usable.
+# Usage: check_mpi.sh HEED COMPARE_MODELS DATA_DIR WORK_DIR MPIEXEC
+set -uo pipefail
+heed=$1 compare=$2 data=$3/multi30k-200 work=$4 mpiexec=$5
+fail() { echo "check_mpi: $*" >&2; exit 1; }
+rm -rf "$work" && mkdir -p "$work" && cd "$work" || fail "no work directory"
+# Open MPI refuses root without these (CI runs as root); --oversubscribe: 2 ranks on a 1-core box.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+mpi() { "$mpiexec" -np 2 "$heed" -q --threads 1 "$@"; }
+
+"$heed" -q vocab -i "$data/train.en" "$data/train.de" --size 300 -o joint || fail "heed vocab"
+# --adam-epsilon 1e-6: with Adam's usual 1e-9, a gradient of ~1e-12, whose sign depends on the
+# order of a sum, moves its weight by a full step either way; 1e-6 lets such noise stay noise.
+options=(--train-src "$data/train.en" --train-tgt "$data/train.de" --vocab joint.model --model-dim 32 --heads 2
+  --ffn-dim 64 --encoder-layers 1 --decoder-layers 1 --batch-tokens 512 --max-epochs 0 --lr 1e-3 --warmup 5
+  --adam-epsilon 1e-6 --dropout 0.1 --attention-dropout 0.1)
+
+"$heed" -q --threads 1 train "${options[@]}" --max-updates 20 -o one || fail "1 process"
+mpi train "${options[@]}" --max-updates 20 -o two || fail "2 processes"
+apart=$("$compare" one/last.heed two/last.heed) || fail "compare"
+echo "1 process against 2: weights apart by $apart (max |a - b| / max |a|)"
+awk -v d="$apart" 'BEGIN { exit !(d <= 1e-4) }' || fail "2 processes trained another model: $apart apart"
+
+mpi train "${options[@]}" --max-updates 10 --validate-every 10 -o resumed || fail "2 processes, 10 updates"
+mpi train --resume resumed --max-updates 20 || fail "2 processes resumed"
+apart=$("$compare" two/last.heed resumed/last.heed) || fail "compare"
+echo "2 processes resumed at update 10 against 20 straight: $apart"
+[ "$apart" = "0" ] || fail "the resumed run differs from the straight one: $apart"
+
+if "$heed" -q --threads 1 train --resume resumed --max-updates 30 2> other.err; then fail "a 1-process resume of a 2-process run was accepted"; fi
+grep -q "training of 2 process(es); resume it with as many" other.err || fail "resuming with 1 process: $(cat other.err)"
+
+# Kill rank 1 once a checkpoint exists: mpirun must end (with an error) within a minute.
+mpi train "${options[@]}" --max-updates 1000000 --validate-every 5 -o killed 2> killed.err &
+launcher=$!
+for _ in $(seq 600); do [ -f killed/checkpoint.state ] && break; sleep 0.1; done
+[ -f killed/checkpoint.state ] || fail "no checkpoint after 60 s"
+victim=""
+for pid in $(pgrep -f -- "-o killed"); do
+  tr '\0' '\n' < "/proc/$pid/environ" 2> /dev/null | grep -qx "OMPI_COMM_WORLD_RANK=1" && victim=$pid
+done
+[ -n "$victim" ] || fail "rank 1 not found"
+kill -9 "$victim"
+for _ in $(seq 600); do kill -0 "$launcher" 2> /dev/null || break; sleep 0.1; done
+if kill -0 "$launcher" 2> /dev/null; then kill -9 "$launcher"; pkill -9 -f -- "-o killed"; fail "mpirun still runs 60 s after rank 1 died"; fi
+wait "$launcher" && fail "mpirun exited 0 after rank 1 was killed"
+echo "rank 1 killed: mpirun ended with an error: $(grep -m1 -i "exited\|killed\|signal" killed.err)"
+# --max-updates 1 is reached already: the resume loads the checkpoint, trains nothing, and exits 0.
+"$mpiexec" -np 2 "$heed" -q --threads 1 train --resume killed --max-updates 1 2> resume.err ||
+  fail "the checkpoint left by the killed run does not load: $(cat resume.err)"
+"$compare" killed/last.heed killed/last.heed > /dev/null || fail "last.heed of the killed run does not load"
+echo "check_mpi: all passed"
