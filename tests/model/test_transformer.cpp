@@ -89,49 +89,63 @@ TEST_CASE("the whole model's gradient matches finite differences with local atte
   }
 }
 
+namespace {
+
+// The summed loss and the gradients of a model initialised with seed 8, after forward_loss and
+// backward over each batch in turn (parts of one batch, run as their first sequence onward).
+struct LossAndGradients {
+  double loss = 0.0;
+  std::vector<Tensor> grads;
+  bool probabilities_held = false;  // whether the first cross-attention kept its probabilities
+};
+
+LossAndGradients loss_and_gradients(Backend& be, const ModelConfig& c, const std::vector<std::pair<Batch, int64_t>>& parts,
+                                    RunMode mode) {
+  Transformer model(c);
+  model.parameters().initialize(8);
+  model.parameters().zero_grads(be);
+  LossAndGradients out;
+  for (const auto& [batch, first_sequence] : parts) {
+    mode.first_sequence = first_sequence;
+    out.loss += model.forward_loss(be, batch, 0.1f, mode).loss;
+    model.backward(be, 1.0f);
+  }
+  for (const Parameter& p : model.parameters().all()) out.grads.push_back(copy_of(p.grad));
+  out.probabilities_held = model.cross_attention(0).defined();
+  return out;
+}
+
+// Loss within `tolerance` relatively, every gradient within it in normalized_error.
+void expect_same(const LossAndGradients& a, const LossAndGradients& b, double tolerance) {
+  CHECK(std::abs(a.loss - b.loss) <= tolerance * std::abs(b.loss));
+  REQUIRE(a.grads.size() == b.grads.size());
+  for (size_t i = 0; i < a.grads.size(); ++i) CHECK(normalized_error(a.grads[i], b.grads[i]) <= tolerance);
+}
+
+}  // namespace
+
 TEST_CASE("a window as wide as the sequences is full attention: the same loss and gradients") {
   auto be = make_backend(BackendKind::onednn);
-  const Batch batch = tiny_batch();
+  ModelConfig full = tiny_config(), wide = tiny_config();
+  wide.attention_window = wide.max_positions;
   const RunMode mode{.training = true, .seed = 3};
-  std::vector<Tensor> grads[2];
-  double loss[2];
-  for (int w = 0; w < 2; ++w) {
-    ModelConfig c = tiny_config();
-    c.attention_window = w == 0 ? 0 : c.max_positions;
-    Transformer model(c);
-    model.parameters().initialize(8);
-    model.parameters().zero_grads(*be);
-    loss[w] = model.forward_loss(*be, batch, 0.1f, mode).loss;
-    model.backward(*be, 1.0f);
-    for (const Parameter& p : model.parameters().all()) grads[w].push_back(copy_of(p.grad));
-  }
-  CHECK(loss[0] == loss[1]);
-  for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[0][i], grads[1][i]) == 0.0);
+  expect_same(loss_and_gradients(*be, wide, {{tiny_batch(), 0}}, mode), loss_and_gradients(*be, full, {{tiny_batch(), 0}}, mode), 0.0);
 }
 
 TEST_CASE("the tiled attention kernel gives the plain kernel's loss and gradients: padding, windows, global positions, dropout") {
   auto be = make_backend(BackendKind::onednn);
-  const Batch batch = tiny_batch();
   for (auto [window, global] : std::vector<std::pair<int64_t, int64_t>>{{0, 0}, {1, 1}, {2, 0}}) {
     CAPTURE(window);
     ModelConfig c = tiny_config();
     c.attention_window = window;
     c.attention_global = global;
-    std::vector<Tensor> grads[2];
-    double loss[2];
-    for (int tiled = 0; tiled < 2; ++tiled) {
-      Transformer model(c);
-      model.parameters().initialize(8);
-      model.parameters().zero_grads(*be);
-      const RunMode mode{.training = true, .seed = 3, .attention = tiled ? AttentionKernel::tiled : AttentionKernel::plain};
-      loss[tiled] = model.forward_loss(*be, batch, 0.1f, mode).loss;
-      model.backward(*be, 1.0f);
-      for (const Parameter& p : model.parameters().all()) grads[tiled].push_back(copy_of(p.grad));
-      // The tiled pass holds no probabilities; the plain one does.
-      CHECK(model.cross_attention(0).defined() == !tiled);
-    }
-    CHECK(std::abs(loss[0] - loss[1]) <= 1e-5 * std::abs(loss[0]));
-    for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[1][i], grads[0][i]) <= 1e-5);
+    const LossAndGradients tiled =
+        loss_and_gradients(*be, c, {{tiny_batch(), 0}}, {.training = true, .seed = 3, .attention = AttentionKernel::tiled});
+    const LossAndGradients plain =
+        loss_and_gradients(*be, c, {{tiny_batch(), 0}}, {.training = true, .seed = 3, .attention = AttentionKernel::plain});
+    expect_same(tiled, plain, 1e-5);
+    CHECK_FALSE(tiled.probabilities_held);  // the tiled pass never holds them
+    CHECK(plain.probabilities_held);
   }
 }
 
@@ -141,36 +155,14 @@ TEST_CASE("a batch split in parts, each run as its first sequence onward, gives 
   whole.source = id_matrix({{5, 6, 7, 8, 9}, {10, 11, 12, 0, 0}, {4, 5, 0, 0, 0}});
   whole.target_in = id_matrix({{2, 4, 5, 6}, {2, 7, 8, 0}, {2, 9, 0, 0}});
   whole.target_out = id_matrix({{4, 5, 6, 3}, {7, 8, 3, 0}, {9, 3, 0, 0}});
+  // Sequences [0, 1) and [1, 3), padded as in the whole batch. tiny_config() has dropout 0.1 on
+  // embeddings, sublayers, the FFN and attention.
+  const std::vector<std::pair<Batch, int64_t>> parts = {{whole.sequences(0, 1), 0}, {whole.sequences(1, 3), 1}};
   for (AttentionKernel kernel : {AttentionKernel::plain, AttentionKernel::tiled}) {
     CAPTURE(static_cast<int>(kernel));
-    ModelConfig c = tiny_config();  // dropout 0.1 on embeddings, sublayers, FFN and attention
-    std::vector<Tensor> grads[2];
-    double loss[2] = {0.0, 0.0};
-    for (int split = 0; split < 2; ++split) {
-      Transformer model(c);
-      model.parameters().initialize(8);
-      model.parameters().zero_grads(*be);
-      const RunMode mode{.training = true, .seed = 5, .attention = kernel};
-      if (split == 0) {
-        const LossSums sums = model.forward_loss(*be, whole, 0.1f, mode);
-        loss[0] = sums.loss;
-        model.backward(*be, 1.0f);
-      } else {  // sequences [0, 1) and [1, 3), padded as in the whole batch
-        for (auto [first, end] : {std::pair<int64_t, int64_t>{0, 1}, {1, 3}}) {
-          Batch part;
-          part.source = whole.source.slice_rows(first, end);
-          part.target_in = whole.target_in.slice_rows(first, end);
-          part.target_out = whole.target_out.slice_rows(first, end);
-          RunMode share = mode;
-          share.first_sequence = first;
-          loss[1] += model.forward_loss(*be, part, 0.1f, share).loss;
-          model.backward(*be, 1.0f);
-        }
-      }
-      for (const Parameter& p : model.parameters().all()) grads[split].push_back(copy_of(p.grad));
-    }
-    CHECK(loss[1] == doctest::Approx(loss[0]).epsilon(1e-6));
-    for (size_t i = 0; i < grads[0].size(); ++i) CHECK(normalized_error(grads[1][i], grads[0][i]) <= 1e-5);
+    const RunMode mode{.training = true, .seed = 5, .attention = kernel};
+    expect_same(loss_and_gradients(*be, tiny_config(), parts, mode), loss_and_gradients(*be, tiny_config(), {{whole, 0}}, mode),
+                1e-5);
   }
 }
 

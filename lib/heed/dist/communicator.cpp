@@ -1,6 +1,8 @@
 #include "heed/dist/communicator.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <type_traits>
 
 #include "heed/core/error.h"
 
@@ -29,14 +31,6 @@ void check(int rc, const char* call) {
   fail("MPI: {} failed: {}", call, std::string(text, static_cast<size_t>(length)));
 }
 
-template <typename T>
-void all_sum(T* x, int64_t n, MPI_Datatype type) {
-  // MPI counts are ints: large arenas go in pieces.
-  constexpr int64_t kPiece = int64_t{1} << 30;
-  for (int64_t done = 0; done < n; done += kPiece)
-    check(MPI_Allreduce(MPI_IN_PLACE, x + done, static_cast<int>(std::min(kPiece, n - done)), type, MPI_SUM, MPI_COMM_WORLD),
-          "MPI_Allreduce");
-}
 #endif
 
 }  // namespace
@@ -76,29 +70,25 @@ Communicator::Communicator() {
 #endif
 }
 
-void Communicator::sum(float* x, int64_t n) {
 #ifdef HEED_MPI
-  if (mpi_ && size_ > 1) all_sum(x, n, MPI_FLOAT);
-#else
-  (void)x, (void)n;
-#endif
+template <typename T>
+void Communicator::sum_in_place(T* x, int64_t n) {
+  if (!mpi_ || size_ == 1) return;
+  // MPI counts are ints: large arenas go in pieces.
+  constexpr int64_t kPiece = int64_t{1} << 30;
+  const MPI_Datatype type = std::is_same_v<T, float> ? MPI_FLOAT : std::is_same_v<T, double> ? MPI_DOUBLE : MPI_INT64_T;
+  for (int64_t done = 0; done < n; done += kPiece)
+    check(MPI_Allreduce(MPI_IN_PLACE, x + done, static_cast<int>(std::min(kPiece, n - done)), type, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
 }
+#else
+template <typename T>
+void Communicator::sum_in_place(T*, int64_t) {}  // alone: the sum is the value
+#endif
 
-void Communicator::sum(double* x, int64_t n) {
-#ifdef HEED_MPI
-  if (mpi_ && size_ > 1) all_sum(x, n, MPI_DOUBLE);
-#else
-  (void)x, (void)n;
-#endif
-}
-
-void Communicator::sum(int64_t* x, int64_t n) {
-#ifdef HEED_MPI
-  if (mpi_ && size_ > 1) all_sum(x, n, MPI_INT64_T);
-#else
-  (void)x, (void)n;
-#endif
-}
+void Communicator::sum(float* x, int64_t n) { sum_in_place(x, n); }
+void Communicator::sum(double* x, int64_t n) { sum_in_place(x, n); }
+void Communicator::sum(int64_t* x, int64_t n) { sum_in_place(x, n); }
 
 bool Communicator::any(bool mine) {
   int64_t count = mine ? 1 : 0;

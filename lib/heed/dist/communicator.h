@@ -31,6 +31,8 @@ class Communicator {
 
  private:
   Communicator();
+  template <typename T>
+  void sum_in_place(T* x, int64_t n);
   int rank_ = 0, size_ = 1;
   bool mpi_ = false;
 };
