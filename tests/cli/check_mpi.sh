@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel training over MPI (label mpi), on the 200-pair slice with a tiny model:
-# - 2 processes × 20 updates give 1 process's 20 updates (dropout on) to 1e-4 of the weights;
+# - 2 processes × 20 updates give 1 process's 20 updates (dropout on) to 1e-4 of the weights, and
+#   so they do when batches are so small that one process has no sentence of some;
 # - 2 processes resumed at update 10 give the uninterrupted 2-process run exactly;
 # - resuming with another process count is refused, saying so;
 # - a process killed mid-training ends the others with an error (no hang), and the checkpoint
@@ -18,16 +19,24 @@ mpi() { "$mpiexec" -np 2 "$heed" -q --threads 1 "$@"; }
 # --adam-epsilon 1e-6: with Adam's usual 1e-9, a gradient of ~1e-12, whose sign depends on the
 # order of a sum, moves its weight by a full step either way; 1e-6 lets such noise stay noise.
 options=(--train-src "$data/train.en" --train-tgt "$data/train.de" --vocab joint.model --model-dim 32 --heads 2
-  --ffn-dim 64 --encoder-layers 1 --decoder-layers 1 --batch-tokens 512 --max-epochs 0 --lr 1e-3 --warmup 5
+  --ffn-dim 64 --encoder-layers 1 --decoder-layers 1 --max-epochs 0 --lr 1e-3 --warmup 5
   --adam-epsilon 1e-6 --dropout 0.1 --attention-dropout 0.1)
+batch=(--batch-tokens 512)
 
-"$heed" -q --threads 1 train "${options[@]}" --max-updates 20 -o one || fail "1 process"
-mpi train "${options[@]}" --max-updates 20 -o two || fail "2 processes"
+"$heed" -q --threads 1 train "${options[@]}" "${batch[@]}" --max-updates 20 -o one || fail "1 process"
+mpi train "${options[@]}" "${batch[@]}" --max-updates 20 -o two || fail "2 processes"
 apart=$("$compare" one/last.heed two/last.heed) || fail "compare"
 echo "1 process against 2: weights apart by $apart (max |a - b| / max |a|)"
 awk -v d="$apart" 'BEGIN { exit !(d <= 1e-4) }' || fail "2 processes trained another model: $apart apart"
 
-mpi train "${options[@]}" --max-updates 10 --validate-every 10 -o resumed || fail "2 processes, 10 updates"
+# Batches of one or two sentences: a process often has none of a batch, and still takes part in every sum.
+"$heed" -q --threads 1 train "${options[@]}" --batch-tokens 30 --max-updates 12 -o one-small || fail "1 process, small batches"
+mpi train "${options[@]}" --batch-tokens 30 --max-updates 12 -o two-small || fail "2 processes, small batches"
+apart=$("$compare" one-small/last.heed two-small/last.heed) || fail "compare"
+echo "batches of 1-2 sentences, 1 process against 2: $apart"
+awk -v d="$apart" 'BEGIN { exit !(d <= 1e-4) }' || fail "2 processes with small batches trained another model: $apart apart"
+
+mpi train "${options[@]}" "${batch[@]}" --max-updates 10 --validate-every 10 -o resumed || fail "2 processes, 10 updates"
 mpi train --resume resumed --max-updates 20 || fail "2 processes resumed"
 apart=$("$compare" two/last.heed resumed/last.heed) || fail "compare"
 echo "2 processes resumed at update 10 against 20 straight: $apart"
@@ -37,7 +46,7 @@ if "$heed" -q --threads 1 train --resume resumed --max-updates 30 2> other.err; 
 grep -q "training of 2 process(es); resume it with as many" other.err || fail "resuming with 1 process: $(cat other.err)"
 
 # Kill rank 1 once a checkpoint exists: mpirun must end (with an error) within a minute.
-mpi train "${options[@]}" --max-updates 1000000 --validate-every 5 -o killed 2> killed.err &
+mpi train "${options[@]}" "${batch[@]}" --max-updates 1000000 --validate-every 5 -o killed 2> killed.err &
 launcher=$!
 for _ in $(seq 600); do [ -f killed/checkpoint.state ] && break; sleep 0.1; done
 [ -f killed/checkpoint.state ] || fail "no checkpoint after 60 s"

@@ -166,6 +166,35 @@ TEST_CASE("a batch split in parts, each run as its first sequence onward, gives 
   }
 }
 
+TEST_CASE("backward announces each layer's gradient range once it is final, and the ranges never overlap") {
+  auto be = make_backend(BackendKind::onednn);
+  Transformer model(tiny_config());
+  model.parameters().initialize(3);
+  model.parameters().zero_grads(*be);
+  model.forward_loss(*be, tiny_batch(), 0.1f, RunMode{.training = true, .seed = 1});
+  const Tensor& grads = model.parameters().grads();
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  std::vector<Tensor> when_announced;
+  model.backward(*be, 1.0f, [&](int64_t begin, int64_t end) {
+    ranges.emplace_back(begin, end);
+    when_announced.push_back(copy_of(grads.reshape(Shape{grads.numel(), 1}).slice_rows(begin, end)));
+  });
+  // 2 decoder layers, 2 encoder layers and both final norms (pre-norm), top first.
+  REQUIRE(ranges.size() == 6);
+  CHECK(ranges == model.gradient_ranges());  // the order every process sums them in
+  CHECK(ranges[0] == model.parameters().arena_range("decoder.norm."));
+  CHECK(ranges[1] == model.parameters().arena_range("decoder.1."));
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    CAPTURE(i);
+    CHECK(ranges[i].second > ranges[i].first);
+    // Nothing wrote into the range after it was announced.
+    CHECK(normalized_error(copy_of(grads.reshape(Shape{grads.numel(), 1}).slice_rows(ranges[i].first, ranges[i].second)),
+                           when_announced[i]) == 0.0);
+    for (size_t j = 0; j < i; ++j) CHECK((ranges[i].second <= ranges[j].first || ranges[j].second <= ranges[i].first));
+  }
+  CHECK(model.parameters().arena_range("no such layer.") == std::pair<int64_t, int64_t>{0, 0});
+}
+
 TEST_CASE("attention tiles by itself past 256 keys, except for readers of the probabilities") {
   auto be = make_backend(BackendKind::onednn);
   ModelConfig c = tiny_config();

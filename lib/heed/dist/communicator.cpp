@@ -52,7 +52,8 @@ Communicator::Communicator() {
 #ifdef HEED_MPI
   if (!started_by_launcher()) return;
   int provided = 0;
-  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+  check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread");
+  serialized_ = provided >= MPI_THREAD_SERIALIZED;
   std::atexit([] {
     int finalized = 0;
     MPI_Finalized(&finalized);

@@ -25,6 +25,9 @@ class Communicator {
   void sum(int64_t* x, int64_t n);
   // True on every process when `mine` is true on any.
   bool any(bool mine);
+  // Whether another thread may make this process's MPI calls while the main thread makes none
+  // (MPI_THREAD_SERIALIZED): what GradientReducer's background sums need.
+  bool allows_helper_thread() const { return serialized_; }
 
   // "Open MPI v4.1.4, 2 processes" or "no MPI".
   std::string describe() const;
@@ -35,6 +38,7 @@ class Communicator {
   void sum_in_place(T* x, int64_t n);
   int rank_ = 0, size_ = 1;
   bool mpi_ = false;
+  bool serialized_ = false;
 };
 
 // True when heed was built with MPI (HEED_MPI).

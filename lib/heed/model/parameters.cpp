@@ -37,6 +37,20 @@ void ParameterSet::lay_out(const Tensor& arena, Tensor Parameter::*view) {
   }
 }
 
+std::pair<int64_t, int64_t> ParameterSet::arena_range(const std::string& prefix) const {
+  int64_t offset = 0, begin = -1, end = -1;
+  for (const Parameter& p : parameters_) {
+    const bool named = p.name.rfind(prefix, 0) == 0;
+    if (named) {
+      HEED_CHECK(begin < 0 || end == offset, "parameters named {}… are not declared one after another", prefix);
+      if (begin < 0) begin = offset;
+      end = offset + aligned(p.shape.numel());
+    }
+    offset += aligned(p.shape.numel());
+  }
+  return begin < 0 ? std::pair<int64_t, int64_t>{0, 0} : std::pair{begin, end};
+}
+
 void ParameterSet::allocate() {
   values_ = Tensor::zeros(Shape{arena_size()});
   lay_out(values_, &Parameter::value);

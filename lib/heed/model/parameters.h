@@ -78,6 +78,9 @@ class ParameterSet {
 
   const std::deque<Parameter>& all() const { return parameters_; }
   Parameter* find(const std::string& name);
+  // The elements [begin, end) of the arenas that the parameters named `prefix`… occupy (they must
+  // have been declared one after another); {0, 0} when none is.
+  std::pair<int64_t, int64_t> arena_range(const std::string& prefix) const;
   int64_t count() const;           // trainable scalars
   const Tensor& values() const { return values_; }  // the whole value arena, f32 [elements]
   const Tensor& grads() const { return grads_; }

@@ -272,7 +272,27 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   return sums;
 }
 
-void Transformer::backward(Backend& be, float grad_scale) {
+std::vector<std::string> Transformer::backward_order() const {
+  std::vector<std::string> order;
+  if (decoder_norm_) order.push_back("decoder.norm.");
+  for (size_t i = decoder_.size(); i-- > 0;) order.push_back("decoder." + std::to_string(i) + ".");
+  if (encoder_norm_) order.push_back("encoder.norm.");
+  for (size_t i = encoder_.size(); i-- > 0;) order.push_back("encoder." + std::to_string(i) + ".");
+  return order;
+}
+
+std::vector<std::pair<int64_t, int64_t>> Transformer::gradient_ranges() const {
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  for (const std::string& prefix : backward_order()) ranges.push_back(params_.arena_range(prefix));
+  return ranges;
+}
+
+void Transformer::backward(Backend& be, float grad_scale, const GradientsReady& ready) {
+  const auto announce = [&](const std::string& prefix) {
+    if (!ready) return;
+    const auto [begin, end] = params_.arena_range(prefix);
+    ready(begin, end);
+  };
   HEED_CHECK(params_.has_grads(), "Transformer::backward: no gradients to add into (call parameters().zero_grads() first)");
   HEED_CHECK(output_grads_, "Transformer::backward: the last forward_loss was not a training pass");
   // The output layer's gradients were taken chunk by chunk in forward_loss, unscaled.
@@ -289,6 +309,7 @@ void Transformer::backward(Backend& be, float grad_scale) {
     decoder_norm_->backward(be, dy, d_top, Accumulate::no);
     dy = d_top;
     current = 1;
+    announce("decoder.norm.");
   }
 
   if (guided_)
@@ -300,6 +321,7 @@ void Transformer::backward(Backend& be, float grad_scale) {
     const Tensor dx = turns[current]->view(be, dy.shape());
     decoder_[i]->backward(be, dy, dx, d_memory);
     dy = dx;
+    announce("decoder." + std::to_string(i) + ".");
   }
   target_embedding_->backward(be, dy);
 
@@ -307,12 +329,14 @@ void Transformer::backward(Backend& be, float grad_scale) {
   if (encoder_norm_) {
     dy = d_memory_top_.view(be, encoder_top_.shape());
     encoder_norm_->backward(be, d_memory, dy, Accumulate::no);
+    announce("encoder.norm.");
   }
   for (size_t i = encoder_.size(); i-- > 0;) {
     current ^= 1;
     const Tensor dx = turns[current]->view(be, dy.shape());
     encoder_[i]->backward(be, dy, dx);
     dy = dx;
+    announce("encoder." + std::to_string(i) + ".");
   }
   source_embedding_->backward(be, dy);
 }

@@ -3,6 +3,7 @@
 // layers, M decoder layers, and the output projection; its loss, its backward pass, and the
 // decoder's incremental step for translation.
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -134,8 +135,15 @@ class Transformer {
   // forward() and the label-smoothed cross-entropy against target_out, padding ignored, plus the
   // guided alignment term when the batch carries links (LossSums::alignment, included in loss).
   LossSums forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode);
-  // After forward_loss: adds grad_scale · dLoss/dθ into every parameter's gradient.
-  void backward(Backend& be, float grad_scale);
+  // After forward_loss: adds grad_scale · dLoss/dθ into every parameter's gradient. `ready`, if
+  // given, is told each range [begin, end) of the gradient arena as soon as it is final (a layer's
+  // parameters, the top layers first; the embedding tables, written last, are never announced),
+  // so that summing it across processes can start while backward goes on. On a device backend
+  // the range's kernels may still be queued.
+  using GradientsReady = std::function<void(int64_t begin, int64_t end)>;
+  void backward(Backend& be, float grad_scale, const GradientsReady& ready = {});
+  // The ranges backward announces, in its order.
+  std::vector<std::pair<int64_t, int64_t>> gradient_ranges() const;
 
   // Incremental decoding: encode the source once, then one target position per step.
   void start_decoding(Backend& be, const Tensor& source, int64_t capacity, DecoderState& state);
@@ -163,6 +171,8 @@ class Transformer {
   static constexpr int64_t kLossChunkRows = 512;  // rows of logits the loss holds at once
 
   void declare();  // the layers and their parameters, as config_ says
+  // The names (prefixes) of the parameter groups backward finishes one after another, top first.
+  std::vector<std::string> backward_order() const;
   // The encoder and the decoder stacks, up to decoder_hidden_ (the output layer's input).
   void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);

@@ -17,6 +17,7 @@
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
 #include "heed/dist/communicator.h"
+#include "heed/dist/gradient_reducer.h"
 #include "heed/eval/bleu.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/output_directory.h"
@@ -117,6 +118,8 @@ class Trainer {
   TrainConfig config_;
   Communicator& comm_ = Communicator::world();  // the processes training together; only rank 0 writes and logs
   std::optional<OutputDirectory> output_;  // rank 0's: made, checked and locked before anything else; released last
+  GradientReducer reducer_{comm_};         // sums the gradients across processes as backward produces them
+  std::vector<GradientReducer::Range> gradient_buckets_;  // its buckets: the model's layers, in backward's order
   std::unique_ptr<Backend> be_;
   std::unique_ptr<Transformer> model_;     // its weights on be_'s device
   std::unique_ptr<Transformer> host_copy_;  // what is saved, when that device is not the host
@@ -140,7 +143,7 @@ class Trainer {
   double first_loss_ = -1.0, last_loss_ = 0.0;
   float last_learning_rate_ = 0.0f;
   std::vector<double> tokens_per_second_;  // per update, for the median
-  double allreduce_seconds_ = 0.0;          // summing gradients across processes (waiting for the slowest included)
+  double allreduce_seconds_ = 0.0;          // waiting for the gradient sums after backward (the slowest process included)
   double step_seconds_ = 0.0;               // all of train_step
 };
 
@@ -191,6 +194,7 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
                model_->config().model_dim, to_string(model_->config().attention), current_threads());
   read_corpora();
   if (comm_.is_root()) metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
+  gradient_buckets_ = model_->gradient_ranges();
 }
 
 void Trainer::read_corpora() {
@@ -243,13 +247,16 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   comm_.sum(totals, 5);
   sums = {.loss = totals[0], .nll = totals[1], .tokens = static_cast<int64_t>(totals[3]), .alignment = totals[2],
           .aligned_rows = static_cast<int64_t>(totals[4])};
-  if (end > first) model_->backward(*be_, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)));
-  if (comm_.size() > 1) {
-    const auto reduce_start = Clock::now();
-    const Tensor& grads = model_->parameters().grads();
-    comm_.sum(grads.f32(), grads.numel());
-    allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
-  }
+  // Each layer's gradients are summed across processes as soon as backward has them.
+  const Tensor& grads = model_->parameters().grads();
+  HEED_CHECK(comm_.size() == 1 || grads.device() == Device::cpu, "data-parallel training needs the gradients in host memory");
+  reducer_.start(grads.f32(), grads.numel(), gradient_buckets_);
+  if (end > first)
+    model_->backward(*be_, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)),
+                     [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
+  const auto reduce_start = Clock::now();
+  reducer_.finish();
+  allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
   const UpdateInfo info = adam_->step(*be_);
   if (info.skipped) {
     spdlog::warn("update {}: the gradient is not finite; the batch is skipped", progress_.updates + 1);
@@ -554,9 +561,10 @@ TrainSummary Trainer::run() {
   spdlog::info("training stopped: {}. {} updates, {} epochs, {}; checkpoint in {}", reason, s.updates, s.epochs_completed,
                duration_text(s.elapsed_seconds), path(kCheckpointFile));
   if (comm_.size() > 1)
-    spdlog::info("gradients summed across {} processes: {:.1f} MB each update; {:.1f}% of rank 0's update time spent in "
-                 "the sum (waiting for the slowest process included)",
+    spdlog::info("gradients summed across {} processes: {:.1f} MB each update, {}; {:.1f}% of rank 0's update time spent "
+                 "waiting for the sums after backward (the slowest process included)",
                  comm_.size(), static_cast<double>(model_->parameters().grads().bytes()) / 1e6,
+                 reducer_.overlaps() ? "layer by layer while backward runs" : "after backward (the MPI library has no thread support)",
                  step_seconds_ > 0 ? 100.0 * allreduce_seconds_ / step_seconds_ : 0.0);
   return s;
 }
