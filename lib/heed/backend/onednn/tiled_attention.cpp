@@ -156,7 +156,7 @@ float visible_max(const float* row, const TileKeys& seen) {
   float max = -INFINITY;
   for (int i = 0; i < 2; ++i)
 #pragma omp simd reduction(max : max)
-    for (int64_t j = seen.begin[i]; j < seen.end[i]; ++j) max = std::max(max, row[j]);
+    for (int64_t j = seen.begin[i]; j < seen.end[i]; ++j) max = row[j] > max ? row[j] : max;  // maxps: vectorised
   return max;
 }
 
