@@ -247,16 +247,19 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   comm_.sum(totals, 5);
   sums = {.loss = totals[0], .nll = totals[1], .tokens = static_cast<int64_t>(totals[3]), .alignment = totals[2],
           .aligned_rows = static_cast<int64_t>(totals[4])};
-  // Each layer's gradients are summed across processes as soon as backward has them.
-  const Tensor& grads = model_->parameters().grads();
-  HEED_CHECK(comm_.size() == 1 || grads.device() == Device::cpu, "data-parallel training needs the gradients in host memory");
-  reducer_.start(grads.f32(), grads.numel(), gradient_buckets_);
-  if (end > first)
-    model_->backward(*be_, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)),
-                     [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
-  const auto reduce_start = Clock::now();
-  reducer_.finish();
-  allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
+  const float grad_scale = 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1));
+  if (comm_.size() == 1) {
+    model_->backward(*be_, grad_scale);
+  } else {
+    // Each layer's gradients are summed across processes as soon as backward has them.
+    const Tensor& grads = model_->parameters().grads();
+    HEED_CHECK(grads.device() == Device::cpu, "data-parallel training needs the gradients in host memory");
+    reducer_.start(grads.f32(), grads.numel(), gradient_buckets_);
+    if (end > first) model_->backward(*be_, grad_scale, [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
+    const auto reduce_start = Clock::now();
+    reducer_.finish();
+    allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
+  }
   const UpdateInfo info = adam_->step(*be_);
   if (info.skipped) {
     spdlog::warn("update {}: the gradient is not finite; the batch is skipped", progress_.updates + 1);
