@@ -23,6 +23,7 @@ void GradientReducer::start(float* arena, int64_t size, const std::vector<Range>
   arena_ = arena;
   size_ = size;
   buckets_ = buckets;
+  uncovered_ = uncovered();
   ready_.assign(buckets_.size(), false);
   next_ = 0;
   active_ = comm_.size() > 1;
@@ -30,8 +31,8 @@ void GradientReducer::start(float* arena, int64_t size, const std::vector<Range>
 }
 
 void GradientReducer::ready(int64_t begin, int64_t end) {
-  if (!active_) return;
   std::lock_guard lock(mutex_);
+  if (!active_) return;
   const auto it = std::find(buckets_.begin(), buckets_.end(), Range{begin, end});
   if (it == buckets_.end()) return;  // not a bucket: summed with the rest in finish()
   ready_[static_cast<size_t>(it - buckets_.begin())] = true;
@@ -51,17 +52,18 @@ std::vector<GradientReducer::Range> GradientReducer::uncovered() const {
 }
 
 void GradientReducer::finish() {
+  std::unique_lock lock(mutex_);
   if (!active_) return;
   if (worker_.joinable()) {
-    std::unique_lock lock(mutex_);
     ready_.assign(buckets_.size(), true);
     changed_.notify_all();
     changed_.wait(lock, [this] { return next_ == buckets_.size(); });
   } else {
     for (const auto& [begin, end] : buckets_) comm_.sum(arena_ + begin, end - begin);
   }
-  for (const auto& [begin, end] : uncovered()) comm_.sum(arena_ + begin, end - begin);
-  active_ = false;
+  // The worker waits for the next start(): this thread alone calls MPI now.
+  for (const auto& [begin, end] : uncovered_) comm_.sum(arena_ + begin, end - begin);
+  active_ = false;  // under the lock: the worker's wait reads it
 }
 
 void GradientReducer::sum_in_order() {

@@ -50,6 +50,7 @@ class GradientReducer {
   float* arena_ = nullptr;
   int64_t size_ = 0;
   std::vector<Range> buckets_;
+  std::vector<Range> uncovered_;  // what no bucket covers, found once per start()
 
   std::mutex mutex_;
   std::condition_variable changed_;
