@@ -25,10 +25,11 @@ namespace {
 std::string version_text() {
   const heed::RuntimeInfo info = heed::runtime_info();
   return fmt::format("heed {}\noneDNN {}, {} threading\nCPU: {}, {} hardware threads\nkernels: {}\nOpenMP threads wait: {}\n"
-                     "MPI: {}",
+                     "MPI: {}\nCUDA: {}",
                      heed::kVersion, info.onednn_version, info.cpu_runtime, info.cpu_model, info.hardware_threads, info.isa,
                      heed::app::openmp_wait_policy_description(),
-                     heed::built_with_mpi() ? "built in (mpirun -np N heed train)" : "not built in (no libopenmpi-dev)");
+                     heed::built_with_mpi() ? "built in (mpirun -np N heed train)" : "not built in (no libopenmpi-dev)",
+                     heed::cuda_summary());
 }
 
 }  // namespace
@@ -46,7 +47,9 @@ int main(int argc, char** argv) {
   root.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
   root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
   std::string device = "cpu";
-  root.add_option("--device", device, "Where to compute: " + heed::available_devices())->capture_default_str();
+  root.add_option("--device", device, "Where to compute: cpu, or cuda[:N] in a build with the CUDA backend")->capture_default_str();
+  bool tf32 = false;
+  root.add_flag("--tf32", tf32, "On cuda: f32 matmuls may use TF32 tensor cores (operands rounded to 10-bit mantissas; faster)");
   double memory_limit_mb = 0;
   root.add_option("--memory-limit", memory_limit_mb,
                   "MB of memory heed's tensors may hold; beyond it a batch fails with its size (0: what the machine has free)")
@@ -73,7 +76,9 @@ int main(int argc, char** argv) {
   try {
     heed::app::setup_logging(log_level, quiet);
     heed::set_threads(threads);
-    heed::select_device(heed::parse_device(device));
+    heed::DeviceSpec spec = heed::parse_device(device);
+    spec.tf32 = tf32;
+    heed::select_device(spec);
     heed::set_tensor_memory_limit(memory_limit_mb > 0 ? static_cast<size_t>(memory_limit_mb * 1048576.0)
                                                       : heed::available_memory_bytes());
     return chosen ? chosen() : 0;

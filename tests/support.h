@@ -94,10 +94,24 @@ struct TempDir {
   std::string file(const std::string& name) const { return (path / name).string(); }
 };
 
+// [batch..., rows, cols]: a matrix shape with batch dims in front.
+inline Shape with_batch(const std::vector<int64_t>& batch, int64_t rows, int64_t cols) {
+  Shape s;
+  for (int64_t b : batch) s.push_back(b);
+  s.push_back(rows);
+  s.push_back(cols);
+  return s;
+}
+
+// The backend the op, gradient and tiled-attention suites check against the reference: oneDNN's,
+// or with HEED_TEST_DEVICE=cuda (tools/gpu-check) or =simulated that device behind a HostAdapter
+// (support/host_adapter.h). Unknown values, or cuda where there is no GPU, throw.
+std::unique_ptr<Backend> backend_under_test();
+
 // Every backend a test should cover, the reference included.
 inline std::vector<std::unique_ptr<Backend>> all_backends() {
   std::vector<std::unique_ptr<Backend>> backends;
-  backends.push_back(make_backend(BackendKind::onednn));
+  backends.push_back(backend_under_test());
   backends.push_back(make_backend(BackendKind::reference));
   return backends;
 }

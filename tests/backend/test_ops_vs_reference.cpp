@@ -18,7 +18,7 @@ namespace {
 constexpr double kTolerance = 1e-5;
 
 struct Pair {
-  std::unique_ptr<Backend> onednn = make_backend(BackendKind::onednn);
+  std::unique_ptr<Backend> tested = backend_under_test();  // oneDNN, or HEED_TEST_DEVICE
   std::unique_ptr<Backend> reference = make_backend(BackendKind::reference);
 };
 
@@ -29,19 +29,11 @@ void expect_same(Pair& pair, const Tensor& initial, Op&& op, double tolerance = 
   GuardedTensor fast(initial.shape()), slow(initial.shape());
   fast.tensor().copy_from(initial);
   slow.tensor().copy_from(initial);
-  op(*pair.onednn, fast.tensor());
+  op(*pair.tested, fast.tensor());
   op(*pair.reference, slow.tensor());
   CHECK(fast.guards_intact());
   CHECK(slow.guards_intact());
   CHECK(normalized_error(fast.tensor(), slow.tensor()) <= tolerance);
-}
-
-Shape with_batch(const std::vector<int64_t>& batch, int64_t rows, int64_t cols) {
-  Shape s;
-  for (int64_t b : batch) s.push_back(b);
-  s.push_back(rows);
-  s.push_back(cols);
-  return s;
 }
 
 }  // namespace
@@ -115,11 +107,11 @@ TEST_CASE("matmul's backward equals the reference in every layout") {
 
 TEST_CASE("matmuls in bf16 mode round both operands as the reference does, in every layout, forward and backward") {
   Pair pair;
-  if (!pair.onednn->supports(Precision::bf16)) {
+  if (!pair.tested->supports(Precision::bf16)) {
     MESSAGE("no bf16 matmul kernels on this CPU: skipped");
     return;
   }
-  pair.onednn->set_matmul_precision(Precision::bf16);
+  pair.tested->set_matmul_precision(Precision::bf16);
   pair.reference->set_matmul_precision(Precision::bf16);
   Rng rng(12);
   for (int layout = 0; layout < 4; ++layout) {
@@ -139,12 +131,12 @@ TEST_CASE("matmuls in bf16 mode round both operands as the reference does, in ev
     // And it did round: bf16 keeps 8 significant bits, so the product moves by ~2⁻⁹ of its scale.
     Tensor exact = Tensor::empty(c0.shape()), rounded = Tensor::empty(c0.shape());
     make_backend(BackendKind::onednn)->matmul(a, b, exact, {.transpose_a = ta, .transpose_b = tb});
-    pair.onednn->matmul(a, b, rounded, {.transpose_a = ta, .transpose_b = tb});
+    pair.tested->matmul(a, b, rounded, {.transpose_a = ta, .transpose_b = tb});
     const double error = normalized_error(rounded, exact);
     CHECK(error > 1e-5);
     CHECK(error < 1e-2);
   }
-  CHECK_THROWS_WITH_AS(pair.onednn->set_matmul_precision(Precision::int8), doctest::Contains("not int8"), Error);
+  CHECK_THROWS_WITH_AS(pair.tested->set_matmul_precision(Precision::int8), doctest::Contains("not int8"), Error);
 }
 
 TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmul path, over lengths, causal limits and none visible") {
@@ -165,7 +157,7 @@ TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmu
     CAPTURE(visible.lengths != nullptr);
     Tensor probs[2], out[2];
     int i = 0;
-    for (Backend* be : {pair.onednn.get(), pair.reference.get()}) {
+    for (Backend* be : {pair.tested.get(), pair.reference.get()}) {
       probs[i] = Tensor::empty(Shape{batch, heads, 1, length});
       out[i] = Tensor::empty(q.shape());
       be->attend_one_query(q, keys, values, 0.25f, visible, probs[i], out[i]);
@@ -175,9 +167,9 @@ TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmu
     CHECK(normalized_error(out[0], out[1]) <= kTolerance);
     // The three-op path computes the same
     Tensor scores = Tensor::empty(probs[0].shape()), p = Tensor::empty(probs[0].shape()), o = Tensor::empty(q.shape());
-    pair.onednn->matmul(q, keys, scores, {.transpose_b = true, .alpha = 0.25f});
-    pair.onednn->softmax_forward(scores, p, visible);
-    pair.onednn->matmul(p, values, o);
+    pair.tested->matmul(q, keys, scores, {.transpose_b = true, .alpha = 0.25f});
+    pair.tested->softmax_forward(scores, p, visible);
+    pair.tested->matmul(p, values, o);
     CHECK(normalized_error(p, probs[0]) <= kTolerance);
     CHECK(normalized_error(o, out[0]) <= kTolerance);
   }
@@ -188,25 +180,25 @@ TEST_CASE("one-query attention equals the reference and the matmul-softmax-matmu
   for (int32_t r = 0; r < 2 * batch; ++r) repeat.data<int32_t>()[r] = r / 2;
   Tensor keys2 = Tensor::empty(Shape{2 * batch, heads, length, dim}), values2 = Tensor::empty(keys2.shape());
   Tensor lengths2 = Tensor::empty(Shape{2 * batch}, DType::i32);
-  pair.onednn->gather_rows(keys, repeat, keys2);
-  pair.onednn->gather_rows(values, repeat, values2);
-  pair.onednn->gather_rows(lengths, repeat, lengths2);
+  pair.tested->gather_rows(keys, repeat, keys2);
+  pair.tested->gather_rows(values, repeat, values2);
+  pair.tested->gather_rows(lengths, repeat, lengths2);
   Tensor shared_probs[2], shared_out[2];
   int i = 0;
-  for (Backend* be : {pair.onednn.get(), pair.reference.get()}) {
+  for (Backend* be : {pair.tested.get(), pair.reference.get()}) {
     shared_probs[i] = Tensor::empty(Shape{2 * batch, heads, 1, length});
     shared_out[i] = Tensor::empty(q2.shape());
     be->attend_one_query(q2, keys, values, 0.5f, {.lengths = &lengths}, shared_probs[i], shared_out[i]);
     ++i;
   }
   Tensor probs2 = Tensor::empty(shared_probs[0].shape()), out2 = Tensor::empty(q2.shape());
-  pair.onednn->attend_one_query(q2, keys2, values2, 0.5f, {.lengths = &lengths2}, probs2, out2);
+  pair.tested->attend_one_query(q2, keys2, values2, 0.5f, {.lengths = &lengths2}, probs2, out2);
   CHECK(normalized_error(shared_probs[0], probs2) == 0.0);
   CHECK(normalized_error(shared_out[0], out2) == 0.0);
   CHECK(normalized_error(shared_out[0], shared_out[1]) <= kTolerance);
 
   Tensor wrong = Tensor::empty(Shape{batch, heads, 2, dim});
-  CHECK_THROWS_WITH_AS(pair.onednn->attend_one_query(wrong, keys, values, 1.0f, {}, Tensor::empty(Shape{batch, heads, 1, length}), wrong),
+  CHECK_THROWS_WITH_AS(pair.tested->attend_one_query(wrong, keys, values, 1.0f, {}, Tensor::empty(Shape{batch, heads, 1, length}), wrong),
                        doctest::Contains("attend_one_query"), Error);
 }
 
@@ -251,8 +243,8 @@ TEST_CASE("softmax and one-query attention over a window with global positions e
     // A wide window is full attention.
     if (keys.window >= s) {
       Tensor windowed = Tensor::empty(x.shape()), full = Tensor::empty(x.shape());
-      pair.onednn->softmax_forward(copy_of(x), windowed, keys);
-      pair.onednn->softmax_forward(copy_of(x), full, {.lengths = &lengths});
+      pair.tested->softmax_forward(copy_of(x), windowed, keys);
+      pair.tested->softmax_forward(copy_of(x), full, {.lengths = &lengths});
       CHECK(normalized_error(windowed, full) == 0.0);
     }
   }
@@ -262,7 +254,7 @@ TEST_CASE("softmax and one-query attention over a window with global positions e
   const VisibleKeys step{.causal = true, .first_query = 6, .window = 2};
   Tensor probs[2], out[2];
   int i = 0;
-  for (Backend* be : {pair.onednn.get(), pair.reference.get()}) {
+  for (Backend* be : {pair.tested.get(), pair.reference.get()}) {
     probs[i] = Tensor::empty(Shape{b, h, 1, s});
     out[i] = Tensor::empty(q.shape());
     be->attend_one_query(q, keys, values, 0.5f, step, probs[i], out[i]);
@@ -298,7 +290,7 @@ TEST_CASE("softmax over visible keys equals the reference, forward and backward"
       });
     // Hidden keys get exactly 0, and the visible ones what a softmax of the visible prefix gives.
     Tensor padded = Tensor::empty(shape);
-    pair.onednn->softmax_forward(copy_of(x), padded, cases[1]);
+    pair.tested->softmax_forward(copy_of(x), padded, cases[1]);
     for (int64_t row = 0; row < b * h * t; ++row) {
       const int64_t visible = lengths[static_cast<size_t>(row / (h * t))];
       const Tensor prefix = Tensor::empty(Shape{1, visible}), expected = Tensor::empty(Shape{1, visible});
@@ -337,7 +329,7 @@ TEST_CASE("layer norm equals the reference, forward and backward") {
     Tensor mean_ref = Tensor::empty(Shape{rows}), var_ref = Tensor::empty(Shape{rows});
     Tensor mean_fast = Tensor::empty(Shape{rows}), var_fast = Tensor::empty(Shape{rows});
     expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) {
-      const bool fast = &be == pair.onednn.get();
+      const bool fast = &be == pair.tested.get();
       be.layer_norm_forward(x, gamma, beta, eps, y, fast ? mean_fast : mean_ref, fast ? var_fast : var_ref);
     });
     CHECK(normalized_error(mean_fast, mean_ref) <= kTolerance);
@@ -349,7 +341,7 @@ TEST_CASE("layer norm equals the reference, forward and backward") {
       Tensor dgamma_fast = copy_of(dgamma0), dbeta_fast = copy_of(dbeta0);
       Tensor dgamma_ref = copy_of(dgamma0), dbeta_ref = copy_of(dbeta0);
       expect_same(pair, random_tensor(shape, rng), [&](Backend& be, const Tensor& dx) {
-        const bool fast = &be == pair.onednn.get();
+        const bool fast = &be == pair.tested.get();
         be.layer_norm_backward(x, dy, gamma, mean_ref, var_ref, eps, dx, fast ? dgamma_fast : dgamma_ref,
                                fast ? dbeta_fast : dbeta_ref, acc);
       }, 1e-4);  // dx subtracts two row means of similar size
@@ -381,12 +373,12 @@ TEST_CASE("dropout draws the same mask on every backend, and about p of it is dr
   const float p = 0.1f;
   expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.dropout_forward(x, p, 1234, y); });
   Tensor y = Tensor::empty(shape);
-  pair.onednn->dropout_forward(x, p, 1234, y);
+  pair.tested->dropout_forward(x, p, 1234, y);
   int64_t dropped = 0;
   for (int64_t i = 0; i < y.numel(); ++i) dropped += y.f32()[i] == 0.0f;
   CHECK(static_cast<double>(dropped) / y.numel() == doctest::Approx(p).epsilon(0.05));
   Tensor other = Tensor::empty(shape);
-  pair.onednn->dropout_forward(x, p, 1235, other);
+  pair.tested->dropout_forward(x, p, 1235, other);
   CHECK(normalized_error(y, other) > 0.1);  // another seed, another mask
 
   const Tensor dy = random_tensor(shape, rng);
@@ -401,7 +393,7 @@ TEST_CASE("dropout of a part of a tensor, told where it starts, draws that part 
   Pair pair;
   Rng rng(41);
   const Tensor x = random_tensor(Shape{7, 301}, rng);
-  for (auto& be : {pair.onednn.get(), pair.reference.get()}) {
+  for (auto& be : {pair.tested.get(), pair.reference.get()}) {
     Tensor whole = Tensor::empty(x.shape());
     be->dropout_forward(x, 0.3f, 77, whole);
     for (auto [first, end] : {std::pair<int64_t, int64_t>{0, 2}, {2, 3}, {3, 7}}) {  // 301 per row: every offset mod 4
@@ -424,7 +416,7 @@ TEST_CASE("embedding lookup and its scatter-add gradient equal the reference, re
   const Tensor dy = random_tensor(Shape{6, 37}, rng);
   expect_same(pair, random_tensor(Shape{11, 37}, rng), [&](Backend& be, const Tensor& dtable) { be.embedding_backward(ids, dy, 4.0f, dtable); });
   Tensor y = Tensor::empty(Shape{1, 37});
-  CHECK_THROWS_WITH_AS(pair.onednn->embedding_forward(table, ids_tensor({11}), 1.0f, y),
+  CHECK_THROWS_WITH_AS(pair.tested->embedding_forward(table, ids_tensor({11}), 1.0f, y),
                        doctest::Contains("outside [0, 11)"), Error);
 }
 
@@ -440,7 +432,7 @@ TEST_CASE("add with broadcast, axpy, row sums and sums of squares equal the refe
   for (Accumulate acc : {Accumulate::no, Accumulate::yes})
     expect_same(pair, random_tensor(Shape{7}, rng), [&](Backend& be, const Tensor& y) { be.sum_rows(a, y, acc); });
   const Tensor big = random_tensor(Shape{1000, 77}, rng);
-  CHECK(pair.onednn->sum_squares(big) == doctest::Approx(pair.reference->sum_squares(big)).epsilon(1e-6));
+  CHECK(pair.tested->sum_squares(big) == doctest::Approx(pair.reference->sum_squares(big)).epsilon(1e-6));
 }
 
 TEST_CASE("label-smoothed cross-entropy equals the reference and ignores padding") {
@@ -453,7 +445,7 @@ TEST_CASE("label-smoothed cross-entropy equals the reference and ignores padding
   options.label_smoothing = 0.1f;
   options.ignore_id = 0;
   Tensor lp_fast = Tensor::empty(logits.shape()), lp_ref = Tensor::empty(logits.shape());
-  const LossSums fast = pair.onednn->cross_entropy_forward(logits, targets, options, lp_fast);
+  const LossSums fast = pair.tested->cross_entropy_forward(logits, targets, options, lp_fast);
   const LossSums ref = pair.reference->cross_entropy_forward(logits, targets, options, lp_ref);
   CHECK(fast.tokens == 3);
   CHECK(ref.tokens == 3);
@@ -534,8 +526,8 @@ TEST_CASE("splitting and merging heads equals the reference and round-trips") {
     const Shape swapped{shape[0], shape[2], shape[1], shape[3]};
     expect_same(pair, Tensor::zeros(swapped), [&](Backend& be, const Tensor& y) { be.swap_axes_12(x, y); }, 0.0);
     Tensor y = Tensor::empty(swapped), back = Tensor::empty(shape);
-    pair.onednn->swap_axes_12(x, y);
-    pair.onednn->swap_axes_12(y, back);
+    pair.tested->swap_axes_12(x, y);
+    pair.tested->swap_axes_12(y, back);
     CHECK(normalized_error(back, x) == 0.0);
   }
 }
@@ -557,7 +549,7 @@ TEST_CASE("additive attention scores equal the reference, forward and backward")
       const Tensor dk0 = random_tensor(k.shape(), rng);
       Tensor dk_fast = copy_of(dk0), dk_ref = copy_of(dk0);
       expect_same(pair, random_tensor(q.shape(), rng), [&](Backend& be, const Tensor& dq) {
-        const bool fast = &be == pair.onednn.get();
+        const bool fast = &be == pair.tested.get();
         be.additive_scores_backward(q, k, v, ds, dq, fast ? dk_fast : dk_ref, fast ? dv_fast : dv_ref, acc);
       });
       CHECK(normalized_error(dk_fast, dk_ref) <= kTolerance);
@@ -587,10 +579,10 @@ TEST_CASE("writing a time step into a key/value cache touches only that position
     be.write_time_step(step, 4, cache);
   }, 0.0);
   Tensor cache = Tensor::zeros(Shape{2, 3, 7, 5});
-  pair.onednn->write_time_step(step, 6, cache);
+  pair.tested->write_time_step(step, 6, cache);
   CHECK(cache.f32()[6 * 5] == step.f32()[0]);
   CHECK(cache.f32()[5 * 5] == 0.0f);
-  CHECK_THROWS_WITH_AS(pair.onednn->write_time_step(step, 7, cache), doctest::Contains("capacity 7"), Error);
+  CHECK_THROWS_WITH_AS(pair.tested->write_time_step(step, 7, cache), doctest::Contains("capacity 7"), Error);
 }
 
 TEST_CASE("Adam's update equals the reference over several steps") {
@@ -603,7 +595,7 @@ TEST_CASE("Adam's update equals the reference over several steps") {
   for (int64_t step = 1; step <= 5; ++step) {
     const Tensor grads = random_tensor(shape, rng);
     const AdamStep s{.learning_rate = 1e-2f, .grad_scale = 0.5f, .step = step};
-    pair.onednn->adam_update(p_fast, grads, m_fast, v_fast, s);
+    pair.tested->adam_update(p_fast, grads, m_fast, v_fast, s);
     pair.reference->adam_update(p_ref, grads, m_ref, v_ref, s);
   }
   CHECK(normalized_error(p_fast, p_ref) <= 1e-5);
@@ -619,9 +611,9 @@ TEST_CASE("gathering rows picks, repeats and reorders the first axis") {
   const Tensor rows = ids_tensor({3, 0, 0, 2, 3, 1});
   expect_same(pair, Tensor::zeros(Shape{6, 3, 5}), [&](Backend& be, const Tensor& dst) { be.gather_rows(src, rows, dst); }, 0.0);
   Tensor dst = Tensor::empty(Shape{6, 3, 5});
-  pair.onednn->gather_rows(src, rows, dst);
+  pair.tested->gather_rows(src, rows, dst);
   CHECK(dst.f32()[0] == src.f32()[3 * 15]);
-  CHECK_THROWS_WITH_AS(pair.onednn->gather_rows(src, ids_tensor({4}), Tensor::empty(Shape{1, 3, 5})),
+  CHECK_THROWS_WITH_AS(pair.tested->gather_rows(src, ids_tensor({4}), Tensor::empty(Shape{1, 3, 5})),
                        doctest::Contains("outside [0, 4)"), Error);
 }
 
@@ -634,7 +626,7 @@ TEST_CASE("gathering cache rows copies only the filled positions of each head") 
     be.gather_cache_rows(src, rows, 4, dst);
   }, 0.0);
   Tensor dst = Tensor::zeros(Shape{3, 2, 6, 4});
-  pair.onednn->gather_cache_rows(src, rows, 4, dst);
+  pair.tested->gather_cache_rows(src, rows, 4, dst);
   CHECK(dst.f32()[(0 * 2 + 1) * 24 + 3 * 4] == src.f32()[(2 * 2 + 1) * 24 + 3 * 4]);  // row 0, head 1, position 3
   CHECK(dst.f32()[(0 * 2 + 1) * 24 + 4 * 4] == 0.0f);                               // position 4: untouched
 
@@ -643,9 +635,9 @@ TEST_CASE("gathering cache rows copies only the filled positions of each head") 
     be.gather_cache_rows(src, rows, 4, grown);
   }, 0.0);
   Tensor grown = Tensor::zeros(Shape{3, 2, 9, 4});
-  pair.onednn->gather_cache_rows(src, rows, 4, grown);
+  pair.tested->gather_cache_rows(src, rows, 4, grown);
   CHECK(grown.f32()[(0 * 2 + 1) * 36 + 3 * 4] == src.f32()[(2 * 2 + 1) * 24 + 3 * 4]);
-  CHECK_THROWS_WITH_AS(pair.onednn->gather_cache_rows(src, rows, 4, Tensor::empty(Shape{3, 2, 3, 4})),
+  CHECK_THROWS_WITH_AS(pair.tested->gather_cache_rows(src, rows, 4, Tensor::empty(Shape{3, 2, 3, 4})),
                        doctest::Contains("outside the capacities 6 and 3"), Error);
 }
 

@@ -79,7 +79,7 @@ void expect_close(const Gradients& fast, const Gradients& slow, double tolerance
 }  // namespace
 
 TEST_CASE("tiled attention equals the reference, forward and backward: odd lengths, tile edges, padding, causal, windows, global positions, dropout") {
-  auto onednn = make_backend(BackendKind::onednn);
+  auto tested = backend_under_test();  // oneDNN, or HEED_TEST_DEVICE
   auto reference = make_backend(BackendKind::reference);
   Rng rng(31);
   // Tiles are 128 × 128: lengths below, on and across their edges.
@@ -99,7 +99,7 @@ TEST_CASE("tiled attention equals the reference, forward and backward: odd lengt
       CAPTURE(a.visible.window);
       CAPTURE(a.visible.causal);
       CAPTURE(a.dropout);
-      const Gradients fast = run_tiled(*onednn, x, a), slow = run_tiled(*reference, x, a);
+      const Gradients fast = run_tiled(*tested, x, a), slow = run_tiled(*reference, x, a);
       expect_close(fast, slow, kTolerance);
       // logsumexp is −inf exactly where the reference says a query sees nothing.
       bool same_blind_rows = true;
@@ -113,7 +113,7 @@ TEST_CASE("tiled attention equals the reference, forward and backward: odd lengt
 }
 
 TEST_CASE("tiled attention computes what matmul, softmax over visible keys, dropout and matmul compute, and their gradients") {
-  auto be = make_backend(BackendKind::onednn);
+  auto be = backend_under_test();
   Rng rng(32);
   const int64_t batch = 3, heads = 2, queries = 140, keys = 261, dim = 16;
   const Operands x = random_operands(batch, heads, queries, keys, dim, rng);

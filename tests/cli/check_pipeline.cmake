@@ -141,9 +141,17 @@ if(NOT fp8_rc EQUAL 1 OR NOT fp8_out STREQUAL "" OR NOT fp8_err MATCHES "--preci
   message(FATAL_ERROR "heed translate --precision fp8: exit ${fp8_rc}\n${fp8_err}")
 endif()
 
-# Devices: cpu is the default; one this build lacks is a clear error, before any work.
+# Devices: cpu is the default; cuda without the backend or without a GPU is a clear error, before
+# any work (with a GPU it translates, one line per line).
 run(cuda --device cuda:0 translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en)
-if(NOT cuda_rc EQUAL 1 OR NOT cuda_out STREQUAL "" OR NOT cuda_err MATCHES "device 'cuda:0': this build of heed has no CUDA backend \\(devices: cpu\\)")
+if(cuda_rc EQUAL 0)
+  string(REGEX MATCHALL "\n" cuda_lines "${cuda_out}")
+  list(LENGTH cuda_lines cuda_count)
+  if(NOT cuda_count EQUAL 50)
+    message(FATAL_ERROR "heed --device cuda:0 translated 50 lines into ${cuda_count}")
+  endif()
+elseif(NOT cuda_rc EQUAL 1 OR NOT cuda_out STREQUAL "" OR NOT cuda_err MATCHES
+       "device 'cuda:0': (this build of heed has no CUDA backend \\(devices: cpu\\)|this machine has 0 CUDA GPU\\(s\\) \\(devices: cpu \\(cuda built in, no GPU found\\)\\))")
   message(FATAL_ERROR "heed --device cuda:0: exit ${cuda_rc}\n${cuda_err}")
 endif()
 run(tpu --device tpu train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/tpu)

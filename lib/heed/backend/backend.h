@@ -20,6 +20,7 @@
 #include <memory>
 #include <string_view>
 
+#include "heed/backend/key_ranges.h"
 #include "heed/backend/prepared_weight.h"
 #include "heed/core/tensor.h"
 
@@ -46,21 +47,9 @@ struct VisibleKeys {
   int64_t global = 0;               // with a window: the positions that see and are seen by all
   bool all() const { return lengths == nullptr && !causal && window == 0; }
 
-  // What the query at `position` sees of a sequence whose keys are [0, end): the keys
-  // [0, head_end) and [tail_begin, tail_end), in order; without a window only the second.
-  struct Ranges {
-    int64_t head_end, tail_begin, tail_end;
-    int64_t count() const { return head_end + (tail_end - tail_begin); }
-    bool contains(int64_t s) const { return s < head_end || (s >= tail_begin && s < tail_end); }
-  };
-  Ranges ranges(int64_t position, int64_t end) const {
-    if (causal) end = std::min(end, position + 1);
-    end = std::max<int64_t>(end, 0);
-    if (window <= 0 || position < global) return {0, 0, end};
-    const int64_t head_end = std::min(global, end);
-    const int64_t tail_end = std::min(end, position + window + 1);
-    return {head_end, std::min(std::max(global, position - window), std::max(tail_end, head_end)), std::max(tail_end, head_end)};
-  }
+  // What the query at `position` sees of a sequence whose keys are [0, end) (key_ranges.h).
+  using Ranges = KeyRanges;
+  Ranges ranges(int64_t position, int64_t end) const { return visible_key_ranges(causal, window, global, position, end); }
 };
 
 // Attention computed in tiles (Backend::attention_forward): the options of one call.

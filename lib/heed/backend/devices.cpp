@@ -4,6 +4,10 @@
 
 #include "heed/core/error.h"
 
+#ifdef HEED_CUDA
+#include "heed/backend/cuda/cuda_backend.h"
+#endif
+
 namespace heed {
 namespace {
 
@@ -18,7 +22,27 @@ std::string DeviceSpec::str() const {
   return device == Device::cpu ? "cpu" : fmt::format("{}:{}", device_name(device), index);
 }
 
-std::string available_devices() { return "cpu"; }
+#ifdef HEED_CUDA
+bool built_with_cuda() { return true; }
+int cuda_gpu_count() { return cuda_device_count(); }
+std::string cuda_summary() {
+  const int count = cuda_device_count();
+  if (count == 0) return "built in, no GPU found (no NVIDIA driver, or no device)";
+  std::string lines = "built in";
+  for (int i = 0; i < count; ++i) lines += "; " + cuda_device_description(i);
+  return lines;
+}
+#else
+bool built_with_cuda() { return false; }
+int cuda_gpu_count() { return 0; }
+std::string cuda_summary() { return "not built in (no CUDA toolkit at build time)"; }
+#endif
+
+std::string available_devices() {
+  if (!built_with_cuda()) return "cpu";
+  const int gpus = cuda_gpu_count();
+  return gpus == 0 ? "cpu (cuda built in, no GPU found)" : fmt::format("cpu, cuda, cuda:0 … cuda:{}", gpus - 1);
+}
 
 DeviceSpec parse_device(std::string_view text) {
   if (text == "cpu") return {};
@@ -28,8 +52,12 @@ DeviceSpec parse_device(std::string_view text) {
     const bool well_formed =
         rest.empty() || (rest[0] == ':' && rest.size() > 1 &&
                          std::from_chars(rest.data() + 1, rest.data() + rest.size(), index).ptr == rest.data() + rest.size());
-    if (well_formed)
-      fail("device '{}': this build of heed has no CUDA backend (devices: {})", text, available_devices());
+    if (well_formed) {
+      if (!built_with_cuda()) fail("device '{}': this build of heed has no CUDA backend (devices: {})", text, available_devices());
+      if (index >= cuda_gpu_count())
+        fail("device '{}': this machine has {} CUDA GPU(s) (devices: {})", text, cuda_gpu_count(), available_devices());
+      return {.device = Device::cuda, .index = index};
+    }
   }
   fail("device '{}' is not one of: {}", text, available_devices());
 }
@@ -37,7 +65,12 @@ DeviceSpec parse_device(std::string_view text) {
 std::unique_ptr<Backend> make_backend(const DeviceSpec& device) {
   switch (device.device) {
     case Device::cpu: return make_backend(BackendKind::onednn);
-    case Device::cuda: break;
+    case Device::cuda:
+#ifdef HEED_CUDA
+      return make_cuda_backend({.device = device.index, .tf32 = device.tf32});
+#else
+      break;
+#endif
   }
   fail("no backend for device {} in this build (devices: {})", device.str(), available_devices());
 }

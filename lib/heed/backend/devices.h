@@ -14,14 +14,20 @@ namespace heed {
 
 struct DeviceSpec {
   Device device = Device::cpu;
-  int index = 0;  // which of several devices of the kind (cuda:1)
+  int index = 0;      // which of several devices of the kind (cuda:1)
+  bool tf32 = false;  // CUDA: f32 matmuls may round their operands to TF32 (`heed --tf32`)
   std::string str() const;
 };
 
-// "cpu", "cuda" or "cuda:N"; anything else, or a device this build has no backend for, throws
-// an Error that lists what this build offers.
+// "cpu", "cuda" or "cuda:N"; anything else, or a device this build has no backend for (or this
+// machine lacks), throws an Error that lists what this build offers.
 DeviceSpec parse_device(std::string_view text);
-std::string available_devices();  // e.g. "cpu"
+std::string available_devices();  // e.g. "cpu, cuda (1 GPU)"
+
+// Whether this build has the CUDA backend (CMake found the toolkit), and the GPUs it sees.
+bool built_with_cuda();
+int cuda_gpu_count();
+std::string cuda_summary();  // one line per GPU, or why there is none
 
 std::unique_ptr<Backend> make_backend(const DeviceSpec& device);
 

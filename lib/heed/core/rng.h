@@ -5,18 +5,20 @@
 
 #include <cstdint>
 
+#include "heed/core/host_device.h"
+
 namespace heed {
 
 // SplitMix64's finaliser (Steele, Lea, Flood 2014): a bijective 64-bit mix that passes
 // BigCrush when fed a counter.
-constexpr uint64_t mix64(uint64_t z) {
+HEED_HOST_DEVICE constexpr uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
   return z ^ (z >> 31);
 }
 
 // A uniform float in [0, 1) for element `index` of stream `seed`.
-constexpr float uniform_at(uint64_t seed, uint64_t index) {
+HEED_HOST_DEVICE constexpr float uniform_at(uint64_t seed, uint64_t index) {
   const uint64_t bits = mix64(mix64(seed) + index * 0x9e3779b97f4a7c15ULL);
   return static_cast<float>(bits >> 40) * (1.0f / 16777216.0f);  // 24 random bits
 }
@@ -26,12 +28,12 @@ constexpr float uniform_at(uint64_t seed, uint64_t index) {
 // the mask four times cheaper to draw than one hash per element.
 class DropoutMask {
  public:
-  DropoutMask(uint64_t seed, float p)
+  HEED_HOST_DEVICE DropoutMask(uint64_t seed, float p)
       : key_(mix64(seed)), threshold_(static_cast<uint32_t>(static_cast<double>(p) * 65536.0 + 0.5)) {}
   // The 16-bit draws of elements 4g .. 4g + 3, lowest bits first.
-  uint64_t group(uint64_t g) const { return mix64(key_ + g * 0x9e3779b97f4a7c15ULL); }
-  bool keeps_draw(uint64_t draw16) const { return draw16 >= threshold_; }
-  bool keeps(uint64_t i) const { return keeps_draw((group(i >> 2) >> ((i & 3) * 16)) & 0xFFFF); }
+  HEED_HOST_DEVICE uint64_t group(uint64_t g) const { return mix64(key_ + g * 0x9e3779b97f4a7c15ULL); }
+  HEED_HOST_DEVICE bool keeps_draw(uint64_t draw16) const { return draw16 >= threshold_; }
+  HEED_HOST_DEVICE bool keeps(uint64_t i) const { return keeps_draw((group(i >> 2) >> ((i & 3) * 16)) & 0xFFFF); }
 
  private:
   uint64_t key_;

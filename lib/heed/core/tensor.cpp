@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include <sys/mman.h>
 #include <unistd.h>
@@ -126,6 +127,12 @@ Tensor Tensor::view(void* data, const Shape& shape, DType dtype, Device device) 
   t.shape_ = shape;
   t.dtype_ = dtype;
   t.device_ = device;
+  return t;
+}
+
+Tensor Tensor::adopt(std::shared_ptr<std::byte> storage, const Shape& shape, DType dtype, Device device) {
+  Tensor t = view(storage.get(), shape, dtype, device);
+  t.storage_ = std::move(storage);
   return t;
 }
 

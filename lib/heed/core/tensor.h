@@ -49,6 +49,8 @@ class Tensor {
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu);
   // A view of memory owned elsewhere; the caller keeps it alive.
   static Tensor view(void* data, const Shape& shape, DType dtype, Device device = Device::cpu);
+  // Memory a device backend allocated, owned through `storage`, whose deleter gives it back.
+  static Tensor adopt(std::shared_ptr<std::byte> storage, const Shape& shape, DType dtype, Device device);
 
   const Shape& shape() const { return shape_; }
   DType dtype() const { return dtype_; }
