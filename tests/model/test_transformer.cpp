@@ -15,7 +15,7 @@ namespace {
 // elements from every parameter tensor (all of them for small tensors). Dropout is on, with
 // a fixed seed, so its masks are part of the function being differentiated.
 void expect_model_gradients(const ModelConfig& config, const Batch& batch = tiny_batch()) {
-  auto be = make_backend(BackendKind::onednn);
+  auto be = backend_under_test();
   Transformer model(config);
   model.parameters().initialize(11);
   const RunMode mode{.training = true, .seed = 77};
@@ -215,7 +215,7 @@ TEST_CASE("attention tiles by itself past 256 keys, except for readers of the pr
 }
 
 TEST_CASE("with a window, the decoder's incremental step over a ring of window + 1 positions equals the full forward pass") {
-  auto be = make_backend(BackendKind::onednn);
+  auto be = backend_under_test();
   const Batch batch = tiny_batch();
   Tensor outputs[2];
   for (int64_t window : {1, 0}) {
@@ -285,12 +285,12 @@ TEST_CASE("the whole model's gradient matches finite differences with a guided a
   CHECK(without.alignment == 0.0);
 }
 
-TEST_CASE("the oneDNN model computes the reference model's loss and gradients") {
+TEST_CASE("the oneDNN (or HEED_TEST_DEVICE) model computes the reference model's loss and gradients") {
   ModelConfig c = tiny_config();
   c.attention = AttentionScore::scaled_dot;
   const Batch batch = tiny_batch();
   const RunMode mode{.training = true, .seed = 3};
-  auto fast = make_backend(BackendKind::onednn);
+  auto fast = backend_under_test();
   auto reference = make_backend(BackendKind::reference);
   Transformer a(c), b(c);
   a.parameters().initialize(2);
@@ -314,7 +314,7 @@ TEST_CASE("the decoder's incremental step equals the full forward pass on the sa
       ModelConfig c = tiny_config();
       c.attention = score;
       c.norm = norm;
-      auto be = make_backend(BackendKind::onednn);
+      auto be = backend_under_test();
       Transformer model(c);
       model.parameters().initialize(4);
       const Batch batch = tiny_batch();

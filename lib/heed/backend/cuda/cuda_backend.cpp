@@ -39,6 +39,14 @@ cuda::KeyRule key_rule(const VisibleKeys& keys) {
 
 cuda::DropoutRule dropout_rule(float p, uint64_t seed, uint64_t first) { return {.p = p, .seed = seed, .first = first}; }
 
+// The largest power of two (up to 256) that divides an address.
+uint32_t alignment(const void* p) {
+  const auto address = reinterpret_cast<uintptr_t>(p);
+  uint32_t bytes = 256;
+  while (bytes > 1 && address % bytes != 0) bytes /= 2;
+  return bytes;
+}
+
 cuda::AttentionSizes attention_sizes(const Tensor& q, const Tensor& k) {
   return {.batch = q.shape()[0], .heads = q.shape()[1], .queries = q.shape()[2], .keys = k.shape()[2],
           .dim = q.shape()[3], .key_rows = k.shape()[0]};
@@ -112,7 +120,12 @@ class CudaBackend final : public Backend {
     }
   }
   void synchronize(const char* what) const { check(cudaStreamSynchronize(stream_), what); }
-  const CachedGemm& gemm_for(const GemmPlan& plan, bool bf16);
+  // The operands' alignments (bytes: A = first, B = second, C = D = out) choose among algorithms:
+  // views into an arena or a batch need not start on 256 bytes, as cuBLASLt assumes by default.
+  struct Alignments {
+    uint32_t first, second, out, bias;
+  };
+  const CachedGemm& gemm_for(const GemmPlan& plan, bool bf16, const Alignments& alignments);
   // Runs a plan: `first` is b's memory, `second` a's, both f32 or both bf16.
   void gemm(const GemmPlan& plan, const void* first, const void* second, bool bf16, const Tensor* bias, const Tensor& c);
   Tensor rounded_to_bf16(const Tensor& x);
@@ -125,7 +138,7 @@ class CudaBackend final : public Backend {
   std::shared_ptr<CachingAllocator> allocator_;  // tensors hold it: it outlives them
   Tensor workspace_, sums_;
   std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t,
-                      int64_t, int64_t, bool, bool, bool, bool, bool>,
+                      int64_t, int64_t, bool, bool, bool, bool, bool, uint64_t>,
            CachedGemm>
       gemms_;
 };
@@ -177,11 +190,12 @@ std::array<double, 3> CudaBackend::read_sums(const char* what) {
 
 // ---- matmul ----
 
-const CachedGemm& CudaBackend::gemm_for(const GemmPlan& p, bool bf16) {
+const CachedGemm& CudaBackend::gemm_for(const GemmPlan& p, bool bf16, const Alignments& a) {
   const bool tf32 = options_.tf32 && !bf16;
   const auto key = std::make_tuple(p.m, p.n, p.k, p.batch, p.first.ld, p.first.batch_stride, p.second.ld,
                                    p.second.batch_stride, p.ld_out, p.out_batch_stride, p.first.rows, p.second.rows,
-                                   p.first.transposed, p.second.transposed, p.bias, bf16, tf32);
+                                   p.first.transposed, p.second.transposed, p.bias, bf16, tf32,
+                                   (uint64_t{a.first} << 48) | (uint64_t{a.second} << 32) | (uint64_t{a.out} << 16) | a.bias);
   if (const auto it = gemms_.find(key); it != gemms_.end()) return it->second;
 
   CachedGemm g;
@@ -220,6 +234,11 @@ const CachedGemm& CudaBackend::gemm_for(const GemmPlan& p, bool bf16) {
   check(cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
                                              sizeof(workspace)),
         "MAX_WORKSPACE_BYTES");
+  const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> alignments[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, a.first}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, a.second},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, a.out}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, a.out}};
+  for (const auto& [attribute, bytes] : alignments)
+    check(cublasLtMatmulPreferenceSetAttribute(preference, attribute, &bytes, sizeof(bytes)), "MIN_ALIGNMENT");
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(blas_, g.operation, g.first, g.second, g.out, g.out,
@@ -240,7 +259,8 @@ Tensor CudaBackend::rounded_to_bf16(const Tensor& x) {
 
 void CudaBackend::gemm(const GemmPlan& plan, const void* first, const void* second, bool bf16, const Tensor* bias,
                        const Tensor& c) {
-  const CachedGemm& g = gemm_for(plan, bf16);
+  const CachedGemm& g = gemm_for(plan, bf16, {alignment(first), alignment(second), alignment(c.raw()),
+                                              bias ? alignment(bias->raw()) : 256u});
   if (plan.bias) {
     const void* pointer = bias->raw();
     check(cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &pointer, sizeof(pointer)),
