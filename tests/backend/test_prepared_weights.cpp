@@ -126,3 +126,16 @@ TEST_CASE("a weight prepared once serves every backend of its kind, and only tho
   CHECK_THROWS_WITH_AS(maker->matmul(x, *maker->prepare_weight(w, false, Precision::f32), nullptr, wrong),
                        doctest::Contains("do not chain"), Error);
 }
+
+TEST_CASE("bf16's speed against f32 is measured once per process; f32 and int8 are not measured") {
+  auto be = make_backend(BackendKind::onednn);
+  CHECK(be->matmul_speedup(Precision::f32) == 1.0);
+  CHECK(be->matmul_speedup(Precision::int8) == 1.0);
+  if (!be->supports(Precision::bf16)) return;
+  const double first = be->matmul_speedup(Precision::bf16);
+  CHECK(std::isfinite(first));
+  CHECK(first > 0.05);  // a product rounded to bf16 is not 20 times slower anywhere oneDNN has kernels
+  CHECK(make_backend(BackendKind::onednn)->matmul_speedup(Precision::bf16) == first);  // once per process
+  CHECK(be->matmul_precision() == Precision::f32);  // measuring leaves the backend as it was
+  CHECK(make_backend(BackendKind::reference)->matmul_speedup(Precision::bf16) == 1.0);
+}

@@ -55,6 +55,9 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
                  precision_name(options_.precision));
     options_.precision = Precision::f32;
   }
+  if (const double speedup = first.matmul_speedup(options_.precision); speedup < 1.0)
+    spdlog::warn("{} matmuls run at {:.2f}× the speed of f32 ones on this machine (measured): --precision f32 would translate faster",
+                 precision_name(options_.precision), speedup);
   int64_t prepared_bytes = 0, released_bytes = 0;
   for (Transformer* m : models) {
     m->parameters().place_on(first);
