@@ -67,21 +67,28 @@ class CudaBackend final : public Backend {
     bind();
     check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
     check(cublasLtCreate(&blas_), "cublasLtCreate");
+    // The allocator's calls may come from any thread, bound to any device (a tensor freed where
+    // another backend's work runs): each switches to this device and back.
     const int device = options.device;
+    const auto on_device = [device](auto&& work) {
+      int previous = 0;
+      cudaGetDevice(&previous);
+      cudaSetDevice(device);
+      work();
+      cudaSetDevice(previous);
+    };
     allocator_ = std::make_shared<CachingAllocator>(CachingAllocator::Raw{
-        .allocate = [device](size_t bytes) -> void* {
+        .allocate = [on_device](size_t bytes) -> void* {
           void* p = nullptr;
-          cudaSetDevice(device);
-          if (cudaMalloc(&p, bytes) != cudaSuccess) {
-            cudaGetLastError();  // clear the sticky-free error state of a failed allocation
-            return nullptr;
-          }
+          on_device([&] {
+            if (cudaMalloc(&p, bytes) != cudaSuccess) {
+              cudaGetLastError();  // clear the recorded error: the next launch check must not see it
+              p = nullptr;
+            }
+          });
           return p;
         },
-        .release = [device](void* p) {
-          cudaSetDevice(device);
-          cudaFree(p);
-        }});
+        .release = [on_device](void* p) { on_device([p] { cudaFree(p); }); }});
     workspace_ = allocate(Shape{kWorkspaceBytes}, DType::u8);
     sums_ = allocate(Shape{3 * static_cast<int64_t>(sizeof(double))}, DType::u8);
   }
@@ -123,13 +130,13 @@ class CudaBackend final : public Backend {
   // The operands' alignments (bytes: A = first, B = second, C = D = out) choose among algorithms:
   // views into an arena or a batch need not start on 256 bytes, as cuBLASLt assumes by default.
   struct Alignments {
-    uint32_t first, second, out, bias;
+    uint32_t first, second, out;
   };
   const CachedGemm& gemm_for(const GemmPlan& plan, bool bf16, const Alignments& alignments);
   // Runs a plan: `first` is b's memory, `second` a's, both f32 or both bf16.
   void gemm(const GemmPlan& plan, const void* first, const void* second, bool bf16, const Tensor* bias, const Tensor& c);
   Tensor rounded_to_bf16(const Tensor& x);
-  // Reads the `count` doubles the reduction kernels summed into sums_ (and clears them after).
+  // Reads the three doubles the reduction kernels summed into sums_ (cleared before each use).
   std::array<double, 3> read_sums(const char* what);
 
   CudaOptions options_;
@@ -195,7 +202,7 @@ const CachedGemm& CudaBackend::gemm_for(const GemmPlan& p, bool bf16, const Alig
   const auto key = std::make_tuple(p.m, p.n, p.k, p.batch, p.first.ld, p.first.batch_stride, p.second.ld,
                                    p.second.batch_stride, p.ld_out, p.out_batch_stride, p.first.rows, p.second.rows,
                                    p.first.transposed, p.second.transposed, p.bias, bf16, tf32,
-                                   (uint64_t{a.first} << 48) | (uint64_t{a.second} << 32) | (uint64_t{a.out} << 16) | a.bias);
+                                   (uint64_t{a.first} << 32) | (uint64_t{a.second} << 16) | a.out);
   if (const auto it = gemms_.find(key); it != gemms_.end()) return it->second;
 
   CachedGemm g;
@@ -259,8 +266,7 @@ Tensor CudaBackend::rounded_to_bf16(const Tensor& x) {
 
 void CudaBackend::gemm(const GemmPlan& plan, const void* first, const void* second, bool bf16, const Tensor* bias,
                        const Tensor& c) {
-  const CachedGemm& g = gemm_for(plan, bf16, {alignment(first), alignment(second), alignment(c.raw()),
-                                              bias ? alignment(bias->raw()) : 256u});
+  const CachedGemm& g = gemm_for(plan, bf16, {alignment(first), alignment(second), alignment(c.raw())});
   if (plan.bias) {
     const void* pointer = bias->raw();
     check(cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &pointer, sizeof(pointer)),
