@@ -136,7 +136,7 @@ int run_align(AlignCliOptions o) {
 void add_align_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("align", "Word alignments of sentence pairs from the model's cross-attention (Pharaoh i-j)");
   auto o = std::make_shared<AlignCliOptions>();
-  cmd->add_option("-m,--model", o->model, "A heed model (default: share/heed/default.heed beside the binary)");
+  cmd->add_option("-m,--model", o->model, "A heed model (default: share/heed/en-de.heed beside the binary)");
   cmd->add_option("--src", o->source, "Source sentences, one a line")->required();
   cmd->add_option("--tgt", o->target, "Their translations, line by line (a reference, or another system's output)")->required();
   cmd->add_option("-o,--output", o->output, "Where to write the alignments (- for standard output)")->capture_default_str();

@@ -16,7 +16,7 @@ std::filesystem::path executable_dir() {
 
 std::filesystem::path default_model_path() {
   if (const char* env = std::getenv("HEED_DEFAULT_MODEL"); env != nullptr && *env != '\0') return env;
-  return (executable_dir().parent_path() / "share" / "heed" / "default.heed").lexically_normal();
+  return (executable_dir().parent_path() / "share" / "heed" / "en-de.heed").lexically_normal();
 }
 
 }  // namespace heed::app

@@ -1,7 +1,7 @@
 #pragma once
 // Where `heed translate` finds its default model when no -m is given: beside the executable, in
-// the install layout's share/heed/ (P/bin/heed reads P/share/heed/default.heed). The build tree
-// copies data/default.heed to the same relative place (build/share/heed/, with the binary in
+// the install layout's share/heed/ (P/bin/heed reads P/share/heed/en-de.heed). The build tree
+// copies data/en-de.heed to the same relative place (build/share/heed/, with the binary in
 // build/app/), so a build, an install and a .deb behave alike and no source path is compiled in.
 
 #include <filesystem>
@@ -11,7 +11,7 @@ namespace heed::app {
 // The folder that holds the running executable (/proc/self/exe, symlinks resolved).
 std::filesystem::path executable_dir();
 
-// executable_dir()/../share/heed/default.heed; HEED_DEFAULT_MODEL in the environment overrides it.
+// executable_dir()/../share/heed/en-de.heed; HEED_DEFAULT_MODEL in the environment overrides it.
 std::filesystem::path default_model_path();
 
 }  // namespace heed::app

@@ -227,7 +227,7 @@ int run_translate(TranslateCliOptions o) {
 void add_translate_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("translate", "Translate text from a file or stdin with batched beam search");
   auto o = std::make_shared<TranslateCliOptions>();
-  cmd->add_option("-m,--model", o->models, "A heed model (default: share/heed/default.heed beside the binary); several -m: an ensemble")->take_all()->allow_extra_args(false);
+  cmd->add_option("-m,--model", o->models, "A heed model (default: share/heed/en-de.heed beside the binary); several -m: an ensemble")->take_all()->allow_extra_args(false);
   cmd->add_option("-i,--input", o->input, "Text to translate, one sentence a line (- for standard input)")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Where to write the translation (- for standard output)")->capture_default_str();
   cmd->add_option("--beam", o->translate.beam.beam, "Beam size (1: greedy)")->capture_default_str()->check(number_in(1, 256));

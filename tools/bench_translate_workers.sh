@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(dirname "$0")
 heed=${HEED:-$here/../build/app/heed}
-model=${1:-$here/../build/share/heed/default.heed}
+model=${1:-$here/../build/share/heed/en-de.heed}
 shared=${2:-$here/../../shared}
 rounds=${3:-3}
 input=$shared/data/multi30k/test2016.en

@@ -8,7 +8,7 @@ execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cmake --install exited ${rc}: ${out} ${err}")
 endif()
-foreach(installed bin/heed share/heed/default.heed)
+foreach(installed bin/heed share/heed/en-de.heed)
   if(NOT EXISTS ${WORK_DIR}/prefix/${installed})
     message(FATAL_ERROR "cmake --install did not install ${installed}")
   endif()
@@ -20,7 +20,7 @@ file(WRITE ${WORK_DIR}/in.txt "A man is riding a bicycle.\n")
 file(MAKE_DIRECTORY ${WORK_DIR}/elsewhere)
 execute_process(COMMAND ${WORK_DIR}/moved/bin/heed translate -i ${WORK_DIR}/in.txt WORKING_DIRECTORY ${WORK_DIR}/elsewhere
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0 OR NOT out MATCHES "^[^\n]*Mann[^\n]*\n$" OR NOT err MATCHES "moved/share/heed/default.heed")
+if(NOT rc EQUAL 0 OR NOT out MATCHES "^[^\n]*Mann[^\n]*\n$" OR NOT err MATCHES "moved/share/heed/en-de.heed")
   message(FATAL_ERROR "the installed heed translate: exit ${rc}, stdout '${out}', stderr '${err}'")
 endif()
 
@@ -33,9 +33,9 @@ if(compiled_in)
 endif()
 
 # Without its model beside it, heed says where it looked and how to name another.
-file(REMOVE ${WORK_DIR}/moved/share/heed/default.heed)
+file(REMOVE ${WORK_DIR}/moved/share/heed/en-de.heed)
 execute_process(COMMAND ${WORK_DIR}/moved/bin/heed translate -i ${WORK_DIR}/in.txt
                 OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
-if(NOT rc EQUAL 1 OR NOT err MATCHES "default model .*moved/share/heed/default.heed is missing")
+if(NOT rc EQUAL 1 OR NOT err MATCHES "default model .*moved/share/heed/en-de.heed is missing")
   message(FATAL_ERROR "heed without its default model: exit ${rc}, stdout '${out}', stderr '${err}'")
 endif()

@@ -114,8 +114,8 @@ run(pair translate -m ${WORK_DIR}/run/last.heed -m ${WORK_DIR}/run/last.heed -i 
 if(NOT pair_rc EQUAL 0 OR NOT pair_out STREQUAL single_out OR NOT pair_err MATCHES "ensemble of 2 models")
   message(FATAL_ERROR "heed translate -m A -m A: exit ${pair_rc}\n${pair_err}")
 endif()
-run(foreign translate -m ${WORK_DIR}/run/last.heed -m ${DATA_DIR}/default.heed -i ${data}/valid.en)
-if(NOT foreign_rc EQUAL 1 OR NOT foreign_out STREQUAL "" OR NOT foreign_err MATCHES "default.heed cannot join an ensemble with .*last.heed: their vocabularies differ")
+run(foreign translate -m ${WORK_DIR}/run/last.heed -m ${DATA_DIR}/en-de.heed -i ${data}/valid.en)
+if(NOT foreign_rc EQUAL 1 OR NOT foreign_out STREQUAL "" OR NOT foreign_err MATCHES "en-de.heed cannot join an ensemble with .*last.heed: their vocabularies differ")
   message(FATAL_ERROR "heed translate with an ensemble of two vocabularies: exit ${foreign_rc}\n${foreign_err}")
 endif()
 
