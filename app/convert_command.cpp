@@ -1,9 +1,10 @@
 // heed convert: rewrite a model file, e.g. with its weights in half precision for distribution,
-// or marked for bf16 / int8 translation.
+// or marked for bf16 / int8 translation, or with the length normalisation it was tuned for.
 
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "option_checks.h"
 #include "heed/core/error.h"
 #include "heed/model/model_file.h"
 
@@ -13,6 +14,7 @@ void add_convert_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("convert", "Rewrite a model file: f16 weights (half the size), or for bf16 / int8 translation");
   struct Options {
     std::string input, output, precision = "f16";
+    float normalize = -1.0f;  // < 0: keep the model's
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("-m,--model", o->input, "The model to convert")->required();
@@ -21,6 +23,10 @@ void add_convert_command(CLI::App& root, Action& chosen) {
                   "f32 or f16: how the weights are stored (translated in f32); bf16 or int8: stored as f16 and "
                   "translated with bf16 / int8 matmuls unless `translate --precision` says otherwise")
       ->capture_default_str();
+  cmd->add_option("--normalize", o->normalize,
+                  "Store α, the length normalisation `heed translate` uses for this model unless its --normalize "
+                  "says otherwise (choose it on validation data)")
+      ->check(number_in(0, 10));
   cmd->callback([&chosen, o] {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
@@ -29,10 +35,14 @@ void add_convert_command(CLI::App& root, Action& chosen) {
       // The matmul precision travels in the metadata; f32 and f16 files compute in f32.
       const std::string compute = o->precision == "bf16" || o->precision == "int8" ? o->precision : "f32";
       loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-precision", compute);
+      if (o->normalize >= 0.0f)
+        loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-normalize", fmt::format("{}", o->normalize));
       const StoredPrecision stored = o->precision == "f32" ? StoredPrecision::f32 : StoredPrecision::f16;
       save_model(o->output, *loaded.model, loaded.extras, stored);
-      spdlog::info("wrote {}: weights stored as {}, translated with {} matmuls", o->output,
-                   stored == StoredPrecision::f32 ? "f32" : "f16", compute);
+      const auto alpha = model_length_normalization(loaded.extras, o->output);
+      spdlog::info("wrote {}: weights stored as {}, translated with {} matmuls{}", o->output,
+                   stored == StoredPrecision::f32 ? "f32" : "f16", compute,
+                   alpha ? fmt::format(" and length normalisation α {}", *alpha) : "");
       return 0;
     };
   });

@@ -48,6 +48,7 @@ struct TranslateCliOptions {
   int64_t chunk_lines = 1000;
   int workers = 0;  // 0: one per thread
   std::string precision;  // empty: the model's
+  bool normalize_given = false;  // --normalize on the command line, over the model's α
 };
 
 // `alignments`: for each of line.texts, its links to the source (" ||| i-j ..." is appended),
@@ -137,6 +138,11 @@ int run_translate(TranslateCliOptions o) {
   // its positions.
   if (o.translate.max_input_pieces == 0 && loaded.model->config().attention_window == 0)
     o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
+  // The model's tuned α (from `heed convert --normalize`) unless the command line gives one.
+  if (const auto alpha = model_length_normalization(loaded.extras, o.models[0]); alpha && !o.normalize_given) {
+    o.translate.beam.length_penalty = *alpha;
+    spdlog::info("length normalisation α {} (the model's; --normalize overrides it)", *alpha);
+  }
   o.translate.precision = o.precision.empty() ? model_precision(loaded.extras, o.models[0]) : parse_precision(o.precision, "--precision");
   // --threads is the total: --workers of them (by default one per thread) share it evenly.
   const int threads = current_threads();
@@ -231,7 +237,9 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_option("-i,--input", o->input, "Text to translate, one sentence a line (- for standard input)")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Where to write the translation (- for standard output)")->capture_default_str();
   cmd->add_option("--beam", o->translate.beam.beam, "Beam size (1: greedy)")->capture_default_str()->check(number_in(1, 256));
-  cmd->add_option("--normalize", o->translate.beam.length_penalty, "Length normalisation α: score / length^α")->capture_default_str()->check(number_in(0, 10));
+  CLI::Option* normalize = cmd->add_option("--normalize", o->translate.beam.length_penalty,
+                                           "Length normalisation α: score / length^α (default: the model's, if `heed convert` stored one)")
+                               ->capture_default_str()->check(number_in(0, 10));
   cmd->add_option("--max-length-factor", o->translate.beam.length.factor, "Output at most factor × source pieces + 10")->capture_default_str()->check(number_in(0, 1000));
   cmd->add_option("--n-best", o->translate.beam.n_best, "Write the K best as 'i ||| translation ||| score' lines")
       ->capture_default_str()->check(number_in(1, 256));
@@ -249,7 +257,10 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
   cmd->add_flag("--alignments", o->alignments, "Append ' ||| ' and each translation's word links to its source (i-j, as heed align)");
   cmd->add_flag("--strict", o->strict, "Stop with an error on invalid UTF-8, before writing anything");
-  cmd->callback([&chosen, o] { chosen = [o] { return run_translate(*o); }; });
+  cmd->callback([&chosen, o, normalize] {
+    o->normalize_given = normalize->count() > 0;
+    chosen = [o] { return run_translate(*o); };
+  });
 }
 
 }  // namespace heed::app

@@ -119,6 +119,19 @@ if(NOT foreign_rc EQUAL 1 OR NOT foreign_out STREQUAL "" OR NOT foreign_err MATC
   message(FATAL_ERROR "heed translate with an ensemble of two vocabularies: exit ${foreign_rc}\n${foreign_err}")
 endif()
 
+# A model converted with a tuned length normalisation translates with it by default (its scores
+# are those of --normalize 1.5 on the original), and --normalize on the command line wins.
+run(tuned convert -m ${WORK_DIR}/run/last.heed -o ${WORK_DIR}/tuned.heed --precision f32 --normalize 1.5)
+run(tuned_scores translate -m ${WORK_DIR}/tuned.heed -i ${data}/valid.en --scores)
+run(explicit_scores translate -m ${WORK_DIR}/run/last.heed -i ${data}/valid.en --scores --normalize 1.5)
+run(overridden translate -m ${WORK_DIR}/tuned.heed -i ${data}/valid.en --scores --normalize 0.6)
+if(NOT tuned_rc EQUAL 0 OR NOT tuned_err MATCHES "length normalisation α 1.5"
+   OR NOT tuned_scores_err MATCHES "length normalisation α 1.5 \\(the model's"
+   OR NOT tuned_scores_out STREQUAL explicit_scores_out OR tuned_scores_out STREQUAL single_out
+   OR NOT overridden_out STREQUAL single_out)
+  message(FATAL_ERROR "heed convert --normalize: exit ${tuned_rc}\n${tuned_err}\n${tuned_scores_err}")
+endif()
+
 # A model converted for int8 translation says so, and translates so by default (one line per
 # input line); --precision overrides it, and an unknown precision is refused.
 run(int8 convert -m ${WORK_DIR}/run/last.heed -o ${WORK_DIR}/int8.heed --precision int8)

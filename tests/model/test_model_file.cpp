@@ -223,6 +223,21 @@ TEST_CASE("describe_model names the checksum, the parameter count and the vocabu
   CHECK(text.find("attention = scaled-dot") != std::string::npos);
 }
 
+TEST_CASE("a model's length normalisation α travels in its metadata, and a bad value names the file") {
+  ModelExtras extras;
+  extras.metadata = "trained-on = a test\n";
+  CHECK_FALSE(model_length_normalization(extras, "m.heed").has_value());
+  extras.metadata = with_metadata_value(extras.metadata, "translate-normalize", "1.25");
+  extras.metadata = with_metadata_value(extras.metadata, "translate-normalize", "1.5");  // replaced, not appended
+  CHECK(extras.metadata == "trained-on = a test\ntranslate-normalize=1.5\n");
+  CHECK(model_length_normalization(extras, "m.heed").value_or(0.0f) == doctest::Approx(1.5));
+  for (const char* bad : {"x", "1.5x", "-1", "11", ""}) {
+    extras.metadata = with_metadata_value("", "translate-normalize", bad);
+    CHECK_THROWS_WITH_AS(model_length_normalization(extras, "m.heed"),
+                         doctest::Contains("m.heed's metadata: translate-normalize must be a number from 0 to 10"), Error);
+  }
+}
+
 TEST_CASE("a model stored in f16 loads back within half precision of every weight") {
   const TestModel original;
   const std::string f32 = serialize_model(*original.model, original.extras);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <cstring>
 #include <map>
 
@@ -186,6 +187,16 @@ std::string with_metadata_value(const std::string& metadata, std::string_view ke
 Precision model_precision(const ModelExtras& extras, const std::string& what) {
   const auto value = metadata_value(extras.metadata, "translate-precision");
   return value ? parse_precision(*value, what + "'s metadata") : Precision::f32;
+}
+
+std::optional<float> model_length_normalization(const ModelExtras& extras, const std::string& what) {
+  const auto text = metadata_value(extras.metadata, "translate-normalize");
+  if (!text) return std::nullopt;
+  float alpha = 0.0f;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), alpha);
+  HEED_CHECK(ec == std::errc() && end == text->data() + text->size() && alpha >= 0.0f && alpha <= 10.0f,
+             "{}'s metadata: translate-normalize must be a number from 0 to 10, got '{}'", what, *text);
+  return alpha;
 }
 
 std::string model_metadata(std::string_view bytes, const std::string& what) {

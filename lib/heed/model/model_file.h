@@ -72,6 +72,10 @@ std::string with_metadata_value(const std::string& metadata, std::string_view ke
 // "translate-precision=" line (`heed train` writes its own options, --precision among them, as
 // other lines), f32 without one.
 Precision model_precision(const ModelExtras& extras, const std::string& what);
+// The length normalisation α a model was tuned for (`heed convert --normalize`, chosen on
+// validation data): its metadata's "translate-normalize=" line, or nullopt without one. Throws,
+// naming `what`, when the value is not a number in [0, 10].
+std::optional<float> model_length_normalization(const ModelExtras& extras, const std::string& what);
 
 // Only the metadata (for a model written by `heed train`: the options it was trained with).
 std::string model_metadata(std::string_view bytes, const std::string& what);
