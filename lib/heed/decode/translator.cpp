@@ -9,6 +9,7 @@
 #include <numeric>
 #include <thread>
 
+#include "heed/backend/precision_choice.h"
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
 #include "heed/data/length_batches.h"
@@ -50,14 +51,7 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
   // One copy of the weights on the workers' device (they share one kind of backend), prepared
   // once for its matmuls.
   Backend& first = *backends.front();
-  if (!first.supports(options_.precision)) {
-    spdlog::warn("this CPU has no fast {} matmul kernels (bf16 needs AVX-512): translating in f32",
-                 precision_name(options_.precision));
-    options_.precision = Precision::f32;
-  }
-  if (const double speedup = first.matmul_speedup(options_.precision); speedup < 1.0)
-    spdlog::warn("{} matmuls run at {:.2f}× the speed of f32 ones on this machine (measured): --precision f32 would translate faster",
-                 precision_name(options_.precision), speedup);
+  options_.precision = usable_precision(first, options_.precision, "translate");
   int64_t prepared_bytes = 0, released_bytes = 0;
   for (Transformer* m : models) {
     m->parameters().place_on(first);

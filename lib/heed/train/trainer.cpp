@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "heed/backend/devices.h"
+#include "heed/backend/precision_choice.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/threads.h"
@@ -153,15 +154,9 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
   if (comm_.size() > 1)
     spdlog::info("data-parallel training: {}; each takes 1/{} of every batch of --batch-tokens {}", comm_.describe(),
                  comm_.size(), config_.batch_tokens);
-  if (config_.precision != Precision::f32 && !be_->supports(config_.precision)) {
-    spdlog::warn("this CPU has no fast {} matmul kernels (bf16 needs AVX-512): training in f32", precision_name(config_.precision));
-    config_.precision = Precision::f32;
-  }
+  config_.precision = usable_precision(*be_, config_.precision, "train");
   be_->set_matmul_precision(config_.precision);
   if (config_.precision != Precision::f32) spdlog::info("matmuls in {}, with f32 sums and f32 weights", precision_name(config_.precision));
-  if (const double speedup = be_->matmul_speedup(config_.precision); speedup < 1.0)
-    spdlog::warn("{} matmuls run at {:.2f}× the speed of f32 ones on this machine (measured): --precision f32 would train faster",
-                 precision_name(config_.precision), speedup);
   if (config_.resume) {
     LoadedCheckpoint checkpoint = load_checkpoint(path(kCheckpointFile));
     model_ = std::move(checkpoint.model.model);

@@ -52,6 +52,12 @@ cuda::AttentionSizes attention_sizes(const Tensor& q, const Tensor& k) {
           .dim = q.shape()[3], .key_rows = k.shape()[0]};
 }
 
+// The tiled attention kernels keep a head's row in registers, a warp's lanes over its width.
+void check_tiled_head_width(const Tensor& q) {
+  HEED_CHECK(q.shape()[3] <= cuda::kMaxHeadDim, "attention on cuda: heads of width {} (at most {})", q.shape()[3],
+             cuda::kMaxHeadDim);
+}
+
 // One matmul shape's cuBLASLt objects and chosen algorithm, created on first use.
 struct CachedGemm {
   cublasLtMatmulDesc_t operation = nullptr;
@@ -499,8 +505,7 @@ void CudaBackend::do_attend_one_query(const Tensor& q, const Tensor& keys, const
 void CudaBackend::do_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a,
                                        const Tensor& out, const Tensor& logsumexp) {
   bind();
-  HEED_CHECK(q.shape()[3] <= cuda::kMaxHeadDim, "attention on cuda: heads of width {} (at most {})", q.shape()[3],
-             cuda::kMaxHeadDim);
+  check_tiled_head_width(q);
   cuda::attention_forward(f32(q), f32(k), f32(v), a.alpha, key_rule(a.visible), dropout_rule(a.dropout, a.seed, a.first),
                           f32(out), f32(logsumexp), attention_sizes(q, k), stream_);
   launched("attention_forward");
@@ -510,8 +515,7 @@ void CudaBackend::do_attention_backward(const Tensor& q, const Tensor& k, const 
                                         const Tensor& logsumexp, const Tensor& d_out, const TiledAttention& a,
                                         const Tensor& dq, const Tensor& dk, const Tensor& dv) {
   bind();
-  HEED_CHECK(q.shape()[3] <= cuda::kMaxHeadDim, "attention on cuda: heads of width {} (at most {})", q.shape()[3],
-             cuda::kMaxHeadDim);
+  check_tiled_head_width(q);
   const Tensor row_dot = allocate(Shape{q.shape().rows()});
   cuda::attention_backward(f32(q), f32(k), f32(v), f32(out), f32(logsumexp), f32(d_out), a.alpha, key_rule(a.visible),
                            dropout_rule(a.dropout, a.seed, a.first), f32(dq), f32(dk), f32(dv), f32(row_dot),
