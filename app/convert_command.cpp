@@ -1,4 +1,4 @@
-// heed convert: rewrite a model file, e.g. with its weights in half precision for distribution,
+// heed convert: rewrite a model file, e.g. with its weights in half precision or int8 for distribution,
 // or marked for bf16 / int8 translation, or with the length normalisation it was tuned for.
 
 #include <spdlog/spdlog.h>
@@ -20,8 +20,9 @@ void add_convert_command(CLI::App& root, Action& chosen) {
   cmd->add_option("-m,--model", o->input, "The model to convert")->required();
   cmd->add_option("-o,--output", o->output, "Where to write the converted model")->required();
   cmd->add_option("--precision", o->precision,
-                  "f32 or f16: how the weights are stored (translated in f32); bf16 or int8: stored as f16 and "
-                  "translated with bf16 / int8 matmuls unless `translate --precision` says otherwise")
+                  "f32 or f16: how the weights are stored (translated in f32); bf16: stored as f16, translated with bf16 "
+                  "matmuls; int8: matmul weights stored as int8 with a scale per output channel (a quarter of f32), "
+                  "translated with int8 matmuls (`translate --precision` overrides either)")
       ->capture_default_str();
   cmd->add_option("--normalize", o->normalize,
                   "Store α, the length normalisation `heed translate` uses for this model unless its --normalize "
@@ -37,11 +38,13 @@ void add_convert_command(CLI::App& root, Action& chosen) {
       loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-precision", compute);
       if (o->normalize >= 0.0f)
         loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-normalize", fmt::format("{}", o->normalize));
-      const StoredPrecision stored = o->precision == "f32" ? StoredPrecision::f32 : StoredPrecision::f16;
+      const StoredPrecision stored = o->precision == "f32"    ? StoredPrecision::f32
+                                     : o->precision == "int8" ? StoredPrecision::int8
+                                                              : StoredPrecision::f16;
       save_model(o->output, *loaded.model, loaded.extras, stored);
       const auto alpha = model_length_normalization(loaded.extras, o->output);
       spdlog::info("wrote {}: weights stored as {}, translated with {} matmuls{}", o->output,
-                   stored == StoredPrecision::f32 ? "f32" : "f16", compute,
+                   stored == StoredPrecision::f32 ? "f32" : stored == StoredPrecision::int8 ? "int8 (the rest f16)" : "f16", compute,
                    alpha ? fmt::format(" and length normalisation α {}", *alpha) : "");
       return 0;
     };

@@ -132,11 +132,12 @@ if(NOT tuned_rc EQUAL 0 OR NOT tuned_err MATCHES "length normalisation α 1.5"
   message(FATAL_ERROR "heed convert --normalize: exit ${tuned_rc}\n${tuned_err}\n${tuned_scores_err}")
 endif()
 
-# A model converted for int8 translation says so, and translates so by default (one line per
-# input line); --precision overrides it, and an unknown precision is refused.
+# A model converted for int8 translation is stored in int8 (format 2), says so, and translates so
+# by default (one line per input line); --precision overrides it, and an unknown precision is refused.
 run(int8 convert -m ${WORK_DIR}/run/last.heed -o ${WORK_DIR}/int8.heed --precision int8)
 run(int8_info info ${WORK_DIR}/int8.heed)
-if(NOT int8_rc EQUAL 0 OR NOT int8_info_out MATCHES "translate-precision=int8")
+if(NOT int8_rc EQUAL 0 OR NOT int8_info_out MATCHES "translate-precision=int8" OR NOT int8_info_out MATCHES "format 2"
+   OR NOT int8_info_out MATCHES "weights stored as int8")
   message(FATAL_ERROR "heed convert --precision int8: exit ${int8_rc}\n${int8_err}${int8_info_out}")
 endif()
 run(int8_translate translate -m ${WORK_DIR}/int8.heed -i ${data}/valid.en)

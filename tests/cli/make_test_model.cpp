@@ -1,6 +1,7 @@
 // Writes a small, randomly initialised heed model with a real SentencePiece vocabulary (trained
 // on the multi30k-200 slice in data/) to argv[1], for the CLI tests of `heed info` and
-// `heed translate`. Usage: make_test_model OUTPUT.heed DATA_DIR
+// `heed translate`, and seeds for the loader's fuzzer.
+// Usage: make_test_model OUTPUT.heed DATA_DIR [f32|int8]  (how the weights are stored; f32 by default)
 
 #include <cstdio>
 #include <string>
@@ -11,8 +12,9 @@
 #include "heed/text/vocabulary.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s OUTPUT.heed DATA_DIR\n", argv[0]);
+  const std::string stored = argc == 4 ? argv[3] : "f32";
+  if ((argc != 3 && argc != 4) || (stored != "f32" && stored != "int8")) {
+    std::fprintf(stderr, "usage: %s OUTPUT.heed DATA_DIR [f32|int8]\n", argv[0]);
     return 2;
   }
   try {
@@ -28,7 +30,8 @@ int main(int argc, char** argv) {
     config.max_positions = 64;
     heed::Transformer model(config);
     model.parameters().initialize(1);
-    heed::save_model(argv[1], model, {.vocabularies = {{"joint", vocabulary.serialized()}}, .metadata = "made-by = make_test_model\n"});
+    heed::save_model(argv[1], model, {.vocabularies = {{"joint", vocabulary.serialized()}}, .metadata = "made-by = make_test_model\n"},
+                     stored == "int8" ? heed::StoredPrecision::int8 : heed::StoredPrecision::f32);
   } catch (const heed::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
     return 1;

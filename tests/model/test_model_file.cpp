@@ -11,6 +11,7 @@
 #include "heed/core/file_io.h"
 #include "heed/core/half.h"
 #include "heed/model/average.h"
+#include "heed/model/int8_storage.h"
 #include "heed/model/model_file.h"
 #include "heed/text/vocabulary.h"
 #include "model_support.h"
@@ -95,8 +96,8 @@ TEST_CASE("a foreign file, a future version and extra bytes each get their own m
   CHECK(error_of("\x89PNG\r\n\x1a\nsome image").find("is not a heed model file") != std::string::npos);
   CHECK(error_of("source = target\n").find("is not a heed model file") != std::string::npos);
   std::string future = bytes;
-  future[8] = 2;
-  CHECK(error_of(future).find("written by a newer heed (format 2") != std::string::npos);
+  future[8] = 3;
+  CHECK(error_of(future).find("written by a newer heed (format 3") != std::string::npos);
   CHECK(error_of(bytes + "xx").find("2 unexpected bytes after its end") != std::string::npos);
 }
 
@@ -149,11 +150,13 @@ TEST_CASE("a config that demands unbounded memory is refused before anything is 
 }
 
 TEST_CASE("10,000 randomly damaged model files never crash the loader") {
-  const std::string bytes = TestModel().bytes();
+  const TestModel model;
+  // Half of them f32 files, half int8 ones (codes and per-channel scales).
+  const std::string files[2] = {model.bytes(), serialize_model(*model.model, model.extras, StoredPrecision::int8)};
   Rng rng(2024);
   int loaded = 0, refused = 0;
   for (int i = 0; i < 10000; ++i) {
-    std::string damaged = bytes;
+    std::string damaged = files[i % 4 < 2];
     const int mutations = 1 + static_cast<int>(rng.next_u64() % 4);
     for (int m = 0; m < mutations; ++m) {
       const size_t at = rng.next_u64() % damaged.size();
@@ -249,6 +252,87 @@ TEST_CASE("a model stored in f16 loads back within half precision of every weigh
   const Tensor& b = loaded.model->parameters().values();
   for (int64_t i = 0; i < a.numel(); ++i)
     REQUIRE(std::abs(b.f32()[i] - a.f32()[i]) <= std::abs(a.f32()[i]) * 0x1p-11f + 1e-7f);
+}
+
+TEST_CASE("int8 storage: a scale per channel, the largest weight at ±127, a channel of zeros with scale 1") {
+  const float w[2 * 3] = {0.6f, 0.0f, -2.0f,
+                          -1.0f, 0.0f, 1.2f};
+  const Int8Weight by_column = quantize_channels(w, Shape{2, 3}, 1);
+  CHECK(by_column.scales == std::vector<float>{1.0f / 127.0f, 1.0f, 2.0f / 127.0f});
+  CHECK(by_column.codes == std::vector<int8_t>{76, 0, -127, -127, 0, 76});  // 76.2 both
+  const Int8Weight by_row = quantize_channels(w, Shape{2, 3}, 0);
+  CHECK(by_row.scales == std::vector<float>{2.0f / 127.0f, 1.2f / 127.0f});
+  CHECK(by_row.codes == std::vector<int8_t>{38, 0, -127, -106, 0, 127});  // 38.1, −105.8
+  float back[6];
+  dequantize_channels(by_row.codes.data(), by_row.scales.data(), Shape{2, 3}, 0, back);
+  for (int i = 0; i < 6; ++i) CHECK(back[i] == doctest::Approx(w[i]).epsilon(0.02));
+}
+
+TEST_CASE("a model stored in int8: matmul weights within half a step of their channel, the rest f16, and int8 "
+          "preparation gives back the file's codes") {
+  const TestModel original;
+  const std::string f16 = serialize_model(*original.model, original.extras, StoredPrecision::f16);
+  const std::string int8 = serialize_model(*original.model, original.extras, StoredPrecision::int8);
+  const LoadedModel half = parse_model(f16, "half.heed");
+  const LoadedModel loaded = parse_model(int8, "int8.heed");
+  CHECK(half.format_version == 1);  // older heeds still read files without int8 tensors
+  CHECK(loaded.format_version == 2);
+  CHECK(loaded.precision == StoredPrecision::int8);
+  CHECK(describe_model(loaded).find("weights stored as int8") != std::string::npos);
+  const auto& before = original.model->parameters().all();
+  const auto& after = loaded.model->parameters().all();
+  REQUIRE(before.size() == after.size());
+  int matmul_weights = 0;
+  auto be = make_backend(BackendKind::reference);
+  Rng rng(5);
+  for (size_t i = 0; i < before.size(); ++i) {
+    CAPTURE(before[i].name);
+    const Tensor& a = before[i].value;
+    const Tensor& b = after[i].value;
+    if (before[i].matmul_use == MatmulUse::none) {
+      for (int64_t j = 0; j < a.numel(); ++j)
+        REQUIRE(std::abs(b.f32()[j] - a.f32()[j]) <= std::abs(a.f32()[j]) * 0x1p-11f + 1e-7f);
+      continue;
+    }
+    ++matmul_weights;
+    const bool transposed = before[i].matmul_use == MatmulUse::transposed_weight;
+    const int64_t rows = a.shape()[0], cols = a.shape()[1];
+    for (int64_t ch = 0; ch < (transposed ? rows : cols); ++ch) {
+      float max_abs = 0.0f;
+      const auto at = [&](const Tensor& t, int64_t k) { return transposed ? t.f32()[ch * cols + k] : t.f32()[k * cols + ch]; };
+      for (int64_t k = 0; k < (transposed ? cols : rows); ++k) max_abs = std::max(max_abs, std::abs(at(a, k)));
+      for (int64_t k = 0; k < (transposed ? cols : rows); ++k)
+        REQUIRE(std::abs(at(b, k) - at(a, k)) <= max_abs / 254.0f * 1.0001f);
+    }
+    // The same int8 codes: a code one off would move the product by a whole step (~1%).
+    const int64_t in = transposed ? cols : rows;
+    const Tensor x = random_tensor(Shape{5, in}, rng);
+    const auto from_original = be->prepare_weight(a, transposed, Precision::int8);
+    const auto from_file = be->prepare_weight(b, transposed, Precision::int8);
+    Tensor y1 = Tensor::empty(Shape{5, from_original->out()}), y2 = Tensor::empty(Shape{5, from_file->out()});
+    be->matmul(x, *from_original, nullptr, y1);
+    be->matmul(x, *from_file, nullptr, y2);
+    for (int64_t j = 0; j < y1.numel(); ++j) REQUIRE(y2.f32()[j] == doctest::Approx(y1.f32()[j]).epsilon(1e-5));
+  }
+  CHECK(matmul_weights > 10);
+}
+
+TEST_CASE("an int8 model file with a broken scale names the tensor") {
+  const TestModel model;
+  std::string bytes = serialize_model(*model.model, model.extras, StoredPrecision::int8);
+  // The first matmul weight's scales, found by value, then one made NaN.
+  const Parameter* first = nullptr;
+  for (const Parameter& p : model.model->parameters().all())
+    if (!first && p.matmul_use != MatmulUse::none) first = &p;
+  REQUIRE(first != nullptr);
+  const Int8Weight q = quantize_channels(first->value.f32(), first->shape, first->matmul_use == MatmulUse::transposed_weight ? 0 : 1);
+  const size_t at = bytes.find(std::string(reinterpret_cast<const char*>(q.scales.data()), q.scales.size() * sizeof(float)));
+  REQUIRE(at != std::string::npos);
+  const float nan = std::nanf("");
+  std::memcpy(bytes.data() + at, &nan, sizeof nan);
+  repair(bytes);
+  CHECK(error_of(bytes).find("model.heed is malformed: int8 tensor " + first->name + " has scale nan for channel 0") !=
+        std::string::npos);
 }
 
 TEST_CASE("half precision conversion rounds to nearest even and keeps special values") {

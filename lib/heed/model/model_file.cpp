@@ -3,13 +3,16 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <map>
+#include <vector>
 
 #include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/half.h"
+#include "heed/model/int8_storage.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {
@@ -21,7 +24,10 @@ constexpr std::string_view kKind = "heed model";
 struct StoredTensor {
   DType dtype;
   Shape shape;
-  std::string_view data;
+  std::string_view data{};
+  // i8 only: one f32 scale per output channel, the channels along dimension channel_axis
+  std::string_view scales{};
+  int channel_axis = 1;
 };
 
 // The fewest parameters a config can declare (embeddings and attention/FFN weights), to refuse
@@ -39,7 +45,8 @@ std::string hex(uint64_t v) { return fmt::format("{:016x}", v); }
 uint64_t model_checksum(std::string_view bytes) { return fnv1a64(bytes); }
 
 std::string serialize_model(const Transformer& model, const ModelExtras& extras, StoredPrecision precision) {
-  ContainerWriter w(kMagic, kModelFormatVersion);
+  // Format 2 added int8 tensors; a file without them stays format 1, readable by older heeds.
+  ContainerWriter w(kMagic, precision == StoredPrecision::int8 ? 2 : 1);
   w.put_text32(model.config().to_text());
   w.put_text32(extras.metadata);
   w.put(static_cast<uint32_t>(extras.vocabularies.size()));
@@ -55,10 +62,20 @@ std::string serialize_model(const Transformer& model, const ModelExtras& extras,
   for (const Parameter& p : parameters) {
     HEED_CHECK(p.value.defined(), "a model prepared for translation, whose f32 weights were given back, cannot be saved ({})", p.name);
     w.put_text32(p.name);
-    w.put(static_cast<uint8_t>(precision == StoredPrecision::f16 ? DType::f16 : DType::f32));
+    // int8 files quantise what matmuls read, per output channel; the rest (biases, layer norms,
+    // an embedding only looked up) is stored as f16.
+    const bool as_int8 = precision == StoredPrecision::int8 && p.matmul_use != MatmulUse::none;
+    const DType dtype = as_int8 ? DType::i8 : precision == StoredPrecision::f32 ? DType::f32 : DType::f16;
+    w.put(static_cast<uint8_t>(dtype));
     w.put(static_cast<uint8_t>(p.shape.rank()));
     for (int64_t d : p.shape) w.put(d);
-    if (precision == StoredPrecision::f16) {
+    if (as_int8) {
+      const int channel_axis = p.matmul_use == MatmulUse::transposed_weight ? 0 : 1;
+      const Int8Weight q = quantize_channels(p.value.f32(), p.shape, channel_axis);
+      w.put(static_cast<uint8_t>(channel_axis));
+      w.put_bytes64(std::string_view(reinterpret_cast<const char*>(q.codes.data()), q.codes.size()));
+      w.put_bytes64(std::string_view(reinterpret_cast<const char*>(q.scales.data()), q.scales.size() * sizeof(float)));
+    } else if (dtype == DType::f16) {
       std::string half(static_cast<size_t>(p.value.numel()) * sizeof(uint16_t), '\0');
       for (int64_t i = 0; i < p.value.numel(); ++i) {
         const uint16_t h = float_to_half(p.value.f32()[i]);
@@ -105,21 +122,42 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     const std::string name(r.text32("tensor name"));
     const uint8_t dtype = r.get<uint8_t>("tensor dtype");
     const uint8_t rank = r.get<uint8_t>("tensor rank");
-    HEED_CHECK(dtype == static_cast<uint8_t>(DType::f32) || dtype == static_cast<uint8_t>(DType::f16),
-               "{}: tensor {} has dtype {}; this heed reads f32 and f16", what, printable(name), dtype);
+    HEED_CHECK(dtype == static_cast<uint8_t>(DType::f32) || dtype == static_cast<uint8_t>(DType::f16) ||
+                   (dtype == static_cast<uint8_t>(DType::i8) && r.version() >= 2),
+               "{}: tensor {} has dtype {}; this heed reads f32, f16 and (from format 2) i8", what, printable(name), dtype);
     const DType stored = static_cast<DType>(dtype);
     HEED_CHECK(rank >= 1 && rank <= Shape::kMaxRank, "{} is malformed: tensor {} has rank {}", what, printable(name), rank);
+    HEED_CHECK(stored != DType::i8 || rank == 2, "{} is malformed: int8 tensor {} has rank {} (int8 weights are matrices)",
+               what, printable(name), rank);
     Shape shape;
     for (uint8_t d = 0; d < rank; ++d) {
       const int64_t dim = r.get<int64_t>("tensor dims");
       HEED_CHECK(dim >= 0 && dim <= (int64_t{1} << 32), "{} is malformed: tensor {} has dimension {}", what, printable(name), dim);
       shape.push_back(dim);
     }
-    const std::string_view data = r.bytes64("tensor data");
-    HEED_CHECK(static_cast<double>(data.size()) == static_cast<double>(shape.numel()) * static_cast<double>(dtype_size(stored)),
-               "{} is malformed: tensor {} {} holds {} bytes", what, printable(name), shape.str(), data.size());
-    HEED_CHECK(tensors.emplace(name, StoredTensor{stored, shape, data}).second,
-               "{} is malformed: tensor {} appears twice", what, printable(name));
+    StoredTensor tensor{.dtype = stored, .shape = shape};
+    if (stored == DType::i8) {
+      const uint8_t axis = r.get<uint8_t>("channel axis");
+      HEED_CHECK(axis <= 1, "{} is malformed: int8 tensor {} has its scales along dimension {}", what, printable(name), axis);
+      tensor.channel_axis = axis;
+    }
+    tensor.data = r.bytes64("tensor data");
+    HEED_CHECK(static_cast<double>(tensor.data.size()) == static_cast<double>(shape.numel()) * static_cast<double>(dtype_size(stored)),
+               "{} is malformed: tensor {} {} holds {} bytes", what, printable(name), shape.str(), tensor.data.size());
+    if (stored == DType::i8) {
+      tensor.scales = r.bytes64("tensor scales");
+      const int64_t channels = shape[tensor.channel_axis];
+      HEED_CHECK(static_cast<double>(tensor.scales.size()) == static_cast<double>(channels) * sizeof(float),
+                 "{} is malformed: int8 tensor {} {} has {} bytes of scales for {} channels", what, printable(name),
+                 shape.str(), tensor.scales.size(), channels);
+      for (int64_t ch = 0; ch < channels; ++ch) {
+        float scale;
+        std::memcpy(&scale, tensor.scales.data() + ch * sizeof(float), sizeof scale);
+        HEED_CHECK(std::isfinite(scale) && scale > 0.0f, "{} is malformed: int8 tensor {} has scale {} for channel {}",
+                   what, printable(name), scale, ch);
+      }
+    }
+    HEED_CHECK(tensors.emplace(name, tensor).second, "{} is malformed: tensor {} appears twice", what, printable(name));
     tensor_bytes += static_cast<uint64_t>(shape.numel()) * 4;  // as loaded
   }
   r.expect_end();
@@ -140,16 +178,22 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     HEED_CHECK(it != tensors.end(), "{}: parameter {} is missing", what, p.name);
     HEED_CHECK(it->second.shape == p.shape, "{}: parameter {} has shape {}, the config needs {}", what, p.name,
                it->second.shape.str(), p.shape.str());
-    if (it->second.dtype == DType::f16) {
-      loaded.precision = StoredPrecision::f16;
-      const char* half = it->second.data.data();
+    const StoredTensor& t = it->second;
+    if (t.dtype == DType::f16) {
+      if (loaded.precision == StoredPrecision::f32) loaded.precision = StoredPrecision::f16;
+      const char* half = t.data.data();
       for (int64_t i = 0; i < p.value.numel(); ++i) {
         uint16_t h;
         std::memcpy(&h, half + i * 2, sizeof h);
         p.value.f32()[i] = half_to_float(h);
       }
+    } else if (t.dtype == DType::i8) {
+      loaded.precision = StoredPrecision::int8;
+      std::vector<float> scales(t.scales.size() / sizeof(float));
+      std::memcpy(scales.data(), t.scales.data(), t.scales.size());
+      dequantize_channels(reinterpret_cast<const int8_t*>(t.data.data()), scales.data(), t.shape, t.channel_axis, p.value.f32());
     } else {
-      std::memcpy(p.value.raw(), it->second.data.data(), it->second.data.size());
+      std::memcpy(p.value.raw(), t.data.data(), t.data.size());
     }
     tensors.erase(it);
   }
@@ -225,7 +269,9 @@ std::string describe_model(const LoadedModel& loaded) {
   s += fmt::format("format        heed model, format {}\n", loaded.format_version);
   s += fmt::format("checksum      {} (FNV-1a 64)\n", hex(loaded.checksum));
   s += fmt::format("file size     {} bytes, weights stored as {}\n", loaded.file_bytes,
-                   loaded.precision == StoredPrecision::f16 ? "f16" : "f32");
+                   loaded.precision == StoredPrecision::int8  ? "int8 (matmul weights, a scale per output channel; the rest f16)"
+                   : loaded.precision == StoredPrecision::f16 ? "f16"
+                                                              : "f32");
   s += fmt::format("parameters    {}\n", loaded.model->parameters().count());
   s += fmt::format("vocabulary    source {} pieces, target {} pieces{}\n", c.source_vocab, c.target_vocab,
                    c.joint_vocabulary ? " (joint)" : "");

@@ -2,14 +2,15 @@
 // The model file: one file holds everything needed to translate.
 //
 //   offset 0   "HEEDMODL"                     magic (8 bytes)
-//          8   u32 format version              kModelFormatVersion; newer files are refused
+//          8   u32 format version              1, or 2 for a file with i8 tensors; newer files are refused
 //         12   u32 flags                       0
 //         16   u64 file size                   truncation is detected before anything is parsed
 //         24   config      u32 length + text   ModelConfig::to_text()
 //              metadata    u32 length + text   "key = value" lines: how the model was made
 //              vocabularies u32 count, each: u32 name length + name, u64 length + SentencePiece bytes
-//              tensors      u32 count, each: u32 name length + name, u8 dtype (f32 or f16), u8 rank,
-//                                  i64 dims[rank], u64 byte length + data
+//              tensors      u32 count, each: u32 name length + name, u8 dtype (f32, f16 or i8), u8 rank,
+//                                  i64 dims[rank], [i8: u8 channel axis], u64 byte length + data,
+//                                  [i8: u64 byte length + f32 scales, one per channel] (int8_storage.h)
 //   size − 16  u64 checksum                    FNV-1a 64 of every byte before it
 //   size − 8   "HEEDEND\0"
 //
@@ -29,7 +30,7 @@
 
 namespace heed {
 
-inline constexpr uint32_t kModelFormatVersion = 1;
+inline constexpr uint32_t kModelFormatVersion = 2;  // the newest this heed reads
 
 struct NamedBlob {
   std::string name;   // "joint", or "source" and "target"
@@ -44,8 +45,10 @@ struct ModelExtras {
 
 // How parameters are stored. f16 halves the file (a distribution format); loading converts
 // back to f32, so a model computes the same way whichever it was stored in, up to f16's
-// rounding of each weight (relative error ≤ 2⁻¹¹).
-enum class StoredPrecision : uint8_t { f32, f16 };
+// rounding of each weight (relative error ≤ 2⁻¹¹). int8 quarters the matmul weights (codes with
+// a scale per output channel, the rest f16): made for int8 translation, whose prepared codes it
+// reproduces exactly; in f32 it computes with the dequantised weights.
+enum class StoredPrecision : uint8_t { f32, f16, int8 };
 
 std::string serialize_model(const Transformer& model, const ModelExtras& extras,
                             StoredPrecision precision = StoredPrecision::f32);

@@ -1,0 +1,39 @@
+#include "heed/model/int8_storage.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace heed {
+namespace {
+
+// Visits a [rows, cols] matrix as channels: f(channel, index of the element in the matrix).
+template <typename F>
+void for_each_element(const Shape& shape, int channel_axis, F&& f) {
+  const int64_t rows = shape[0], cols = shape[1];
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) f(channel_axis == 1 ? c : r, r * cols + c);
+}
+
+}  // namespace
+
+Int8Weight quantize_channels(const float* values, const Shape& shape, int channel_axis) {
+  Int8Weight w;
+  std::vector<float> max_abs(static_cast<size_t>(shape[channel_axis]), 0.0f);
+  for_each_element(shape, channel_axis, [&](int64_t ch, int64_t i) {
+    max_abs[static_cast<size_t>(ch)] = std::max(max_abs[static_cast<size_t>(ch)], std::fabs(values[i]));
+  });
+  w.scales.resize(max_abs.size());
+  for (size_t ch = 0; ch < max_abs.size(); ++ch) w.scales[ch] = max_abs[ch] > 0.0f ? max_abs[ch] / 127.0f : 1.0f;
+  w.codes.resize(static_cast<size_t>(shape.numel()));
+  for_each_element(shape, channel_axis, [&](int64_t ch, int64_t i) {
+    w.codes[static_cast<size_t>(i)] = static_cast<int8_t>(std::nearbyint(values[i] / w.scales[static_cast<size_t>(ch)]));
+  });
+  return w;
+}
+
+void dequantize_channels(const int8_t* codes, const float* scales, const Shape& shape, int channel_axis, float* values) {
+  for_each_element(shape, channel_axis,
+                   [&](int64_t ch, int64_t i) { values[i] = static_cast<float>(codes[i]) * scales[ch]; });
+}
+
+}  // namespace heed
