@@ -113,6 +113,28 @@ TEST_CASE("beam search's scores equal a teacher-forced recomputation of its hypo
   }
 }
 
+TEST_CASE("every attention variant's beams score as teacher forcing says, the first step decoded one row a sentence") {
+  // The first step runs a row per sentence and then widens each into k rows: the memory, its
+  // per-row copies under additive attention, and a local window's ring must all follow.
+  for (const AttentionScore score : {AttentionScore::scaled_dot, AttentionScore::dot, AttentionScore::additive})
+    for (const int64_t window : {0, 2}) {
+      ModelConfig c = tiny_config();
+      c.attention = score;
+      c.attention_window = window;
+      CAPTURE(static_cast<int>(score));
+      CAPTURE(window);
+      TinyModel m(31, c);
+      BeamSearch search(*m.be, *m.model, beam_of(3, 3));
+      const auto sources = some_sources();
+      const auto results = search.translate(sources);
+      for (size_t i = 0; i < sources.size(); ++i) {
+        REQUIRE(results[i].size() == 3);
+        for (const Hypothesis& hyp : results[i])
+          CHECK(hyp.log_prob == doctest::Approx(sequence_log_prob(m, sources[i], hyp.pieces)).epsilon(1e-4));
+      }
+    }
+}
+
 TEST_CASE("a batch translates exactly as its sentences do one by one") {
   TinyModel m(24);
   const auto sources = some_sources();

@@ -133,14 +133,15 @@ int64_t BeamSearch::capacity_for(int64_t longest) const {
 void BeamSearch::start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity) {
   const Tensor source = source_ids(sources, config_);
   for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(be_, source, capacity, states_[m]);
-  // Every sentence becomes k rows; only its first beam is alive at the start.
+  // The first step decodes one row per sentence: its k beams would all extend the same bos. The
+  // step's candidates then split each sentence into k rows (CTranslate2 does the same).
+  beam_log_probs_.assign(sources.size(), 0.0);
+}
+
+void BeamSearch::expand_to_beams(int64_t sentences) {
   next_rows_.clear();
-  beam_log_probs_.clear();
-  for (size_t s = 0; s < sources.size(); ++s)
-    for (int64_t b = 0; b < options_.beam; ++b) {
-      next_rows_.push_back(static_cast<int32_t>(s));
-      beam_log_probs_.push_back(b == 0 ? 0.0 : kImpossible);
-    }
+  for (int64_t s = 0; s < sentences; ++s)
+    for (int64_t b = 0; b < options_.beam; ++b) next_rows_.push_back(static_cast<int32_t>(s));
   select_rows(RowSelection::everything);
 }
 
@@ -151,6 +152,7 @@ void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   // The pieces do not matter, only the shapes: any id will do.
   start(std::vector<std::vector<int32_t>>(static_cast<size_t>(sentences), std::vector<int32_t>(static_cast<size_t>(source_length), c.eos_id)),
         capacity_for(longest));
+  expand_to_beams(sentences);  // the widest a step gets: k rows per sentence
   const int64_t rows = sentences * options_.beam;
   if (tokens_.size() < static_cast<size_t>(rows)) tokens_.resize(static_cast<size_t>(rows));
   std::fill(tokens_.begin(), tokens_.end(), c.eos_id);
@@ -188,7 +190,8 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
 
   candidates_.reserve(static_cast<size_t>(2 * k * k));
   for (int64_t step = 0; !active.empty(); ++step) {
-    const int64_t rows = static_cast<int64_t>(active.size()) * k;
+    const int64_t width = step == 0 ? 1 : k;  // rows per sentence in this step
+    const int64_t rows = static_cast<int64_t>(active.size()) * width;
     const Tensor device_log_probs = step_log_probs(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
     const Tensor log_probs = be_.to_host(device_log_probs, host_log_probs_);
 
@@ -201,8 +204,8 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       const int64_t sentence = active[g];
       const bool at_limit = step >= limits[sentence];
       candidates_.clear();
-      for (int64_t b = 0; b < k; ++b) {
-        const int32_t row = static_cast<int32_t>(static_cast<int64_t>(g) * k + b);
+      for (int64_t b = 0; b < width; ++b) {
+        const int32_t row = static_cast<int32_t>(static_cast<int64_t>(g) * width + b);
         if (beam_log_probs_[row] == kImpossible) continue;
         collect_candidates(log_probs.f32() + row * c.target_vocab, row, beam_log_probs_[row], 2 * k, at_limit);
       }
@@ -253,7 +256,8 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       step_tokens_[static_cast<size_t>(step * rows_capacity_) + r] = next_tokens_[r];
       step_parents_[static_cast<size_t>(step * rows_capacity_) + r] = next_rows_[r];
     }
-    select_rows(same_sentences ? RowSelection::self_attention : RowSelection::everything);
+    // After the first step every sentence widens from one row to k: its memory rows follow.
+    select_rows(same_sentences && step > 0 ? RowSelection::self_attention : RowSelection::everything);
     std::copy(next_tokens_.begin(), next_tokens_.end(), tokens_.begin());
     beam_log_probs_.assign(next_log_probs_.begin(), next_log_probs_.end());
   }

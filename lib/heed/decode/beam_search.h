@@ -1,6 +1,6 @@
 #pragma once
 // Batched beam search over the decoder's incremental step. Sentences are expanded into beams
-// once; each step follows every beam's parent through the key/value caches, finished
+// after the first step (which decodes one row per sentence); each step follows every beam's parent through the key/value caches, finished
 // sentences leave the batch, and a sentence stops as soon as `beam` hypotheses have ended. A
 // hypothesis ends when its end of sentence ranks among the step's best `beam` candidates (as
 // in fairseq), never at the first step: no sentence is translated as nothing.
@@ -51,8 +51,10 @@ class BeamSearch {
   };
   // The decoding capacity of a batch whose longest length limit is `longest`.
   int64_t capacity_for(int64_t longest) const;
-  // Starts every model's state on the sources and expands each sentence into `beam` rows.
+  // Starts every model's state on the sources, one row per sentence (the first step's).
   void start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity);
+  // Widens each of the started sentences into `beam` rows, as the steps after the first have.
+  void expand_to_beams(int64_t sentences);
   // Appends the best `count` candidates of one row (its beam's log prob + each token) to candidates_.
   void collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count, bool force_eos);
   std::vector<int32_t> trace(int64_t step, int32_t row) const;
