@@ -58,7 +58,8 @@ int run_align(AlignCliOptions o) {
   if (!o.step.empty()) o.align.step = parse_alignment_step(o.step);
   o.align.symmetrization = parse_symmetrization(o.symmetrize);
   o.align.layers = o.layers;
-  if (o.model.empty()) o.model = default_model_path().string();
+  o.model = o.model.empty() ? default_model_path().string() : resolve_model(o.model);
+  o.reverse_model = resolve_model(o.reverse_model);
   const std::vector<std::string> sources = raw_lines(o.source), targets = raw_lines(o.target);
   HEED_CHECK(sources.size() == targets.size(), "the sides do not match: {} has {} lines but {} has {}; line i of one must "
              "translate line i of the other", o.source, sources.size(), o.target, targets.size());
@@ -136,7 +137,7 @@ int run_align(AlignCliOptions o) {
 void add_align_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("align", "Word alignments of sentence pairs from the model's cross-attention (Pharaoh i-j)");
   auto o = std::make_shared<AlignCliOptions>();
-  cmd->add_option("-m,--model", o->model, "A heed model (default: share/heed/en-de.heed beside the binary)");
+  cmd->add_option("-m,--model", o->model, "A heed model file, or an installed model's name (en-de, de-en; default: en-de)");
   cmd->add_option("--src", o->source, "Source sentences, one a line")->required();
   cmd->add_option("--tgt", o->target, "Their translations, line by line (a reference, or another system's output)")->required();
   cmd->add_option("-o,--output", o->output, "Where to write the alignments (- for standard output)")->capture_default_str();

@@ -14,4 +14,9 @@ std::filesystem::path executable_dir();
 // executable_dir()/../share/heed/en-de.heed; HEED_DEFAULT_MODEL in the environment overrides it.
 std::filesystem::path default_model_path();
 
+// A -m argument as a path: the file when one is there, else, for a bare name such as "de-en",
+// the model of that name installed beside the default one (share/heed/de-en.heed); otherwise
+// the argument unchanged, so that loading it fails naming what was given.
+std::string resolve_model(const std::string& given);
+
 }  // namespace heed::app

@@ -116,6 +116,7 @@ int run_translate(TranslateCliOptions o) {
                "binary, in ../share/heed/; HEED_DEFAULT_MODEL names another)", o.models[0]);
     spdlog::info("using the default model {}", o.models[0]);
   }
+  for (std::string& model : o.models) model = resolve_model(model);
   check_output_is_not_input(o.input, o.output);
   const auto start = std::chrono::steady_clock::now();
   // Several -m: an ensemble, which must read and write the same pieces.
@@ -233,7 +234,7 @@ int run_translate(TranslateCliOptions o) {
 void add_translate_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("translate", "Translate text from a file or stdin with batched beam search");
   auto o = std::make_shared<TranslateCliOptions>();
-  cmd->add_option("-m,--model", o->models, "A heed model (default: share/heed/en-de.heed beside the binary); several -m: an ensemble")->take_all()->allow_extra_args(false);
+  cmd->add_option("-m,--model", o->models, "A heed model file, or an installed model's name (en-de, de-en; default: en-de); several -m: an ensemble")->take_all()->allow_extra_args(false);
   cmd->add_option("-i,--input", o->input, "Text to translate, one sentence a line (- for standard input)")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "Where to write the translation (- for standard output)")->capture_default_str();
   cmd->add_option("--beam", o->translate.beam.beam, "Beam size (1: greedy)")->capture_default_str()->check(number_in(1, 256));

@@ -119,6 +119,15 @@ if(NOT foreign_rc EQUAL 1 OR NOT foreign_out STREQUAL "" OR NOT foreign_err MATC
   message(FATAL_ERROR "heed translate with an ensemble of two vocabularies: exit ${foreign_rc}\n${foreign_err}")
 endif()
 
+# A bare name finds the model installed beside the default one (build/share/heed/ here); an
+# unknown name fails naming it.
+run(installed info en-de)
+run(unknown_name info no-such-model)
+if(NOT installed_rc EQUAL 0 OR NOT installed_out MATCHES "heed model, format" OR NOT installed_err MATCHES "using the installed model .*share/heed/en-de.heed"
+   OR NOT unknown_name_rc EQUAL 1 OR NOT unknown_name_err MATCHES "no-such-model")
+  message(FATAL_ERROR "heed info en-de: exit ${installed_rc}\n${installed_err}\n${unknown_name_err}")
+endif()
+
 # A model converted with a tuned length normalisation translates with it by default (its scores
 # are those of --normalize 1.5 on the original), and --normalize on the command line wins.
 run(tuned convert -m ${WORK_DIR}/run/last.heed -o ${WORK_DIR}/tuned.heed --precision f32 --normalize 1.5)
