@@ -94,11 +94,13 @@ int run_bench_model(const BenchModelOptions& options) {
   auto backend = make_selected_backend();
   const MatmulShape reference = m30k_small_matmul_shapes().front();  // a copy: the vector is a temporary
   const double peak = time_matmul(*backend, reference, 2, 5).gflops;
-  spdlog::info("bench: 2048³ matmul reference {:.1f} GFLOP/s on {} threads", peak, current_threads());
+  const std::string where = backend->device() == Device::cpu ? fmt::format("{} threads", current_threads())
+                                                              : selected_device().str();
+  spdlog::info("bench: 2048³ matmul reference {:.1f} GFLOP/s on {}", peak, where);
 
   fmt::print("m30k-small training step (forward + loss + backward, no optimizer), {} pairs of {} source and {} "
-             "target pieces, {} threads\n\n",
-             options.batch, options.source_length, options.target_length, current_threads());
+             "target pieces, {}\n\n",
+             options.batch, options.source_length, options.target_length, where);
   fmt::print("| attention | matmuls | parameters | step s (median of {}) | target tokens/s | GFLOP/s | MFU vs f32 2048³ ({:.0f} GFLOP/s) |\n",
              options.repeats, peak);
   fmt::print("|---|---|---:|---:|---:|---:|---:|\n");

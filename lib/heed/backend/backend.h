@@ -101,6 +101,10 @@ class Backend {
   virtual ~Backend() = default;
   virtual std::string_view name() const = 0;
   virtual Device device() const { return Device::cpu; }
+  // Returns once every op issued so far has finished. A CPU backend runs each op before it
+  // returns, so this does nothing there; a GPU backend queues kernels and returns at once, so a
+  // clock read without this measures launches, not work.
+  virtual void synchronize() {}
 
   // ---- Memory ----
   // Every operand lives on device(). Model, decoding and training code create, clear, copy and

@@ -4,17 +4,22 @@
 
 namespace heed {
 
+// On a GPU each op waits for its kernels before its clock stops (a queue of launches would
+// otherwise be charged to whichever op first reads memory back).
 template <typename F>
 auto ProfilingBackend::timed(Op op, F&& f) {
+  inner_.synchronize();
   const auto start = std::chrono::steady_clock::now();
   struct Record {
+    Backend& inner;
     OpProfile& entry;
     std::chrono::steady_clock::time_point start;
     ~Record() {
+      inner.synchronize();
       entry.calls += 1;
       entry.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     }
-  } record{profile_[op], start};
+  } record{inner_, profile_[op], start};
   return f();
 }
 

@@ -22,6 +22,7 @@ class ProfilingBackend final : public Backend {
   explicit ProfilingBackend(Backend& inner) : inner_(inner) {}
   std::string_view name() const override { return "profiling"; }
   Device device() const override { return inner_.device(); }
+  void synchronize() override { inner_.synchronize(); }
   bool supports(Precision precision) const override { return inner_.supports(precision); }
   void set_matmul_precision(Precision precision) override {
     inner_.set_matmul_precision(precision);

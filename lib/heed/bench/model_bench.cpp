@@ -39,6 +39,7 @@ TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, 
   backend->set_matmul_precision(precision);
   Transformer model(config);
   model.parameters().initialize(1);
+  model.parameters().place_on(*backend);  // a GPU backend computes on its own memory
   Rng rng(2);
   Batch data;
   data.source = random_ids(batch, source, config.source_vocab, rng);
@@ -48,6 +49,7 @@ TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, 
     model.parameters().zero_grads(be);
     const LossSums sums = model.forward_loss(be, data, 0.1f, RunMode{.training = true, .seed = seed});
     model.backward(be, 1.0f / static_cast<float>(sums.tokens));
+    be.synchronize();  // a GPU's clock stops when the step's kernels have run, not when they are queued
   };
   for (int i = 0; i < warmups; ++i) step(*backend, static_cast<uint64_t>(i));
   std::vector<double> times;

@@ -32,23 +32,35 @@ struct Operands {
   Tensor a, b, c;
 };
 
-Operands make_operands(const MatmulShape& s, Rng& rng) {
+// host itself on a CPU backend; on a GPU, a copy in the GPU's memory.
+Tensor on_device(Backend& backend, const Tensor& host) {
+  if (backend.device() == Device::cpu) return host;
+  Tensor t = backend.allocate(host.shape());
+  backend.upload(host, t);
+  return t;
+}
+
+// On the backend's device.
+Operands make_operands(Backend& backend, const MatmulShape& s, Rng& rng) {
   const bool batched = s.batch > 1;
   const Shape a_shape = batched ? Shape{s.batch, s.m, s.k} : Shape{s.m, s.k};
   const Shape b_stored = s.transpose_b ? Shape{s.n, s.k} : Shape{s.k, s.n};
   const Shape b_shape = batched ? Shape{s.batch, b_stored[0], b_stored[1]} : b_stored;
   const Shape c_shape = batched ? Shape{s.batch, s.m, s.n} : Shape{s.m, s.n};
-  return {random_tensor(a_shape, rng), random_tensor(b_shape, rng), Tensor::empty(c_shape)};
+  return {on_device(backend, random_tensor(a_shape, rng)), on_device(backend, random_tensor(b_shape, rng)),
+          backend.allocate(c_shape)};
 }
 
 // The median of `repeats` timed calls of run() after `warmups` untimed ones, and its GFLOP/s.
 template <typename Run>
-MatmulTiming time_calls(const MatmulShape& shape, int warmups, int repeats, Run&& run) {
+MatmulTiming time_calls(Backend& backend, const MatmulShape& shape, int warmups, int repeats, Run&& run) {
   for (int i = 0; i < warmups; ++i) run();
+  backend.synchronize();
   std::vector<double> times;
   for (int i = 0; i < repeats; ++i) {
     const auto start = Clock::now();
     run();
+    backend.synchronize();
     times.push_back(seconds_since(start));
   }
   MatmulTiming timing;
@@ -87,23 +99,24 @@ std::vector<MatmulShape> decoding_matmul_shapes() {
 
 MatmulTiming time_prepared_matmul(Backend& backend, const MatmulShape& shape, Precision precision, int warmups, int repeats) {
   Rng rng(42);
-  const Operands ops = make_operands(shape, rng);
+  const Operands ops = make_operands(backend, shape, rng);
   const auto weight = backend.prepare_weight(ops.b, shape.transpose_b, precision);
-  const Tensor bias = random_tensor(Shape{shape.n}, rng);
-  return time_calls(shape, warmups, repeats, [&] { backend.matmul(ops.a, *weight, &bias, ops.c); });
+  const Tensor bias = on_device(backend, random_tensor(Shape{shape.n}, rng));
+  return time_calls(backend, shape, warmups, repeats, [&] { backend.matmul(ops.a, *weight, &bias, ops.c); });
 }
 
 MatmulTiming time_matmul(Backend& backend, const MatmulShape& shape, int warmups, int repeats) {
   Rng rng(42);
-  const Operands ops = make_operands(shape, rng);
+  const Operands ops = make_operands(backend, shape, rng);
   MatmulOptions options;
   options.transpose_b = shape.transpose_b;
-  return time_calls(shape, warmups, repeats, [&] { backend.matmul(ops.a, ops.b, ops.c, options); });
+  return time_calls(backend, shape, warmups, repeats, [&] { backend.matmul(ops.a, ops.b, ops.c, options); });
 }
 
 PrimitiveCreationCost measure_primitive_creation(const MatmulShape& shape, int repeats) {
   Rng rng(7);
-  const Operands ops = make_operands(shape, rng);
+  OneDnnBackend operands_backend;
+  const Operands ops = make_operands(operands_backend, shape, rng);
   MatmulOptions options;
   options.transpose_b = shape.transpose_b;
   std::vector<double> first_runs, runs;

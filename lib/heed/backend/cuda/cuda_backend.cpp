@@ -113,6 +113,10 @@ class CudaBackend final : public Backend {
 
   std::string_view name() const override { return "cuda"; }
   Device device() const override { return Device::cuda; }
+  void synchronize() override {
+    bind();
+    synchronize("waiting for the GPU's queued work");
+  }
   // bf16 with f32 sums runs on the tensor cores of every GPU this build targets (sm_80 and up).
   bool supports(Precision precision) const override { return precision == Precision::f32 || precision == Precision::bf16; }
 
