@@ -45,6 +45,24 @@ Tensor on_host(Backend& be, const Tensor& t) {
 
 }  // namespace
 
+TEST_CASE("cuda: cuBLASLt is loaded when a CUDA backend is made, never by a CPU run") {
+  // A CPU computation first: a CUDA build must not map cuBLASLt's ~150 MB for it.
+  auto cpu = make_backend(BackendKind::onednn);
+  const Tensor a = cpu->allocate({4, 8}), b = cpu->allocate({8, 3}), c = cpu->allocate({4, 3});
+  cpu->fill(a, 0.5);
+  cpu->fill(b, 2.0);
+  cpu->matmul(a, b, c);
+  CHECK(c.f32()[0] == doctest::Approx(8.0));
+  if (!built_with_cuda()) return;
+  if (cuda_gpu_count() == 0) {
+    CHECK_FALSE(cuda_matmul_library_loaded());
+    load_cuda_matmul_library();  // the library and its 13 functions are found without a GPU too
+  } else {
+    auto gpu = make_backend(parse_device("cuda"));
+  }
+  CHECK(cuda_matmul_library_loaded());
+}
+
 TEST_CASE("cuda: loss, gradients and Adam updates of a whole model equal the CPU's") {
   if (!have_gpu()) return;
   const int threads = current_threads();

@@ -5,6 +5,7 @@
 #include "heed/core/error.h"
 
 #ifdef HEED_CUDA
+#include "heed/backend/cuda/cublaslt_library.h"
 #include "heed/backend/cuda/cuda_backend.h"
 #endif
 
@@ -32,10 +33,14 @@ std::string cuda_summary() {
   for (int i = 0; i < count; ++i) lines += "; " + cuda_device_description(i);
   return lines;
 }
+bool cuda_matmul_library_loaded() { return cublaslt_is_mapped(); }
+void load_cuda_matmul_library() { cublaslt(); }
 #else
 bool built_with_cuda() { return false; }
 int cuda_gpu_count() { return 0; }
 std::string cuda_summary() { return "not built in (no CUDA toolkit at build time)"; }
+bool cuda_matmul_library_loaded() { return false; }
+void load_cuda_matmul_library() { fail("this build has no CUDA backend"); }
 #endif
 
 std::string available_devices() {

@@ -28,6 +28,12 @@ std::string available_devices();  // e.g. "cpu, cuda (1 GPU)"
 bool built_with_cuda();
 int cuda_gpu_count();
 std::string cuda_summary();  // one line per GPU, or why there is none
+// Whether this process has loaded cuBLASLt, which a CUDA build opens only when a CUDA backend is
+// made (it maps ~150 MB): false for every CPU run.
+bool cuda_matmul_library_loaded();
+// Loads it now, as making a CUDA backend does (an Error naming the library if it cannot): lets a
+// machine without a GPU check that a CUDA build finds it.
+void load_cuda_matmul_library();
 
 std::unique_ptr<Backend> make_backend(const DeviceSpec& device);
 

@@ -1,0 +1,64 @@
+#include "heed/backend/cuda/cublaslt_library.h"
+
+#include <dlfcn.h>
+
+#include <fstream>
+#include <string>
+
+#include "heed/core/error.h"
+
+namespace heed {
+namespace {
+
+// The soname of the toolkit heed was built with first (the loader's search: RUNPATH,
+// LD_LIBRARY_PATH, ld.so.cache), then the toolkit's own folder, where a build tree finds it.
+void* open_library() {
+  for (const char* name : {HEED_CUBLASLT_SONAME, HEED_CUBLASLT_DIR "/" HEED_CUBLASLT_SONAME})
+    if (void* handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)) return handle;
+  const char* why = dlerror();
+  fail("cuda: cannot load {} (cuBLASLt, the CUDA toolkit's matmul library): {}", HEED_CUBLASLT_SONAME,
+       why ? why : "not found");
+}
+
+template <typename F>
+void look_up(void* handle, const char* name, F& function) {
+  function = reinterpret_cast<F>(dlsym(handle, name));
+  HEED_CHECK(function != nullptr, "cuda: {} has no function {}: a cuBLASLt older than the one heed was built with",
+             HEED_CUBLASLT_SONAME, name);
+}
+
+CublasLtLibrary load() {
+  void* handle = open_library();  // kept open for the process's lifetime
+  CublasLtLibrary lt;
+  look_up(handle, "cublasLtCreate", lt.create);
+  look_up(handle, "cublasLtDestroy", lt.destroy);
+  look_up(handle, "cublasLtMatmul", lt.matmul);
+  look_up(handle, "cublasLtMatmulAlgoGetHeuristic", lt.algo_get_heuristic);
+  look_up(handle, "cublasLtMatmulDescCreate", lt.desc_create);
+  look_up(handle, "cublasLtMatmulDescDestroy", lt.desc_destroy);
+  look_up(handle, "cublasLtMatmulDescSetAttribute", lt.desc_set_attribute);
+  look_up(handle, "cublasLtMatmulPreferenceCreate", lt.preference_create);
+  look_up(handle, "cublasLtMatmulPreferenceDestroy", lt.preference_destroy);
+  look_up(handle, "cublasLtMatmulPreferenceSetAttribute", lt.preference_set_attribute);
+  look_up(handle, "cublasLtMatrixLayoutCreate", lt.layout_create);
+  look_up(handle, "cublasLtMatrixLayoutDestroy", lt.layout_destroy);
+  look_up(handle, "cublasLtMatrixLayoutSetAttribute", lt.layout_set_attribute);
+  return lt;
+}
+
+}  // namespace
+
+const CublasLtLibrary& cublaslt() {
+  static const CublasLtLibrary library = load();
+  return library;
+}
+
+bool cublaslt_is_mapped() {
+  std::ifstream maps("/proc/self/maps");
+  std::string line;
+  while (std::getline(maps, line))
+    if (line.find("libcublasLt") != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace heed
