@@ -11,10 +11,18 @@
 // Translation prepares its weights once and every worker reads them; training never does (its
 // weights change every update). Softmax, layer norm and everything else stay f32.
 
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 
 namespace heed {
+
+// The int8 rule every weight quantisation shares (each backend's prepare, int8 model files): a
+// channel's step is max|w| / 127 over the channel (1 for an all-zero channel) and each code is
+// round(w / step), in [−127, 127]. One definition, so that preparing the values dequantised from
+// an int8 file gives back exactly the codes the file holds.
+inline float int8_weight_step(float max_abs) { return max_abs > 0.0f ? max_abs / 127.0f : 1.0f; }
+inline int8_t int8_weight_code(float w, float step) { return static_cast<int8_t>(std::nearbyint(w / step)); }
 
 enum class Precision : uint8_t { f32, bf16, int8 };
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "heed/backend/prepared_weight.h"
+
 namespace heed {
 namespace {
 
@@ -23,10 +25,10 @@ Int8Weight quantize_channels(const float* values, const Shape& shape, int channe
     max_abs[static_cast<size_t>(ch)] = std::max(max_abs[static_cast<size_t>(ch)], std::fabs(values[i]));
   });
   w.scales.resize(max_abs.size());
-  for (size_t ch = 0; ch < max_abs.size(); ++ch) w.scales[ch] = max_abs[ch] > 0.0f ? max_abs[ch] / 127.0f : 1.0f;
+  for (size_t ch = 0; ch < max_abs.size(); ++ch) w.scales[ch] = int8_weight_step(max_abs[ch]);
   w.codes.resize(static_cast<size_t>(shape.numel()));
   for_each_element(shape, channel_axis, [&](int64_t ch, int64_t i) {
-    w.codes[static_cast<size_t>(i)] = static_cast<int8_t>(std::nearbyint(values[i] / w.scales[static_cast<size_t>(ch)]));
+    w.codes[static_cast<size_t>(i)] = int8_weight_code(values[i], w.scales[static_cast<size_t>(ch)]);
   });
   return w;
 }

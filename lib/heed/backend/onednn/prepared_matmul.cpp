@@ -160,10 +160,10 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
     for (int64_t n = 0; n < out; ++n) {
       float m = 0.0f;
       for (int64_t k = 0; k < in; ++k) m = std::max(m, std::fabs(at(k, n)));
-      scales[n] = m > 0.0f ? m / 127.0f : 1.0f;
+      scales[n] = int8_weight_step(m);
       int32_t sum = 0;
       for (int64_t k = 0; k < in; ++k) {
-        q[k * out + n] = static_cast<int8_t>(std::nearbyint(at(k, n) / scales[n]));
+        q[k * out + n] = int8_weight_code(at(k, n), scales[n]);
         sum += q[k * out + n];
       }
       shifts[n] = kInputShift * sum;

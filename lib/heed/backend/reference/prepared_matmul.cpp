@@ -33,12 +33,12 @@ std::shared_ptr<const PreparedWeight> ReferenceBackend::do_prepare_weight(const 
   for (int64_t n = 0; n < out; ++n) {
     float m = 0.0f;
     for (int64_t k = 0; k < in; ++k) m = std::max(m, std::fabs(at(k, n)));
-    const float scale = p == Precision::int8 && m > 0.0f ? m / 127.0f : 1.0f;
+    const float scale = p == Precision::int8 ? int8_weight_step(m) : 1.0f;
     prepared->column_scales[n] = scale;
     for (int64_t k = 0; k < in; ++k) {
       const float v = at(k, n);
       prepared->values[k * out + n] = p == Precision::bf16 ? round_to_bf16(v)
-                                      : p == Precision::int8 ? std::nearbyint(v / scale)
+                                      : p == Precision::int8 ? static_cast<float>(int8_weight_code(v, scale))
                                                              : v;
     }
   }
