@@ -30,19 +30,9 @@ void look_up(void* handle, const char* name, F& function) {
 CublasLtLibrary load() {
   void* handle = open_library();  // kept open for the process's lifetime
   CublasLtLibrary lt;
-  look_up(handle, "cublasLtCreate", lt.create);
-  look_up(handle, "cublasLtDestroy", lt.destroy);
-  look_up(handle, "cublasLtMatmul", lt.matmul);
-  look_up(handle, "cublasLtMatmulAlgoGetHeuristic", lt.algo_get_heuristic);
-  look_up(handle, "cublasLtMatmulDescCreate", lt.desc_create);
-  look_up(handle, "cublasLtMatmulDescDestroy", lt.desc_destroy);
-  look_up(handle, "cublasLtMatmulDescSetAttribute", lt.desc_set_attribute);
-  look_up(handle, "cublasLtMatmulPreferenceCreate", lt.preference_create);
-  look_up(handle, "cublasLtMatmulPreferenceDestroy", lt.preference_destroy);
-  look_up(handle, "cublasLtMatmulPreferenceSetAttribute", lt.preference_set_attribute);
-  look_up(handle, "cublasLtMatrixLayoutCreate", lt.layout_create);
-  look_up(handle, "cublasLtMatrixLayoutDestroy", lt.layout_destroy);
-  look_up(handle, "cublasLtMatrixLayoutSetAttribute", lt.layout_set_attribute);
+#define HEED_CUBLASLT_LOOK_UP(name) look_up(handle, #name, lt.name);
+  HEED_CUBLASLT_FUNCTIONS(HEED_CUBLASLT_LOOK_UP)
+#undef HEED_CUBLASLT_LOOK_UP
   return lt;
 }
 

@@ -72,7 +72,7 @@ class CudaBackend final : public Backend {
                "device cuda:{}: this machine has {} CUDA GPU(s)", options.device, cuda_device_count());
     bind();
     check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
-    check(cublaslt().create(&blas_), "cublasLtCreate");
+    check(cublaslt().cublasLtCreate(&blas_), "cublasLtCreate");
     // The allocator's calls may come from any thread, bound to any device (a tensor freed where
     // another backend's work runs): each switches to this device and back.
     const int device = options.device;
@@ -102,12 +102,12 @@ class CudaBackend final : public Backend {
   ~CudaBackend() override {
     cudaStreamSynchronize(stream_);
     for (auto& [key, gemm] : gemms_) {
-      cublaslt().layout_destroy(gemm.first);
-      cublaslt().layout_destroy(gemm.second);
-      cublaslt().layout_destroy(gemm.out);
-      cublaslt().desc_destroy(gemm.operation);
+      cublaslt().cublasLtMatrixLayoutDestroy(gemm.first);
+      cublaslt().cublasLtMatrixLayoutDestroy(gemm.second);
+      cublaslt().cublasLtMatrixLayoutDestroy(gemm.out);
+      cublaslt().cublasLtMatmulDescDestroy(gemm.operation);
     }
-    cublaslt().destroy(blas_);
+    cublaslt().cublasLtDestroy(blas_);
     cudaStreamDestroy(stream_);
   }
 
@@ -216,28 +216,28 @@ const CachedGemm& CudaBackend::gemm_for(const GemmPlan& p, bool bf16, const Alig
   if (const auto it = gemms_.find(key); it != gemms_.end()) return it->second;
 
   CachedGemm g;
-  check(cublaslt().desc_create(&g.operation, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F),
+  check(cublaslt().cublasLtMatmulDescCreate(&g.operation, tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F, CUDA_R_32F),
         "cublasLtMatmulDescCreate");
   const cublasOperation_t op_first = p.first.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_second = p.second.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
-  check(cublaslt().desc_set_attribute(g.operation, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)), "TRANSA");
-  check(cublaslt().desc_set_attribute(g.operation, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)), "TRANSB");
+  check(cublaslt().cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)), "TRANSA");
+  check(cublaslt().cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)), "TRANSB");
   if (p.bias) {
     const cublasLtEpilogue_t epilogue = CUBLASLT_EPILOGUE_BIAS;
     const cudaDataType_t bias_type = CUDA_R_32F;
-    check(cublaslt().desc_set_attribute(g.operation, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)), "EPILOGUE");
-    check(cublaslt().desc_set_attribute(g.operation, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)),
+    check(cublaslt().cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)), "EPILOGUE");
+    check(cublaslt().cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, &bias_type, sizeof(bias_type)),
           "BIAS_DATA_TYPE");
   }
   const cudaDataType_t operand_type = bf16 ? CUDA_R_16BF : CUDA_R_32F;
   const auto layout = [&](cublasLtMatrixLayout_t& l, cudaDataType_t type, int64_t rows, int64_t cols, int64_t ld,
                           int64_t stride) {
-    check(cublaslt().layout_create(&l, type, static_cast<uint64_t>(rows), static_cast<uint64_t>(cols), ld),
+    check(cublaslt().cublasLtMatrixLayoutCreate(&l, type, static_cast<uint64_t>(rows), static_cast<uint64_t>(cols), ld),
           "cublasLtMatrixLayoutCreate");
     if (p.batch > 1) {
       const int32_t count = static_cast<int32_t>(p.batch);
-      check(cublaslt().layout_set_attribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)), "BATCH_COUNT");
-      check(cublaslt().layout_set_attribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)),
+      check(cublaslt().cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof(count)), "BATCH_COUNT");
+      check(cublaslt().cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)),
             "STRIDED_BATCH_OFFSET");
     }
   };
@@ -246,21 +246,21 @@ const CachedGemm& CudaBackend::gemm_for(const GemmPlan& p, bool bf16, const Alig
   layout(g.out, CUDA_R_32F, p.m, p.n, p.ld_out, p.out_batch_stride);
 
   cublasLtMatmulPreference_t preference = nullptr;
-  check(cublaslt().preference_create(&preference), "cublasLtMatmulPreferenceCreate");
+  check(cublaslt().cublasLtMatmulPreferenceCreate(&preference), "cublasLtMatmulPreferenceCreate");
   const size_t workspace = kWorkspaceBytes;
-  check(cublaslt().preference_set_attribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+  check(cublaslt().cublasLtMatmulPreferenceSetAttribute(preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
                                              sizeof(workspace)),
         "MAX_WORKSPACE_BYTES");
   const std::pair<cublasLtMatmulPreferenceAttributes_t, uint32_t> alignments[] = {
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, a.first}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, a.second},
       {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, a.out}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, a.out}};
   for (const auto& [attribute, bytes] : alignments)
-    check(cublaslt().preference_set_attribute(preference, attribute, &bytes, sizeof(bytes)), "MIN_ALIGNMENT");
+    check(cublaslt().cublasLtMatmulPreferenceSetAttribute(preference, attribute, &bytes, sizeof(bytes)), "MIN_ALIGNMENT");
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  const cublasStatus_t status = cublaslt().algo_get_heuristic(blas_, g.operation, g.first, g.second, g.out, g.out,
+  const cublasStatus_t status = cublaslt().cublasLtMatmulAlgoGetHeuristic(blas_, g.operation, g.first, g.second, g.out, g.out,
                                                                preference, 1, &result, &found);
-  cublaslt().preference_destroy(preference);
+  cublaslt().cublasLtMatmulPreferenceDestroy(preference);
   check(status, "cublasLtMatmulAlgoGetHeuristic");
   HEED_CHECK(found > 0, "cuBLASLt has no algorithm for a {}×{}×{} matmul (batch {})", p.m, p.n, p.k, p.batch);
   g.algorithm = result.algo;
@@ -279,10 +279,10 @@ void CudaBackend::gemm(const GemmPlan& plan, const void* first, const void* seco
   const CachedGemm& g = gemm_for(plan, bf16, {alignment(first), alignment(second), alignment(c.raw())});
   if (plan.bias) {
     const void* pointer = bias->raw();
-    check(cublaslt().desc_set_attribute(g.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &pointer, sizeof(pointer)),
+    check(cublaslt().cublasLtMatmulDescSetAttribute(g.operation, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &pointer, sizeof(pointer)),
           "BIAS_POINTER");
   }
-  check(cublaslt().matmul(blas_, g.operation, &plan.alpha, first, g.first, second, g.second, &plan.beta, c.raw(), g.out,
+  check(cublaslt().cublasLtMatmul(blas_, g.operation, &plan.alpha, first, g.first, second, g.second, &plan.beta, c.raw(), g.out,
                        c.raw(), g.out, &g.algorithm, workspace_.raw(), kWorkspaceBytes, stream_),
         "cublasLtMatmul");
 }
