@@ -245,7 +245,7 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--n-best", o->translate.beam.n_best, "Write the K best as 'i ||| translation ||| score' lines")
       ->capture_default_str()->check(number_in(1, 256));
   cmd->add_flag("--scores", o->scores, "Append ' ||| score' to each translation");
-  cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch (0: 64 / beam, between 8 and 16)")->capture_default_str()->check(number_in(0, 1e6));
+  cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch (0: 64 / beam, between 8 and 16; greedy on one worker 32)")->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--batch-tokens", o->translate.batch_tokens, "Source pieces per batch, padding counted (the longest × the sentences; 0: no limit)")->capture_default_str()->check(number_in(0, 1e9));
   cmd->add_option("--long-lines", o->long_lines, "Lines longer than the model accepts: split or truncate")->capture_default_str();
   cmd->add_option("--max-input-length", o->translate.max_input_pieces, "Split lines over this many pieces (0: the length the model was trained on; with local attention, its positions)")

@@ -227,12 +227,13 @@ TEST_CASE("translation gives back the f32 weights its prepared products replaced
 }
 
 TEST_CASE("the default batch holds 64 rows of beams, between 8 and 16 sentences, and batching never changes the text") {
-  CHECK(default_batch_sentences(1) == 16);
-  CHECK(default_batch_sentences(2) == 16);
-  CHECK(default_batch_sentences(4) == 16);
-  CHECK(default_batch_sentences(5) == 12);
-  CHECK(default_batch_sentences(8) == 8);
-  CHECK(default_batch_sentences(64) == 8);
+  CHECK(default_batch_sentences(1, 1) == 32);  // greedy on one worker
+  CHECK(default_batch_sentences(1, 2) == 16);
+  CHECK(default_batch_sentences(2, 1) == 16);
+  CHECK(default_batch_sentences(4, 1) == 16);
+  CHECK(default_batch_sentences(5, 2) == 12);
+  CHECK(default_batch_sentences(8, 1) == 8);
+  CHECK(default_batch_sentences(64, 1) == 8);
 
   VocabModel m;
   std::vector<std::string> lines;

@@ -214,6 +214,30 @@ TEST_CASE("attention tiles by itself past 256 keys, except for readers of the pr
   CHECK(model.cross_attention(0).shape() == Shape({1, 2, 3, 280}));
 }
 
+TEST_CASE("decoding more sentences than the encoder runs at once encodes them in parts, each as in the full pass") {
+  // 37 sentences: the encoder's passes take 16, 16 and 5 of them; lengths vary, so the padded
+  // positions differ from row to row.
+  auto be = backend_under_test();
+  Transformer model(tiny_config());
+  model.parameters().initialize(6);
+  const int64_t B = 37, S = 6, T = 3;
+  Batch batch;
+  batch.source = Tensor::empty(Shape{B, S}, DType::i32);
+  batch.target_in = Tensor::empty(Shape{B, T}, DType::i32);
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t length = 1 + b % S;
+    for (int64_t s = 0; s < S; ++s)
+      batch.source.data<int32_t>()[b * S + s] = s < length ? static_cast<int32_t>(4 + (b * 7 + s * 3) % 9) : 0;
+    for (int64_t t = 0; t < T; ++t)
+      batch.target_in.data<int32_t>()[b * T + t] = t == 0 ? 2 : static_cast<int32_t>(4 + (b + t * 5) % 9);
+  }
+  const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
+  DecoderState state;
+  model.start_decoding(*be, batch.source, 7, state);
+  CHECK(state.memory.shape() == Shape({B, S, tiny_config().model_dim}));
+  for (int64_t t = 0; t < T; ++t) expect_step_equals_full(*be, model, batch, full, t, state);
+}
+
 TEST_CASE("with a window, the decoder's incremental step over a ring of window + 1 positions equals the full forward pass") {
   auto be = backend_under_test();
   const Batch batch = tiny_batch();

@@ -160,7 +160,10 @@ void Translator::on_workers(size_t count, const std::function<void(size_t)>& job
     if (e) std::rethrow_exception(e);
 }
 
-int64_t default_batch_sentences(int64_t beam) { return std::clamp<int64_t>(64 / std::max<int64_t>(beam, 1), 8, 16); }
+int64_t default_batch_sentences(int64_t beam, int64_t workers) {
+  if (beam <= 1 && workers <= 1) return 32;
+  return std::clamp<int64_t>(64 / std::max<int64_t>(beam, 1), 8, 16);
+}
 
 std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {
   // Each line becomes zero or more segments (a long line several), translated as sentences.
@@ -210,7 +213,7 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
   for (size_t s = 0; s < segments.size(); ++s) lengths[s] = static_cast<int64_t>(segments[s].pieces.size()) + 1;
   const BatchPlan plan =
       batches_by_length(order, lengths, {.sentences = options_.batch_sentences > 0 ? options_.batch_sentences
-                                                                                   : default_batch_sentences(options_.beam.beam),
+                                                                                   : default_batch_sentences(options_.beam.beam, static_cast<int64_t>(workers_.size())),
                                          .tokens = options_.batch_tokens});
   std::vector<Sources> batches;
   for (const std::vector<int32_t>& batch : plan) {

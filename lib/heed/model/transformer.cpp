@@ -344,11 +344,18 @@ void Transformer::backward(Backend& be, float grad_scale, const GradientsReady& 
 void Transformer::start_decoding(Backend& be, const Tensor& source, int64_t capacity, DecoderState& state) {
   HEED_CHECK(capacity >= 1 && capacity <= config_.max_positions,
              "decoder: {} target positions requested, the model allows 1 to {}", capacity, config_.max_positions);
-  const Tensor memory = encode(be, source, RunMode{});
-  state.memory = state.memory_buffer.view(be, memory.shape());
-  be.copy(memory, state.memory);  // the model's buffers are reused by the next forward pass
-  state.source_lengths = state.lengths_buffer.view(be, source_lengths_view_.shape(), DType::i32);
-  be.copy(source_lengths_view_, state.source_lengths);
+  // The encoder runs kEncoderChunk sentences at a time: its buffers, a layer's own, are sized by
+  // the most rows one pass encodes, so a wide decoding batch (greedy's 32 sentences) does not
+  // widen them. Each sentence's encoding is independent of the others in its pass.
+  const int64_t sentences = source.shape()[0], length = source.shape()[1];
+  state.memory = state.memory_buffer.view(be, Shape{sentences, length, config_.model_dim});
+  state.source_lengths = state.lengths_buffer.view(be, Shape{sentences}, DType::i32);
+  for (int64_t first = 0; first < sentences; first += kEncoderChunk) {
+    const int64_t end = std::min(sentences, first + kEncoderChunk);
+    const Tensor memory = encode(be, source.slice_rows(first, end), RunMode{});
+    be.copy(memory, state.memory.slice_rows(first, end));  // the model's buffers are reused by the next pass
+    be.copy(source_lengths_view_, state.source_lengths.slice_rows(first, end));
+  }
   state.rows_per_memory = 1;
   state.layers.resize(decoder_.size());
   state.position = 0;

@@ -184,6 +184,7 @@ class Transformer {
   void grow_caches(Backend& be, DecoderState& state);
   int64_t self_cache_limit(const DecoderState& state) const;  // positions a self-attention cache holds at most
   static constexpr int64_t kFirstCacheCapacity = 16;  // positions; doubled as decoding goes on
+  static constexpr int64_t kEncoderChunk = 16;        // sentences the encoder runs at once when decoding
 
   ModelConfig config_;
   ParameterSet params_;
