@@ -1,6 +1,7 @@
 #include "heed/model/layers.h"
 
 #include <cmath>
+#include <vector>
 
 #include "heed/backend/matmul_backward.h"
 #include "heed/core/container.h"
@@ -117,10 +118,14 @@ namespace {
 // PE(pos, 2i) = sin(pos / 10000^(2i/D)), PE(pos, 2i+1) = cos(pos / 10000^(2i/D))
 Tensor sinusoidal_table(int64_t positions, int64_t dim) {
   Tensor table = Tensor::empty(Shape{positions, dim});
+  std::vector<double> wavelength(static_cast<size_t>(dim));  // 10000^(2i/D), once per column: made at every model load
+  for (int64_t i = 0; i < dim; ++i)
+    wavelength[static_cast<size_t>(i)] = std::pow(10000.0, static_cast<double>(i - i % 2) / static_cast<double>(dim));
+  float* values = table.f32();
   for (int64_t pos = 0; pos < positions; ++pos)
     for (int64_t i = 0; i < dim; ++i) {
-      const double angle = static_cast<double>(pos) / std::pow(10000.0, static_cast<double>(i - i % 2) / static_cast<double>(dim));
-      table.f32()[pos * dim + i] = static_cast<float>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
+      const double angle = static_cast<double>(pos) / wavelength[static_cast<size_t>(i)];
+      values[pos * dim + i] = static_cast<float>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
     }
   return table;
 }

@@ -76,9 +76,11 @@ std::string serialize_model(const Transformer& model, const ModelExtras& extras,
       w.put_bytes64(std::string_view(reinterpret_cast<const char*>(q.codes.data()), q.codes.size()));
       w.put_bytes64(std::string_view(reinterpret_cast<const char*>(q.scales.data()), q.scales.size() * sizeof(float)));
     } else if (dtype == DType::f16) {
-      std::string half(static_cast<size_t>(p.value.numel()) * sizeof(uint16_t), '\0');
-      for (int64_t i = 0; i < p.value.numel(); ++i) {
-        const uint16_t h = float_to_half(p.value.f32()[i]);
+      const float* values = p.value.f32();
+      const int64_t count = p.value.numel();
+      std::string half(static_cast<size_t>(count) * sizeof(uint16_t), '\0');
+      for (int64_t i = 0; i < count; ++i) {
+        const uint16_t h = float_to_half(values[i]);
         std::memcpy(half.data() + i * 2, &h, sizeof h);
       }
       w.put_bytes64(half);
@@ -182,10 +184,12 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     if (t.dtype == DType::f16) {
       if (loaded.precision == StoredPrecision::f32) loaded.precision = StoredPrecision::f16;
       const char* half = t.data.data();
-      for (int64_t i = 0; i < p.value.numel(); ++i) {
+      float* values = p.value.f32();  // once: f32() checks the dtype on every call
+      const int64_t count = p.value.numel();
+      for (int64_t i = 0; i < count; ++i) {
         uint16_t h;
         std::memcpy(&h, half + i * 2, sizeof h);
-        p.value.f32()[i] = half_to_float(h);
+        values[i] = half_to_float(h);
       }
     } else if (t.dtype == DType::i8) {
       loaded.precision = StoredPrecision::int8;
