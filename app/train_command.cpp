@@ -43,6 +43,18 @@ void adopt_resumed_options(const TrainOptions& o) {
   adopt_stored_options(*o.app, checkpoint_training_options(checkpoint), checkpoint);
 }
 
+// --init MODEL takes the model's architecture: an architecture option given beside it would be
+// silently ignored, so it is an error (dropout rates are training options and may change).
+void check_no_architecture_options(const TrainOptions& o) {
+  static const char* const kArchitecture[] = {"model-dim", "heads", "ffn-dim", "encoder-layers", "decoder-layers",
+                                              "max-positions", "attention-window", "attention-global", "activation",
+                                              "attention", "positions", "norm", "tying"};
+  for (const char* name : kArchitecture)
+    HEED_CHECK(o.app->get_option(fmt::format("--{}", name))->count() == 0,
+               "--init {} brings its architecture: do not give --{} (only dropout and training options may change)",
+               o.train.init_model, name);
+}
+
 int run_train(TrainOptions o) {
   o.model.activation = parse_activation(o.activation);
   o.model.attention = parse_attention_score(o.attention);
@@ -74,6 +86,7 @@ int run_train(TrainOptions o) {
     o.train.output_dir = o.resume_dir;
     o.train.resume = true;
   }
+  if (!o.train.init_model.empty() && !o.train.resume) check_no_architecture_options(o);
   HEED_CHECK(!o.train.output_dir.empty(), "give an output directory: --output DIR (or --resume DIR)");
   HEED_CHECK(!o.train.train_source.empty() && !o.train.train_target.empty(), "give the training data: --train-src and --train-tgt");
   o.train.effective_config = o.app->config_to_str(true, false);
@@ -109,6 +122,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--max-length", t.max_length, "Skip pairs with a side longer than this (pieces)")->capture_default_str()->group("Data")->check(number_in(1, kMaxPositions));
   cmd->add_option("-o,--output", t.output_dir, "Directory for best.heed, last.heed and checkpoint.state")->group("Data");
   cmd->add_option("--resume", o->resume_dir, "Continue the training whose checkpoint is in DIR")->group("Data");
+  cmd->add_option("--init", t.init_model, "Fine-tune: start from this model's weights, architecture and vocabulary (new optimiser and schedule)")->group("Data");
 
   cmd->add_option("--model-dim", m.model_dim, "Width of the model")->capture_default_str()->group("Model")->check(number_in(1, kMaxModelDim));
   cmd->add_option("--heads", m.heads, "Attention heads")->capture_default_str()->group("Model")->check(number_in(1, kMaxModelDim));

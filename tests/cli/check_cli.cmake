@@ -35,6 +35,13 @@ if(NOT rc EQUAL 1 OR NOT out STREQUAL "" OR NOT err MATCHES "foreign.heed is not
   message(FATAL_ERROR "heed info on a foreign file: exit ${rc}, stdout '${out}', stderr '${err}'")
 endif()
 
+# train --init takes the model's architecture: an architecture option beside it is refused, not ignored.
+execute_process(COMMAND ${HEED} train --init ${WORK_DIR}/tiny.heed --model-dim 64 -o ${WORK_DIR}/init-run
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 1 OR NOT err MATCHES "tiny.heed brings its architecture: do not give --model-dim")
+  message(FATAL_ERROR "heed train --init with --model-dim: exit ${rc}, stderr '${err}'")
+endif()
+
 # A bad global option is a usage error, not a crash or a silent run.
 execute_process(COMMAND ${HEED} --threads -3 bench ops OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
 if(rc EQUAL 0 OR NOT err MATCHES "threads")

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstring>
 
@@ -120,6 +121,49 @@ TEST_CASE("training on a device, stopped and resumed there, equals training on t
     REQUIRE(va.bytes() == vb.bytes());
     CHECK(std::memcmp(va.raw(), vb.raw(), va.bytes()) == 0);
   }
+}
+
+TEST_CASE("--init fine-tunes a model: its weights, architecture and vocabulary, this run's dropout") {
+  TempDir dir;
+  TrainConfig base = slice_config(dir, slice_vocabulary(dir));
+  base.output_dir = dir.file("base");
+  base.max_updates = 20;
+  const TrainSummary trained = train(base, small_model());
+  const LoadedModel start = load_model(dir.file("base/last.heed"));
+
+  // A step of ~1e-12 per weight: the fine-tuned model is the starting one, but for its dropout.
+  TrainConfig tune = slice_config(dir, "");
+  tune.init_model = dir.file("base/last.heed");
+  tune.output_dir = dir.file("tuned");
+  tune.optimizer.learning_rate = 1e-11f;
+  tune.max_updates = 1;
+  ModelConfig other = small_model();
+  other.model_dim = 32;  // the model's architecture wins over the caller's
+  other.dropout = 0.0f;
+  const TrainSummary tuned = train(tune, other);
+  CHECK(tuned.first_loss < 0.9 * trained.first_loss);  // it starts where the base model ended, not from scratch
+
+  const LoadedModel out = load_model(dir.file("tuned/last.heed"));
+  CHECK(out.model->config().model_dim == start.model->config().model_dim);
+  CHECK(out.model->config().dropout == 0.0f);
+  CHECK(start.model->config().dropout == doctest::Approx(0.1));
+  REQUIRE(out.extras.vocabularies.size() == start.extras.vocabularies.size());
+  CHECK(out.extras.vocabularies[0].bytes == start.extras.vocabularies[0].bytes);
+  const Tensor& a = start.model->parameters().values();
+  const Tensor& b = out.model->parameters().values();
+  REQUIRE(a.numel() == b.numel());
+  float largest_change = 0.0f;
+  for (int64_t i = 0; i < a.numel(); ++i) largest_change = std::max(largest_change, std::abs(a.f32()[i] - b.f32()[i]));
+  CHECK(largest_change < 1e-6f);
+
+  TrainConfig both = tune;
+  both.vocabulary = slice_vocabulary(dir);
+  both.output_dir = dir.file("both");
+  CHECK_THROWS_WITH_AS(train(both, small_model()), doctest::Contains("the model brings its own vocabulary"), Error);
+  TrainConfig absent = tune;
+  absent.init_model = dir.file("absent.heed");
+  absent.output_dir = dir.file("absent");
+  CHECK_THROWS_WITH_AS(train(absent, small_model()), doctest::Contains("absent.heed"), Error);
 }
 
 TEST_CASE("corpora of different lengths are refused before training, naming both files and counts") {

@@ -103,6 +103,8 @@ class Trainer {
     session_start_ = Clock::now();
   }
   std::string limit_reached() const;
+  // --init MODEL: model_, adam_ and extras_ from that file (requested: this run's dropout rates).
+  void start_from_model(const ModelConfig& requested);
   TrainSummary summary(const std::string& reason) const;
   double eta_seconds(int64_t batches_in_epoch) const;
   bool improved(double metric, double cross_entropy) const;
@@ -171,6 +173,9 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     adam_->restore(checkpoint.first_moment, checkpoint.second_moment, progress_.updates);
     spdlog::info("resuming from {}: update {}, epoch {}, batch {} of the epoch, {} trained", path(kCheckpointFile),
                  progress_.updates, progress_.epoch + 1, progress_.next_batch, duration_text(progress_.elapsed_seconds));
+  } else if (!config_.init_model.empty()) {
+    progress_.processes = comm_.size();
+    start_from_model(model_config);
   } else {
     progress_.processes = comm_.size();
     extras_ = read_vocabulary_files(config_);
@@ -193,6 +198,25 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
   read_corpora();
   if (comm_.is_root()) metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
   gradient_buckets_ = model_->gradient_ranges();
+}
+
+void Trainer::start_from_model(const ModelConfig& requested) {
+  const std::string& file = config_.init_model;
+  HEED_CHECK(config_.vocabulary.empty() && config_.source_vocabulary.empty() && config_.target_vocabulary.empty(),
+             "--init {}: the model brings its own vocabulary; give no --vocab, --src-vocab or --tgt-vocab", file);
+  LoadedModel loaded = load_model(file);
+  ModelConfig mc = loaded.model->config();
+  mc.dropout = requested.dropout;
+  mc.attention_dropout = requested.attention_dropout;
+  // Dropout lives in the layers, so the weights move into a model built with this run's rates.
+  model_ = std::make_unique<Transformer>(mc);
+  const Tensor& from = loaded.model->parameters().values();
+  std::copy_n(from.f32(), from.numel(), model_->parameters().values().f32());
+  model_->parameters().place_on(*be_);
+  adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
+  extras_ = std::move(loaded.extras);
+  spdlog::info("starting from {}: its architecture, weights and vocabulary; dropout {}, attention dropout {}; a new "
+               "optimiser, learning rate from warm-up", file, mc.dropout, mc.attention_dropout);
 }
 
 void Trainer::read_corpora() {

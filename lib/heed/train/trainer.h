@@ -20,6 +20,9 @@ struct TrainConfig {
   std::string source_vocabulary, target_vocabulary;
   std::string output_dir;
   bool resume = false;                             // continue from output_dir's checkpoint
+  // Fine-tuning: start from this model file's architecture, weights and vocabulary (the dropout
+  // rates are this run's), with a fresh optimiser and schedule. Empty: a new model.
+  std::string init_model;
   int64_t max_length = 100;                        // pieces per side; longer pairs are skipped
   int64_t batch_tokens = 4096;
   OptimizerOptions optimizer;
@@ -66,7 +69,7 @@ inline constexpr const char* kReportFile = "report.html";  // see training_repor
 inline constexpr const char* kCheckpointFile = "checkpoint.state";
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
-// when resuming, the checkpoint's config wins. It computes on `be` (by default the backend of
+// when resuming, the checkpoint's config wins; with init_model, that model's (but for dropout). It computes on `be` (by default the backend of
 // the device --device selected).
 TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be = nullptr);
 
