@@ -5,6 +5,9 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
 #include <tuple>
 
 #include "heed/core/error.h"
@@ -68,6 +71,47 @@ TEST_CASE("prepared f32, bf16 and int8 products equal the reference's arithmetic
           CHECK(cost <= (p == Precision::f32 ? 1e-6 : p == Precision::bf16 ? 1e-2 : 3e-2));
           if (p != Precision::f32 && c.in >= 31) CHECK(cost > 1e-5);  // it did round
         }
+  }
+}
+
+TEST_CASE("int8_quantize_channels gives int8_weight_code's codes and int8_weight_step's steps, ties included") {
+  // Values at exact half steps (ties round to even), at ±max, zeros and random ones; an all-zero
+  // channel (step 1); both channel axes, widths that leave vector remainders.
+  for (const auto& [rows, cols] : {std::pair<int64_t, int64_t>{3, 37}, {37, 3}, {64, 257}}) {
+    for (const int axis : {0, 1}) {
+      CAPTURE(rows);
+      CAPTURE(cols);
+      CAPTURE(axis);
+      std::vector<float> w(static_cast<size_t>(rows * cols));
+      Rng rng(static_cast<uint64_t>(rows * 1000 + cols * 10 + axis));
+      for (float& v : w) v = rng.uniform(-2.0f, 2.0f);
+      const int64_t channels = axis == 1 ? cols : rows;
+      const auto element = [&](int64_t channel, int64_t i) -> float& {
+        return axis == 1 ? w[static_cast<size_t>(i * cols + channel)] : w[static_cast<size_t>(channel * cols + i)];
+      };
+      const int64_t length = axis == 1 ? rows : cols;
+      for (int64_t c = 0; c + 1 < channels; ++c) {
+        element(c, 0) = 1.27f;  // the channel's max: step 0.01
+        for (int64_t i = 1; i < length; ++i)
+          if (i % 3 == 0) element(c, i) = (static_cast<float>(i % 40) - 20.0f + 0.5f) * (1.27f / 127.0f);
+      }
+      for (int64_t i = 0; i < length; ++i) element(channels - 1, i) = 0.0f;
+      std::vector<int8_t> codes(w.size());
+      std::vector<float> steps(static_cast<size_t>(channels));
+      int8_quantize_channels(w.data(), rows, cols, axis, codes.data(), steps.data());
+      int64_t wrong = 0;
+      for (int64_t c = 0; c < channels; ++c) {
+        float m = 0.0f;
+        for (int64_t i = 0; i < length; ++i) m = std::max(m, std::fabs(element(c, i)));
+        CHECK(steps[static_cast<size_t>(c)] == int8_weight_step(m));
+        for (int64_t i = 0; i < length; ++i) {
+          const size_t at = static_cast<size_t>(axis == 1 ? i * cols + c : c * cols + i);
+          wrong += codes[at] != int8_weight_code(w[at], steps[static_cast<size_t>(c)]);
+        }
+      }
+      CHECK(wrong == 0);
+      CHECK(steps.back() == 1.0f);
+    }
   }
 }
 

@@ -23,6 +23,11 @@ namespace heed {
 // an int8 file gives back exactly the codes the file holds.
 inline float int8_weight_step(float max_abs) { return max_abs > 0.0f ? max_abs / 127.0f : 1.0f; }
 inline int8_t int8_weight_code(float w, float step) { return static_cast<int8_t>(std::nearbyint(w / step)); }
+// That rule over a whole row-major [rows, cols] matrix, a step per channel (channel_axis 1: one per
+// column; 0: one per row) into steps, codes in the matrix's own layout. The same codes as
+// int8_weight_code, element by element, in a few milliseconds for a model: a model's load
+// quantises 7 M weights with it (std::nearbyint is a library call per element on baseline x86-64).
+void int8_quantize_channels(const float* values, int64_t rows, int64_t cols, int channel_axis, int8_t* codes, float* steps);
 
 enum class Precision : uint8_t { f32, bf16, int8 };
 

@@ -20,16 +20,9 @@ void for_each_element(const Shape& shape, int channel_axis, F&& f) {
 
 Int8Weight quantize_channels(const float* values, const Shape& shape, int channel_axis) {
   Int8Weight w;
-  std::vector<float> max_abs(static_cast<size_t>(shape[channel_axis]), 0.0f);
-  for_each_element(shape, channel_axis, [&](int64_t ch, int64_t i) {
-    max_abs[static_cast<size_t>(ch)] = std::max(max_abs[static_cast<size_t>(ch)], std::fabs(values[i]));
-  });
-  w.scales.resize(max_abs.size());
-  for (size_t ch = 0; ch < max_abs.size(); ++ch) w.scales[ch] = int8_weight_step(max_abs[ch]);
   w.codes.resize(static_cast<size_t>(shape.numel()));
-  for_each_element(shape, channel_axis, [&](int64_t ch, int64_t i) {
-    w.codes[static_cast<size_t>(i)] = int8_weight_code(values[i], w.scales[static_cast<size_t>(ch)]);
-  });
+  w.scales.resize(static_cast<size_t>(shape[channel_axis]));
+  int8_quantize_channels(values, shape[0], shape[1], channel_axis, w.codes.data(), w.scales.data());
   return w;
 }
 

@@ -144,33 +144,31 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
   }();
   auto prepared = std::make_shared<OneDnnWeight>(p, in, out, packed);
 
-  // The source as oneDNN reads it: w itself, or its int8 codes.
-  const float* values = w.f32();
+  // The source as oneDNN reads it: w itself, or its int8 codes in w's own layout (the reorder
+  // reads either, plain or transposed).
   Tensor codes;
-  const void* source = values;
+  const void* source = w.f32();
   dt source_type = dt::f32;
-  const auto at = [&](int64_t k, int64_t n) { return transposed ? values[n * in + k] : values[k * out + n]; };
   if (p == Precision::int8) {
     prepared->column_scales_ = Tensor::empty(Shape{out});
     prepared->column_shifts_ = Tensor::empty(Shape{out}, DType::i32);
-    codes = Tensor::empty(Shape{in, out}, DType::i8);
-    float* scales = prepared->column_scales_.f32();
+    codes = Tensor::empty(w.shape(), DType::i8);
+    const int8_t* q = codes.data<int8_t>();
+    int8_quantize_channels(w.f32(), w.shape()[0], w.shape()[1], transposed ? 0 : 1, codes.data<int8_t>(),
+                           prepared->column_scales_.f32());
+    // Each output channel's code sum, times the shift of the unsigned inputs (see quantize_rows).
     int32_t* shifts = prepared->column_shifts_.data<int32_t>();
-    int8_t* q = codes.data<int8_t>();
-    for (int64_t n = 0; n < out; ++n) {
-      float m = 0.0f;
-      for (int64_t k = 0; k < in; ++k) m = std::max(m, std::fabs(at(k, n)));
-      scales[n] = int8_weight_step(m);
-      int32_t sum = 0;
-      for (int64_t k = 0; k < in; ++k) {
-        q[k * out + n] = int8_weight_code(at(k, n), scales[n]);
-        sum += q[k * out + n];
-      }
-      shifts[n] = kInputShift * sum;
+    std::fill(shifts, shifts + out, 0);
+    if (transposed) {
+      for (int64_t n = 0; n < out; ++n)
+        for (int64_t k = 0; k < in; ++k) shifts[n] += q[n * in + k];
+    } else {
+      for (int64_t k = 0; k < in; ++k)
+        for (int64_t n = 0; n < out; ++n) shifts[n] += q[k * out + n];
     }
+    for (int64_t n = 0; n < out; ++n) shifts[n] *= kInputShift;
     source = q;
     source_type = dt::s8;
-    transposed = false;
   }
   const memory::desc source_desc =
       transposed ? memory::desc(Dims{in, out}, source_type, Dims{1, in}) : plain({in, out}, source_type);
