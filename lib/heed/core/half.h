@@ -48,6 +48,10 @@ inline float half_to_float(uint16_t h) {
   return std::bit_cast<float>(sign | (exponent + 127 - 15) << 23 | mantissa << 13);
 }
 
+// `count` halves, stored little-endian at any alignment (a model file's bytes), to floats: the
+// values half_to_float gives, with F16C where the CPU has it (a model's load converts 7 M of them).
+void halves_to_floats(const char* halves, int64_t count, float* out);
+
 // bfloat16: f32's upper half, rounded to nearest, ties to even (as oneDNN's conversions round).
 inline uint16_t float_to_bf16(float value) {
   const uint32_t f = std::bit_cast<uint32_t>(value);

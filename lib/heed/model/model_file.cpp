@@ -183,14 +183,7 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
     const StoredTensor& t = it->second;
     if (t.dtype == DType::f16) {
       if (loaded.precision == StoredPrecision::f32) loaded.precision = StoredPrecision::f16;
-      const char* half = t.data.data();
-      float* values = p.value.f32();  // once: f32() checks the dtype on every call
-      const int64_t count = p.value.numel();
-      for (int64_t i = 0; i < count; ++i) {
-        uint16_t h;
-        std::memcpy(&h, half + i * 2, sizeof h);
-        values[i] = half_to_float(h);
-      }
+      halves_to_floats(t.data.data(), p.value.numel(), p.value.f32());
     } else if (t.dtype == DType::i8) {
       loaded.precision = StoredPrecision::int8;
       std::vector<float> scales(t.scales.size() / sizeof(float));
