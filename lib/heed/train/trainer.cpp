@@ -103,7 +103,7 @@ class Trainer {
     session_start_ = Clock::now();
   }
   std::string limit_reached() const;
-  // --init MODEL: model_, adam_ and extras_ from that file (requested: this run's dropout rates).
+  // --init MODEL: model_ (on the host) and extras_ from that file (requested: this run's dropout rates).
   void start_from_model(const ModelConfig& requested);
   TrainSummary summary(const std::string& reason) const;
   double eta_seconds(int64_t batches_in_epoch) const;
@@ -173,19 +173,20 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     adam_->restore(checkpoint.first_moment, checkpoint.second_moment, progress_.updates);
     spdlog::info("resuming from {}: update {}, epoch {}, batch {} of the epoch, {} trained", path(kCheckpointFile),
                  progress_.updates, progress_.epoch + 1, progress_.next_batch, duration_text(progress_.elapsed_seconds));
-  } else if (!config_.init_model.empty()) {
-    progress_.processes = comm_.size();
-    start_from_model(model_config);
   } else {
     progress_.processes = comm_.size();
-    extras_ = read_vocabulary_files(config_);
-    ModelConfig mc = model_config;
-    const ModelVocabularies v = vocabularies_of(extras_, "the vocabulary files");
-    mc.source_vocab = v.source->size();
-    mc.target_vocab = v.target->size();
-    mc.joint_vocabulary = v.source == v.target;
-    model_ = std::make_unique<Transformer>(mc);
-    model_->parameters().initialize(config_.seed);
+    if (!config_.init_model.empty()) {
+      start_from_model(model_config);
+    } else {
+      extras_ = read_vocabulary_files(config_);
+      ModelConfig mc = model_config;
+      const ModelVocabularies v = vocabularies_of(extras_, "the vocabulary files");
+      mc.source_vocab = v.source->size();
+      mc.target_vocab = v.target->size();
+      mc.joint_vocabulary = v.source == v.target;
+      model_ = std::make_unique<Transformer>(mc);
+      model_->parameters().initialize(config_.seed);
+    }
     model_->parameters().place_on(*be_);
     adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
   }
@@ -212,8 +213,6 @@ void Trainer::start_from_model(const ModelConfig& requested) {
   model_ = std::make_unique<Transformer>(mc);
   const Tensor& from = loaded.model->parameters().values();
   std::copy_n(from.f32(), from.numel(), model_->parameters().values().f32());
-  model_->parameters().place_on(*be_);
-  adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
   extras_ = std::move(loaded.extras);
   spdlog::info("starting from {}: its architecture, weights and vocabulary; dropout {}, attention dropout {}; a new "
                "optimiser, learning rate from warm-up", file, mc.dropout, mc.attention_dropout);

@@ -69,8 +69,8 @@ inline constexpr const char* kReportFile = "report.html";  // see training_repor
 inline constexpr const char* kCheckpointFile = "checkpoint.state";
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
-// when resuming, the checkpoint's config wins; with init_model, that model's (but for dropout). It computes on `be` (by default the backend of
-// the device --device selected).
+// when resuming, the checkpoint's config wins; with init_model, that model's (but for dropout).
+// It computes on `be` (by default the backend of the device --device selected).
 TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be = nullptr);
 
 }  // namespace heed
