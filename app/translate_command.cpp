@@ -144,6 +144,7 @@ int run_translate(TranslateCliOptions o) {
     o.translate.beam.length_penalty = *alpha;
     spdlog::info("length normalisation α {} (the model's; --normalize overrides it)", *alpha);
   }
+  o.translate.beam.scores = o.scores || o.translate.beam.n_best > 1;  // printed only then
   o.translate.precision = o.precision.empty() ? model_precision(loaded.extras, o.models[0]) : parse_precision(o.precision, "--precision");
   // --threads is the total: --workers of them (by default one per thread) share it evenly.
   const int threads = current_threads();

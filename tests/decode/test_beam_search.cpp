@@ -49,15 +49,24 @@ BeamOptions beam_of(int64_t beam, int64_t n_best = 1) {
 
 }  // namespace
 
-TEST_CASE("beam search with a beam of 1 is greedy search") {
+TEST_CASE("beam search with a beam of 1 is greedy search, with scores or ranking by logits without them") {
   TinyModel m(21);
   const auto sources = some_sources();
   const auto greedy = greedy_decode(*m.be, *m.model, sources, {});
   BeamSearch search(*m.be, *m.model, beam_of(1));
   const auto beam = search.translate(sources);
+  BeamOptions unscored = beam_of(1);
+  unscored.scores = false;  // no log-softmax: the logits rank the tokens
+  BeamSearch by_logits(*m.be, *m.model, unscored);
+  const auto fast = by_logits.translate(sources);
   for (size_t i = 0; i < sources.size(); ++i) {
     REQUIRE(beam[i].size() == 1);
     CHECK(beam[i][0].pieces == greedy[i]);
+    CHECK(beam[i][0].log_prob < 0.0);
+    REQUIRE(fast[i].size() == 1);
+    CHECK(fast[i][0].pieces == greedy[i]);
+    CHECK(fast[i][0].log_prob == 0.0);  // not computed, and says so
+    CHECK(fast[i][0].score == 0.0);
   }
 }
 

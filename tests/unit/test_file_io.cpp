@@ -1,11 +1,13 @@
 // Saving and reading files as a hostile user would try them: links, devices, FIFOs, modes.
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -104,6 +106,32 @@ TEST_CASE("reading a model file refuses a FIFO and a device at once instead of b
     CHECK(error_of([] { read_file("/dev/zero"); }).find("it is a character device") != std::string::npos);
   CHECK(error_of([&] { read_file(dir.path.string()); }).find("it is a directory") != std::string::npos);
   CHECK(error_of([&] { read_file(dir.file("missing")); }).find("no such file") != std::string::npos);
+}
+
+TEST_CASE("a file and a FIFO are read whole, every byte as written, NULs included") {
+  TempDir dir;
+  std::string bytes(200'003, '\0');  // past the first buffer a FIFO's read starts with (64 KiB)
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 131) % 251);
+  write_file_atomically(dir.file("file"), bytes);
+  CHECK(read_file(dir.file("file")) == bytes);
+  write_file_atomically(dir.file("empty"), "");
+  CHECK(read_file(dir.file("empty")).empty());
+
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0644) == 0);
+  const pid_t writer = ::fork();
+  REQUIRE(writer >= 0);
+  if (writer == 0) {  // the child writes the bytes into the FIFO in uneven pieces, then exits
+    const int fd = ::open(dir.file("fifo").c_str(), O_WRONLY);
+    for (size_t at = 0; fd >= 0 && at < bytes.size(); at += 7'777)
+      if (::write(fd, bytes.data() + at, std::min<size_t>(7'777, bytes.size() - at)) < 0) ::_exit(1);
+    ::_exit(fd >= 0 ? 0 : 1);
+  }
+  const std::string piped = read_file_or_pipe(dir.file("fifo"));
+  int status = 0;
+  ::waitpid(writer, &status, 0);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(piped == bytes);
 }
 
 TEST_CASE("a second stop signal during a save removes the save's temporary file") {

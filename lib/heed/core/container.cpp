@@ -52,7 +52,7 @@ std::string ContainerWriter::finish() {
 }
 
 ContainerReader::ContainerReader(std::string_view bytes, std::string what, std::string_view magic,
-                                 std::string_view kind, uint32_t newest_version)
+                                 std::string_view kind, uint32_t newest_version, Checksum when)
     : what_(std::move(what)) {
   HEED_CHECK(!bytes.empty(), "{} is empty, not a {} file", what_, kind);
   if (bytes.size() < magic.size() || bytes.substr(0, magic.size()) != magic) {
@@ -74,12 +74,29 @@ ContainerReader::ContainerReader(std::string_view bytes, std::string what, std::
   HEED_CHECK(bytes.substr(bytes.size() - kEndMarker.size()) == kEndMarker, "{} is corrupted: its end marker is damaged",
              what_);
   const std::string_view covered = bytes.substr(0, bytes.size() - kTrailerBytes);
-  uint64_t stored;
-  std::memcpy(&stored, bytes.data() + covered.size(), sizeof stored);
-  checksum_ = fnv1a64(covered);
-  HEED_CHECK(checksum_ == stored, "{} is corrupted: checksum {:016x} does not match the stored {:016x}", what_, checksum_,
-             stored);
+  std::memcpy(&stored_checksum_, bytes.data() + covered.size(), sizeof stored_checksum_);
   body_ = covered.substr(kHeaderBytes);
+  if (when == Checksum::on_verify) {
+    hashing_ = std::thread([this, covered] { checksum_ = fnv1a64(covered); });
+  } else {
+    checksum_ = fnv1a64(covered);
+    verify();
+  }
+}
+
+ContainerReader::~ContainerReader() {
+  if (hashing_.joinable()) hashing_.join();
+}
+
+void ContainerReader::verify() {
+  if (hashing_.joinable()) hashing_.join();
+  HEED_CHECK(checksum_ == stored_checksum_, "{} is corrupted: checksum {:016x} does not match the stored {:016x}", what_,
+             checksum_, stored_checksum_);
+}
+
+uint64_t ContainerReader::checksum() {
+  verify();
+  return checksum_;
 }
 
 std::string_view ContainerReader::take(uint64_t n, const char* field) {

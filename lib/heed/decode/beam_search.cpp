@@ -28,6 +28,14 @@ void block_maxima(const float* x, int64_t n, float* maxima) {
   }
 }
 
+// Is `next` row i ← row i for each of the `rows` rows (a selection that moves nothing)?
+bool rows_stay(const std::vector<int32_t>& next, int64_t rows) {
+  if (static_cast<int64_t>(next.size()) != rows) return false;
+  for (size_t r = 0; r < next.size(); ++r)
+    if (next[r] != static_cast<int32_t>(r)) return false;
+  return true;
+}
+
 const ModelConfig& first_config(const std::vector<Transformer*>& models) {
   HEED_CHECK(!models.empty(), "beam search needs at least one model");
   return models.front()->config();
@@ -63,6 +71,7 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
 Tensor BeamSearch::step_log_probs(const Tensor& tokens) {
   for (size_t m = 0; m < models_.size(); ++m) {
     const Tensor logits = models_[m]->decode_step(be_, tokens, states_[m]);
+    if (ranks_by_logits()) return logits;
     const Tensor log_probs = log_probs_[m].view(be_, logits.shape());
     be_.log_softmax_forward(logits, log_probs);
     if (models_.size() == 1) return log_probs;
@@ -224,8 +233,10 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
           if (static_cast<int64_t>(rank) >= k || (step == 0 && !at_limit)) continue;
           Hypothesis h;
           h.pieces = trace(step, cand.row);
-          h.log_prob = cand.log_prob;
-          h.score = normalise(cand.log_prob, step);
+          if (!ranks_by_logits()) {  // by logits, cand.log_prob is a sum of logits: no score
+            h.log_prob = cand.log_prob;
+            h.score = normalise(cand.log_prob, step);
+          }
           done.push_back(std::move(h));
           continue;
         }
@@ -257,7 +268,9 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       step_parents_[static_cast<size_t>(step * rows_capacity_) + r] = next_rows_[r];
     }
     // After the first step every sentence widens from one row to k: its memory rows follow.
-    select_rows(same_sentences && step > 0 ? RowSelection::self_attention : RowSelection::everything);
+    // Greedy search keeps every row in place until a sentence ends: then nothing moves.
+    if (!same_sentences || !rows_stay(next_rows_, rows))
+      select_rows(same_sentences && step > 0 ? RowSelection::self_attention : RowSelection::everything);
     std::copy(next_tokens_.begin(), next_tokens_.end(), tokens_.begin());
     beam_log_probs_.assign(next_log_probs_.begin(), next_log_probs_.end());
   }

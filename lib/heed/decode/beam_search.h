@@ -20,6 +20,10 @@ struct BeamOptions {
   float length_penalty = 0.6f;  // α: hypotheses are ranked by log p / length^α, length counting eos
   LengthLimit length;
   int64_t n_best = 1;
+  // false: the caller needs no log-probabilities, so greedy search (beam 1, one model) ranks
+  // each row's tokens by their logits and skips the log-softmax (its order is the same: the
+  // softmax subtracts one constant per row). Its hypotheses then carry 0 as log_prob and score.
+  bool scores = true;
 };
 
 struct Hypothesis {
@@ -61,7 +65,8 @@ class BeamSearch {
   double normalise(double log_prob, int64_t pieces) const;
 
   // Log-probabilities [rows, V] of the step: one model's, or the ensemble's mean.
-  Tensor step_log_probs(const Tensor& tokens);
+  Tensor step_log_probs(const Tensor& tokens);  // or the logits, when ranks_by_logits()
+  bool ranks_by_logits() const { return !options_.scores && options_.beam == 1 && models_.size() == 1; }
   void select_rows(RowSelection what);
 
   Backend& be_;

@@ -95,10 +95,31 @@ void save_model(const std::string& path, const Transformer& model, const ModelEx
   write_file_atomically(path, serialize_model(model, extras, precision));
 }
 
+namespace {
+
+LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what);
+
+}  // namespace
+
 LoadedModel parse_model(std::string_view bytes, const std::string& what) {
-  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion);
+  // The checksum runs beside the parse, which bounds-checks every read and so is safe on a
+  // damaged file; the result is handed out only once the checksum matched.
+  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion, ContainerReader::Checksum::on_verify);
   LoadedModel loaded;
+  try {
+    loaded = parse_sections(r, bytes, what);
+  } catch (...) {
+    r.verify();  // a damaged file is reported as corrupted, not by what its damage broke
+    throw;
+  }
   loaded.checksum = r.checksum();
+  return loaded;
+}
+
+namespace {
+
+LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what) {
+  LoadedModel loaded;
   loaded.format_version = r.version();
   loaded.file_bytes = static_cast<int64_t>(bytes.size());
   ModelConfig config;
@@ -167,8 +188,9 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
   // 4. Does the config describe these tensors and vocabularies?
   HEED_CHECK(parameter_lower_bound(config) * 4.0 <= static_cast<double>(tensor_bytes),
              "{}: its config declares more parameters than the file holds ({} bytes of tensors)", what, tensor_bytes);
-  for (const NamedBlob& blob : loaded.extras.vocabularies) {
-    const Vocabulary vocabulary = Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary");
+  for (NamedBlob& blob : loaded.extras.vocabularies) {
+    blob.loaded = std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary"));
+    const Vocabulary& vocabulary = *blob.loaded;
     const int64_t expected = blob.name == "source" ? config.source_vocab : config.target_vocab;
     HEED_CHECK(vocabulary.size() == expected, "{}: the {} vocabulary has {} pieces, the model expects {}", what,
                blob.name, vocabulary.size(), expected);
@@ -197,6 +219,8 @@ LoadedModel parse_model(std::string_view bytes, const std::string& what) {
   HEED_CHECK(tensors.empty(), "{}: holds a tensor {} that this model does not have", what, printable(tensors.begin()->first));
   return loaded;
 }
+
+}  // namespace
 
 std::optional<std::string> metadata_value(const std::string& metadata, std::string_view key) {
   size_t start = 0;
@@ -249,7 +273,8 @@ std::string model_metadata(std::string_view bytes, const std::string& what) {
 ModelVocabularies vocabularies_of(const ModelExtras& extras, const std::string& what) {
   ModelVocabularies v;
   for (const NamedBlob& blob : extras.vocabularies) {
-    auto vocabulary = std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary"));
+    auto vocabulary = blob.loaded ? blob.loaded
+                                  : std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what + "'s " + blob.name + " vocabulary"));
     if (blob.name == "joint") v.source = v.target = vocabulary;
     if (blob.name == "source") v.source = vocabulary;
     if (blob.name == "target") v.target = vocabulary;
