@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "heed/core/error.h"
+#include "heed/core/vector_exp.h"
 #include "heed/data/batcher.h"
 
 namespace heed {
@@ -26,6 +27,23 @@ void block_maxima(const float* x, int64_t n, float* maxima) {
     for (int64_t v = start; v < end; ++v) m = x[v] > m ? x[v] : m;  // vmaxps; std::max stays scalar (GCC 12)
     maxima[b] = m;
   }
+}
+
+// log Σ_v e^x[v] for a row whose largest entry is `max`: the log-softmax's normaliser (a token's
+// log-probability is x[v] minus it), in one vectorised pass.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+double log_normaliser(const float* x, int64_t n, float max) {
+  float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+  for (int64_t v = 0; v < n; ++v) sum += exp_nonpositive(x[v] - max);
+  return static_cast<double>(max) + std::log(static_cast<double>(sum));
+}
+
+// y += a · x over n floats (an ensemble's mean), vectorised.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void add_scaled(float a, const float* x, int64_t n, float* y) {
+#pragma omp simd
+  for (int64_t v = 0; v < n; ++v) y[v] += a * x[v];
 }
 
 // Is `next` row i ← row i for each of the `rows` rows (a selection that moves nothing)?
@@ -52,7 +70,6 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
       config_(first_config(models)),
       options_(options),
       states_(models.size()),
-      log_probs_(models.size()),
       block_maxima_(static_cast<size_t>((config_.target_vocab + kCandidateBlock - 1) / kCandidateBlock)) {
   HEED_CHECK(options_.beam >= 1, "--beam must be at least 1, got {}", options_.beam);
   HEED_CHECK(options_.n_best >= 1 && options_.n_best <= options_.beam, "--n-best must be between 1 and the beam size {}, got {}",
@@ -68,20 +85,34 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
   }
 }
 
-Tensor BeamSearch::step_log_probs(const Tensor& tokens) {
-  for (size_t m = 0; m < models_.size(); ++m) {
-    const Tensor logits = models_[m]->decode_step(be_, tokens, states_[m]);
-    if (ranks_by_logits()) return logits;
-    const Tensor log_probs = log_probs_[m].view(be_, logits.shape());
-    be_.log_softmax_forward(logits, log_probs);
-    if (models_.size() == 1) return log_probs;
-  }
+Tensor BeamSearch::step_scores(const Tensor& tokens) {
+  if (models_.size() == 1) return be_.to_host(models_[0]->decode_step(be_, tokens, states_[0]), host_logits_);
   // The ensemble's mean of log-probabilities (a product of experts, renormalised by nobody: the
-  // beam only compares them). Halving is exact, so a model paired with itself changes nothing.
-  const Tensor mean = mean_log_probs_.zeros(be_, Shape{tokens.numel(), config_.target_vocab});
+  // beam only compares them): Σ_m w·logit_m − Σ_m w·log Σ e^logit_m. Halving is exact, so a
+  // model paired with itself changes nothing.
+  const int64_t rows = tokens.numel(), vocab = config_.target_vocab;
   const float weight = 1.0f / static_cast<float>(models_.size());
-  for (Buffer& member : log_probs_) be_.axpy(weight, member.view(be_, mean.shape()), mean);
-  return mean;
+  ensemble_scores_.assign(static_cast<size_t>(rows * vocab), 0.0f);
+  ensemble_normalisers_.assign(static_cast<size_t>(rows), 0.0);
+  for (size_t m = 0; m < models_.size(); ++m) {
+    const Tensor logits = be_.to_host(models_[m]->decode_step(be_, tokens, states_[m]), host_logits_);
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = logits.f32() + r * vocab;
+      float* mean = ensemble_scores_.data() + r * vocab;
+      block_maxima(row, vocab, block_maxima_.data());
+      const float max = *std::max_element(block_maxima_.begin(), block_maxima_.end());
+      ensemble_normalisers_[static_cast<size_t>(r)] += static_cast<double>(weight) * log_normaliser(row, vocab, max);
+      add_scaled(weight, row, vocab, mean);
+    }
+  }
+  return Tensor::view(ensemble_scores_.data(), Shape{rows, vocab}, DType::f32);
+}
+
+double BeamSearch::row_normaliser(const float* scores, int32_t row) const {
+  if (ranks_by_logits()) return 0.0;
+  if (models_.size() > 1) return ensemble_normalisers_[static_cast<size_t>(row)];
+  const float max = *std::max_element(block_maxima_.begin(), block_maxima_.end());  // the row's, from collect_candidates
+  return log_normaliser(scores, config_.target_vocab, max);
 }
 
 void BeamSearch::select_rows(RowSelection what) {
@@ -93,9 +124,13 @@ double BeamSearch::normalise(double log_prob, int64_t pieces) const {
   return log_prob / std::pow(static_cast<double>(pieces + 1), static_cast<double>(options_.length_penalty));
 }
 
-void BeamSearch::collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count,
+void BeamSearch::collect_candidates(const float* scores, int32_t row, double beam_log_prob, int64_t count,
                                     bool force_eos) {
   const ModelConfig& c = config_;
+  const int64_t vocab = c.target_vocab;
+  block_maxima(scores, vocab, block_maxima_.data());
+  beam_log_prob -= row_normaliser(scores, row);  // log p(token) = its score − the row's normaliser
+  const float* log_probs = scores;  // up to that constant, now in beam_log_prob
   if (force_eos) {
     candidates_.push_back({beam_log_prob + log_probs[c.eos_id], row, c.eos_id});
     return;
@@ -104,8 +139,6 @@ void BeamSearch::collect_candidates(const float* log_probs, int32_t row, double 
   // most blocks of tokens fail it by their largest (beam + x grows with x, so skipping a block
   // whose largest fails changes nothing).
   const size_t first = candidates_.size();
-  const int64_t vocab = c.target_vocab;
-  block_maxima(log_probs, vocab, block_maxima_.data());
   for (int64_t start = 0, b = 0; start < vocab; start += kCandidateBlock, ++b) {
     if (candidates_.size() - first == static_cast<size_t>(count) &&
         beam_log_prob + block_maxima_[static_cast<size_t>(b)] <= candidates_.back().log_prob)
@@ -165,7 +198,7 @@ void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   const int64_t rows = sentences * options_.beam;
   if (tokens_.size() < static_cast<size_t>(rows)) tokens_.resize(static_cast<size_t>(rows));
   std::fill(tokens_.begin(), tokens_.end(), c.eos_id);
-  be_.to_host(step_log_probs(Tensor::view(tokens_.data(), Shape{rows}, DType::i32)), host_log_probs_);
+  step_scores(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
   select_rows(RowSelection::everything);  // the gather targets
   for (size_t m = 0; m < models_.size(); ++m) models_[m]->reserve_capacity(be_, states_[m]);
   step_tokens_.reserve(static_cast<size_t>((longest + 1) * rows));
@@ -193,7 +226,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
   std::vector<int64_t> active(static_cast<size_t>(sentences));  // sentence of each row group
   std::iota(active.begin(), active.end(), 0);
   // Tokens are chosen on the host (the model moves them to the backend's device), and the
-  // log-probabilities read there: in place on a CPU backend, copied from a device.
+  // logits read there: in place on a CPU backend, copied from a device.
   if (tokens_.size() < static_cast<size_t>(rows_capacity_)) tokens_.resize(static_cast<size_t>(rows_capacity_));
   std::fill(tokens_.begin(), tokens_.end(), c.bos_id);
 
@@ -201,8 +234,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
   for (int64_t step = 0; !active.empty(); ++step) {
     const int64_t width = step == 0 ? 1 : k;  // rows per sentence in this step
     const int64_t rows = static_cast<int64_t>(active.size()) * width;
-    const Tensor device_log_probs = step_log_probs(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
-    const Tensor log_probs = be_.to_host(device_log_probs, host_log_probs_);
+    const Tensor scores = step_scores(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
 
     next_rows_.clear();
     next_log_probs_.clear();
@@ -216,7 +248,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
       for (int64_t b = 0; b < width; ++b) {
         const int32_t row = static_cast<int32_t>(static_cast<int64_t>(g) * width + b);
         if (beam_log_probs_[row] == kImpossible) continue;
-        collect_candidates(log_probs.f32() + row * c.target_vocab, row, beam_log_probs_[row], 2 * k, at_limit);
+        collect_candidates(scores.f32() + row * c.target_vocab, row, beam_log_probs_[row], 2 * k, at_limit);
       }
       std::sort(candidates_.begin(), candidates_.end(),
                 [](const Candidate& a, const Candidate& b) { return a.log_prob > b.log_prob; });
@@ -233,7 +265,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
           if (static_cast<int64_t>(rank) >= k || (step == 0 && !at_limit)) continue;
           Hypothesis h;
           h.pieces = trace(step, cand.row);
-          if (!ranks_by_logits()) {  // by logits, cand.log_prob is a sum of logits: no score
+          if (!ranks_by_logits()) {  // by logits, cand.log_prob sums logits: no score
             h.log_prob = cand.log_prob;
             h.score = normalise(cand.log_prob, step);
           }

@@ -59,13 +59,22 @@ class BeamSearch {
   void start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity);
   // Widens each of the started sentences into `beam` rows, as the steps after the first have.
   void expand_to_beams(int64_t sentences);
-  // Appends the best `count` candidates of one row (its beam's log prob + each token) to candidates_.
-  void collect_candidates(const float* log_probs, int32_t row, double beam_log_prob, int64_t count, bool force_eos);
+  // Appends the best `count` candidates of one row (its beam's log prob + each token's) to
+  // candidates_. `scores`: the row of step_scores().
+  void collect_candidates(const float* scores, int32_t row, double beam_log_prob, int64_t count, bool force_eos);
   std::vector<int32_t> trace(int64_t step, int32_t row) const;
   double normalise(double log_prob, int64_t pieces) const;
 
-  // Log-probabilities [rows, V] of the step: one model's, or the ensemble's mean.
-  Tensor step_log_probs(const Tensor& tokens);  // or the logits, when ranks_by_logits()
+  // The step's scores [rows, V] on the host: one model's logits, or the ensemble's mean of its
+  // models' logits (with each row's mean log-normaliser in ensemble_normalisers_). Logits become
+  // log-probabilities in the candidate scan, which reads each row anyway: a token's is its score
+  // minus row_normaliser() (two passes over a row of logits where a log-softmax takes three and
+  // the scan a fourth).
+  Tensor step_scores(const Tensor& tokens);
+  // log Σ e^logit of a row, as above; 0 when the logits rank the tokens (ranks_by_logits_).
+  double row_normaliser(const float* scores, int32_t row) const;
+  // Greedy search without scores: the logits rank one model's tokens as its log-probabilities
+  // would (the softmax subtracts one constant per row), so no normaliser is computed.
   bool ranks_by_logits() const { return !options_.scores && options_.beam == 1 && models_.size() == 1; }
   void select_rows(RowSelection what);
 
@@ -74,15 +83,15 @@ class BeamSearch {
   const ModelConfig& config_;  // the first model's: vocabulary and special ids, shared by all
   BeamOptions options_;
   std::vector<DecoderState> states_;    // one per model
-  std::vector<Buffer> log_probs_;       // one per model
-  Buffer mean_log_probs_;               // an ensemble's
-  Tensor host_log_probs_;        // log_probs_ read back from a device backend
+  Tensor host_logits_;                  // a model's logits read back from a device backend
+  std::vector<float> ensemble_scores_;  // an ensemble's mean logits [rows, V]
+  std::vector<double> ensemble_normalisers_;  // and each row's mean log Σ e^logit
   std::vector<int32_t> tokens_;  // each row's last token, the next step's input
   // Per step and row of the next step: the token chosen and the row it extends.
   std::vector<int32_t> step_tokens_, step_parents_;
   int64_t rows_capacity_ = 0;
   std::vector<Candidate> candidates_;
-  std::vector<float> block_maxima_;  // collect_candidates' scratch: the largest log prob of each block
+  std::vector<float> block_maxima_;  // collect_candidates' scratch: the largest score of each block
   std::vector<int32_t> next_rows_;
   std::vector<double> beam_log_probs_, next_log_probs_;
   std::vector<int32_t> next_tokens_;
