@@ -27,7 +27,7 @@ fi
 py=$venv/bin/python
 work=$(mktemp -d /var/tmp/bench-vs-ct2.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$py" "$ct2_tools/heed_to_ct2.py" "$model" "$work/ct2" --force >/dev/null
+"$py" "$ct2_tools/heed_to_ct2.py" "$model" "$work/model" --force >/dev/null
 echo "$("$heed" --version | sed -n 3p); $("$py" -c 'import ctranslate2; print("CTranslate2", ctranslate2.__version__)'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "| precision | beam | threads | heed s | CTranslate2 s | CTranslate2 / heed (median of pairs) | heed / CT2 peak RSS MB | heed / CT2 BLEU |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
@@ -41,20 +41,20 @@ for precision in ${PRECISIONS:-f32 int8}; do
   ct2_type=$([ "$precision" = int8 ] && echo int8_float32 || echo float32)
   for beam in ${BEAMS:-4 1}; do
     for threads in ${THREADS:-1 2}; do
-      rm -f "$work/heed" "$work/ct2"
+      rm -f "$work/heed.times" "$work/ct2.times"
       for _ in $(seq "$runs"); do
-        timed "$work/heed" "$heed" -q --threads "$threads" translate -m "$model" -i "$data/test2016.en" --beam "$beam" --precision "$precision"
+        timed "$work/heed.times" "$heed" -q --threads "$threads" translate -m "$model" -i "$data/test2016.en" --beam "$beam" --precision "$precision"
         cp "$work/hyp" "$work/heed.hyp"
-        timed "$work/ct2" "$py" "$ct2_tools/ct2_translate.py" "$work/ct2" -i "$data/test2016.en" -o /dev/stdout --beam "$beam" \
+        timed "$work/ct2.times" "$py" "$ct2_tools/ct2_translate.py" "$work/model" -i "$data/test2016.en" -o /dev/stdout --beam "$beam" \
             --compute-type "$ct2_type" --intra-threads 1 --inter-threads "$threads"
       done
-      ratio=$(paste "$work/heed" "$work/ct2" | awk '{print $3 / $1}' | median)
-      rss_heed=$(awk '{print $2}' "$work/heed" | sort -g | tail -1)
-      rss_ct2=$(awk '{print $2}' "$work/ct2" | sort -g | tail -1)
+      ratio=$(paste "$work/heed.times" "$work/ct2.times" | awk '{print $3 / $1}' | median)
+      rss_heed=$(awk '{print $2}' "$work/heed.times" | sort -g | tail -1)
+      rss_ct2=$(awk '{print $2}' "$work/ct2.times" | sort -g | tail -1)
       bleu_heed=$("$venv/bin/sacrebleu" "$data/test2016.de" -i "$work/heed.hyp" -b -w 2)
       bleu_ct2=$("$venv/bin/sacrebleu" "$data/test2016.de" -i "$work/hyp" -b -w 2)
       printf '| %s | %s | %s | %s | %s | %.2f | %d / %d | %s / %s |\n' "$precision" "$beam" "$threads" \
-        "$(awk '{print $1}' "$work/heed" | median)" "$(awk '{print $1}' "$work/ct2" | median)" "$ratio" \
+        "$(awk '{print $1}' "$work/heed.times" | median)" "$(awk '{print $1}' "$work/ct2.times" | median)" "$ratio" \
         $((rss_heed / 1024)) $((rss_ct2 / 1024)) "$bleu_heed" "$bleu_ct2"
     done
   done
