@@ -18,6 +18,17 @@ inline float round_half_even(float v) {
 
 }  // namespace
 
+__attribute__((target_clones("avx512f", "avx2", "default")))
+float largest_magnitude(const float* x, int64_t n) {
+  float m = 0.0f;
+#pragma omp simd reduction(max : m)
+  for (int64_t i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    m = a > m ? a : m;  // vmaxps; std::max stays scalar (GCC 12)
+  }
+  return m;
+}
+
 // Compiled for AVX-512 and AVX2 besides the baseline, picked at load time, as the int8 product's
 // input quantisation is (onednn/prepared_matmul.cpp).
 __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -26,13 +37,7 @@ void int8_quantize_channels(const float* values, int64_t rows, int64_t cols, int
   if (channel_axis == 0) {  // a step per row: each channel contiguous
     for (int64_t r = 0; r < rows; ++r) {
       const float* v = values + r * cols;
-      float m = 0.0f;
-#pragma omp simd reduction(max : m)
-      for (int64_t c = 0; c < cols; ++c) {
-        const float a = std::fabs(v[c]);
-        m = a > m ? a : m;  // vmaxps; std::max stays scalar (GCC 12)
-      }
-      const float step = steps[r] = int8_weight_step(m);
+      const float step = steps[r] = int8_weight_step(largest_magnitude(v, cols));
       int8_t* q = codes + r * cols;
       for (int64_t c = 0; c < cols; ++c) q[c] = static_cast<int8_t>(round_half_even(v[c] / step));
     }

@@ -23,6 +23,8 @@ namespace heed {
 // an int8 file gives back exactly the codes the file holds.
 inline float int8_weight_step(float max_abs) { return max_abs > 0.0f ? max_abs / 127.0f : 1.0f; }
 inline int8_t int8_weight_code(float w, float step) { return static_cast<int8_t>(std::nearbyint(w / step)); }
+// max |x[i]| over n floats (0 for none): a channel's or an int8 input row's scale, vectorised.
+float largest_magnitude(const float* x, int64_t n);
 // That rule over a whole row-major [rows, cols] matrix, a step per channel (channel_axis 1: one per
 // column; 0: one per row) into steps, codes in the matrix's own layout. The same codes as
 // int8_weight_code, element by element, in a few milliseconds for a model: a model's load

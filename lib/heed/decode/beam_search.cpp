@@ -99,19 +99,21 @@ Tensor BeamSearch::step_scores(const Tensor& tokens) {
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = logits.f32() + r * vocab;
       float* mean = ensemble_scores_.data() + r * vocab;
-      block_maxima(row, vocab, block_maxima_.data());
-      const float max = *std::max_element(block_maxima_.begin(), block_maxima_.end());
-      ensemble_normalisers_[static_cast<size_t>(r)] += static_cast<double>(weight) * log_normaliser(row, vocab, max);
+      ensemble_normalisers_[static_cast<size_t>(r)] += static_cast<double>(weight) * log_normaliser(row, vocab, row_max(row));
       add_scaled(weight, row, vocab, mean);
     }
   }
   return Tensor::view(ensemble_scores_.data(), Shape{rows, vocab}, DType::f32);
 }
 
-double BeamSearch::row_normaliser(const float* scores, int32_t row) const {
+float BeamSearch::row_max(const float* scores) {
+  block_maxima(scores, config_.target_vocab, block_maxima_.data());
+  return *std::max_element(block_maxima_.begin(), block_maxima_.end());
+}
+
+double BeamSearch::row_normaliser(const float* scores, int32_t row, float max) const {
   if (ranks_by_logits()) return 0.0;
   if (models_.size() > 1) return ensemble_normalisers_[static_cast<size_t>(row)];
-  const float max = *std::max_element(block_maxima_.begin(), block_maxima_.end());  // the row's, from collect_candidates
   return log_normaliser(scores, config_.target_vocab, max);
 }
 
@@ -128,8 +130,7 @@ void BeamSearch::collect_candidates(const float* scores, int32_t row, double bea
                                     bool force_eos) {
   const ModelConfig& c = config_;
   const int64_t vocab = c.target_vocab;
-  block_maxima(scores, vocab, block_maxima_.data());
-  beam_log_prob -= row_normaliser(scores, row);  // log p(token) = its score − the row's normaliser
+  beam_log_prob -= row_normaliser(scores, row, row_max(scores));  // log p(token) = its score − the row's normaliser
   const float* log_probs = scores;  // up to that constant, now in beam_log_prob
   if (force_eos) {
     candidates_.push_back({beam_log_prob + log_probs[c.eos_id], row, c.eos_id});

@@ -71,8 +71,11 @@ class BeamSearch {
   // minus row_normaliser() (two passes over a row of logits where a log-softmax takes three and
   // the scan a fourth).
   Tensor step_scores(const Tensor& tokens);
-  // log Σ e^logit of a row, as above; 0 when the logits rank the tokens (ranks_by_logits_).
-  double row_normaliser(const float* scores, int32_t row) const;
+  // A row's largest score, its blocks' largest left in block_maxima_ for the scan.
+  float row_max(const float* scores);
+  // log Σ e^logit of a row whose largest score is `max`, as above; 0 when the logits rank the
+  // tokens (ranks_by_logits()).
+  double row_normaliser(const float* scores, int32_t row, float max) const;
   // Greedy search without scores: the logits rank one model's tokens as its log-probabilities
   // would (the softmax subtracts one constant per row), so no normaliser is computed.
   bool ranks_by_logits() const { return !options_.scores && options_.beam == 1 && models_.size() == 1; }

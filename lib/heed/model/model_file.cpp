@@ -97,27 +97,7 @@ void save_model(const std::string& path, const Transformer& model, const ModelEx
 
 namespace {
 
-LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what);
-
-}  // namespace
-
-LoadedModel parse_model(std::string_view bytes, const std::string& what) {
-  // The checksum runs beside the parse, which bounds-checks every read and so is safe on a
-  // damaged file; the result is handed out only once the checksum matched.
-  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion, ContainerReader::Checksum::on_verify);
-  LoadedModel loaded;
-  try {
-    loaded = parse_sections(r, bytes, what);
-  } catch (...) {
-    r.verify();  // a damaged file is reported as corrupted, not by what its damage broke
-    throw;
-  }
-  loaded.checksum = r.checksum();
-  return loaded;
-}
-
-namespace {
-
+// The sections after the envelope, bounds-checked (parse_model checks the envelope).
 LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what) {
   LoadedModel loaded;
   loaded.format_version = r.version();
@@ -221,6 +201,21 @@ LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std
 }
 
 }  // namespace
+
+LoadedModel parse_model(std::string_view bytes, const std::string& what) {
+  // The checksum runs beside the parse, which bounds-checks every read and so is safe on a
+  // damaged file; the result is handed out only once the checksum matched.
+  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion, ContainerReader::Checksum::on_verify);
+  LoadedModel loaded;
+  try {
+    loaded = parse_sections(r, bytes, what);
+  } catch (...) {
+    r.verify();  // a damaged file is reported as corrupted, not by what its damage broke
+    throw;
+  }
+  loaded.checksum = r.checksum();
+  return loaded;
+}
 
 std::optional<std::string> metadata_value(const std::string& metadata, std::string_view key) {
   size_t start = 0;

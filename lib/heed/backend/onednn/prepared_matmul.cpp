@@ -81,12 +81,7 @@ void quantize_rows(const float* x, int64_t rows, int64_t cols, uint8_t* codes, f
 #pragma omp parallel for if (rows * cols > (1 << 16))
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * cols;
-    float m = 0.0f;
-#pragma omp simd reduction(max : m)
-    for (int64_t k = 0; k < cols; ++k) {
-      const float a = std::fabs(row[k]);
-      m = a > m ? a : m;  // vmaxps; std::max stays scalar (GCC 12)
-    }
+    const float m = largest_magnitude(row, cols);
     steps[r] = m > 0.0f ? m / 127.0f : 0.0f;
     const float scale = m > 0.0f ? 127.0f / m : 1.0f;
     uint8_t* out = codes + r * cols;
