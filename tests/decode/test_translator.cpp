@@ -2,6 +2,7 @@
 
 #include "heed/core/error.h"
 #include "heed/decode/translator.h"
+#include "heed/model/layers.h"
 #include "heed/model/model_file.h"
 #include "model/model_support.h"
 #include "support.h"
@@ -14,10 +15,10 @@ namespace {
 struct VocabModel {
   std::unique_ptr<Backend> be = make_backend(BackendKind::onednn);
   std::unique_ptr<Transformer> model;
-  VocabModel() {
+  explicit VocabModel(int64_t max_positions = 64) {
     ModelConfig c = tiny_config();
     c.source_vocab = c.target_vocab = test_vocabulary().size();
-    c.max_positions = 64;
+    c.max_positions = max_positions;
     model = std::make_unique<Transformer>(c);
     model->parameters().initialize(5);
   }
@@ -151,6 +152,35 @@ TEST_CASE("a translator lays its workspace out before decoding: decoding needs n
   set_tensor_memory_limit(tensor_memory().in_use + static_cast<size_t>(planned / 2));
   CHECK_THROWS_WITH_AS(tight.translate(lines, 1), doctest::Contains("out of memory"), Error);
   set_tensor_memory_limit(0);
+}
+
+TEST_CASE("the workspace laid out before decoding holds the backend's scratch too: low-precision inputs, attention tiles") {
+  // The plan runs over a backend that computes nothing (LayoutBackend). A bf16 or int8 product
+  // rounds or quantises its input into the backend's own scratch, and attention over more than
+  // kTiledFromKeys keys scores tiles there: the plan grows those as well, or the first real batch
+  // would. A line of ~300 pieces makes the encoder's attention tiled.
+  std::string long_line;
+  for (int i = 0; i < 40; ++i) long_line += "the red cat sat on a mat ";
+  const std::vector<std::string> lines = {long_line, "a dog ran", "the blue house"};
+  for (Precision p : {Precision::f32, Precision::bf16, Precision::int8}) {
+    CAPTURE(precision_name(p));
+    VocabModel m(512);
+    if (!m.be->supports(p)) {
+      MESSAGE("no ", precision_name(p), " kernels on this CPU: skipped");
+      continue;
+    }
+    TranslateOptions options;
+    options.precision = p;
+    options.beam.beam = 2;
+    options.batch_sentences = 2;
+    options.beam.length = {.factor = 0.1, .offset = 4};  // short translations: the encoder is what is tested
+    Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+    const size_t before = tensor_memory().in_use;
+    translator.translate(lines, 1);
+    CHECK(static_cast<int64_t>(test_vocabulary().encode(long_line).size()) > kTiledFromKeys);
+    CHECK(translator.stats().workspace_bytes > 0);
+    CHECK(static_cast<int64_t>(tensor_memory().in_use - before) == translator.stats().workspace_bytes);
+  }
 }
 
 TEST_CASE("bf16 and int8 translation gives the text the reference backend's statement of that arithmetic gives") {

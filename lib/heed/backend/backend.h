@@ -147,6 +147,14 @@ class Backend {
   // y [rows, out] = x [rows, in] · W + bias [out]
   void matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y);
 
+  // ---- Scratch for a layout pass ----
+  // A layout pass (layout_backend.h) runs a model over a backend that computes nothing, so as to
+  // lay out every buffer before the real work. An op that also takes memory from the backend's
+  // own scratch asks for it here instead, with the same operands, so that the real op finds it.
+  // Virtual so that a backend wrapping another passes them on; by default there is no scratch.
+  virtual void reserve_matmul_scratch(const Tensor& x, const PreparedWeight& w) { (void)x, (void)w; }
+  virtual void reserve_attention_scratch(const Tensor& q, const Tensor& k) { (void)q, (void)k; }
+
   // y = softmax(x) over the last axis. With `keys` (x is attention scores [B, H, T, S]), over
   // the visible keys only: hidden keys get probability 0, and x's hidden entries may be
   // overwritten (scores are scratch).

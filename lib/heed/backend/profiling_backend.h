@@ -28,6 +28,8 @@ class ProfilingBackend final : public Backend {
     inner_.set_matmul_precision(precision);
     Backend::set_matmul_precision(precision);
   }
+  void reserve_matmul_scratch(const Tensor& x, const PreparedWeight& w) override { inner_.reserve_matmul_scratch(x, w); }
+  void reserve_attention_scratch(const Tensor& q, const Tensor& k) override { inner_.reserve_attention_scratch(q, k); }
 
   // Ops with at least one call, slowest first.
   std::vector<OpProfile> report() const;

@@ -4,7 +4,9 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
+#include "heed/backend/layout_backend.h"
 #include "heed/core/error.h"
 #include "heed/core/vector_exp.h"
 #include "heed/data/batcher.h"
@@ -65,7 +67,7 @@ BeamSearch::BeamSearch(Backend& be, Transformer& model, const BeamOptions& optio
     : BeamSearch(be, std::vector<Transformer*>{&model}, options) {}
 
 BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, const BeamOptions& options)
-    : be_(be),
+    : be_(&be),
       models_(models),
       config_(first_config(models)),
       options_(options),
@@ -86,7 +88,7 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
 }
 
 Tensor BeamSearch::step_scores(const Tensor& tokens) {
-  if (models_.size() == 1) return be_.to_host(models_[0]->decode_step(be_, tokens, states_[0]), host_logits_);
+  if (models_.size() == 1) return be_->to_host(models_[0]->decode_step(*be_, tokens, states_[0]), host_logits_);
   // The ensemble's mean of log-probabilities (a product of experts, renormalised by nobody: the
   // beam only compares them): Σ_m w·logit_m − Σ_m w·log Σ e^logit_m. Halving is exact, so a
   // model paired with itself changes nothing.
@@ -95,7 +97,7 @@ Tensor BeamSearch::step_scores(const Tensor& tokens) {
   ensemble_scores_.assign(static_cast<size_t>(rows * vocab), 0.0f);
   ensemble_normalisers_.assign(static_cast<size_t>(rows), 0.0);
   for (size_t m = 0; m < models_.size(); ++m) {
-    const Tensor logits = be_.to_host(models_[m]->decode_step(be_, tokens, states_[m]), host_logits_);
+    const Tensor logits = be_->to_host(models_[m]->decode_step(*be_, tokens, states_[m]), host_logits_);
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = logits.f32() + r * vocab;
       float* mean = ensemble_scores_.data() + r * vocab;
@@ -119,7 +121,7 @@ double BeamSearch::row_normaliser(const float* scores, int32_t row, float max) c
 
 void BeamSearch::select_rows(RowSelection what) {
   // A sentence's k beams share its memory row.
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->select_rows(be_, next_rows_, what, states_[m], options_.beam);
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->select_rows(*be_, next_rows_, what, states_[m], options_.beam);
 }
 
 double BeamSearch::normalise(double log_prob, int64_t pieces) const {
@@ -175,7 +177,7 @@ int64_t BeamSearch::capacity_for(int64_t longest) const {
 
 void BeamSearch::start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity) {
   const Tensor source = source_ids(sources, config_);
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(be_, source, capacity, states_[m]);
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(*be_, source, capacity, states_[m]);
   // The first step decodes one row per sentence: its k beams would all extend the same bos. The
   // step's candidates then split each sentence into k rows (CTranslate2 does the same).
   beam_log_probs_.assign(sources.size(), 0.0);
@@ -190,6 +192,15 @@ void BeamSearch::expand_to_beams(int64_t sentences) {
 
 void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   if (sentences <= 0) return;
+  // Over a backend that computes nothing: the buffers are laid out as a real batch lays them
+  // out, without its work (an encoder pass of the largest batch was ~5% of a greedy run).
+  LayoutBackend layout(*be_);
+  Backend* const computing = std::exchange(be_, &layout);
+  struct Restore {
+    Backend*& be;
+    Backend* computing;
+    ~Restore() { be = computing; }
+  } restore{be_, computing};
   const ModelConfig& c = config_;
   const int64_t longest = std::min(options_.length.limit(source_length), c.max_positions - 1);
   // The pieces do not matter, only the shapes: any id will do.
@@ -201,7 +212,7 @@ void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   std::fill(tokens_.begin(), tokens_.end(), c.eos_id);
   step_scores(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
   select_rows(RowSelection::everything);  // the gather targets
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->reserve_capacity(be_, states_[m]);
+  for (size_t m = 0; m < models_.size(); ++m) models_[m]->reserve_capacity(*be_, states_[m]);
   step_tokens_.reserve(static_cast<size_t>((longest + 1) * rows));
   step_parents_.reserve(static_cast<size_t>((longest + 1) * rows));
   candidates_.reserve(static_cast<size_t>(2 * options_.beam * options_.beam));

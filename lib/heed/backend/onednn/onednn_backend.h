@@ -25,6 +25,10 @@ class OneDnnBackend final : public Backend {
   // bf16 against f32, timed once per process on a [512, 256] · [256, 1024] product (the
   // operands' rounding included), the fastest of 7 runs each; 1 for other precisions.
   double matmul_speedup(Precision precision) override;
+  // The scratch of a bf16 or int8 prepared product (its input rounded or quantised) and of tiled
+  // attention (a tile of scores per head).
+  void reserve_matmul_scratch(const Tensor& x, const PreparedWeight& w) override;
+  void reserve_attention_scratch(const Tensor& q, const Tensor& k) override;
 
   PrimitiveCacheStats cache_stats() const;
   void clear_cache();

@@ -177,6 +177,28 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
   return prepared;
 }
 
+namespace {
+
+// Where x [rows, in] goes in the weight's precision: nowhere for f32 (x itself is the input);
+// int8 codes and each row's quantisation step (max|x[r, :]| / 127); bf16 values.
+struct LowPrecisionInput {
+  void* values = nullptr;
+  float* row_steps = nullptr;
+};
+
+LowPrecisionInput low_precision_input(onednn_detail::Scratch& values, onednn_detail::Scratch& steps, Precision p,
+                                      int64_t rows, int64_t in) {
+  if (p == Precision::int8) return {values.bytes(rows * in), static_cast<float*>(steps.bytes(rows * static_cast<int64_t>(sizeof(float))))};
+  if (p == Precision::bf16) return {values.bytes(rows * in * 2), nullptr};
+  return {};
+}
+
+}  // namespace
+
+void OneDnnBackend::reserve_matmul_scratch(const Tensor& x, const PreparedWeight& w) {
+  low_precision_input(state_->low_precision_input, state_->row_steps, w.precision(), x.shape()[0], w.in());
+}
+
 void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {
   const auto* weight = dynamic_cast<const OneDnnWeight*>(&w);
   HEED_CHECK(weight != nullptr, "the oneDNN backend was handed a weight prepared by another kind of backend");
@@ -186,16 +208,14 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
 
   // x in the weight's precision: rounded to bf16, or quantised with a step per row.
   const void* input = x.raw();
-  float* row_steps = nullptr;  // int8: each row's quantisation step, max|x[r, :]| / 127
+  const LowPrecisionInput converted = low_precision_input(s.low_precision_input, s.row_steps, p, rows, in);
+  float* row_steps = converted.row_steps;
   if (p == Precision::int8) {
-    auto* codes = static_cast<uint8_t*>(s.low_precision_input.bytes(rows * in));
-    row_steps = static_cast<float*>(s.row_steps.bytes(rows * static_cast<int64_t>(sizeof(float))));
-    quantize_rows(x.f32(), rows, in, codes, row_steps);
-    input = codes;
+    quantize_rows(x.f32(), rows, in, static_cast<uint8_t*>(converted.values), row_steps);
+    input = converted.values;
   } else if (p == Precision::bf16) {
-    auto* rounded = static_cast<uint16_t*>(s.low_precision_input.bytes(rows * in * 2));
-    round_to_bf16(x.f32(), rounded, x.numel());
-    input = rounded;
+    round_to_bf16(x.f32(), static_cast<uint16_t*>(converted.values), x.numel());
+    input = converted.values;
   }
 
   PrimitiveKey key = key_for(Op::prepared_matmul);

@@ -160,14 +160,31 @@ float visible_max(const float* row, const TileKeys& seen) {
   return max;
 }
 
+// The forward pass's scratch: a tile of scores per head, and each tile row's running maximum
+// and sum.
+struct ForwardScratch {
+  float* tile;
+  float* running;
+};
+
+ForwardScratch forward_scratch(onednn_detail::Scratch& tiles, onednn_detail::Scratch& rows, int64_t groups) {
+  return {tiles.floats(groups * kQueryTile * kKeyTile), rows.floats(2 * groups * kQueryTile)};
+}
+
 }  // namespace
+
+void OneDnnBackend::reserve_attention_scratch(const Tensor& q, const Tensor& k) {
+  const Layout n{q.shape()[0], q.shape()[1], q.shape()[2], k.shape()[2], q.shape()[3]};
+  forward_scratch(state_->attention_tiles, state_->attention_rows, n.groups());
+}
 
 void OneDnnBackend::do_attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const TiledAttention& a,
                                          const Tensor& out, const Tensor& logsumexp) {
   const Layout n{q.shape()[0], q.shape()[1], q.shape()[2], k.shape()[2], q.shape()[3]};
   const int64_t groups = n.groups();
-  float* tile = state_->attention_tiles.floats(groups * kQueryTile * kKeyTile);
-  float* running = state_->attention_rows.floats(2 * groups * kQueryTile);  // each row's maximum, then its sum
+  const ForwardScratch scratch = forward_scratch(state_->attention_tiles, state_->attention_rows, groups);
+  float* tile = scratch.tile;
+  float* running = scratch.running;  // each row's maximum, then its sum
   const auto product = [&](const Strided& x, const Strided& y, const Strided& z, float alpha, bool accumulate) {
     tile_product(state_->cache, state_->engine, state_->stream, groups, x, y, z, alpha, accumulate);
   };
