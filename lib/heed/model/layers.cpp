@@ -1,6 +1,9 @@
 #include "heed/model/layers.h"
 
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <utility>
 #include <vector>
 
 #include "heed/backend/matmul_backward.h"
@@ -116,7 +119,7 @@ void FeedForward::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accu
 namespace {
 
 // PE(pos, 2i) = sin(pos / 10000^(2i/D)), PE(pos, 2i+1) = cos(pos / 10000^(2i/D))
-Tensor sinusoidal_table(int64_t positions, int64_t dim) {
+Tensor compute_sinusoidal_table(int64_t positions, int64_t dim) {
   Tensor table = Tensor::empty(Shape{positions, dim});
   std::vector<double> wavelength(static_cast<size_t>(dim));  // 10000^(2i/D), once per column: made at every model load
   for (int64_t i = 0; i < dim; ++i)
@@ -128,6 +131,18 @@ Tensor sinusoidal_table(int64_t positions, int64_t dim) {
       values[pos * dim + i] = static_cast<float>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
     }
   return table;
+}
+
+// One table per shape in the process, read-only and shared (a tensor's copies share its memory):
+// the source and target embeddings of every model and of every translation worker's model would
+// otherwise each compute their own, 4 × 262,144 sines and cosines at the default model's load.
+Tensor sinusoidal_table(int64_t positions, int64_t dim) {
+  static std::mutex mutex;
+  static std::map<std::pair<int64_t, int64_t>, Tensor> tables;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto [it, fresh] = tables.try_emplace({positions, dim});
+  if (fresh) it->second = compute_sinusoidal_table(positions, dim);
+  return it->second;
 }
 
 }  // namespace
