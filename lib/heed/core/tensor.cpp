@@ -1,6 +1,7 @@
 #include "heed/core/tensor.h"
 
 #include <atomic>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -57,12 +58,9 @@ constexpr size_t kMappedBytes = size_t{1} << 20;
 TensorMemory tensor_memory() { return {bytes_in_use.load(), peak_bytes.load(), byte_limit.load()}; }
 void set_tensor_memory_limit(size_t bytes) { byte_limit = bytes; }
 
-Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  bool zeroed = false;
-  return allocate(shape, dtype, device, zeroed);
-}
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) { return allocate(shape, dtype, device, false); }
 
-Tensor Tensor::allocate(const Shape& shape, DType dtype, Device device, bool& zeroed) {
+Tensor Tensor::allocate(const Shape& shape, DType dtype, Device device, bool zero) {
   HEED_CHECK(device == Device::cpu, "tensors on {} are not available in this build",
              device_name(device));
   Tensor t;
@@ -78,24 +76,32 @@ Tensor Tensor::allocate(const Shape& shape, DType dtype, Device device, bool& ze
   if (limit != 0 && held + bytes > limit)
     fail("out of memory: {} needs {:.1f} MB more with {:.1f} MB held, beyond the {:.1f} MB available",
          t.describe(), bytes / kMiB, held / kMiB, limit / kMiB);
-  void* p = nullptr;
-  zeroed = bytes >= kMappedBytes;
-  if (zeroed) {
-    p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  void* block = nullptr;  // what is given back: the mapping, or the heap block
+  void* p = nullptr;      // where the tensor starts, kTensorAlignment-aligned
+  const bool mapped = bytes >= kMappedBytes;
+  if (mapped) {
+    block = p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
+  } else if (zero) {
+    // calloc leaves memory that is fresh from the kernel unwritten (it knows it is zero), where
+    // aligned_alloc and a memset would touch every page: a decoding workspace laid out for the
+    // largest batch is mostly such blocks, and later batches use only part of them.
+    block = std::calloc(1, bytes + kTensorAlignment);
+    if (block == nullptr) throw std::bad_alloc();
+    p = reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(block) + kTensorAlignment - 1) / kTensorAlignment * kTensorAlignment);
   } else {
-    p = std::aligned_alloc(kTensorAlignment, bytes);
+    block = p = std::aligned_alloc(kTensorAlignment, bytes);
     if (p == nullptr) throw std::bad_alloc();
   }
   const size_t now = bytes_in_use.fetch_add(bytes) + bytes;
   size_t peak = peak_bytes.load();
   while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
   }
-  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [bytes, mapped = zeroed](std::byte* q) {
+  t.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [bytes, mapped, block](std::byte* q) {
     if (mapped)
       munmap(q, bytes);
     else
-      std::free(q);
+      std::free(block);
     bytes_in_use.fetch_sub(bytes);
   });
   t.data_ = p;
@@ -114,12 +120,7 @@ int64_t Tensor::discard_pages(int64_t offset, int64_t length) const {
   return static_cast<int64_t>(last - first);
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) {
-  bool zeroed = false;
-  Tensor t = allocate(shape, dtype, device, zeroed);
-  if (!zeroed) t.zero();  // mapped pages are zero already: writing them would make them resident
-  return t;
-}
+Tensor Tensor::zeros(const Shape& shape, DType dtype, Device device) { return allocate(shape, dtype, device, true); }
 
 Tensor Tensor::view(void* data, const Shape& shape, DType dtype, Device device) {
   Tensor t;

@@ -89,8 +89,9 @@ class Tensor {
   std::string describe() const;       // "f32[2, 3] on cpu"
 
  private:
-  // A new owned buffer; `zeroed` tells whether its memory is known to be zero (fresh pages).
-  static Tensor allocate(const Shape& shape, DType dtype, Device device, bool& zeroed);
+  // A new owned buffer, zeroed when `zero` asks for it (without writing pages that are fresh
+  // from the kernel, so that those cost no memory until used).
+  static Tensor allocate(const Shape& shape, DType dtype, Device device, bool zero);
   void check_dtype(DType expected) const;
   [[noreturn]] void fail_off_host() const;
 
