@@ -326,9 +326,11 @@ class Backend {
 };
 
 // The overrides every implementation declares, listed once so that they stay in step with the
-// pure virtual functions above.
+// pure virtual functions above (a decorator, backend_decorator.h, inherits do_allocate).
 #define HEED_BACKEND_OVERRIDES \
   Tensor do_allocate(const Shape& shape, DType dtype) override; \
+  HEED_BACKEND_OP_OVERRIDES
+#define HEED_BACKEND_OP_OVERRIDES \
   void do_fill(const Tensor& t, double value) override; \
   void do_copy(const Tensor& src, const Tensor& dst) override; \
   void do_upload(const Tensor& host, const Tensor& dst) override; \

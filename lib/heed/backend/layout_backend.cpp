@@ -2,18 +2,13 @@
 
 namespace heed {
 
-// Memory comes from the wrapped backend, as it would for a real run, and what is put into it
-// from outside the ops is put there (a table uploaded once to a device stays uploaded); so are
-// prepared weights.
-Tensor LayoutBackend::do_allocate(const Shape& shape, DType dtype) { return inner_.allocate(shape, dtype); }
-Tensor LayoutBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return inner_.allocate_zeroed(shape, dtype); }
+// Memory comes from the wrapped backend (BackendDecorator), as it would for a real run, and what
+// is put into it from outside the ops is put there (a table uploaded once to a device stays
+// uploaded).
 void LayoutBackend::do_fill(const Tensor& t, double value) { inner_.fill(t, value); }
 void LayoutBackend::do_copy(const Tensor& src, const Tensor& dst) { inner_.copy(src, dst); }
 void LayoutBackend::do_upload(const Tensor& host, const Tensor& dst) { inner_.upload(host, dst); }
 void LayoutBackend::do_download(const Tensor& src, const Tensor& host) { inner_.download(src, host); }
-std::shared_ptr<const PreparedWeight> LayoutBackend::do_prepare_weight(const Tensor& w, bool transposed, Precision p) {
-  return inner_.prepare_weight(w, transposed, p);
-}
 
 // The ops that take scratch of the wrapped backend's own ask for it; they compute nothing.
 void LayoutBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor*, const Tensor&) {

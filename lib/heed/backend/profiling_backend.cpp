@@ -27,18 +27,14 @@ void ProfilingBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor&
   timed(matmul, [&] { return inner_.matmul(a, b, c, o); });
 }
 
-// Prepared weights are the inner backend's own; their products are counted apart from the
-// matmuls of two activations (attention's).
-std::shared_ptr<const PreparedWeight> ProfilingBackend::do_prepare_weight(const Tensor& w, bool transposed, Precision p) {
-  return inner_.prepare_weight(w, transposed, p);
-}
+// Products with prepared weights are counted apart from the matmuls of two activations
+// (attention's).
 void ProfilingBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {
   timed(weight_matmul, [&] { return inner_.matmul(x, w, bias, y); });
 }
 
-// Memory operations pass through untimed, except copies and fills (kernels on a device).
-Tensor ProfilingBackend::do_allocate(const Shape& shape, DType dtype) { return inner_.allocate(shape, dtype); }
-Tensor ProfilingBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return inner_.allocate_zeroed(shape, dtype); }
+// Memory operations pass through untimed (allocation in BackendDecorator), except copies and
+// fills (kernels on a device).
 void ProfilingBackend::do_fill(const Tensor& t, double value) { timed(fill, [&] { return inner_.fill(t, value); }); }
 void ProfilingBackend::do_copy(const Tensor& src, const Tensor& dst) { timed(copy, [&] { return inner_.copy(src, dst); }); }
 void ProfilingBackend::do_upload(const Tensor& host, const Tensor& dst) { inner_.upload(host, dst); }

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "heed/backend/backend.h"
+#include "heed/backend/backend_decorator.h"
 
 namespace heed {
 
@@ -17,28 +17,17 @@ struct OpProfile {
   double seconds = 0.0;
 };
 
-class ProfilingBackend final : public Backend {
+class ProfilingBackend final : public BackendDecorator {
  public:
-  explicit ProfilingBackend(Backend& inner) : inner_(inner) {}
+  using BackendDecorator::BackendDecorator;
   std::string_view name() const override { return "profiling"; }
-  Device device() const override { return inner_.device(); }
-  void synchronize() override { inner_.synchronize(); }
-  bool supports(Precision precision) const override { return inner_.supports(precision); }
-  void set_matmul_precision(Precision precision) override {
-    inner_.set_matmul_precision(precision);
-    Backend::set_matmul_precision(precision);
-  }
-  void reserve_matmul_scratch(const Tensor& x, const PreparedWeight& w) override { inner_.reserve_matmul_scratch(x, w); }
-  void reserve_attention_scratch(const Tensor& q, const Tensor& k) override { inner_.reserve_attention_scratch(q, k); }
 
   // Ops with at least one call, slowest first.
   std::vector<OpProfile> report() const;
   void reset();
 
  protected:
-  HEED_BACKEND_OVERRIDES
-  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
-  std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision) override;
+  HEED_BACKEND_OP_OVERRIDES
   void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) override;
 
  private:
@@ -51,7 +40,6 @@ class ProfilingBackend final : public Backend {
   };
   template <typename F> auto timed(Op op, F&& f);
 
-  Backend& inner_;
   std::array<OpProfile, kOpCount> profile_{};
 };
 
