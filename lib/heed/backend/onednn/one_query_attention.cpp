@@ -37,7 +37,7 @@ inline void attend_row(const float* q, const float* keys, const float* values, f
     const auto exponentiate = [&](int64_t begin, int64_t end) {
 #pragma omp simd reduction(+ : sum)
       for (int64_t s = begin; s < end; ++s) {
-        p[s] = onednn_detail::exp_nonpositive(p[s] - max);
+        p[s] = exp_nonpositive(p[s] - max);
         sum += p[s];
       }
     };

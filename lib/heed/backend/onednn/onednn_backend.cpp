@@ -747,10 +747,10 @@ void cross_entropy_gradient(const float* log_probs, const int32_t* targets, int6
     }
     if (add) {
 #pragma omp simd
-      for (int64_t v = 0; v < vocab; ++v) d[v] += grad_scale * onednn_detail::exp_nonpositive(lp[v]) - uniform_part;
+      for (int64_t v = 0; v < vocab; ++v) d[v] += grad_scale * exp_nonpositive(lp[v]) - uniform_part;
     } else {
 #pragma omp simd
-      for (int64_t v = 0; v < vocab; ++v) d[v] = grad_scale * onednn_detail::exp_nonpositive(lp[v]) - uniform_part;
+      for (int64_t v = 0; v < vocab; ++v) d[v] = grad_scale * exp_nonpositive(lp[v]) - uniform_part;
     }
     d[targets[r]] -= grad_scale * (1.0f - eps);
   }

@@ -21,7 +21,6 @@ namespace heed {
 namespace {
 
 using dnnl::memory;
-using onednn_detail::exp_nonpositive;
 
 constexpr int64_t kQueryTile = 128;
 constexpr int64_t kKeyTile = 128;

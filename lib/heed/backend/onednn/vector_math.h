@@ -9,9 +9,8 @@
 
 namespace heed::onednn_detail {
 
-// The exponentials live in core (the beam search uses them too).
-using heed::exp_in_range;
-using heed::exp_nonpositive;
+// The exponentials (exp_in_range, exp_nonpositive) are in core/vector_exp.h: the beam search
+// uses them too.
 
 // tanh x = sign(x) · (1 − 2 / (e^{2|x|} + 1)); absolute error below 3e-7 on the whole real line.
 inline float vector_tanh(float x) {
