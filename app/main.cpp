@@ -24,9 +24,9 @@ namespace {
 // Speed depends on the CPU and on which of oneDNN's kernels it runs, so the version says both.
 std::string version_text() {
   const heed::RuntimeInfo info = heed::runtime_info();
-  return fmt::format("heed {}\noneDNN {}, {} threading\nCPU: {}, {} hardware threads\nkernels: {}\nOpenMP threads wait: {}\n"
+  return fmt::format("heed {}\noneDNN {}, {} threading\nCPU: {}, {} hardware threads\nkernels: {}\nint8: {}\nOpenMP threads wait: {}\n"
                      "MPI: {}\nCUDA: {}",
-                     heed::kVersion, info.onednn_version, info.cpu_runtime, info.cpu_model, info.hardware_threads, info.isa,
+                     heed::kVersion, info.onednn_version, info.cpu_runtime, info.cpu_model, info.hardware_threads, info.isa, info.int8,
                      heed::app::openmp_wait_policy_description(),
                      heed::built_with_mpi() ? "built in (mpirun -np N heed train)" : "not built in (no libopenmpi-dev)",
                      heed::cuda_summary());

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "heed/backend/reference/reference_backend.h"
 #include "heed/core/error.h"
 #include "heed/decode/translator.h"
 #include "heed/model/layers.h"
@@ -195,7 +196,7 @@ TEST_CASE("bf16 and int8 translation gives the text the reference backend's stat
       continue;
     }
     VocabModel slow;  // the same weights (same seed), computed by the reference backend
-    slow.be = make_backend(BackendKind::reference);
+    slow.be = std::make_unique<ReferenceBackend>(fast.be->int8_input_limit());
     TranslateOptions options;
     options.batch_sentences = 3;
     options.beam.beam = 2;

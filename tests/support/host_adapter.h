@@ -19,6 +19,7 @@ class HostAdapter final : public Backend {
   explicit HostAdapter(std::unique_ptr<Backend> device);
   std::string_view name() const override { return device_->name(); }
   bool supports(Precision precision) const override { return device_->supports(precision); }
+  int32_t int8_input_limit() const override { return device_->int8_input_limit(); }
   void set_matmul_precision(Precision precision) override {
     device_->set_matmul_precision(precision);
     Backend::set_matmul_precision(precision);

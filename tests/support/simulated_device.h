@@ -18,6 +18,7 @@ class SimulatedDeviceBackend final : public Backend {
   std::string_view name() const override { return "simulated device"; }
   Device device() const override { return Device::cuda; }
   bool supports(Precision precision) const override { return host_->supports(precision); }
+  int32_t int8_input_limit() const override { return host_->int8_input_limit(); }
   void set_matmul_precision(Precision precision) override {
     host_->set_matmul_precision(precision);
     Backend::set_matmul_precision(precision);

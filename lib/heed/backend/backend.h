@@ -144,6 +144,9 @@ class Backend {
   // backend of the same kind may use it (translation workers share one).
   std::shared_ptr<const PreparedWeight> prepare_weight(const Tensor& w, bool transposed, Precision precision);
   virtual bool supports(Precision precision) const { return precision == Precision::f32; }
+  // The largest code of an int8 product's quantised input (prepared_weight.h): what this
+  // backend's int8 kernels sum exactly.
+  virtual int32_t int8_input_limit() const { return kInt8FullInputLimit; }
   // y [rows, out] = x [rows, in] · W + bias [out]
   void matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y);
 

@@ -14,6 +14,7 @@ class BackendDecorator : public Backend {
   Device device() const override { return inner_.device(); }
   void synchronize() override { inner_.synchronize(); }
   bool supports(Precision precision) const override { return inner_.supports(precision); }
+  int32_t int8_input_limit() const override { return inner_.int8_input_limit(); }
   double matmul_speedup(Precision precision) override { return inner_.matmul_speedup(precision); }
   void set_matmul_precision(Precision precision) override {
     inner_.set_matmul_precision(precision);

@@ -22,6 +22,7 @@ class OneDnnBackend final : public Backend {
   std::string_view name() const override { return "onednn"; }
   // bf16 and int8 where oneDNN has kernels for them on this CPU (AVX-512 or AMX for bf16).
   bool supports(Precision precision) const override;
+  int32_t int8_input_limit() const override;
   // bf16 against f32, timed once per process on a [512, 256] · [256, 1024] product (the
   // operands' rounding included), the fastest of 7 runs each; 1 for other precisions.
   double matmul_speedup(Precision precision) override;

@@ -12,15 +12,17 @@
 // 32-bit sums and one loop here scales them per column and per input row and adds the bias
 // (dequantize()).
 //
-// int8 input: x's codes p ∈ [−127, 127] are stored shifted, as u8 p + 128, and the weight's
-// column sums take the shift back out: Σ (p + 128) q = Σ p q + 128 Σ q. The sums are the same
-// integers; u8 · s8 is the form VNNI multiplies natively, and for a single row oneDNN 2.6 has
-// only its reference loops for s8 · s8 (8 ms against 10 µs for 1×256×1024: greedy decoding's
-// last sentence of a batch).
+// int8 input: x's codes p ∈ [−L, L] are stored shifted, as u8 p + L + 1, and the weight's
+// column sums take the shift back out: Σ (p + L + 1) q = Σ p q + (L + 1) Σ q. The sums are the
+// same integers; u8 · s8 is the form VNNI multiplies natively, and for a single row oneDNN 2.6
+// has only its reference loops for s8 · s8 (8 ms against 10 µs for 1×256×1024: greedy decoding's
+// last sentence of a batch). L is 127, or 63 on a CPU without VNNI (runtime_info.h), whose
+// u8 · s8 instruction adds pairs of products in saturating 16 bits.
 
 #include <cmath>
 
 #include "heed/backend/onednn/backend_state.h"
+#include "heed/backend/onednn/runtime_info.h"
 #include "heed/core/error.h"
 
 namespace heed {
@@ -43,8 +45,6 @@ dt weight_type(Precision p) {
 }
 
 dt input_type(Precision p) { return p == Precision::int8 ? dt::u8 : weight_type(p); }
-
-constexpr int32_t kInputShift = 128;  // int8 codes are stored as u8 code + 128
 
 memory::desc plain(const Dims& dims, dt type) { return memory::desc(dims, type, memory::format_tag::ab); }
 
@@ -70,23 +70,24 @@ class OneDnnWeight final : public PreparedWeight {
   memory::desc desc_;     // the blocked layout
   Tensor storage_;        // its bytes
   Tensor column_scales_;  // int8: f32 [out], w[:, n] ≈ q[:, n] · column_scales_[n]
-  Tensor column_shifts_;  // int8: i32 [out], 128 · Σ_k q[k, n]: what the input's shift adds
+  Tensor column_shifts_;  // int8: i32 [out], (L + 1) · Σ_k q[k, n]: what the input's shift adds
+  int32_t input_limit_ = kInt8FullInputLimit;  // int8: L, the input codes' limit
 };
 
-// codes[r, k] = round(x[r, k] / steps[r]) + 128 with steps[r] = max|x[r, :]| / 127 (0 for a zero
-// row), rounded to nearest even; no code saturates. Compiled for AVX-512 and AVX2 besides the
-// baseline, picked at load time: the baseline (SSE2) loops took as long as the int8 product.
+// codes[r, k] = round(x[r, k] / steps[r]) + limit + 1 with steps[r] = max|x[r, :]| / limit (0 for
+// a zero row), rounded to nearest even; no code saturates. Compiled for AVX-512 and AVX2 besides
+// the baseline, picked at load time: the baseline (SSE2) loops took as long as the int8 product.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void quantize_rows(const float* x, int64_t rows, int64_t cols, uint8_t* codes, float* steps) {
+void quantize_rows(const float* x, int64_t rows, int64_t cols, int32_t limit, uint8_t* codes, float* steps) {
 #pragma omp parallel for if (rows * cols > (1 << 16))
   for (int64_t r = 0; r < rows; ++r) {
     const float* row = x + r * cols;
     const float m = largest_magnitude(row, cols);
-    steps[r] = m > 0.0f ? m / 127.0f : 0.0f;
-    const float scale = m > 0.0f ? 127.0f / m : 1.0f;
+    steps[r] = int8_input_step(m, limit);
+    const float scale = m > 0.0f ? static_cast<float>(limit) / m : 1.0f;
     uint8_t* out = codes + r * cols;
 #pragma omp simd
-    for (int64_t k = 0; k < cols; ++k) out[k] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(row[k] * scale)) + kInputShift);
+    for (int64_t k = 0; k < cols; ++k) out[k] = static_cast<uint8_t>(static_cast<int32_t>(std::nearbyint(row[k] * scale)) + limit + 1);
   }
 }
 
@@ -124,6 +125,8 @@ bool has_fast_kernels(Precision p, const dnnl::engine& engine) {
 
 }  // namespace
 
+int32_t OneDnnBackend::int8_input_limit() const { return onednn_int8_input_limit(); }
+
 bool OneDnnBackend::supports(Precision precision) const {
   static const bool bf16 = has_fast_kernels(Precision::bf16, state_->engine);
   static const bool int8 = has_fast_kernels(Precision::int8, state_->engine);
@@ -154,6 +157,7 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
     const int8_t* q = codes.data<int8_t>();
     int8_quantize_channels(w.f32(), w.shape()[0], w.shape()[1], transposed ? 0 : 1, codes.data<int8_t>(),
                            prepared->column_scales_.f32());
+    prepared->input_limit_ = int8_input_limit();
     // Each output channel's code sum, times the shift of the unsigned inputs (see quantize_rows).
     int32_t* shifts = prepared->column_shifts_.data<int32_t>();
     std::fill(shifts, shifts + out, 0);
@@ -164,7 +168,7 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
       for (int64_t k = 0; k < in; ++k)
         for (int64_t n = 0; n < out; ++n) shifts[n] += q[k * out + n];
     }
-    for (int64_t n = 0; n < out; ++n) shifts[n] *= kInputShift;
+    for (int64_t n = 0; n < out; ++n) shifts[n] *= prepared->input_limit_ + 1;
     source = q;
     source_type = dt::s8;
   }
@@ -211,7 +215,7 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
   const LowPrecisionInput converted = low_precision_input(s.low_precision_input, s.row_steps, p, rows, in);
   float* row_steps = converted.row_steps;
   if (p == Precision::int8) {
-    quantize_rows(x.f32(), rows, in, static_cast<uint8_t*>(converted.values), row_steps);
+    quantize_rows(x.f32(), rows, in, weight->input_limit_, static_cast<uint8_t*>(converted.values), row_steps);
     input = converted.values;
   } else if (p == Precision::bf16) {
     round_to_bf16(x.f32(), static_cast<uint16_t*>(converted.values), x.numel());

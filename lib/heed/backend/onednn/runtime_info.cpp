@@ -6,6 +6,7 @@
 
 #include <oneapi/dnnl/dnnl.h>
 
+#include "heed/backend/prepared_weight.h"
 #include "heed/core/threads.h"
 
 namespace heed {
@@ -27,6 +28,11 @@ std::string isa_name(dnnl_cpu_isa_t isa) {
     case dnnl_cpu_isa_avx512_core_amx: return "Intel AMX (bf16, int8)";
     default: return fmt::format("unknown ({:#x})", static_cast<unsigned>(isa));
   }
+}
+
+bool has_32_bit_int8_sums(dnnl_cpu_isa_t isa) {
+  return isa == dnnl_cpu_isa_avx2_vnni || isa == dnnl_cpu_isa_avx512_core_vnni || isa == dnnl_cpu_isa_avx512_core_bf16 ||
+         isa == dnnl_cpu_isa_avx512_core_amx;
 }
 
 std::string cpu_runtime_name(unsigned runtime) {
@@ -62,9 +68,17 @@ RuntimeInfo runtime_info() {
   if (!hash.empty() && hash != "N/A") info.onednn_version += fmt::format(" (commit {})", hash.substr(0, 10));
   info.cpu_runtime = cpu_runtime_name(v->cpu_runtime);
   info.isa = isa_name(dnnl_get_effective_cpu_isa());
+  info.int8 = onednn_int8_input_limit() == kInt8FullInputLimit
+                  ? "u8·s8 products summed in 32 bits: 8-bit inputs, exact"
+                  : "u8·s8 products summed in pairs in 16 bits (no VNNI): 7-bit inputs, so that no sum saturates: exact";
   info.cpu_model = cpu_model_name();
   info.hardware_threads = hardware_threads();
   return info;
+}
+
+int32_t onednn_int8_input_limit() {
+  static const int32_t limit = has_32_bit_int8_sums(dnnl_get_effective_cpu_isa()) ? kInt8FullInputLimit : kInt8NarrowInputLimit;
+  return limit;
 }
 
 std::string runtime_summary() {

@@ -51,19 +51,20 @@ void ReferenceBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight&
   const int64_t rows = x.shape()[0], in = w.in(), out = w.out();
   const Precision p = w.precision();
 
-  // x as the product reads it; int8: each row with its own step, max|row| / 127
+  // x as the product reads it; int8: each row with its own step, max|row| / limit
   std::vector<float> input(x.f32(), x.f32() + x.numel());
   std::vector<float> row_steps(static_cast<size_t>(rows), 1.0f);
   if (p == Precision::bf16) {
     for (float& v : input) v = round_to_bf16(v);
   } else if (p == Precision::int8) {
+    const auto limit = static_cast<float>(int8_input_limit_);
     for (int64_t r = 0; r < rows; ++r) {
       float* row = input.data() + r * in;
       float m = 0.0f;
       for (int64_t k = 0; k < in; ++k) m = std::max(m, std::fabs(row[k]));
-      const float input_scale = m > 0.0f ? 127.0f / m : 1.0f;
-      row_steps[static_cast<size_t>(r)] = m > 0.0f ? m / 127.0f : 0.0f;
-      for (int64_t k = 0; k < in; ++k) row[k] = std::max(-128.0f, std::min(127.0f, std::nearbyint(row[k] * input_scale)));
+      const float input_scale = m > 0.0f ? limit / m : 1.0f;
+      row_steps[static_cast<size_t>(r)] = int8_input_step(m, int8_input_limit_);
+      for (int64_t k = 0; k < in; ++k) row[k] = std::max(-limit, std::min(limit, std::nearbyint(row[k] * input_scale)));
     }
   }
 
