@@ -70,6 +70,15 @@ int run_bench_ops(const BenchOpsOptions& options) {
     fmt::print("{}\n", row);
   }
 
+  if (backend->supports(Precision::int8)) {
+    const int32_t limit = backend->int8_input_limit();
+    const double error = int8_worst_case_error(*backend);
+    fmt::print("\nint8 products: {}-bit inputs (codes ±{}); with every code at its limit, 1024 terms sum {} "
+               "(largest relative error {:.2g})\n",
+               limit == kInt8FullInputLimit ? 8 : 7, limit, error <= 1e-6 ? "exactly" : "WRONG: the int8 path saturates",
+               error);
+  }
+
   set_threads(options.threads.back());
   const MatmulShape small{"64x256x256", 1, 64, 256, 256, false};
   const PrimitiveCreationCost cost = measure_primitive_creation(small, 15);

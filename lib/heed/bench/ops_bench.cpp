@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "heed/backend/onednn/onednn_backend.h"
 #include "heed/core/rng.h"
@@ -103,6 +104,21 @@ MatmulTiming time_prepared_matmul(Backend& backend, const MatmulShape& shape, Pr
   const auto weight = backend.prepare_weight(ops.b, shape.transpose_b, precision);
   const Tensor bias = on_device(backend, random_tensor(Shape{shape.n}, rng));
   return time_calls(backend, shape, warmups, repeats, [&] { backend.matmul(ops.a, *weight, &bias, ops.c); });
+}
+
+double int8_worst_case_error(Backend& backend) {
+  constexpr int64_t kRows = 8, kIn = 1024, kOut = 64;
+  Tensor x = Tensor::empty(Shape{kRows, kIn}), w = Tensor::empty(Shape{kIn, kOut});
+  std::fill(x.f32(), x.f32() + x.numel(), 1.0f);
+  std::fill(w.f32(), w.f32() + w.numel(), 1.0f);
+  const auto weight = backend.prepare_weight(on_device(backend, w), false, Precision::int8);
+  Tensor y = backend.allocate(Shape{kRows, kOut}), host = Tensor::empty(Shape{kRows, kOut});
+  backend.matmul(on_device(backend, x), *weight, nullptr, y);
+  backend.download(y, host);
+  double worst = 0.0;
+  for (int64_t i = 0; i < host.numel(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(host.f32()[i]) - kIn) / kIn);
+  return worst;
 }
 
 MatmulTiming time_matmul(Backend& backend, const MatmulShape& shape, int warmups, int repeats) {

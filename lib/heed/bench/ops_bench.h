@@ -37,6 +37,11 @@ std::vector<MatmulShape> decoding_matmul_shapes();
 // x · W with W prepared at `precision` (prepared_weight.h), the conversion of x included.
 MatmulTiming time_prepared_matmul(Backend& backend, const MatmulShape& shape, Precision precision, int warmups, int repeats);
 
+// The largest relative error of an int8 product (backend.supports(int8)) whose every input and
+// weight code is at its limit, [8 × 1024] · [1024 × 64]: the sums a CPU's int8 instructions are
+// likeliest to saturate. 0 (up to f32's last bit) where the backend's int8 path is exact.
+double int8_worst_case_error(Backend& backend);
+
 struct PrimitiveCreationCost {
   double create_and_first_run_us = 0.0;  // oneDNN's own cache disabled, so this JIT-compiles
   double run_us = 0.0;                   // median of cached runs
