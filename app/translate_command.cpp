@@ -41,6 +41,7 @@ struct TranslateCliOptions {
   std::string output = "-";
   TranslateOptions translate;
   std::string long_lines = "split";
+  std::string split_sentences = "any";
   bool strict = false;
   bool scores = false;
   bool profile = false;
@@ -67,14 +68,30 @@ void write_line(std::ostream& out, int64_t index, const TranslatedLine& line, co
 }
 
 // Each hypothesis teacher-forced against its source line, as `heed align` does (Marian's
-// --alignment convention: the links follow the translation after " ||| ").
+// --alignment convention: the links follow the translation after " ||| "). A line translated
+// sentence by sentence is aligned so too, each sentence's links moved by the words before it,
+// so that they count the whole line's words.
 std::vector<std::string> align_hypotheses(Aligner& aligner, const std::string& source, const TranslatedLine& line) {
   std::vector<std::string> out(line.texts.size());
   if (find_invalid_utf8(source)) return out;
   std::string clean = source;
   remove_control_characters(clean);
-  for (size_t h = 0; h < line.texts.size(); ++h)
-    if (!line.texts[h].empty()) out[h] = pharaoh(aligner.align(clean, line.texts[h]).links);
+  for (size_t h = 0; h < line.texts.size(); ++h) {
+    if (line.texts[h].empty()) continue;
+    if (line.source_sentences.empty()) {
+      out[h] = pharaoh(aligner.align(clean, line.texts[h]).links);
+      continue;
+    }
+    std::vector<Link> links;
+    int32_t source_words = 0, target_words = 0;
+    for (size_t s = 0; s < line.source_sentences.size(); ++s) {
+      const PairAlignment a = aligner.align(line.source_sentences[s], line.sentence_texts[h][s]);
+      for (const auto& [from, to] : a.links) links.emplace_back(from + source_words, to + target_words);
+      source_words += a.source_words;
+      target_words += a.target_words;
+    }
+    out[h] = pharaoh(links);
+  }
   return out;
 }
 
@@ -109,6 +126,8 @@ void check_output_is_not_input(const std::string& input, const std::string& outp
 int run_translate(TranslateCliOptions o) {
   HEED_CHECK(o.long_lines == "split" || o.long_lines == "truncate", "--long-lines must be split or truncate, got '{}'", o.long_lines);
   o.translate.long_lines = o.long_lines == "split" ? LongLines::split : LongLines::truncate;
+  o.translate.split_sentences = o.split_sentences != "none";
+  if (o.translate.split_sentences) o.translate.sentence_language = parse_sentence_language(o.split_sentences, "--split-sentences");
   if (o.models.empty()) {
     o.models.push_back(default_model_path().string());
     HEED_CHECK(std::filesystem::exists(o.models[0]),
@@ -214,9 +233,10 @@ int run_translate(TranslateCliOptions o) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const TranslateStats& s = translator.stats();
-  spdlog::info("translated {} lines in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s ({} empty, {} invalid, {} {})",
+  spdlog::info("translated {} lines in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s ({} of several sentences, {} empty, "
+               "{} invalid, {} {})",
                s.lines, seconds, static_cast<double>(s.lines) / seconds, static_cast<double>(s.target_pieces) / seconds,
-               s.empty, s.invalid, s.long_lines,
+               s.split_lines, s.empty, s.invalid, s.long_lines,
                o.translate.long_lines == LongLines::split ? "long lines split into parts" : "long lines truncated");
   spdlog::debug("memory: tensors held at most {:.0f} MB (weights, and each worker's activations and caches)",
                 static_cast<double>(tensor_memory().peak) / 1048576.0);
@@ -248,6 +268,10 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_flag("--scores", o->scores, "Append ' ||| score' to each translation");
   cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch (0: 64 / beam, between 8 and 16; greedy on one worker 32)")->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--batch-tokens", o->translate.batch_tokens, "Source pieces per batch, padding counted (the longest × the sentences; 0: no limit)")->capture_default_str()->check(number_in(0, 1e9));
+  cmd->add_option("--split-sentences", o->split_sentences,
+                  "Translate each sentence of a line on its own, joined back into one line: en, de or fr (that language's "
+                  "abbreviations do not end a sentence), any (all of theirs), or none (whole lines)")
+      ->capture_default_str();
   cmd->add_option("--long-lines", o->long_lines, "Lines longer than the model accepts: split or truncate")->capture_default_str();
   cmd->add_option("--max-input-length", o->translate.max_input_pieces, "Split lines over this many pieces (0: the length the model was trained on; with local attention, its positions)")
       ->capture_default_str()->check(number_in(0, 1e6));

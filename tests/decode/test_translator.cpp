@@ -184,6 +184,37 @@ TEST_CASE("the workspace laid out before decoding holds the backend's scratch to
   }
 }
 
+TEST_CASE("a line of several sentences is translated sentence by sentence into one line, n-best and scores per line") {
+  VocabModel m;
+  TranslateOptions options;
+  options.beam.beam = 3;
+  options.beam.n_best = 2;
+  options.beam.scores = true;
+  options.beam.length.factor = 1.0;  // random weights rarely end a sentence: keep it short
+  Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  const std::vector<std::string> sentences = {"the cat sat on a mat.", "A dog ran to the red house!", "The end?"};
+  const auto apart = translator.translate(sentences, 1);
+  const auto joined = translator.translate({"  the cat sat on a mat. A dog ran to the red house!  The end?"}, 1);
+  REQUIRE(joined.size() == 1);
+  CHECK(joined[0].source_sentences == sentences);
+  REQUIRE(joined[0].texts.size() == 2);
+  for (size_t h = 0; h < 2; ++h) {
+    CAPTURE(h);
+    CHECK(joined[0].texts[h] == apart[0].texts[h] + " " + apart[1].texts[h] + " " + apart[2].texts[h]);
+    CHECK(joined[0].sentence_texts[h] == std::vector<std::string>{apart[0].texts[h], apart[1].texts[h], apart[2].texts[h]});
+    CHECK(joined[0].scores[h] == doctest::Approx(apart[0].scores[h] + apart[1].scores[h] + apart[2].scores[h]));
+  }
+  CHECK(translator.stats().split_lines == 1);
+
+  // Without splitting the line is one source sentence: another translation.
+  options.split_sentences = false;
+  Translator whole(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
+  const auto unsplit = whole.translate({"the cat sat on a mat. A dog ran to the red house! The end?"}, 1);
+  CHECK(unsplit[0].source_sentences.empty());
+  CHECK(unsplit[0].texts[0] != joined[0].texts[0]);
+  CHECK(whole.stats().split_lines == 0);
+}
+
 TEST_CASE("bf16 and int8 translation gives the text the reference backend's statement of that arithmetic gives") {
   std::vector<std::string> lines = kMixedLines;
   for (const char* extra : {"the red cat ran", "a blue house", "the mat sat on the dog", "a dog ran to a mat"})

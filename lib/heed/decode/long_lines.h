@@ -8,15 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "heed/text/sentences.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {
 
-// The line's text split after sentence-ending punctuation (. ! ? … and the CJK full stops, with
-// closing quotes or brackets after them) that is followed by white space, or the line's end.
-std::vector<std::string_view> split_sentences(std::string_view text);
-
-// Parts of at most `limit` pieces (limit >= 1) whose concatenation covers all of `text`.
-std::vector<std::vector<int32_t>> split_long_line(std::string_view text, const Vocabulary& vocabulary, int64_t limit);
+// Parts of at most `limit` pieces (limit >= 1) whose concatenation covers all of `text`: its
+// sentences (text/sentences.h), and a sentence longer than that in runs of whole words.
+std::vector<std::vector<int32_t>> split_long_line(std::string_view text, const Vocabulary& vocabulary, int64_t limit,
+                                                  SentenceLanguage language = SentenceLanguage::any);
 
 }  // namespace heed

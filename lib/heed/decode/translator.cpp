@@ -166,10 +166,12 @@ int64_t default_batch_sentences(int64_t beam, int64_t workers) {
 }
 
 std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {
-  // Each line becomes zero or more segments (a long line several), translated as sentences.
+  // Each line becomes zero or more segments (one per sentence, and a long sentence several),
+  // translated as sentences.
   struct Segment {
     size_t line;
     std::vector<int32_t> pieces;
+    std::string sentence;  // the source sentence, when the segment is one whole
   };
   std::vector<Segment> segments;
   std::vector<TranslatedLine> out(lines.size());
@@ -188,23 +190,32 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       ++stats_.empty;
       continue;
     }
-    std::vector<int32_t> pieces = source_.encode(text);
-    stats_.source_pieces += static_cast<int64_t>(pieces.size());
-    if (static_cast<int64_t>(pieces.size()) > limit_) {
-      ++stats_.long_lines;
-      if (options_.long_lines == LongLines::truncate) {
-        spdlog::warn("line {}: {} pieces, more than the {} the model takes; translating the first {} (--long-lines truncate)",
-                     number, pieces.size(), limit_, limit_);
-        pieces.resize(static_cast<size_t>(limit_));
-      } else {
-        std::vector<std::vector<int32_t>> parts = split_long_line(text, source_, limit_);
-        spdlog::debug("line {}: {} pieces, more than the {} the model takes; translating it in {} parts", number,
-                      pieces.size(), limit_, parts.size());
-        for (std::vector<int32_t>& part : parts) segments.push_back({i, std::move(part)});
+    const std::vector<std::string_view> sentences = options_.split_sentences
+                                                        ? split_sentences(text, options_.sentence_language)
+                                                        : std::vector<std::string_view>{text};
+    stats_.split_lines += sentences.size() > 1;
+    bool long_line = false;
+    for (std::string_view sentence : sentences) {
+      std::vector<int32_t> pieces = source_.encode(sentence);
+      stats_.source_pieces += static_cast<int64_t>(pieces.size());
+      if (static_cast<int64_t>(pieces.size()) <= limit_) {
+        if (!pieces.empty()) segments.push_back({i, std::move(pieces), std::string(sentence)});
         continue;
       }
+      long_line = true;
+      if (options_.long_lines == LongLines::truncate) {
+        spdlog::warn("line {}: a sentence of {} pieces, more than the {} the model takes; translating its first {} (--long-lines truncate)",
+                     number, pieces.size(), limit_, limit_);
+        pieces.resize(static_cast<size_t>(limit_));
+        segments.push_back({i, std::move(pieces), {}});
+      } else {
+        std::vector<std::vector<int32_t>> parts = split_long_line(sentence, source_, limit_, options_.sentence_language);
+        spdlog::debug("line {}: a sentence of {} pieces, more than the {} the model takes; translating it in {} parts",
+                      number, pieces.size(), limit_, parts.size());
+        for (std::vector<int32_t>& part : parts) segments.push_back({i, std::move(part), {}});
+      }
     }
-    segments.push_back({i, std::move(pieces)});
+    stats_.long_lines += long_line;
   }
 
   std::vector<int32_t> order(segments.size());
@@ -226,7 +237,12 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
   for (size_t b = 0; b < plan.size(); ++b)
     for (size_t k = 0; k < plan[b].size(); ++k) results[static_cast<size_t>(plan[b][k])] = std::move(batch_results[b][k]);
 
-  // Back to input order; the parts of a split line are joined with a space.
+  // Back to input order; a line's sentences and parts are joined with a space.
+  std::vector<size_t> segments_of_line(lines.size(), 0), whole_sentences_of_line(lines.size(), 0);
+  for (const Segment& segment : segments) {
+    ++segments_of_line[segment.line];
+    whole_sentences_of_line[segment.line] += !segment.sentence.empty();
+  }
   for (size_t s = 0; s < segments.size(); ++s) {
     TranslatedLine& line = out[segments[s].line];
     const auto& hypotheses = results[s];
@@ -234,10 +250,17 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       line.texts.resize(hypotheses.size());
       line.scores.resize(hypotheses.size(), 0.0);
     }
+    const bool by_sentence = segments_of_line[segments[s].line] > 1 &&
+                             whole_sentences_of_line[segments[s].line] == segments_of_line[segments[s].line];
+    if (by_sentence) {
+      line.source_sentences.push_back(std::move(segments[s].sentence));
+      line.sentence_texts.resize(line.texts.size());
+    }
     for (size_t h = 0; h < hypotheses.size() && h < line.texts.size(); ++h) {
       const std::string text = target_.decode(hypotheses[h].pieces);
       line.texts[h] = line.texts[h].empty() ? text : line.texts[h] + " " + text;
       line.scores[h] += hypotheses[h].score;
+      if (by_sentence) line.sentence_texts[h].push_back(text);
       if (h == 0) stats_.target_pieces += static_cast<int64_t>(hypotheses[h].pieces.size()) + 1;
     }
   }

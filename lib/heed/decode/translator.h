@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "heed/decode/beam_search.h"
+#include "heed/text/sentences.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {
@@ -21,6 +22,10 @@ struct TranslateOptions {
   BeamOptions beam;
   int64_t batch_sentences = 0;  // 0: default_batch_sentences(beam.beam, workers)
   int64_t batch_tokens = 0;    // source pieces per batch, padding counted (0: no limit)
+  // Each line's sentences translated on their own and joined with a space (text/sentences.h), as
+  // the models were trained on sentences: a line of several otherwise loses all but the first.
+  bool split_sentences = true;
+  SentenceLanguage sentence_language = SentenceLanguage::any;
   LongLines long_lines = LongLines::split;
   int64_t max_input_pieces = 0;  // 0: as many as the model accepts
   int threads_per_worker = 0;    // with several workers, each one's kernel threads (0: as the caller's)
@@ -39,11 +44,17 @@ int64_t default_batch_sentences(int64_t beam, int64_t workers);
 
 struct TranslatedLine {
   std::vector<std::string> texts;  // n-best, best first (one empty text for an empty line)
-  std::vector<double> scores;
+  std::vector<double> scores;      // each the sum of its sentences' scores
+  // A line of several sentences, each translated whole: their source texts and, for each of
+  // texts, the sentences' translations, whose join with spaces it is (so that word alignments
+  // can be made sentence by sentence). Empty for a line of one sentence or one cut inside one.
+  std::vector<std::string> source_sentences;
+  std::vector<std::vector<std::string>> sentence_texts;  // [text][sentence]
 };
 
 struct TranslateStats {
   int64_t lines = 0, empty = 0, invalid = 0, long_lines = 0;
+  int64_t split_lines = 0;  // lines of several sentences, translated one sentence at a time
   int64_t source_pieces = 0, target_pieces = 0;  // target pieces count eos, as the benchmarks do
   int64_t workspace_bytes = 0;  // tensor memory the workers' buffers took when laid out
 };
