@@ -6,7 +6,9 @@
 #include "commands.h"
 #include "option_checks.h"
 #include "heed/core/error.h"
+#include "heed/data/corpus.h"
 #include "heed/model/model_file.h"
+#include "heed/text/word_pieces.h"
 
 namespace heed::app {
 
@@ -15,6 +17,7 @@ void add_convert_command(CLI::App& root, Action& chosen) {
   struct Options {
     std::string input, output, precision = "f16";
     float normalize = -1.0f;  // < 0: keep the model's
+    std::string domain_text;  // empty: keep the model's figure
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("-m,--model", o->input, "The model to convert")->required();
@@ -28,6 +31,9 @@ void add_convert_command(CLI::App& root, Action& chosen) {
                   "Store α, the length normalisation `heed translate` uses for this model unless its --normalize "
                   "says otherwise (choose it on validation data)")
       ->check(number_in(0, 10));
+  cmd->add_option("--domain-text", o->domain_text,
+                  "Store how finely the model's source vocabulary cuts this text (its training source, one sentence a "
+                  "line; `heed train` stores its own), against which `heed translate` warns of unlike input");
   cmd->callback([&chosen, o] {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
@@ -36,6 +42,18 @@ void add_convert_command(CLI::App& root, Action& chosen) {
       // The matmul precision travels in the metadata; f32 and f16 files compute in f32.
       const std::string compute = o->precision == "bf16" || o->precision == "int8" ? o->precision : "f32";
       loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-precision", compute);
+      if (!o->domain_text.empty()) {
+        const ModelVocabularies vocab = vocabularies_of(loaded.extras, o->input);
+        int64_t words = 0, pieces = 0;
+        for (const std::string& line : read_lines(o->domain_text)) {
+          words += count_words(line);
+          pieces += static_cast<int64_t>(vocab.source->encode(line).size());
+        }
+        HEED_CHECK(words > 0, "--domain-text {} holds no words", o->domain_text);
+        const double cut = static_cast<double>(pieces) / static_cast<double>(words);
+        loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, kSourcePiecesPerWordKey, fmt::format("{:.3f}", cut));
+        spdlog::info("{}: {:.3f} source pieces a word ({} words)", o->domain_text, cut, words);
+      }
       if (o->normalize >= 0.0f)
         loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-normalize", fmt::format("{}", o->normalize));
       const StoredPrecision stored = o->precision == "f32"    ? StoredPrecision::f32

@@ -108,6 +108,30 @@ if(NOT rc EQUAL 0 OR NOT count EQUAL 4)
   message(FATAL_ERROR "heed translate --alignments --n-best 2: exit ${rc}, ${count} entries:\n${out}")
 endif()
 
+# A line of two sentences gives one line, and the shipped model warns of text unlike its
+# captions (its stored source-pieces-per-word), but not of a caption.
+file(WRITE ${WORK_DIR}/two-sentences.txt "A man is riding a bicycle. Two dogs play in the snow!\n")
+execute_process(COMMAND ${HEED} translate -m ${DATA_DIR}/en-de.heed -i ${WORK_DIR}/two-sentences.txt
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REGEX MATCHALL "\n" newlines "${out}")
+list(LENGTH newlines count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 1 OR NOT err MATCHES "1 of several sentences" OR err MATCHES "looks unlike")
+  message(FATAL_ERROR "heed translate of two sentences: exit ${rc}, ${count} lines:\n${out}\n${err}")
+endif()
+file(WRITE ${WORK_DIR}/news.txt "The meeting has been postponed until next Tuesday because the minister is ill.\n")
+execute_process(COMMAND ${HEED} -q translate -m ${DATA_DIR}/en-de.heed -i ${WORK_DIR}/news.txt
+                OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0 OR NOT err MATCHES "looks unlike what the model learned from")
+  message(FATAL_ERROR "heed translate of news text: no warning (exit ${rc}):\n${out}\n${err}")
+endif()
+# heed convert --domain-text stores the figure the warning compares with.
+execute_process(COMMAND ${HEED} -q convert -m ${WORK_DIR}/tiny.heed -o ${WORK_DIR}/tiny-domain.heed --domain-text ${WORK_DIR}/news.txt
+                RESULT_VARIABLE rc)
+execute_process(COMMAND ${HEED} info ${WORK_DIR}/tiny-domain.heed OUTPUT_VARIABLE out RESULT_VARIABLE info_rc)
+if(NOT rc EQUAL 0 OR NOT info_rc EQUAL 0 OR NOT out MATCHES "source-pieces-per-word=[0-9]+\\.[0-9][0-9][0-9]")
+  message(FATAL_ERROR "heed convert --domain-text: exit ${rc}\n${out}")
+endif()
+
 # heed bench attention at two short lengths: every case measured (in child processes), the
 # slopes row, and the plot written.
 execute_process(COMMAND ${HEED} -q bench attention --lengths 64,160 --repeats 1 --svg ${WORK_DIR}/attention.svg

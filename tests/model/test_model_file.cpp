@@ -241,6 +241,18 @@ TEST_CASE("a model's length normalisation α travels in its metadata, and a bad 
   }
 }
 
+TEST_CASE("how finely the training text was cut travels in a model's metadata, and a bad value names the file") {
+  ModelExtras extras;
+  CHECK_FALSE(model_source_pieces_per_word(extras, "m.heed").has_value());
+  extras.metadata = with_metadata_value(extras.metadata, kSourcePiecesPerWordKey, "1.231");
+  CHECK(model_source_pieces_per_word(extras, "m.heed").value_or(0.0) == doctest::Approx(1.231));
+  for (const char* bad : {"x", "1.2x", "0", "-1", ""}) {
+    extras.metadata = with_metadata_value("", kSourcePiecesPerWordKey, bad);
+    CHECK_THROWS_WITH_AS(model_source_pieces_per_word(extras, "m.heed"),
+                         doctest::Contains("m.heed's metadata: source-pieces-per-word must be a positive number"), Error);
+  }
+}
+
 TEST_CASE("a model stored in f16 loads back within half precision of every weight") {
   const TestModel original;
   const std::string f32 = serialize_model(*original.model, original.extras);

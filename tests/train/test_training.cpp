@@ -57,6 +57,11 @@ TEST_CASE("loss falls when training on the 200-pair Multi30k slice") {
     CHECK(std::filesystem::exists(dir.path / "run" / file));
   const LoadedModel best = load_model((dir.path / "run" / kBestModelFile).string());
   CHECK(best.extras.metadata.find("decoder") == std::string::npos);  // metadata is the caller's config text
+  // and how finely the vocabulary cut the training sources, for translate's check of its input
+  const auto cut = model_source_pieces_per_word(best.extras, "best.heed");
+  REQUIRE(cut.has_value());
+  CHECK(*cut > 1.0);
+  CHECK(*cut < 4.0);
 }
 
 TEST_CASE("training N+M updates equals N updates, a stop, a resume and M more (bit-exact on one thread)") {

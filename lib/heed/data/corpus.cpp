@@ -102,6 +102,8 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
       ++corpus.stats.too_long;
       continue;
     }
+    corpus.stats.source_words += count_words(source[i]);
+    corpus.stats.source_pieces += static_cast<int64_t>(pair.source.size());
     corpus.pairs.push_back(std::move(pair));
   }
   corpus.stats.kept = static_cast<int64_t>(corpus.pairs.size());

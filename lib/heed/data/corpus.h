@@ -33,6 +33,7 @@ struct CorpusStats {
   int64_t kept = 0;
   int64_t empty = 0;     // either side empty or whitespace only
   int64_t too_long = 0;  // either side over max_length pieces
+  int64_t source_words = 0, source_pieces = 0;  // of the kept pairs' sources: how finely the vocabulary cuts them
 };
 
 struct Corpus {

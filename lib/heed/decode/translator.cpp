@@ -16,6 +16,7 @@
 #include "heed/decode/long_lines.h"
 #include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
+#include "heed/text/word_pieces.h"
 
 namespace heed {
 
@@ -198,6 +199,7 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
     for (std::string_view sentence : sentences) {
       std::vector<int32_t> pieces = source_.encode(sentence);
       stats_.source_pieces += static_cast<int64_t>(pieces.size());
+      stats_.source_words += count_words(sentence);
       if (static_cast<int64_t>(pieces.size()) <= limit_) {
         if (!pieces.empty()) segments.push_back({i, std::move(pieces), std::string(sentence)});
         continue;

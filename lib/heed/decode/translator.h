@@ -56,6 +56,7 @@ struct TranslateStats {
   int64_t lines = 0, empty = 0, invalid = 0, long_lines = 0;
   int64_t split_lines = 0;  // lines of several sentences, translated one sentence at a time
   int64_t source_pieces = 0, target_pieces = 0;  // target pieces count eos, as the benchmarks do
+  int64_t source_words = 0;  // white-space words of the translated text
   int64_t workspace_bytes = 0;  // tensor memory the workers' buffers took when laid out
 };
 

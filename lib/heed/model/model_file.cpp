@@ -259,6 +259,16 @@ std::optional<float> model_length_normalization(const ModelExtras& extras, const
   return alpha;
 }
 
+std::optional<double> model_source_pieces_per_word(const ModelExtras& extras, const std::string& what) {
+  const auto text = metadata_value(extras.metadata, kSourcePiecesPerWordKey);
+  if (!text) return std::nullopt;
+  double value = 0.0;
+  const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+  HEED_CHECK(ec == std::errc() && end == text->data() + text->size() && value > 0.0 && value < 1000.0,
+             "{}'s metadata: {} must be a positive number, got '{}'", what, kSourcePiecesPerWordKey, *text);
+  return value;
+}
+
 std::string model_metadata(std::string_view bytes, const std::string& what) {
   ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion);
   r.text32("config");

@@ -83,6 +83,13 @@ Precision model_precision(const ModelExtras& extras, const std::string& what);
 // naming `what`, when the value is not a number in [0, 10].
 std::optional<float> model_length_normalization(const ModelExtras& extras, const std::string& what);
 
+// How many source pieces a word of the text the model learned from took, on average: its
+// metadata's "source-pieces-per-word=" line (`heed train` writes it from its training data,
+// `heed convert --domain-text` from a file), or nullopt without one. Text cut much finer than
+// that is text the model never saw the like of. Throws, naming `what`, when it is not a number > 0.
+std::optional<double> model_source_pieces_per_word(const ModelExtras& extras, const std::string& what);
+inline constexpr std::string_view kSourcePiecesPerWordKey = "source-pieces-per-word";
+
 // Only the metadata (for a model written by `heed train`: the options it was trained with).
 std::string model_metadata(std::string_view bytes, const std::string& what);
 LoadedModel load_model(const std::string& path);

@@ -21,4 +21,15 @@ WordPieces encode_words(const Vocabulary& vocabulary, std::string_view text) {
   return out;
 }
 
+int64_t count_words(std::string_view text) {
+  int64_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\t';
+    words += !space && !in_word;
+    in_word = !space;
+  }
+  return words;
+}
+
 }  // namespace heed

@@ -23,4 +23,7 @@ struct WordPieces {
 
 WordPieces encode_words(const Vocabulary& vocabulary, std::string_view text);
 
+// The number of white-space words in text, as encode_words counts them.
+int64_t count_words(std::string_view text);
+
 }  // namespace heed

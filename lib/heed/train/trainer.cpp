@@ -197,6 +197,11 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
                model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
                model_->config().model_dim, to_string(model_->config().attention), current_threads());
   read_corpora();
+  // How finely the vocabulary cuts this text, for `heed translate` to tell text unlike it.
+  if (train_.stats.source_words > 0)
+    extras_.metadata = with_metadata_value(
+        extras_.metadata, kSourcePiecesPerWordKey,
+        fmt::format("{:.3f}", static_cast<double>(train_.stats.source_pieces) / static_cast<double>(train_.stats.source_words)));
   if (comm_.is_root()) metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
   gradient_buckets_ = model_->gradient_ranges();
 }
