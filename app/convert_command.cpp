@@ -33,7 +33,8 @@ void add_convert_command(CLI::App& root, Action& chosen) {
       ->check(number_in(0, 10));
   cmd->add_option("--domain-text", o->domain_text,
                   "Store how finely the model's source vocabulary cuts this text (its training source, one sentence a "
-                  "line; `heed train` stores its own), against which `heed translate` warns of unlike input");
+                  "line; `heed train` stores its own) and its sentences' mean length: `heed translate` warns of input "
+                  "cut much finer, and cuts a sentence too long for the model into runs of about that length");
   cmd->callback([&chosen, o] {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
@@ -44,15 +45,19 @@ void add_convert_command(CLI::App& root, Action& chosen) {
       loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-precision", compute);
       if (!o->domain_text.empty()) {
         const ModelVocabularies vocab = vocabularies_of(loaded.extras, o->input);
-        int64_t words = 0, pieces = 0;
+        int64_t words = 0, pieces = 0, sentences = 0;
         for (const std::string& line : read_lines(o->domain_text)) {
-          words += count_words(line);
+          const int64_t line_words = count_words(line);
+          if (line_words == 0) continue;
+          words += line_words;
           pieces += static_cast<int64_t>(vocab.source->encode(line).size());
+          ++sentences;
         }
         HEED_CHECK(words > 0, "--domain-text {} holds no words", o->domain_text);
-        const double cut = static_cast<double>(pieces) / static_cast<double>(words);
-        loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, kSourcePiecesPerWordKey, fmt::format("{:.3f}", cut));
-        spdlog::info("{}: {:.3f} source pieces a word ({} words)", o->domain_text, cut, words);
+        loaded.extras.metadata = with_source_text_figures(loaded.extras.metadata, pieces, words, sentences);
+        spdlog::info("{}: {:.3f} source pieces a word, {:.2f} a sentence ({} sentences)", o->domain_text,
+                     static_cast<double>(pieces) / static_cast<double>(words),
+                     static_cast<double>(pieces) / static_cast<double>(sentences), sentences);
       }
       if (o->normalize >= 0.0f)
         loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-normalize", fmt::format("{}", o->normalize));

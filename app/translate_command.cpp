@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -182,6 +183,12 @@ int run_translate(TranslateCliOptions o) {
   // its positions.
   if (o.translate.max_input_pieces == 0 && loaded.model->config().attention_window == 0)
     o.translate.max_input_pieces = trained_max_length(loaded.extras.metadata);
+  // A sentence too long for the model is cut into runs of about the length it learned from: on
+  // test2016's captions run together 20 at a time without end marks, runs of 16 pieces (their
+  // mean, 14.6) scored BLEU 22.5 where runs of 32 scored 17.7 and of the 100-piece limit 4.5
+  // (keeping 3,951, 3,320 and 1,618 of 4,200 words).
+  if (const auto mean = model_source_pieces_per_sentence(loaded.extras, o.models[0]))
+    o.translate.long_sentence_part = static_cast<int64_t>(std::ceil(*mean));
   // The model's tuned α (from `heed convert --normalize`) unless the command line gives one.
   if (const auto alpha = model_length_normalization(loaded.extras, o.models[0]); alpha && !o.normalize_given) {
     o.translate.beam.length_penalty = *alpha;

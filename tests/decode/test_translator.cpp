@@ -2,6 +2,7 @@
 
 #include "heed/backend/reference/reference_backend.h"
 #include "heed/core/error.h"
+#include "heed/decode/long_lines.h"
 #include "heed/decode/translator.h"
 #include "heed/model/layers.h"
 #include "heed/model/model_file.h"
@@ -74,6 +75,29 @@ TEST_CASE("a long line is translated in parts or truncated, as asked") {
   // The truncated translation is the first part's translation; the split one continues after it.
   CHECK(parts.rfind(first, 0) == 0);
   CHECK(parts.size() > first.size());
+}
+
+TEST_CASE("a sentence too long for the model is cut into whole-word runs of about equal length, at most the part length") {
+  std::string sentence;
+  for (int i = 0; i < 12; ++i) sentence += "the red cat sat on the mat ";  // no sentence end: one sentence
+  const std::vector<int32_t> all = test_vocabulary().encode(sentence);
+  for (const int64_t part : {0, 7, 15, 40}) {
+    CAPTURE(part);
+    const auto parts = split_long_line(sentence, test_vocabulary(), 50, SentenceLanguage::any, part);
+    const size_t most = static_cast<size_t>(part > 0 ? part : 50);
+    std::vector<int32_t> joined;
+    size_t shortest = all.size(), longest = 0;
+    for (const auto& p : parts) {
+      joined.insert(joined.end(), p.begin(), p.end());
+      shortest = std::min(shortest, p.size());
+      longest = std::max(longest, p.size());
+      CHECK(test_vocabulary().piece(p.front()).starts_with("\u2581"));  // each run starts a word
+    }
+    CHECK(joined == all);  // nothing lost, nothing repeated
+    CHECK(longest <= most);
+    CHECK(parts.size() == (all.size() + most - 1) / most);  // the fewest runs
+    CHECK(shortest * 2 >= longest);  // no stub
+  }
 }
 
 TEST_CASE("n-best lists come best first with one entry per hypothesis") {

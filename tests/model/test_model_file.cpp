@@ -246,6 +246,9 @@ TEST_CASE("how finely the training text was cut travels in a model's metadata, a
   CHECK_FALSE(model_source_pieces_per_word(extras, "m.heed").has_value());
   extras.metadata = with_metadata_value(extras.metadata, kSourcePiecesPerWordKey, "1.231");
   CHECK(model_source_pieces_per_word(extras, "m.heed").value_or(0.0) == doctest::Approx(1.231));
+  extras.metadata = with_source_text_figures("", 300, 200, 20);
+  CHECK(extras.metadata == "source-pieces-per-word=1.500\nsource-pieces-per-sentence=15.00\n");
+  CHECK(model_source_pieces_per_sentence(extras, "m.heed").value_or(0.0) == doctest::Approx(15.0));
   for (const char* bad : {"x", "1.2x", "0", "-1", ""}) {
     extras.metadata = with_metadata_value("", kSourcePiecesPerWordKey, bad);
     CHECK_THROWS_WITH_AS(model_source_pieces_per_word(extras, "m.heed"),

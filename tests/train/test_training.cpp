@@ -62,6 +62,7 @@ TEST_CASE("loss falls when training on the 200-pair Multi30k slice") {
   REQUIRE(cut.has_value());
   CHECK(*cut > 1.0);
   CHECK(*cut < 4.0);
+  CHECK(model_source_pieces_per_sentence(best.extras, "best.heed").value_or(0.0) > 5.0);
 }
 
 TEST_CASE("training N+M updates equals N updates, a stop, a resume and M more (bit-exact on one thread)") {

@@ -6,15 +6,19 @@
 namespace heed {
 namespace {
 
-// Cuts `pieces` into runs of at most `limit`, each ending before a word start when one lies in
-// the second half of the run, so that words stay whole.
-void cut_at_word_starts(const std::vector<int32_t>& pieces, const Vocabulary& vocabulary, size_t limit,
+// Cuts `pieces` into the fewest runs of at most `most` pieces, of about equal length, each ending
+// before a word start where one lies within a quarter of the run's length before its end, so
+// that words stay whole and no run is a stub.
+void cut_at_word_starts(const std::vector<int32_t>& pieces, const Vocabulary& vocabulary, size_t most,
                         std::vector<std::vector<int32_t>>& parts) {
   size_t start = 0;
   while (start < pieces.size()) {
-    size_t end = std::min(pieces.size(), start + limit);
+    const size_t left = pieces.size() - start;
+    const size_t runs = (left + most - 1) / most;
+    const size_t length = (left + runs - 1) / runs;  // <= most
+    size_t end = start + length;
     if (end < pieces.size()) {
-      for (size_t k = end; k > start + limit / 2; --k)
+      for (size_t k = end; k > start + length - length / 4 && k > start + 1; --k)
         if (vocabulary.piece(pieces[k]).starts_with("\u2581")) {
           end = k;
           break;
@@ -28,8 +32,8 @@ void cut_at_word_starts(const std::vector<int32_t>& pieces, const Vocabulary& vo
 }  // namespace
 
 std::vector<std::vector<int32_t>> split_long_line(std::string_view text, const Vocabulary& vocabulary, int64_t limit,
-                                                  SentenceLanguage language) {
-  const size_t most = static_cast<size_t>(std::max<int64_t>(limit, 1));
+                                                  SentenceLanguage language, int64_t part) {
+  const size_t most = static_cast<size_t>(std::max<int64_t>(std::min(limit, part > 0 ? part : limit), 1));
   // One sentence a part, as the model was trained: packing several into one part lets the model
   // end after the first of them.
   std::vector<std::vector<int32_t>> parts;

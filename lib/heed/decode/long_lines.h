@@ -14,8 +14,9 @@
 namespace heed {
 
 // Parts of at most `limit` pieces (limit >= 1) whose concatenation covers all of `text`: its
-// sentences (text/sentences.h), and a sentence longer than that in runs of whole words.
+// sentences (text/sentences.h), and a sentence longer than that in runs of whole words of about
+// equal length, each at most `part` pieces (0: `limit`).
 std::vector<std::vector<int32_t>> split_long_line(std::string_view text, const Vocabulary& vocabulary, int64_t limit,
-                                                  SentenceLanguage language = SentenceLanguage::any);
+                                                  SentenceLanguage language = SentenceLanguage::any, int64_t part = 0);
 
 }  // namespace heed

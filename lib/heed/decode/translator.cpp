@@ -211,7 +211,7 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
         pieces.resize(static_cast<size_t>(limit_));
         segments.push_back({i, std::move(pieces), {}});
       } else {
-        std::vector<std::vector<int32_t>> parts = split_long_line(sentence, source_, limit_, options_.sentence_language);
+        std::vector<std::vector<int32_t>> parts = split_long_line(sentence, source_, limit_, options_.sentence_language, options_.long_sentence_part);
         spdlog::debug("line {}: a sentence of {} pieces, more than the {} the model takes; translating it in {} parts",
                       number, pieces.size(), limit_, parts.size());
         for (std::vector<int32_t>& part : parts) segments.push_back({i, std::move(part), {}});
@@ -265,6 +265,8 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       if (by_sentence) line.sentence_texts[h].push_back(text);
       if (h == 0) stats_.target_pieces += static_cast<int64_t>(hypotheses[h].pieces.size()) + 1;
     }
+    if (by_sentence)  // a sentence with fewer hypotheses than the line's first still has its place in each
+      for (size_t h = hypotheses.size(); h < line.texts.size(); ++h) line.sentence_texts[h].emplace_back();
   }
   for (TranslatedLine& line : out) {
     if (line.texts.empty()) {

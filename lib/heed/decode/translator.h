@@ -28,6 +28,7 @@ struct TranslateOptions {
   SentenceLanguage sentence_language = SentenceLanguage::any;
   LongLines long_lines = LongLines::split;
   int64_t max_input_pieces = 0;  // 0: as many as the model accepts
+  int64_t long_sentence_part = 0;  // a sentence over the limit is cut in runs of about equal length up to this (0: the limit)
   int threads_per_worker = 0;    // with several workers, each one's kernel threads (0: as the caller's)
   // The matmuls' precision (prepared_weight.h); one the CPU has no kernels for falls back to f32
   // with a warning.

@@ -259,14 +259,36 @@ std::optional<float> model_length_normalization(const ModelExtras& extras, const
   return alpha;
 }
 
-std::optional<double> model_source_pieces_per_word(const ModelExtras& extras, const std::string& what) {
-  const auto text = metadata_value(extras.metadata, kSourcePiecesPerWordKey);
+namespace {
+
+std::optional<double> positive_metadata_number(const ModelExtras& extras, std::string_view key, const std::string& what) {
+  const auto text = metadata_value(extras.metadata, key);
   if (!text) return std::nullopt;
   double value = 0.0;
   const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-  HEED_CHECK(ec == std::errc() && end == text->data() + text->size() && value > 0.0 && value < 1000.0,
-             "{}'s metadata: {} must be a positive number, got '{}'", what, kSourcePiecesPerWordKey, *text);
+  HEED_CHECK(ec == std::errc() && end == text->data() + text->size() && value > 0.0 && value < 1e6,
+             "{}'s metadata: {} must be a positive number, got '{}'", what, key, *text);
   return value;
+}
+
+}  // namespace
+
+std::optional<double> model_source_pieces_per_word(const ModelExtras& extras, const std::string& what) {
+  return positive_metadata_number(extras, kSourcePiecesPerWordKey, what);
+}
+
+std::optional<double> model_source_pieces_per_sentence(const ModelExtras& extras, const std::string& what) {
+  return positive_metadata_number(extras, kSourcePiecesPerSentenceKey, what);
+}
+
+std::string with_source_text_figures(const std::string& metadata, int64_t pieces, int64_t words, int64_t sentences) {
+  std::string out = metadata;
+  if (words > 0)
+    out = with_metadata_value(out, kSourcePiecesPerWordKey, fmt::format("{:.3f}", static_cast<double>(pieces) / static_cast<double>(words)));
+  if (sentences > 0)
+    out = with_metadata_value(out, kSourcePiecesPerSentenceKey,
+                              fmt::format("{:.2f}", static_cast<double>(pieces) / static_cast<double>(sentences)));
+  return out;
 }
 
 std::string model_metadata(std::string_view bytes, const std::string& what) {

@@ -89,6 +89,13 @@ std::optional<float> model_length_normalization(const ModelExtras& extras, const
 // that is text the model never saw the like of. Throws, naming `what`, when it is not a number > 0.
 std::optional<double> model_source_pieces_per_word(const ModelExtras& extras, const std::string& what);
 inline constexpr std::string_view kSourcePiecesPerWordKey = "source-pieces-per-word";
+// The mean length in pieces of the sentences it learned from ("source-pieces-per-sentence=",
+// written beside the above): the length it translates best, to which a sentence too long for it
+// is cut. nullopt without one; throws as the above.
+std::optional<double> model_source_pieces_per_sentence(const ModelExtras& extras, const std::string& what);
+inline constexpr std::string_view kSourcePiecesPerSentenceKey = "source-pieces-per-sentence";
+// Both figures of a text, `pieces` of it in `words` words and `sentences` lines, into metadata.
+std::string with_source_text_figures(const std::string& metadata, int64_t pieces, int64_t words, int64_t sentences);
 
 // Only the metadata (for a model written by `heed train`: the options it was trained with).
 std::string model_metadata(std::string_view bytes, const std::string& what);

@@ -198,10 +198,8 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
                model_->config().model_dim, to_string(model_->config().attention), current_threads());
   read_corpora();
   // How finely the vocabulary cuts this text, for `heed translate` to tell text unlike it.
-  if (train_.stats.source_words > 0)
-    extras_.metadata = with_metadata_value(
-        extras_.metadata, kSourcePiecesPerWordKey,
-        fmt::format("{:.3f}", static_cast<double>(train_.stats.source_pieces) / static_cast<double>(train_.stats.source_words)));
+  extras_.metadata = with_source_text_figures(extras_.metadata, train_.stats.source_pieces, train_.stats.source_words,
+                                              train_.stats.kept);
   if (comm_.is_root()) metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
   gradient_buckets_ = model_->gradient_ranges();
 }
