@@ -2,7 +2,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "heed/align/word_links.h"
+#include "heed/core/rng.h"
 
 namespace heed {
 namespace {
@@ -49,6 +53,38 @@ TEST_CASE("row and column maxima are symmetrised: intersection, union, grow-diag
   CHECK(pharaoh(symmetrize(a, b, 4, 4, Symmetrization::grow_diag)) == "0-0");
   CHECK(pharaoh(symmetrize(a, b, 4, 4, Symmetrization::grow_diag_final_and)) == "0-0 3-3");
   CHECK(pharaoh(extract_links(m, Symmetrization::grow_diag, 0.95f)).empty());  // every maximum under the threshold
+}
+
+TEST_CASE("with a reverse model, each direction's own links are symmetrised") {
+  // Attention that singles out one source word per target word (a permutation), in both
+  // directions: each model's own links are that permutation, and so is every symmetrisation.
+  Rng rng(11);
+  for (const int32_t n : {2, 5, 9}) {
+    std::vector<int32_t> permutation(static_cast<size_t>(n));  // target t ↔ source t + 1 (mod n)
+    for (int32_t t = 0; t < n; ++t) permutation[static_cast<size_t>(t)] = (t + 1) % n;
+    AttentionMatrix forward{n, n, std::vector<float>(static_cast<size_t>(n * n))}, reverse = forward;
+    for (float& v : forward.values) v = rng.uniform(0.0f, 0.1f);
+    for (float& v : reverse.values) v = rng.uniform(0.0f, 0.1f);
+    for (int32_t t = 0; t < n; ++t) {
+      const int32_t s = permutation[static_cast<size_t>(t)];
+      forward.at(t, s) = 1.0f;
+      reverse.at(s, t) = 1.0f;
+    }
+    std::vector<Link> links;
+    for (int32_t t = 0; t < n; ++t) links.emplace_back(permutation[static_cast<size_t>(t)], t);
+    std::sort(links.begin(), links.end());
+    for (Symmetrization how : {Symmetrization::intersection, Symmetrization::union_, Symmetrization::grow_diag,
+                               Symmetrization::grow_diag_final_and})
+      CHECK(pharaoh(combine_directions(forward, reverse, how)) == pharaoh(links));
+  }
+  // Directions that disagree everywhere: forward's own links 0-0 1-1; reverse's (its rows: both
+  // source words look at target 1; its columns: target 0 at source 1, target 1 at source 0) 0-1 1-0.
+  const AttentionMatrix forward{2, 2, {0.9f, 0.1f,   //
+                                       0.2f, 0.8f}};
+  const AttentionMatrix reverse{2, 2, {0.1f, 0.9f,   //
+                                       0.3f, 0.7f}};
+  CHECK(pharaoh(combine_directions(forward, reverse, Symmetrization::intersection)).empty());
+  CHECK(pharaoh(combine_directions(forward, reverse, Symmetrization::union_)) == "0-0 0-1 1-0 1-1");
 }
 
 }  // namespace

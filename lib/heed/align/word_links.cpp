@@ -105,7 +105,13 @@ std::vector<Link> combine_directions(const AttentionMatrix& forward, const Atten
   HEED_CHECK(reverse.rows == forward.cols && reverse.cols == forward.rows,
              "the reverse model's words ({} × {}) do not match the forward model's ({} × {})", reverse.rows, reverse.cols,
              forward.cols, forward.rows);
-  return symmetrize(row_maxima(forward, threshold), swapped(row_maxima(reverse, threshold)), forward.cols, forward.rows, how);
+  // Each direction's own links (grow-diag of its row and column maxima), not its row maxima alone:
+  // at the step that predicts a word, the row (the word being guessed) points at its source worse
+  // than the column does. On test2016 against eflomal's links, the shipped en-de and de-en models
+  // scored AER 30.1 with row maxima (worse than either alone, 20.2 and 21.0), 18.9 so (16.4 with
+  // the intersection).
+  return symmetrize(extract_links(forward, Symmetrization::grow_diag, threshold),
+                    swapped(extract_links(reverse, Symmetrization::grow_diag, threshold)), forward.cols, forward.rows, how);
 }
 
 std::string pharaoh(const std::vector<Link>& links) {

@@ -37,10 +37,9 @@ std::vector<Link> extract_links(const AttentionMatrix& words, Symmetrization how
 // source word (maxima below `threshold` are left out).
 std::vector<Link> row_maxima(const AttentionMatrix& words, float threshold = 0.0f);
 
-// Links from two models of opposite directions: each target word's best source word under the
-// forward model (forward: [target × source words]) and each source word's best target word under
-// the reverse model (reverse: [source × target words]), symmetrised as statistical aligners'
-// two directions are.
+// Links from two models of opposite directions: each model's own links (extract_links with
+// grow-diag; forward: [target × source words], reverse: [source × target words]), symmetrised as
+// statistical aligners' two directions are.
 std::vector<Link> combine_directions(const AttentionMatrix& forward, const AttentionMatrix& reverse, Symmetrization how,
                                      float threshold = 0.0f);
 
