@@ -267,8 +267,48 @@ void OneDnnBackend::do_sequence_lengths(const Tensor& ids, int32_t pad_id, const
 
 void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) { softmax_forward_impl(true, x, y); }
 
+namespace {
+
+// dx[r, :] = y[r, :] ⊙ (dy[r, :] − Σ_k dy[r, k] y[r, k]), written or added: the softmax's backward
+// for CPUs where oneDNN 2.6 has only its reference loops for it (below AVX-512: ~4% of a training
+// step at AVX2). Compiled for AVX-512 and AVX2 besides the baseline.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void softmax_backward_rows(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool add) {
+#pragma omp parallel for if (rows * cols > kParallelThreshold)
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* yr = y + r * cols;
+    const float* dyr = dy + r * cols;
+    float* dxr = dx + r * cols;
+    float dot = 0.0f;
+#pragma omp simd reduction(+ : dot)
+    for (int64_t k = 0; k < cols; ++k) dot += dyr[k] * yr[k];
+    if (add) {
+#pragma omp simd
+      for (int64_t k = 0; k < cols; ++k) dxr[k] += yr[k] * (dyr[k] - dot);
+    } else {
+#pragma omp simd
+      for (int64_t k = 0; k < cols; ++k) dxr[k] = yr[k] * (dyr[k] - dot);
+    }
+  }
+}
+
+// Whether oneDNN has a real (not reference) kernel for the softmax's backward on this CPU.
+bool has_fast_softmax_backward(const dnnl::engine& engine) {
+  const memory::desc md(memory::dims{64, 64}, memory::data_type::f32, memory::format_tag::ab);
+  const dnnl::softmax_v2_backward::primitive_desc pd(dnnl::softmax_v2_backward::desc(softmax_algorithm(false), md, md, md, 1),
+                                                     engine, softmax_forward_pd(false, md, engine));
+  return !std::string_view(pd.impl_info_str()).starts_with("ref");
+}
+
+}  // namespace
+
 void OneDnnBackend::do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
   if (y.numel() == 0) return;
+  static const bool fast = has_fast_softmax_backward(state_->engine);
+  if (!fast) {
+    softmax_backward_rows(y.f32(), dy.f32(), dx.f32(), y.shape().rows(), y.shape().cols(), acc == Accumulate::yes);
+    return;
+  }
   PrimitiveKey key = key_for(Op::softmax_backward);
   key.add(y.shape().rows()).add(y.shape().cols());
   CachedPrimitive& p = state_->cache.get(key, [&] {
