@@ -13,6 +13,8 @@
 #include "resume_options.h"
 #include "heed/core/error.h"
 #include "heed/dist/communicator.h"
+#include "heed/model/model_file.h"
+#include "heed/model/transformer.h"
 #include "heed/train/stop_signal.h"
 #include "heed/train/trainer.h"
 
@@ -66,6 +68,12 @@ int run_train(TrainOptions o) {
   o.train.precision = parse_precision(o.precision, "--precision");
   HEED_CHECK(o.train.precision != Precision::int8, "--precision: training runs in f32 or bf16, not int8");
   if (!o.train.guided_alignment.empty()) {
+    // A fine-tune guides a head of the model it starts from: its layers and heads bound the choice.
+    if (!o.train.init_model.empty() && o.resume_dir.empty()) {
+      const ModelConfig from = load_model(o.train.init_model).model->config();
+      o.model.decoder_layers = from.decoder_layers;
+      o.model.heads = from.heads;
+    }
     // Garg et al. (2019) supervise the penultimate layer: the last one is busy predicting.
     o.model.alignment_layer = o.alignment_layer >= 0 ? o.alignment_layer
                                                      : static_cast<int32_t>(std::max<int64_t>(o.model.decoder_layers - 2, 0));

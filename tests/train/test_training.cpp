@@ -172,6 +172,41 @@ TEST_CASE("--init fine-tunes a model: its weights, architecture and vocabulary, 
   CHECK_THROWS_WITH_AS(train(absent, small_model()), doctest::Contains("absent.heed"), Error);
 }
 
+TEST_CASE("--init with --guided-alignment starts guiding a head of a model trained without one") {
+  TempDir dir;
+  TrainConfig base = slice_config(dir, slice_vocabulary(dir));
+  base.output_dir = dir.file("base");
+  base.max_updates = 2;
+  train(base, small_model());
+  REQUIRE_FALSE(load_model(dir.file("base/last.heed")).model->config().has_alignment_head());
+
+  std::string links;
+  for (size_t i = 0; i < read_lines(base.train_source).size(); ++i) links += "0-0\n";
+  write_text(dir.file("train.links"), links);
+  TrainConfig tune = slice_config(dir, "");
+  tune.init_model = dir.file("base/last.heed");
+  tune.output_dir = dir.file("guided");
+  tune.guided_alignment = dir.file("train.links");
+  tune.max_updates = 2;
+  ModelConfig requested = small_model();
+  requested.alignment_layer = 0;
+  requested.alignment_head = 1;
+  requested.alignment_step = AlignmentStep::shift;
+  train(tune, requested);
+  const ModelConfig out = load_model(dir.file("guided/last.heed")).model->config();
+  CHECK(out.alignment_layer == 0);
+  CHECK(out.alignment_head == 1);
+  CHECK(out.alignment_step == AlignmentStep::shift);
+
+  // Resuming cannot start guiding: the checkpoint's model has no head to continue.
+  TrainConfig resumed = slice_config(dir, "");
+  resumed.output_dir = dir.file("base");
+  resumed.resume = true;
+  resumed.guided_alignment = dir.file("train.links");
+  resumed.max_updates = 3;
+  CHECK_THROWS_WITH_AS(train(resumed, requested), doctest::Contains("fine-tune with --init"), Error);
+}
+
 TEST_CASE("corpora of different lengths are refused before training, naming both files and counts") {
   TempDir dir;
   write_text(dir.file("a.en"), "one\ntwo\nthree\n");

@@ -212,6 +212,13 @@ void Trainer::start_from_model(const ModelConfig& requested) {
   ModelConfig mc = loaded.model->config();
   mc.dropout = requested.dropout;
   mc.attention_dropout = requested.attention_dropout;
+  // A fine-tune may start guiding a head (or guide another): which head is guided is a training
+  // choice, recorded in the model for `heed align`, not part of the weights.
+  if (requested.has_alignment_head()) {
+    mc.alignment_layer = requested.alignment_layer;
+    mc.alignment_head = requested.alignment_head;
+    mc.alignment_step = requested.alignment_step;
+  }
   // Dropout lives in the layers, so the weights move into a model built with this run's rates.
   model_ = std::make_unique<Transformer>(mc);
   const Tensor& from = loaded.model->parameters().values();
@@ -225,8 +232,8 @@ void Trainer::read_corpora() {
   const int64_t longest = model_->config().max_positions - 1;  // room for bos/eos
   const int64_t max_length = std::min(config_.max_length, longest);
   HEED_CHECK(config_.guided_alignment.empty() || model_->config().has_alignment_head(),
-             "--guided-alignment needs a model with an alignment head: this one was created without (a checkpoint from a "
-             "training without --guided-alignment cannot start one)");
+             "--guided-alignment needs a model with an alignment head: this checkpoint was created without one (a resumed "
+             "training cannot start guiding; fine-tune with --init instead)");
   train_ = read_parallel_corpus(config_.train_source, config_.train_target, *vocab_.source, *vocab_.target, max_length,
                                 config_.guided_alignment);
   const CorpusStats& s = train_.stats;
