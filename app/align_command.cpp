@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "default_model.h"
 #include "option_checks.h"
+#include "output_checks.h"
 #include "heed/align/aligner.h"
 #include "heed/align/writers.h"
 #include "heed/backend/devices.h"
@@ -60,6 +61,7 @@ int run_align(AlignCliOptions o) {
   o.align.layers = o.layers;
   o.model = o.model.empty() ? default_model_path().string() : resolve_model(o.model);
   o.reverse_model = resolve_model(o.reverse_model);
+  check_output_is_not_input(o.output, {{"--src", o.source}, {"--tgt", o.target}, {"-m", o.model}, {"--reverse-model", o.reverse_model}});
   const std::vector<std::string> sources = raw_lines(o.source), targets = raw_lines(o.target);
   HEED_CHECK(sources.size() == targets.size(), "the sides do not match: {} has {} lines but {} has {}; line i of one must "
              "translate line i of the other", o.source, sources.size(), o.target, targets.size());

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "commands.h"
+#include "output_checks.h"
 #include "heed/core/error.h"
 #include "heed/model/average.h"
 #include "heed/model/model_file.h"
@@ -23,8 +24,9 @@ void add_average_command(CLI::App& root, Action& chosen) {
   cmd->callback([&chosen, o] {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32", "--precision must be f16 or f32, got '{}'", o->precision);
-      for (const std::string& input : o->inputs)
-        HEED_CHECK(input != o->output, "the output {} is also an input: it would be overwritten while being read", input);
+      std::vector<NamedInput> inputs;
+      for (const std::string& input : o->inputs) inputs.push_back({"models", input});
+      check_output_is_not_input(o->output, inputs);
       std::vector<LoadedModel> models;
       for (const std::string& input : o->inputs) models.push_back(load_model(input));
       const LoadedModel averaged = average_models(models, o->inputs);

@@ -5,6 +5,7 @@
 
 #include "commands.h"
 #include "option_checks.h"
+#include "output_checks.h"
 #include "heed/core/error.h"
 #include "heed/data/corpus.h"
 #include "heed/model/model_file.h"
@@ -39,6 +40,7 @@ void add_convert_command(CLI::App& root, Action& chosen) {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
                  "--precision must be f32, f16, bf16 or int8, got '{}'", o->precision);
+      check_output_is_not_input(o->output, {{"-m", o->input}, {"--domain-text", o->domain_text}});
       LoadedModel loaded = load_model(o->input);
       // The matmul precision travels in the metadata; f32 and f16 files compute in f32.
       const std::string compute = o->precision == "bf16" || o->precision == "int8" ? o->precision : "f32";

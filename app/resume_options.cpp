@@ -16,7 +16,7 @@ const std::set<std::string> kMayChange = {
     "max-epochs", "max-updates", "max-time", "patience", "validate-every", "valid-bleu-sentences",
     "valid-beam", "progress-seconds", "keep-last"};
 // The options that name this very run, never taken from the checkpoint.
-const std::set<std::string> kThisRun = {"output", "resume", "config"};
+const std::set<std::string> kThisRun = {"output", "resume", "config", "overwrite"};
 
 std::string joined(const std::vector<std::string>& values) {
   std::string s;

@@ -91,6 +91,7 @@ int run_train(TrainOptions o) {
   if (!o.resume_dir.empty()) {
     HEED_CHECK(o.train.output_dir.empty() || o.train.output_dir == o.resume_dir,
                "--resume DIR continues in DIR; do not give another --output");
+    HEED_CHECK(!o.train.overwrite, "--resume continues the training in {}; --overwrite would remove it", o.resume_dir);
     o.train.output_dir = o.resume_dir;
     o.train.resume = true;
   }
@@ -130,6 +131,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--max-length", t.max_length, "Skip pairs with a side longer than this (pieces)")->capture_default_str()->group("Data")->check(number_in(1, kMaxPositions));
   cmd->add_option("-o,--output", t.output_dir, "Directory for best.heed, last.heed and checkpoint.state")->group("Data");
   cmd->add_option("--resume", o->resume_dir, "Continue the training whose checkpoint is in DIR")->group("Data");
+  cmd->add_flag("--overwrite", t.overwrite, "Start a new training in an --output that holds another's files, removing them first (best.heed, last.heed, checkpoint.state, metrics.tsv, report.html, update-*.heed)")->group("Data");
   cmd->add_option("--init", t.init_model, "Fine-tune: start from this model's weights, architecture and vocabulary (new optimiser and schedule)")->group("Data");
 
   cmd->add_option("--model-dim", m.model_dim, "Width of the model")->capture_default_str()->group("Model")->check(number_in(1, kMaxModelDim));

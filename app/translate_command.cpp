@@ -21,6 +21,7 @@
 
 #include "commands.h"
 #include "option_checks.h"
+#include "output_checks.h"
 #include "default_model.h"
 #include "heed/align/aligner.h"
 #include "heed/backend/devices.h"
@@ -106,24 +107,6 @@ int64_t trained_max_length(const std::string& metadata) {
   return ec == std::errc() && value > 0 ? value : 0;
 }
 
-// The file behind a path, or behind standard input/output for "-": device and inode.
-std::optional<std::pair<dev_t, ino_t>> file_identity(const std::string& path, int standard_fd) {
-  struct stat st {};
-  const int rc = path == "-" ? ::fstat(standard_fd, &st) : ::stat(path.c_str(), &st);
-  if (rc != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
-  return std::make_pair(st.st_dev, st.st_ino);
-}
-
-// Opening the output truncates it, so an output that is the input file (by any path, a link, or
-// a shell redirection) would be emptied before a line of it was read: refuse before touching it.
-void check_output_is_not_input(const std::string& input, const std::string& output) {
-  const auto in = file_identity(input, STDIN_FILENO);
-  const auto out = file_identity(output, STDOUT_FILENO);
-  if (in && out && *in == *out)
-    fail("the output {} is the input file {}: writing it would destroy the text before it is read; write to another file",
-         output == "-" ? "(standard output)" : output, input == "-" ? "(standard input)" : input);
-}
-
 // Text the vocabulary cuts into many more pieces a word than the model's training text is text
 // of another kind (on Multi30k's captions model: its training captions 1.23, test2016 1.23,
 // Tatoeba's everyday sentences 1.82, WMT news 2.17): warned about once, after enough words to
@@ -161,7 +144,9 @@ int run_translate(TranslateCliOptions o) {
     spdlog::info("using the default model {}", o.models[0]);
   }
   for (std::string& model : o.models) model = resolve_model(model);
-  check_output_is_not_input(o.input, o.output);
+  std::vector<NamedInput> inputs{{"-i", o.input}};
+  for (const std::string& model : o.models) inputs.push_back({"-m", model});
+  check_output_is_not_input(o.output, inputs);
   const auto start = std::chrono::steady_clock::now();
   // Several -m: an ensemble, which must read and write the same pieces.
   std::vector<LoadedModel> ensemble;

@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "option_checks.h"
+#include "output_checks.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/data/corpus.h"
@@ -57,6 +58,12 @@ int run_vocab(VocabOptions o) {
   // The same checks as for training data (file, line and byte of invalid UTF-8), before
   // SentencePiece reads the files and reports problems in its own terms.
   check_vocabulary_inputs(o.inputs);
+  std::vector<NamedInput> inputs;
+  for (const std::string& input : o.inputs) inputs.push_back({"-i", input});
+  for (const std::string& input : o.inputs) {
+    const std::string prefix = o.per_input ? o.prefix + std::filesystem::path(input).extension().string() : o.prefix;
+    for (const char* suffix : {".model", ".vocab"}) check_output_is_not_input(prefix + suffix, inputs);
+  }
   if (!o.per_input) {
     o.training.inputs = o.inputs;
     spdlog::info("training a joint {} vocabulary of {} pieces on {} file(s)", o.type, o.size, o.inputs.size());

@@ -33,7 +33,8 @@ run(is_fifo test -p ${WORK_DIR}/fifo)
 if(NOT is_fifo_rc EQUAL 0)
   message(FATAL_ERROR "heed convert -o FIFO replaced the FIFO")
 endif()
-file(CREATE_LINK tiny.heed ${WORK_DIR}/link.heed SYMBOLIC)
+file(COPY_FILE ${model} ${WORK_DIR}/linked.heed)
+file(CREATE_LINK linked.heed ${WORK_DIR}/link.heed SYMBOLIC)
 run(link ${HEED} -q convert -m ${model} -o ${WORK_DIR}/link.heed --precision f16)
 if(NOT link_rc EQUAL 0 OR NOT IS_SYMLINK ${WORK_DIR}/link.heed)
   message(FATAL_ERROR "heed convert -o LINK: exit ${link_rc}, the link is gone\n${link_err}")
@@ -48,12 +49,49 @@ file(WRITE ${WORK_DIR}/text.txt "A dog runs.\n")
 file(CREATE_LINK text.txt ${WORK_DIR}/text-link.txt SYMBOLIC)
 foreach(output ${WORK_DIR}/text.txt ${WORK_DIR}/text-link.txt ${WORK_DIR}/./text.txt)
   run(same ${HEED} translate -m ${model} -i ${WORK_DIR}/text.txt -o ${output})
-  expect_failure(same "is the input file")
+  expect_failure(same "is the input .*text.txt \\(-i\\)")
   file(READ ${WORK_DIR}/text.txt text)
   if(NOT text STREQUAL "A dog runs.\n")
     message(FATAL_ERROR "heed translate -o ${output} changed its input to '${text}'")
   endif()
 endforeach()
+
+# Nor one of the other inputs: the sides of `align`, any model read, a vocabulary's corpus.
+file(WRITE ${WORK_DIR}/s.en "A dog runs.\n")
+file(WRITE ${WORK_DIR}/s.de "Ein Hund rennt.\n")
+file(CREATE_LINK s.de ${WORK_DIR}/s-link.de SYMBOLIC)
+file(COPY_FILE ${model} ${WORK_DIR}/kept.heed)
+file(SHA256 ${WORK_DIR}/kept.heed kept_before)
+file(WRITE ${WORK_DIR}/corpus.model "A dog runs.\nTwo dogs run.\n")
+set(cases
+  "align_src|--src|${HEED} align -m ${model} --src ${WORK_DIR}/s.en --tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/s.en"
+  "align_tgt|--tgt|${HEED} align -m ${model} --src ${WORK_DIR}/s.en --tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/./s.de"
+  "align_link|--tgt|${HEED} align -m ${model} --src ${WORK_DIR}/s.en --tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/s-link.de"
+  "align_model|-m|${HEED} align -m ${WORK_DIR}/kept.heed --src ${WORK_DIR}/s.en --tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/kept.heed"
+  "translate_model|-m|${HEED} translate -m ${WORK_DIR}/kept.heed -i ${WORK_DIR}/s.en -o ${WORK_DIR}/kept.heed"
+  "convert_model|-m|${HEED} convert -m ${WORK_DIR}/kept.heed -o ${WORK_DIR}/kept.heed --precision int8"
+  "average_model|models|${HEED} average ${model} ${WORK_DIR}/kept.heed -o ${WORK_DIR}/kept.heed"
+  "vocab_corpus|-i|${HEED} vocab -i ${WORK_DIR}/corpus.model -o ${WORK_DIR}/corpus --size 20")
+foreach(case ${cases})
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 name)
+  list(GET parts 1 option)
+  list(GET parts 2 command)
+  separate_arguments(command UNIX_COMMAND "${command}")
+  run(${name} ${command})
+  expect_failure(${name} "is the input .* \\(${option}\\)")
+endforeach()
+foreach(kept s.en s.de)
+  file(READ ${WORK_DIR}/${kept} text)
+  if(NOT text MATCHES "^(A dog runs|Ein Hund rennt)\\.\n$")
+    message(FATAL_ERROR "an output refused as an input still changed ${kept} to '${text}'")
+  endif()
+endforeach()
+file(SHA256 ${WORK_DIR}/kept.heed kept_after)
+file(READ ${WORK_DIR}/corpus.model corpus_text)
+if(NOT kept_before STREQUAL kept_after OR NOT corpus_text STREQUAL "A dog runs.\nTwo dogs run.\n")
+  message(FATAL_ERROR "an output refused as an input still changed the model or the corpus")
+endif()
 
 # 4. Model paths that would never end or block forever are refused at once.
 if(EXISTS /dev/zero)

@@ -129,6 +129,38 @@ TEST_CASE("training on a device, stopped and resumed there, equals training on t
   }
 }
 
+TEST_CASE("--keep-last removes only the kept models this training wrote") {
+  TempDir dir;
+  TrainConfig c = slice_config(dir, slice_vocabulary(dir));
+  c.valid_source = slice_file("valid.en");
+  c.valid_target = slice_file("valid.de");
+  c.valid_bleu_sentences = 2;
+  c.validate_every = 2;
+  c.keep_last = 2;
+  c.max_updates = 2;
+  train(c, small_model());
+  const auto run = dir.path / "run";
+  CHECK(std::filesystem::exists(run / "update-2.heed"));
+  // A stray with a higher number (a user's copy, another run's) sorts above this run's models.
+  write_text((run / "update-999.heed").string(), "a user's file");
+  TrainConfig resumed = c;
+  resumed.resume = true;
+  resumed.max_updates = 6;
+  train(resumed, small_model());
+  CHECK(std::filesystem::exists(run / "update-999.heed"));
+  CHECK(std::filesystem::exists(run / "update-6.heed"));
+  CHECK(std::filesystem::exists(run / "update-4.heed"));
+  CHECK_FALSE(std::filesystem::exists(run / "update-2.heed"));
+
+  // A new training in the same directory is refused: it would write over this one.
+  CHECK_THROWS_WITH_AS(train(c, small_model()), doctest::Contains("holds another training"), Error);
+  TrainConfig over = c;
+  over.overwrite = true;
+  train(over, small_model());
+  CHECK(std::filesystem::exists(run / "update-2.heed"));
+  CHECK_FALSE(std::filesystem::exists(run / "update-6.heed"));
+}
+
 TEST_CASE("--init fine-tunes a model: its weights, architecture and vocabulary, this run's dropout") {
   TempDir dir;
   TrainConfig base = slice_config(dir, slice_vocabulary(dir));

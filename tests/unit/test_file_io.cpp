@@ -171,21 +171,49 @@ TEST_CASE("an output directory is held by one training at a time, and a failed r
   TempDir dir;
   const std::string out = dir.file("run/inner");
   {
-    OutputDirectory first(out, false);
+    OutputDirectory first(out, OutputUse::fresh);
     CHECK(fs::is_directory(out));
-    const std::string second = error_of([&] { OutputDirectory again(out, false); });
+    const std::string second = error_of([&] { OutputDirectory again(out, OutputUse::fresh); });
     CHECK(second.find("in use by another heed train (pid " + std::to_string(::getpid()) + ")") != std::string::npos);
   }
   // Nothing was written: the folders this run made are gone again.
   CHECK(!fs::exists(dir.file("run")));
   {
-    OutputDirectory kept(out, false);
+    OutputDirectory kept(out, OutputUse::fresh);
     write_file_atomically(out + "/best.heed", "model");
   }
   CHECK(fs::exists(out + "/best.heed"));
-  OutputDirectory resumed(out, true);  // the lock was released with the first holder
-  CHECK(error_of([&] { OutputDirectory missing(dir.file("absent"), true); }).find("no such directory") != std::string::npos);
+  { OutputDirectory resumed(out, OutputUse::resume); }  // the lock was released with the first holder
+  CHECK(error_of([&] { OutputDirectory missing(dir.file("absent"), OutputUse::resume); }).find("no such directory") != std::string::npos);
   CHECK(!fs::exists(dir.file("absent")));
+}
+
+TEST_CASE("a new training never writes over another's files: it resumes it, or --overwrite removes them first") {
+  TempDir dir;
+  const std::string out = dir.file("run");
+  fs::create_directory(out);
+  for (const char* name : {"best.heed", "metrics.tsv", "update-400.heed"}) write_file_atomically(out + "/" + name, "old");
+  write_file_atomically(out + "/notes.txt", "the user's");
+  write_file_atomically(out + "/update-x.heed", "the user's");
+  const std::string refused = error_of([&] { OutputDirectory fresh(out, OutputUse::fresh); });
+  CHECK(refused.find("holds another training (best.heed, metrics.tsv, update-400.heed)") != std::string::npos);
+  CHECK(refused.find("--resume " + out) != std::string::npos);
+  CHECK(refused.find("--overwrite") != std::string::npos);
+  CHECK(fs::exists(out + "/best.heed"));
+  { OutputDirectory resumed(out, OutputUse::resume); }
+  CHECK(fs::exists(out + "/update-400.heed"));
+  { OutputDirectory overwritten(out, OutputUse::overwrite); }
+  for (const char* gone : {"best.heed", "metrics.tsv", "update-400.heed"}) CHECK(!fs::exists(out + "/" + gone));
+  CHECK(fs::exists(out + "/notes.txt"));  // what is not a training's file stays
+  CHECK(fs::exists(out + "/update-x.heed"));
+  { OutputDirectory empty_again(out, OutputUse::fresh); }  // nothing of a training left: a fresh run may start
+}
+
+TEST_CASE("kept models are named update-U.heed, and only such names are read as one") {
+  CHECK(kept_model_name(1200) == "update-1200.heed");
+  CHECK(kept_model_update("update-1200.heed") == 1200);
+  for (const char* other : {"update-.heed", "update-12a.heed", "update-12.heed.tmp", "update--3.heed", "best.heed", "update-12"})
+    CHECK_FALSE(kept_model_update(other).has_value());
 }
 
 }  // namespace

@@ -2,9 +2,12 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -54,11 +57,44 @@ int lock_directory(const std::string& directory) {
   return fd;
 }
 
+bool is_training_file(const std::string& name) {
+  for (const char* file : {kBestModelFile, kLastModelFile, kMetricsFile, kReportFile, kCheckpointFile})
+    if (name == file) return true;
+  return kept_model_update(name).has_value();
+}
+
+// The files another training left in `directory`, by name, sorted.
+std::vector<std::string> training_files(const std::string& directory) {
+  std::vector<std::string> found;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (is_training_file(name)) found.push_back(name);
+  }
+  std::sort(found.begin(), found.end());
+  return found;
+}
+
 }  // namespace
 
-OutputDirectory::OutputDirectory(const std::string& directory, bool resuming) : directory_(directory) {
+std::optional<int64_t> kept_model_update(const std::string& file_name) {
+  constexpr std::string_view prefix = "update-", suffix = ".heed";
+  if (file_name.size() <= prefix.size() + suffix.size() || file_name.rfind(prefix, 0) != 0 ||
+      file_name.compare(file_name.size() - suffix.size(), suffix.size(), suffix) != 0)
+    return std::nullopt;
+  const char* first = file_name.data() + prefix.size();
+  const char* last = file_name.data() + file_name.size() - suffix.size();
+  int64_t update = 0;
+  const auto [end, ec] = std::from_chars(first, last, update);
+  if (ec != std::errc() || end != last || update < 0) return std::nullopt;
+  return update;
+}
+
+std::string kept_model_name(int64_t update) { return "update-" + std::to_string(update) + std::string(".heed"); }
+
+OutputDirectory::OutputDirectory(const std::string& directory, OutputUse use) : directory_(directory) {
   std::error_code ec;
-  if (resuming) {
+  if (use == OutputUse::resume) {
     HEED_CHECK(fs::is_directory(directory, ec), "--resume {}: no such directory (nothing to resume)", directory);
   } else {
     HEED_CHECK(!fs::exists(directory, ec) || fs::is_directory(directory, ec),
@@ -76,7 +112,23 @@ OutputDirectory::OutputDirectory(const std::string& directory, bool resuming) : 
     }
     fs::remove(probe, ec);
     lock_fd_ = lock_directory(directory);
+    if (use != OutputUse::resume) {
+      const std::vector<std::string> found = training_files(directory);
+      if (!found.empty() && use == OutputUse::fresh) {
+        const size_t shown = std::min<size_t>(found.size(), 4);
+        std::string names;
+        for (size_t i = 0; i < shown; ++i) names += (i ? ", " : "") + found[i];
+        if (shown < found.size()) names += fmt::format(" and {} more", found.size() - shown);
+        fail("the output directory {} holds another training ({}): continue it with --resume {}, choose another "
+             "--output, or give --overwrite to remove its files and start afresh", directory, names, directory);
+      }
+      for (const std::string& name : found) {
+        fs::remove(fs::path(directory) / name, ec);
+        HEED_CHECK(!ec, "--overwrite: cannot remove {}: {}", (fs::path(directory) / name).string(), ec.message());
+      }
+    }
   } catch (...) {
+    if (lock_fd_ >= 0) ::close(lock_fd_);
     if (!created_.empty()) fs::remove_all(created_, ec);
     throw;
   }

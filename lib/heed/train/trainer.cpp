@@ -5,7 +5,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <charconv>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -133,6 +132,7 @@ class Trainer {
   TrainingProgress progress_;
   std::unique_ptr<MetricsLog> metrics_;  // DIR/metrics.tsv
   Corpus train_, valid_;
+  std::vector<int64_t> kept_updates_;  // the update-U.heed files this training wrote and keeps, oldest first
   std::vector<std::string> valid_references_;  // target lines of the kept validation pairs
   Clock::time_point session_start_ = Clock::now();
   int64_t updates_at_last_validation_ = -1;
@@ -152,7 +152,10 @@ class Trainer {
 
 Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be)
     : config_(config), be_(std::move(be)) {
-  if (comm_.is_root()) output_.emplace(config_.output_dir, config_.resume);
+  if (comm_.is_root())
+    output_.emplace(config_.output_dir, config_.resume      ? OutputUse::resume
+                                        : config_.overwrite ? OutputUse::overwrite
+                                                            : OutputUse::fresh);
   if (comm_.size() > 1)
     spdlog::info("data-parallel training: {}; each takes 1/{} of every batch of --batch-tokens {}", comm_.describe(),
                  comm_.size(), config_.batch_tokens);
@@ -171,6 +174,14 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     model_->parameters().place_on(*be_);
     adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
     adam_->restore(checkpoint.first_moment, checkpoint.second_moment, progress_.updates);
+    // The kept models written before the interruption: update-U.heed up to the checkpoint's update
+    // (a fresh training starts in a directory without any, --overwrite having removed them).
+    if (comm_.is_root()) {
+      for (const auto& entry : fs::directory_iterator(config_.output_dir))
+        if (const auto u = kept_model_update(entry.path().filename().string()); u && *u <= progress_.updates)
+          kept_updates_.push_back(*u);
+      std::sort(kept_updates_.begin(), kept_updates_.end());
+    }
     spdlog::info("resuming from {}: update {}, epoch {}, batch {} of the epoch, {} trained", path(kCheckpointFile),
                  progress_.updates, progress_.epoch + 1, progress_.next_batch, duration_text(progress_.elapsed_seconds));
   } else {
@@ -422,21 +433,17 @@ bool Trainer::improved(double metric, double cross_entropy) const {
 }
 
 // --keep-last N: the model of each of the last N validations as update-<U>.heed (for heed
-// average); older ones are removed as new ones are written.
+// average); older ones are removed as new ones are written. Only this training's: a file of the
+// same pattern that it did not write (a user's, or a higher-numbered stray) is never touched.
 void Trainer::keep_validated_model() {
   if (config_.keep_last <= 0 || !comm_.is_root()) return;
-  save_model(path(fmt::format("update-{}.heed", progress_.updates).c_str()), model_on_host(), extras_);
-  std::vector<std::pair<int64_t, fs::path>> kept;
-  for (const auto& entry : fs::directory_iterator(config_.output_dir)) {
-    const std::string name = entry.path().filename().string();
-    int64_t update = 0;
-    const char* digits = name.c_str() + 7;
-    const auto [end, ec] = std::from_chars(digits, name.c_str() + name.size(), update);
-    if (name.rfind("update-", 0) == 0 && ec == std::errc() && std::string_view(end) == ".heed")
-      kept.emplace_back(update, entry.path());
+  save_model(path(kept_model_name(progress_.updates).c_str()), model_on_host(), extras_);
+  kept_updates_.push_back(progress_.updates);
+  while (kept_updates_.size() > static_cast<size_t>(config_.keep_last)) {
+    std::error_code ec;
+    fs::remove(path(kept_model_name(kept_updates_.front()).c_str()), ec);
+    kept_updates_.erase(kept_updates_.begin());
   }
-  std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-  for (size_t i = static_cast<size_t>(config_.keep_last); i < kept.size(); ++i) fs::remove(kept[i].second);
 }
 
 const Transformer& Trainer::model_on_host() {

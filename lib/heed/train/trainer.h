@@ -8,6 +8,7 @@
 #include "heed/data/batcher.h"
 #include "heed/decode/beam_search.h"
 #include "heed/train/checkpoint.h"
+#include "heed/train/output_directory.h"
 
 namespace heed {
 
@@ -20,6 +21,7 @@ struct TrainConfig {
   std::string source_vocabulary, target_vocabulary;
   std::string output_dir;
   bool resume = false;                             // continue from output_dir's checkpoint
+  bool overwrite = false;                          // a new training where another's files are: remove them first
   // Fine-tuning: start from this model file's architecture, weights and vocabulary (the dropout
   // rates are this run's), with a fresh optimiser and schedule. Empty: a new model.
   std::string init_model;
@@ -61,12 +63,6 @@ struct TrainSummary {
   bool interrupted = false;               // stopped by a signal (or request_stop), not a criterion
 };
 
-// The file names inside output_dir.
-inline constexpr const char* kBestModelFile = "best.heed";
-inline constexpr const char* kLastModelFile = "last.heed";
-inline constexpr const char* kMetricsFile = "metrics.tsv";  // see metrics_log.h
-inline constexpr const char* kReportFile = "report.html";  // see training_report.h
-inline constexpr const char* kCheckpointFile = "checkpoint.state";
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
 // when resuming, the checkpoint's config wins; with init_model, that model's (but for dropout).
