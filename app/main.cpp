@@ -12,6 +12,7 @@
 #include "heed/backend/devices.h"
 #include "heed/backend/onednn/runtime_info.h"
 #include "heed/core/error.h"
+#include "heed/core/file_io.h"
 #include "heed/core/system_memory.h"
 #include "heed/core/threads.h"
 #include "heed/dist/communicator.h"
@@ -81,6 +82,7 @@ int main(int argc, char** argv) {
     heed::select_device(spec);
     heed::set_tensor_memory_limit(memory_limit_mb > 0 ? static_cast<size_t>(memory_limit_mb * 1048576.0)
                                                       : heed::available_memory_bytes());
+    heed::install_save_cleanup_handlers();
     return chosen ? chosen() : 0;
   } catch (const heed::Error& e) {
     spdlog::error("{}", e.what());

@@ -134,7 +134,9 @@ TEST_CASE("a file and a FIFO are read whole, every byte as written, NULs include
   CHECK(piped == bytes);
 }
 
-TEST_CASE("a second stop signal during a save removes the save's temporary file") {
+// A child process starts a long save after `arm`, and is sent SIGTERM while (most likely) writing:
+// it must end by the signal with no temporary file left, and the target absent, never partial.
+void check_signal_during_save(void (*arm)()) {
   TempDir dir;
   const std::string target = dir.file("model.heed");
   const std::string payload(size_t{256} << 20, 'x');  // long enough to be written while the signal lands
@@ -143,8 +145,7 @@ TEST_CASE("a second stop signal during a save removes the save's temporary file"
   const pid_t child = ::fork();
   REQUIRE(child >= 0);
   if (child == 0) {
-    install_stop_handlers();
-    request_stop();  // a first Ctrl-C: the next signal ends the process at once
+    arm();
     const char byte = 1;
     if (::write(ready[1], &byte, 1) != 1) ::_exit(3);
     write_file_atomically(target, payload);
@@ -165,6 +166,17 @@ TEST_CASE("a second stop signal during a save removes the save's temporary file"
   if (during) CHECK(!fs::exists(target));  // the old state (none), never a partial file
   ::close(ready[0]);
   ::close(ready[1]);
+}
+
+TEST_CASE("a second stop signal during a save removes the save's temporary file") {
+  check_signal_during_save([] {
+    install_stop_handlers();
+    request_stop();  // a first Ctrl-C: the next signal ends the process at once
+  });
+}
+
+TEST_CASE("a command killed during a save (convert, average, vocab) leaves no temporary file") {
+  check_signal_during_save(install_save_cleanup_handlers);
 }
 
 TEST_CASE("an output directory is held by one training at a time, and a failed run leaves none behind") {

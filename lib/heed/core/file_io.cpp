@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -83,6 +84,18 @@ void check_input_file(const std::string& path, bool pipes_allowed) {
 
 void remove_unfinished_save() noexcept {
   if (g_unfinished_set.load()) ::unlink(g_unfinished);
+}
+
+namespace {
+extern "C" void on_signal_during_save(int signal) {
+  remove_unfinished_save();
+  std::signal(signal, SIG_DFL);
+  std::raise(signal);
+}
+}  // namespace
+
+void install_save_cleanup_handlers() {
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) std::signal(signal, on_signal_during_save);
 }
 
 namespace {

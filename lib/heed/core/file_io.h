@@ -23,6 +23,10 @@ void check_input_file(const std::string& path, bool pipes_allowed);
 // Removes the temporary file of a save in progress, if any: async-signal-safe, for a handler that
 // ends the process in the middle of a save.
 void remove_unfinished_save() noexcept;
+// SIGINT, SIGTERM and SIGHUP end the process as they would by default, but first remove the
+// temporary file of a save in progress: a command killed while it writes leaves no hidden
+// half-written file. (Training installs its own handlers, which stop at the next update.)
+void install_save_cleanup_handlers();
 
 
 }  // namespace heed
