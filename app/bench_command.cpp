@@ -150,7 +150,7 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   bench->require_subcommand(1);
   auto options = std::make_shared<BenchOpsOptions>();
   CLI::App* ops = bench->add_subcommand("ops", "Matmul GFLOP/s at m30k-small's shapes, 1 and 2 threads");
-  ops->add_option("--threads-list", options->threads, "Thread counts to measure")->capture_default_str()->delimiter(',');
+  ops->add_option("--threads-list", options->threads, "Thread counts to measure")->capture_default_str()->delimiter(',')->check(number_in(1, 1024));
   ops->add_option("--repeats", options->repeats, "Timed runs per shape (the median is reported)")
       ->capture_default_str()->check(number_in(1, 1e6));
   ops->callback([&chosen, options] { chosen = [options] { return run_bench_ops(*options); }; });

@@ -18,6 +18,7 @@
 #include "heed/dist/communicator.h"
 #include "heed/core/version.h"
 #include "logging.h"
+#include "option_checks.h"
 #include "wait_policy.h"
 
 namespace {
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
   root.add_option("--log-level", log_level, "Log level on stderr: trace, debug, info, warn, error, off")
       ->capture_default_str();
   root.add_flag("-q,--quiet", quiet, "Log warnings and errors only");
-  root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(CLI::Range(0, 1024));
+  root.add_option("--threads", threads, "Compute threads (0: all cores)")->capture_default_str()->check(heed::app::number_in(0, 1024));
   std::string device = "cpu";
   root.add_option("--device", device, "Where to compute: cpu, or cuda[:N] in a build with the CUDA backend")->capture_default_str();
   bool tf32 = false;
@@ -55,7 +56,7 @@ int main(int argc, char** argv) {
   root.add_option("--memory-limit", memory_limit_mb,
                   "MB of memory heed's tensors may hold; beyond it a batch fails with its size (0: what the machine has free)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1e9));
+      ->check(heed::app::number_in(0, 1e9));
 
   heed::app::Action chosen;
   heed::app::add_vocab_command(root, chosen);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
@@ -22,6 +23,17 @@ CLI::Validator number_in(double low, double high, Bound low_bound, Bound high_bo
         return inside ? std::string() : fmt::format("'{}' must be a number {}", text, range);
       },
       "number " + range, "number_in");
+}
+
+CLI::Validator whole_number_up_to(uint64_t high) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        uint64_t value = 0;
+        const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+        const bool inside = !text.empty() && ec == std::errc() && end == text.data() + text.size() && value <= high;
+        return inside ? std::string() : fmt::format("'{}' must be a whole number from 0 to {}", text, high);
+      },
+      fmt::format("whole number from 0 to {}", high), "whole_number_up_to");
 }
 
 }  // namespace heed::app

@@ -159,7 +159,7 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--clip-norm", t.optimizer.clip_norm, "Clip gradients to this global norm (0: off)")->capture_default_str()->group("Training")->check(number_in(0, 1e6));
   cmd->add_option("--label-smoothing", t.label_smoothing, "Label smoothing ε")->capture_default_str()->group("Training")->check(number_in(0, 1, Bound::closed, Bound::open));
   cmd->add_option("--precision", o->precision, "The matmuls' precision: f32, or bf16 (operands rounded to bf16, f32 sums; weights, Adam and the loss stay f32)")->capture_default_str()->group("Training");
-  cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and dropout")->capture_default_str()->group("Training");
+  cmd->add_option("--seed", t.seed, "Seed for initialisation, data order and dropout")->capture_default_str()->group("Training")->check(whole_number_up_to(UINT64_MAX));
   cmd->add_option("--guided-alignment", t.guided_alignment, "Pharaoh word links (i-j) for the training pairs, line by line (from eflomal, fast_align): teach one attention head to align")->group("Guided alignment");
   cmd->add_option("--guided-alignment-weight", t.guided_alignment_weight, "Weight of the guided alignment cross-entropy")->capture_default_str()->group("Guided alignment")->check(number_in(0, 1e3));
   cmd->add_option("--alignment-layer", o->alignment_layer, "Decoder layer of the guided head (-1: the penultimate)")->capture_default_str()->group("Guided alignment")->check(number_in(-1, kMaxLayers - 1));

@@ -113,6 +113,12 @@ foreach(bad "--normalize;nan" "--max-length-factor;inf" "--max-length-factor;1e3
   endif()
 endforeach()
 
+foreach(bad "--memory-limit;nan;info;${model}" "--threads;2000;info;${model}" "bench;ops;--threads-list;100000"
+            "train;--seed;-1" "train;--seed;18446744073709551616" "train;--seed;12345678901234567890123")
+  run(numeric ${HEED} ${bad})
+  expect_failure(numeric "must be a (whole )?number")
+endforeach()
+
 # 9. Invisible lines are blank; control characters are removed with a warning naming the line.
 #    Lines: NBSP; U+3000; a zero-width space; U+2028; a byte-order mark; a NUL; then a sentence
 #    with a NUL inside it.
