@@ -1,5 +1,8 @@
 #include "heed/text/clean_text.h"
 
+#include <algorithm>
+#include <iterator>
+
 namespace heed {
 namespace {
 
@@ -17,11 +20,17 @@ char32_t next_code_point(std::string_view s, size_t& i) {
 
 bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
 
-// Unicode's White_Space, and the format characters that show nothing on their own.
+struct InvisibleRange {
+  char32_t first, last;
+};
+#include "heed/text/invisible_table.inc"
+
+// Unicode's White_Space and Default_Ignorable_Code_Point, and the controls: by the property, not
+// a list of the code points someone tried.
 bool is_invisible(char32_t c) {
-  if (is_control(c) || c == 0x20 || c == 0xA0 || c == 0xAD || c == 0x1680 || c == 0x180E) return true;
-  if ((c >= 0x2000 && c <= 0x200F) || (c >= 0x2028 && c <= 0x202F) || (c >= 0x205F && c <= 0x206F)) return true;
-  return c == 0x3000 || c == 0xFEFF;
+  const auto* after = std::upper_bound(std::begin(kInvisible), std::end(kInvisible), c,
+                                       [](char32_t value, const InvisibleRange& r) { return value < r.first; });
+  return after != std::begin(kInvisible) && c <= (after - 1)->last;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #pragma once
 // What counts as text in a line of input. A line of only white space or invisible characters
-// (NBSP, U+3000, zero-width space, U+2028, a byte-order mark, NUL, ...) is blank: translating it
+// (Unicode's White_Space and Default_Ignorable_Code_Point: NBSP, U+3000, zero-width space, a
+// byte-order mark, variation selectors, tags, Hangul fillers; controls; a blank Braille cell) is blank: translating it
 // would make the model invent a sentence. Control characters other than tab carry no text and
 // confuse the model (a NUL inside a sentence added words): they are removed.
 
