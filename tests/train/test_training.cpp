@@ -6,6 +6,7 @@
 #include <cmath>
 #include <csignal>
 #include <cstring>
+#include <limits>
 
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
@@ -198,6 +199,14 @@ TEST_CASE("--init fine-tunes a model: its weights, architecture and vocabulary, 
   both.vocabulary = slice_vocabulary(dir);
   both.output_dir = dir.file("both");
   CHECK_THROWS_WITH_AS(train(both, small_model()), doctest::Contains("the model brings its own vocabulary"), Error);
+  // A diverged model is refused, not fine-tuned into a NaN best.heed.
+  LoadedModel broken = load_model(dir.file("base/last.heed"));
+  broken.model->parameters().values().f32()[7] = std::numeric_limits<float>::quiet_NaN();
+  save_model(dir.file("nan.heed"), *broken.model, broken.extras);
+  TrainConfig diverged = tune;
+  diverged.init_model = dir.file("nan.heed");
+  diverged.output_dir = dir.file("nan");
+  CHECK_THROWS_WITH_AS(train(diverged, small_model()), doctest::Contains("1 of its"), Error);
   TrainConfig absent = tune;
   absent.init_model = dir.file("absent.heed");
   absent.output_dir = dir.file("absent");

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -220,6 +221,12 @@ void Trainer::start_from_model(const ModelConfig& requested) {
   HEED_CHECK(config_.vocabulary.empty() && config_.source_vocabulary.empty() && config_.target_vocabulary.empty(),
              "--init {}: the model brings its own vocabulary; give no --vocab, --src-vocab or --tgt-vocab", file);
   LoadedModel loaded = load_model(file);
+  // A model whose weights hold NaN or infinity (from a diverged run) would make every gradient
+  // non-finite: every batch skipped, a "best" model that is the broken one.
+  const Tensor& weights = loaded.model->parameters().values();
+  const int64_t non_finite = std::count_if(weights.f32(), weights.f32() + weights.numel(), [](float w) { return !std::isfinite(w); });
+  HEED_CHECK(non_finite == 0, "--init {}: {} of its {} weights are not finite numbers (NaN or infinity): a diverged model "
+             "cannot be fine-tuned; start from an earlier one", file, non_finite, weights.numel());
   ModelConfig mc = loaded.model->config();
   mc.dropout = requested.dropout;
   mc.attention_dropout = requested.attention_dropout;
