@@ -2,9 +2,9 @@
 
 #include <charconv>
 #include <set>
-#include <sstream>
 #include <vector>
 
+#include "config_file.h"
 #include "heed/core/error.h"
 
 namespace heed::app {
@@ -36,10 +36,9 @@ bool same_value(const std::string& a, const std::string& b) {
 }  // namespace
 
 void adopt_stored_options(CLI::App& train, const std::string& stored, const std::string& checkpoint) {
-  std::istringstream in(stored);
   std::vector<CLI::ConfigItem> items;
   try {
-    items = CLI::ConfigTOML().from_config(in);
+    items = read_config_items(stored);
   } catch (const CLI::Error& e) {
     fail("{}: cannot read the options it was trained with: {}", checkpoint, e.what());
   }

@@ -98,6 +98,13 @@ int run_train(TrainOptions o) {
   if (!o.train.init_model.empty() && !o.train.resume) check_no_architecture_options(o);
   HEED_CHECK(!o.train.output_dir.empty(), "give an output directory: --output DIR (or --resume DIR)");
   HEED_CHECK(!o.train.train_source.empty() && !o.train.train_target.empty(), "give the training data: --train-src and --train-tgt");
+  // The options are recorded one a line in the checkpoint and the model files: a path with a line
+  // break would make both unreadable.
+  for (const std::string* path : {&o.train.train_source, &o.train.train_target, &o.train.valid_source, &o.train.valid_target,
+                                  &o.train.vocabulary, &o.train.source_vocabulary, &o.train.target_vocabulary,
+                                  &o.train.init_model, &o.train.output_dir, &o.train.guided_alignment})
+    HEED_CHECK(path->find_first_of("\r\n") == std::string::npos,
+               "the path '{}' holds a line break: heed records its options one a line in the model; rename it", *path);
   o.train.effective_config = o.app->config_to_str(true, false);
   // With mpirun, rank 0 speaks for all: the others log warnings and errors only.
   if (!Communicator::world().is_root()) spdlog::set_level(spdlog::level::warn);

@@ -93,6 +93,20 @@ if(NOT kept_before STREQUAL kept_after OR NOT corpus_text STREQUAL "A dog runs.\
   message(FATAL_ERROR "an output refused as an input still changed the model or the corpus")
 endif()
 
+# 10. A '#' in a path survives the config file and --resume (CLI11 cut values at '#'); a line
+#     break in one is refused before it is written into the model.
+file(MAKE_DIRECTORY "${WORK_DIR}/data#1")
+file(COPY_FILE ${DATA_DIR}/multi30k-200/train.en "${WORK_DIR}/data#1/train.en")
+file(COPY_FILE ${DATA_DIR}/multi30k-200/train.de "${WORK_DIR}/data#1/train.de")
+file(WRITE ${WORK_DIR}/hash.toml "# a run with '#' in its paths\ntrain-src = \"${WORK_DIR}/data#1/train.en\"  # the source\ntrain-tgt = '${WORK_DIR}/data#1/train.de'\n")
+run(hash_train ${HEED} --threads 1 train --config ${WORK_DIR}/hash.toml --init ${model} -o "${WORK_DIR}/run#1" --max-updates 1 --batch-tokens 256)
+run(hash_resume ${HEED} --threads 1 train --resume "${WORK_DIR}/run#1" --max-updates 2)
+if(NOT hash_train_rc EQUAL 0 OR NOT hash_resume_rc EQUAL 0 OR NOT hash_resume_err MATCHES "resuming from")
+  message(FATAL_ERROR "training with '#' in its paths: exit ${hash_train_rc}, resume exit ${hash_resume_rc}\n${hash_train_err}\n${hash_resume_err}")
+endif()
+run(newline ${HEED} --threads 1 train --init ${model} --train-src "${WORK_DIR}/a\nb" --train-tgt x -o ${WORK_DIR}/nl)
+expect_failure(newline "holds a line break")
+
 # 4. Model paths that would never end or block forever are refused at once.
 if(EXISTS /dev/zero)
   run(zero ${HEED} info /dev/zero)
