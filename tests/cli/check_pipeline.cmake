@@ -284,7 +284,7 @@ execute_process(COMMAND mount -t tmpfs -o size=256k tmpfs ${WORK_DIR}/small-disk
 if(mounted EQUAL 0)
   run(full --threads 1 train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/small-disk/run)
   execute_process(COMMAND umount ${WORK_DIR}/small-disk)
-  if(NOT full_rc EQUAL 1 OR NOT full_err MATCHES "small-disk/run has [0-9]+ MB free, but training needs about [0-9]+ MB more")
+  if(NOT full_rc EQUAL 1 OR NOT full_err MATCHES "small-disk/run has [0-9.]+ [kMG]B free, but training needs about [0-9.]+ [kMG]B for")
     message(FATAL_ERROR "heed train onto a full disk: exit ${full_rc}\n${full_err}")
   endif()
 else()

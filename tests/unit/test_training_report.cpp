@@ -2,9 +2,13 @@
 
 #include <string>
 
+#include "heed/core/file_io.h"
+#include "heed/train/metrics_log.h"
 #include "heed/train/training_report.h"
+#include "support.h"
 
 using namespace heed;
+using heed::test::TempDir;
 
 namespace {
 
@@ -36,4 +40,28 @@ TEST_CASE("the training report draws loss and validation curves from metrics.tsv
   CHECK(html.find("https:") == std::string::npos);  // nothing fetched from the network
   // No data yet: the page still renders, saying so.
   CHECK(count(training_report_html("", "empty"), "no data yet") == 5);
+}
+
+TEST_CASE("a resumed training's metrics.tsv drops the rows after its checkpoint and a cut line, then appends") {
+  TempDir dir;
+  const std::string path = dir.file("metrics.tsv");
+  {
+    MetricsLog log(path);
+    for (int64_t u : {10, 20, 30}) log.add(TrainingRow{.update = u, .epoch = 1});
+    log.add(ValidationRow{.update = 20, .epoch = 1, .cross_entropy = 3.0, .bleu = 5.0});
+  }
+  // Killed with kill -9 after update 30, in the middle of a line; the checkpoint is at update 20.
+  write_file_atomically(path, read_file(path) + "train\t40\t1\t0.");
+  {
+    MetricsLog resumed(path, 20);
+    resumed.add(TrainingRow{.update = 30, .epoch = 1});
+  }
+  const std::string text = read_file(path);
+  CHECK(count(text, "\ntrain\t10\t") == 1);
+  CHECK(count(text, "\ntrain\t20\t") == 1);
+  CHECK(count(text, "\nvalid\t20\t") == 1);
+  CHECK(count(text, "\ntrain\t30\t") == 1);  // once: the row from before the kill is gone
+  CHECK(count(text, "\t40\t") == 0);
+  CHECK(text.rfind("kind\tupdate\t", 0) == 0);
+  CHECK(count(text, "kind\t") == 1);
 }

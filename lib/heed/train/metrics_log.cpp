@@ -2,13 +2,34 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <filesystem>
+#include <string_view>
 
 #include "heed/core/error.h"
+#include "heed/core/file_io.h"
 
 namespace heed {
 
-MetricsLog::MetricsLog(const std::string& path) : path_(path) {}
+MetricsLog::MetricsLog(const std::string& path, std::optional<int64_t> resumed_at_update) : path_(path) {
+  std::error_code ec;
+  if (!resumed_at_update || !std::filesystem::exists(path_, ec)) return;
+  const std::string text = read_file(path_);
+  std::string kept;
+  for (size_t start = 0; start < text.size();) {
+    const size_t end = text.find('\n', start);
+    if (end == std::string::npos) break;  // a line cut short by the kill
+    const std::string_view line(text.data() + start, end - start);
+    // The second cell is the update (the header's is "update").
+    const size_t tab = line.find('\t');
+    int64_t update = 0;
+    const char* first = tab == std::string_view::npos ? line.data() + line.size() : line.data() + tab + 1;
+    const auto [after, error] = std::from_chars(first, line.data() + line.size(), update);
+    if (error != std::errc() || update <= *resumed_at_update) kept.append(line).push_back('\n');
+    start = end + 1;
+  }
+  if (kept.size() != text.size()) write_file_atomically(path_, kept);
+}
 
 void MetricsLog::add(const TrainingRow& r) {
   write(fmt::format("train\t{}\t{}\t{:.1f}\t{:.4f}\t{:.3f}\t{:.3e}\t{:.3f}\t{:.0f}\t\t", r.update, r.epoch, r.seconds, r.loss,

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace heed {
@@ -24,7 +25,10 @@ struct ValidationRow {
 
 class MetricsLog {
  public:
-  explicit MetricsLog(const std::string& path);  // the file is made (or appended to) at the first row
+  // The file is made (or appended to) at the first row. A resumed training passes the update of
+  // its checkpoint: rows after it (logged before a kill -9, and about to be logged again) and a
+  // half-written last line are removed first, so that no update appears twice.
+  explicit MetricsLog(const std::string& path, std::optional<int64_t> resumed_at_update = std::nullopt);
   void add(const TrainingRow& row);
   void add(const ValidationRow& row);
 

@@ -56,11 +56,20 @@ ModelExtras read_vocabulary_files(const TrainConfig& c) {
 // A full disk found at the first save would lose the work before it: check the room for the
 // files a training keeps (checkpoint.state: the f32 model and two Adam moments; last.heed and
 // best.heed: the model each) plus one checkpoint more, written beside the old one before it goes.
-void check_free_space(const std::string& dir, int64_t parameters, int64_t keep_last) {
+std::string size_text(double bytes) {
+  if (bytes >= 1e9) return fmt::format("{:.1f} GB", bytes / 1e9);
+  if (bytes >= 1e6) return fmt::format("{:.1f} MB", bytes / 1e6);
+  return fmt::format("{:.0f} kB", std::ceil(bytes / 1e3));
+}
+
+// `embedded_bytes`: what every model file carries beside the weights (vocabularies, metadata).
+void check_free_space(const std::string& dir, int64_t parameters, int64_t embedded_bytes, int64_t keep_last) {
   struct statvfs fs {};
   if (::statvfs(dir.c_str(), &fs) != 0) return;
-  const double model_bytes = static_cast<double>(parameters) * sizeof(float);
-  double needed = (8.0 + static_cast<double>(keep_last)) * model_bytes;
+  const double weight_bytes = static_cast<double>(parameters) * sizeof(float);
+  // The checkpoint holds the weights and Adam's two moments; a save writes a copy beside the old file.
+  const double files = 4.0 + static_cast<double>(keep_last);
+  double needed = (8.0 + static_cast<double>(keep_last)) * weight_bytes + files * static_cast<double>(embedded_bytes);
   for (const char* file : {kCheckpointFile, kLastModelFile, kBestModelFile}) {
     std::error_code ec;
     const auto size = fs::file_size(fs::path(dir) / file, ec);
@@ -68,9 +77,9 @@ void check_free_space(const std::string& dir, int64_t parameters, int64_t keep_l
   }
   const double available = static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize);
   HEED_CHECK(available >= needed,
-             "the output directory {} has {:.0f} MB free, but training needs about {:.0f} MB more for its checkpoint "
-             "and models (checkpoint.state, last.heed, best.heed, and a copy while saving): free some space or choose "
-             "another --output", dir, available / 1e6, needed / 1e6);
+             "the output directory {} has {} free, but training needs about {} for its checkpoint and models "
+             "(checkpoint.state, last.heed, best.heed, and a copy while saving): free some space or choose another "
+             "--output", dir, size_text(available), size_text(needed));
 }
 
 struct Validation {
@@ -203,7 +212,11 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
   }
   extras_.metadata = config_.effective_config;
-  if (comm_.is_root()) check_free_space(config_.output_dir, model_->parameters().count(), config_.keep_last);
+  if (comm_.is_root()) {
+    int64_t embedded = static_cast<int64_t>(extras_.metadata.size()) + 4096;  // the header and tables, generously
+    for (const auto& v : extras_.vocabularies) embedded += static_cast<int64_t>(v.bytes.size());
+    check_free_space(config_.output_dir, model_->parameters().count(), embedded, config_.keep_last);
+  }
   vocab_ = vocabularies_of(extras_, "the model");
   spdlog::info("model: {} parameters; {} encoder and {} decoder layers of width {}, {} attention, {} threads",
                model_->parameters().count(), model_->config().encoder_layers, model_->config().decoder_layers,
@@ -212,7 +225,9 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
   // How finely the vocabulary cuts this text, for `heed translate` to tell text unlike it.
   extras_.metadata = with_source_text_figures(extras_.metadata, train_.stats.source_pieces, train_.stats.source_words,
                                               train_.stats.kept);
-  if (comm_.is_root()) metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile));
+  if (comm_.is_root())
+    metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile),
+                                            config_.resume ? std::optional<int64_t>(progress_.updates) : std::nullopt);
   gradient_buckets_ = model_->gradient_ranges();
 }
 
