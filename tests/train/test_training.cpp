@@ -162,6 +162,33 @@ TEST_CASE("--keep-last removes only the kept models this training wrote") {
   CHECK_FALSE(std::filesystem::exists(run / "update-6.heed"));
 }
 
+TEST_CASE("--resume refuses training data that changed since the checkpoint") {
+  TempDir dir;
+  TrainConfig c = slice_config(dir, slice_vocabulary(dir));
+  const std::string source = read_file(c.train_source), target = read_file(c.train_target);
+  c.train_source = dir.file("train.en");
+  c.train_target = dir.file("train.de");
+  write_text(c.train_source, source);
+  write_text(c.train_target, target);
+  c.max_updates = 2;
+  train(c, small_model());
+  // The corpus halved: the same first lines, but not the data the schedule and order were made for.
+  const auto halved = [](const std::string& text) {
+    size_t end = 0;
+    for (int line = 0; line < 100; ++line) end = text.find('\n', end) + 1;  // the slice's first 100 of 200 lines
+    return text.substr(0, end);
+  };
+  write_text(c.train_source, halved(source));
+  write_text(c.train_target, halved(target));
+  TrainConfig resumed = c;
+  resumed.resume = true;
+  resumed.max_updates = 3;
+  CHECK_THROWS_WITH_AS(train(resumed, small_model()), doctest::Contains("not the text the checkpoint was trained on"), Error);
+  write_text(c.train_source, source);
+  write_text(c.train_target, target);
+  CHECK(train(resumed, small_model()).updates == 3);
+}
+
 TEST_CASE("--init fine-tunes a model: its weights, architecture and vocabulary, this run's dropout") {
   TempDir dir;
   TrainConfig base = slice_config(dir, slice_vocabulary(dir));

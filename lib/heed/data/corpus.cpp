@@ -110,4 +110,26 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
   return corpus;
 }
 
+uint64_t corpus_checksum(const Corpus& corpus) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, over the values' bytes
+  const auto mix = [&h](const void* data, size_t bytes) {
+    for (size_t i = 0; i < bytes; ++i) {
+      h ^= static_cast<const unsigned char*>(data)[i];
+      h *= 0x100000001b3ULL;
+    }
+  };
+  for (const SentencePair& p : corpus.pairs) {
+    const int64_t sizes[] = {p.line, static_cast<int64_t>(p.source.size()), static_cast<int64_t>(p.target.size()),
+                             static_cast<int64_t>(p.piece_links.size())};
+    mix(sizes, sizeof sizes);
+    mix(p.source.data(), p.source.size() * sizeof(int32_t));
+    mix(p.target.data(), p.target.size() * sizeof(int32_t));
+    for (const Link& link : p.piece_links) {
+      const int32_t ends[] = {link.first, link.second};
+      mix(ends, sizeof ends);
+    }
+  }
+  return h;
+}
+
 }  // namespace heed

@@ -49,5 +49,10 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
                             const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                             int64_t max_length, const std::string& links_path = "");
 
+// A checksum of what training reads from a corpus: every kept pair's line, pieces and links. A
+// resumed training compares it with its checkpoint's: other text (a file halved, shuffled or
+// replaced) would silently not continue the same training.
+uint64_t corpus_checksum(const Corpus& corpus);
+
 
 }  // namespace heed

@@ -28,6 +28,9 @@
 namespace heed {
 namespace {
 
+// The model metadata key of the training data's checksum (data/corpus.h), for --resume to check.
+constexpr const char* kTrainDataChecksumKey = "train-data-checksum";
+
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
@@ -211,6 +214,9 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
     model_->parameters().place_on(*be_);
     adam_ = std::make_unique<Adam>(*be_, model_->parameters(), config_.optimizer);
   }
+  // Before this run's options replace the metadata: what the checkpoint was trained on.
+  const std::optional<std::string> trained_on =
+      config_.resume ? metadata_value(extras_.metadata, kTrainDataChecksumKey) : std::nullopt;
   extras_.metadata = config_.effective_config;
   if (comm_.is_root()) {
     int64_t embedded = static_cast<int64_t>(extras_.metadata.size()) + 4096;  // the header and tables, generously
@@ -225,6 +231,13 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
   // How finely the vocabulary cuts this text, for `heed translate` to tell text unlike it.
   extras_.metadata = with_source_text_figures(extras_.metadata, train_.stats.source_pieces, train_.stats.source_words,
                                               train_.stats.kept);
+  const std::string checksum = fmt::format("{:016x}", corpus_checksum(train_));
+  HEED_CHECK(!trained_on || *trained_on == checksum,
+             "--resume {}: {} and {} are not the text the checkpoint was trained on (they changed since: checksum {} "
+             "then, {} now), so resuming would not continue the same training; restore them, or start a new training "
+             "from its model with --init {}", config_.output_dir, config_.train_source, config_.train_target, *trained_on,
+             checksum, path(kLastModelFile));
+  extras_.metadata = with_metadata_value(extras_.metadata, kTrainDataChecksumKey, checksum);
   if (comm_.is_root())
     metrics_ = std::make_unique<MetricsLog>(path(kMetricsFile),
                                             config_.resume ? std::optional<int64_t>(progress_.updates) : std::nullopt);
