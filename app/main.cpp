@@ -3,10 +3,12 @@
 // heed::Error becomes a one-line message and a non-zero exit code.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "commands.h"
 #include "heed/backend/devices.h"
@@ -72,6 +74,16 @@ int main(int argc, char** argv) {
   try {
     root.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    // `heed bogus`: CLI11 would say "A subcommand is required", as if none had been given.
+    const std::vector<std::string> unparsed = root.remaining();
+    if (root.get_subcommands().empty() && !unparsed.empty() && unparsed.front().rfind('-', 0) != 0) {
+      std::vector<std::string> names;
+      for (const CLI::App* command : root.get_subcommands([](const CLI::App*) { return true; }))
+        names.push_back(command->get_name());
+      fmt::print(stderr, "'{}' is not a heed command; the commands are {}\nRun with --help for more information.\n",
+                 unparsed.front(), fmt::join(names, ", "));
+      return e.get_exit_code();
+    }
     return root.exit(e);
   }
 

@@ -35,15 +35,19 @@ std::vector<std::string> stripped(std::vector<std::string> lines) {
 }
 
 int run_score(const ScoreOptions& o) {
+  for (const std::string& metric : o.metrics)  // all checked before any score is printed
+    HEED_CHECK(metric == "bleu" || metric == "chrf" || metric == "aer", "unknown metric '{}' (choose bleu, chrf or aer)", metric);
   const bool text_metric = std::any_of(o.metrics.begin(), o.metrics.end(), [](const std::string& m) { return m != "aer"; });
   const bool aer = std::find(o.metrics.begin(), o.metrics.end(), "aer") != o.metrics.end();
   HEED_CHECK(!text_metric || !o.reference.empty(), "BLEU and chrF need the reference translations: -r FILE");
   HEED_CHECK(!aer || !o.gold.empty(), "AER needs the gold alignments: --gold FILE (i-j sure links, ipj possible ones)");
   const std::string hypothesis_name = o.hypothesis == "-" ? "standard input" : o.hypothesis;
-  const std::vector<std::string> hypotheses = stripped(o.hypothesis == "-" ? read_lines(std::cin, "standard input") : read_lines(o.hypothesis));
+  // Translations keep a byte-order mark, as sacreBLEU reads them; links are no text and drop it.
+  const ByteOrderMark mark = text_metric ? ByteOrderMark::keep : ByteOrderMark::drop;
+  const std::vector<std::string> hypotheses = stripped(o.hypothesis == "-" ? read_lines(std::cin, "standard input", mark) : read_lines(o.hypothesis, mark));
   std::vector<std::string> references;
   if (text_metric) {
-    references = stripped(read_lines(o.reference));
+    references = stripped(read_lines(o.reference, mark));
     HEED_CHECK(hypotheses.size() == references.size(), "{} has {} lines but the reference {} has {}", hypothesis_name,
                hypotheses.size(), o.reference, references.size());
   }

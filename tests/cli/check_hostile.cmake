@@ -107,6 +107,24 @@ endif()
 run(newline ${HEED} --threads 1 train --init ${model} --train-src "${WORK_DIR}/a\nb" --train-tgt x -o ${WORK_DIR}/nl)
 expect_failure(newline "holds a line break")
 
+# 15. Messages that say what is wrong: a byte-order mark in a gold file is no link error; an
+#     unknown metric is refused before any score is printed; an unknown command is named.
+execute_process(COMMAND printf "\\357\\273\\2770-0 1-1\\n" OUTPUT_FILE ${WORK_DIR}/bom.gold)
+execute_process(COMMAND printf "0-0 1-1\\n" OUTPUT_FILE ${WORK_DIR}/links.txt)
+run(bom ${HEED} score -m aer --gold ${WORK_DIR}/bom.gold -i ${WORK_DIR}/links.txt)
+if(NOT bom_rc EQUAL 0 OR NOT bom_out MATCHES "^AER = 0.00")
+  message(FATAL_ERROR "a gold file with a byte-order mark: exit ${bom_rc}\n${bom_out}${bom_err}")
+endif()
+run(metric ${HEED} score -m bleu,foo -r ${WORK_DIR}/s.de -i ${WORK_DIR}/s.de)
+expect_failure(metric "unknown metric 'foo'")
+if(NOT metric_out STREQUAL "")
+  message(FATAL_ERROR "score -m bleu,foo printed a score before refusing foo: ${metric_out}")
+endif()
+run(bogus ${HEED} bogus)
+expect_failure(bogus "'bogus' is not a heed command; the commands are vocab, train")
+run(too_long ${HEED} --threads 1 train --init ${model} --train-src ${WORK_DIR}/s.en --train-tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/too-long --max-length 1)
+expect_failure(too_long "every pair of .* has a side longer than 1 pieces")
+
 # 4. Model paths that would never end or block forever are refused at once.
 if(EXISTS /dev/zero)
   run(zero ${HEED} info /dev/zero)

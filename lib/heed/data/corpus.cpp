@@ -44,12 +44,14 @@ std::vector<Link> piece_links_of(const std::string& links_line, const std::strin
   return out;
 }
 
+constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
+
 }  // namespace
 
-std::vector<std::string> read_lines(const std::string& path) {
+std::vector<std::string> read_lines(const std::string& path, ByteOrderMark mark) {
   const std::string contents = read_file_or_pipe(path);
   std::vector<std::string> lines;
-  size_t start = 0;
+  size_t start = mark == ByteOrderMark::drop && contents.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
   while (start < contents.size()) {
     size_t end = contents.find('\n', start);
     if (end == std::string::npos) end = contents.size();
@@ -59,10 +61,13 @@ std::vector<std::string> read_lines(const std::string& path) {
   return lines;
 }
 
-std::vector<std::string> read_lines(std::istream& in, const std::string& name) {
+std::vector<std::string> read_lines(std::istream& in, const std::string& name, ByteOrderMark mark) {
   std::vector<std::string> lines;
   std::string line;
-  while (std::getline(in, line)) lines.push_back(checked_line(std::move(line), name, lines.size() + 1));
+  while (std::getline(in, line)) {
+    if (mark == ByteOrderMark::drop && lines.empty() && line.starts_with(kByteOrderMark)) line.erase(0, kByteOrderMark.size());
+    lines.push_back(checked_line(std::move(line), name, lines.size() + 1));
+  }
   return lines;
 }
 

@@ -13,11 +13,16 @@
 
 namespace heed {
 
+// A UTF-8 byte-order mark at the start of a file (as Windows editors save text) is a signature,
+// not text: dropped, so that it does not join the first sentence or the first link. Scoring keeps
+// it, as sacreBLEU reads it (as a character of the first word).
+enum class ByteOrderMark : bool { drop, keep };
+
 // Reads a text file's lines (without their newlines; a final line without one counts).
 // Throws heed::Error naming file and line for invalid UTF-8.
-std::vector<std::string> read_lines(const std::string& path);
+std::vector<std::string> read_lines(const std::string& path, ByteOrderMark mark = ByteOrderMark::drop);
 // The same from a stream (standard input), named `name` in messages.
-std::vector<std::string> read_lines(std::istream& in, const std::string& name);
+std::vector<std::string> read_lines(std::istream& in, const std::string& name, ByteOrderMark mark = ByteOrderMark::drop);
 
 struct SentencePair {
   std::vector<int32_t> source;  // pieces, without bos/eos

@@ -285,7 +285,11 @@ void Trainer::read_corpora() {
   const CorpusStats& s = train_.stats;
   spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces)", s.kept,
                s.lines, s.empty, s.too_long, max_length);
-  HEED_CHECK(s.kept > 0, "{} and {} hold no usable sentence pair", config_.train_source, config_.train_target);
+  HEED_CHECK(s.kept > 0 || s.too_long == 0, "every pair of {} and {} has a side longer than {} pieces ({} pairs, {} empty): "
+             "raise --max-length (the model takes up to {})", config_.train_source, config_.train_target, max_length,
+             s.too_long, s.empty, longest);
+  HEED_CHECK(s.kept > 0, "{} and {} hold no sentence pair: every line is empty on one side or both", config_.train_source,
+             config_.train_target);
   if (!config_.guided_alignment.empty()) {
     const auto linked = std::count_if(train_.pairs.begin(), train_.pairs.end(), [](const SentencePair& p) { return !p.piece_links.empty(); });
     spdlog::info("guided alignment: links for {} of {} pairs from {}, weight {}, head {} of decoder layer {} at the {} step", linked,
