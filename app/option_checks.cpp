@@ -9,9 +9,17 @@
 
 namespace heed::app {
 
+namespace {
+// Whole bounds in plain digits ("1073741824", not "1.07374e+09"); others as short as they go.
+std::string bound_text(double value) {
+  if (value == std::floor(value) && std::fabs(value) < 1e15) return fmt::format("{:.0f}", value);
+  return fmt::format("{:g}", value);
+}
+}  // namespace
+
 CLI::Validator number_in(double low, double high, Bound low_bound, Bound high_bound) {
-  const std::string range = fmt::format("{} {:g} and {} {:g}", low_bound == Bound::open ? "greater than" : "at least", low,
-                                        high_bound == Bound::open ? "below" : "at most", high);
+  const std::string range = fmt::format("{} {} and {} {}", low_bound == Bound::open ? "greater than" : "at least",
+                                        bound_text(low), high_bound == Bound::open ? "below" : "at most", bound_text(high));
   return CLI::Validator(
       [=](std::string& text) -> std::string {
         errno = 0;

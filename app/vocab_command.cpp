@@ -95,7 +95,7 @@ void add_vocab_command(CLI::App& root, Action& chosen) {
       ->capture_default_str()->check(number_in(0, 1, Bound::open));
   cmd->add_option("--input-sentence-size", o->training.input_sentence_size, "Sample this many sentences (0: all)")
       ->capture_default_str()->check(number_in(0, 1e10));
-  cmd->add_option("--max-sentence-length", o->training.max_sentence_length, "Skip longer lines (bytes)")->capture_default_str()->check(number_in(1, 1e9));
+  cmd->add_option("--max-sentence-length", o->training.max_sentence_length, "Skip longer lines (bytes)")->capture_default_str()->check(number_in(10, 1073741824));
   cmd->add_option("--normalization", o->training.normalization, "SentencePiece normalization: nmt_nfkc, nfkc, identity, ...")
       ->capture_default_str();
   cmd->callback([&chosen, o] { chosen = [o] { return run_vocab(*o); }; });

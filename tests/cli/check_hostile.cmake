@@ -125,6 +125,21 @@ expect_failure(bogus "'bogus' is not a heed command; the commands are vocab, tra
 run(too_long ${HEED} --threads 1 train --init ${model} --train-src ${WORK_DIR}/s.en --train-tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/too-long --max-length 1)
 expect_failure(too_long "every pair of .* has a side longer than 1 pieces")
 
+# 14. SentencePiece's internals stay hidden: a vocabulary too small, a length it refuses, a
+#     .vocab listing given as the model.
+run(small_vocab ${HEED} vocab -i ${DATA_DIR}/multi30k-200/train.en -o ${WORK_DIR}/v --size 20)
+expect_failure(small_vocab "--size 20 is too small: the text has [0-9]+ characters")
+run(short_lines ${HEED} vocab -i ${DATA_DIR}/multi30k-200/train.en -o ${WORK_DIR}/v --max-sentence-length 1)
+expect_failure(short_lines "--max-sentence-length: '1' must be a number at least 10 and at most 1073741824")
+run(listing ${HEED} vocab -i ${DATA_DIR}/multi30k-200/train.en -o ${WORK_DIR}/v --size 300)
+run(listing ${HEED} train --vocab ${WORK_DIR}/v.vocab --train-src ${WORK_DIR}/s.en --train-tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/listing)
+expect_failure(listing "--vocab .*v.vocab is not a valid SentencePiece model.*give here")
+foreach(err small_vocab_err short_lines_err listing_err)
+  if(${err} MATCHES "required_chars_|ParseFromArray|trainer_spec")
+    message(FATAL_ERROR "SentencePiece's internals in a message: ${${err}}")
+  endif()
+endforeach()
+
 # 4. Model paths that would never end or block forever are refused at once.
 if(EXISTS /dev/zero)
   run(zero ${HEED} info /dev/zero)

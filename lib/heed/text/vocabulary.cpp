@@ -4,6 +4,7 @@
 #include <sentencepiece_trainer.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string_view>
 #include <unordered_map>
 
@@ -23,6 +24,18 @@ std::string readable(const sentencepiece::util::Status& status) {
     const std::string condition = message.substr(bracket + 3, close == std::string::npos ? std::string::npos : close - bracket - 3);
     if (condition == "!sentences_.empty()")
       return "no sentence to learn from (the files are empty, or every line is longer than --max-sentence-length bytes)";
+    if (condition.find("ParseFromArray") != std::string::npos) return "its bytes are not SentencePiece's model format";
+    if (condition.find("required_chars_") != std::string::npos) {
+      // "... Vocabulary size is smaller than required_chars. 50 vs 54. ..."
+      int size = 0, needed = 0;
+      const size_t vs = message.find(" vs ");
+      const size_t number = message.find_last_of(' ', vs == std::string::npos ? 0 : vs - 1);
+      if (vs != std::string::npos && number != std::string::npos &&
+          std::sscanf(message.c_str() + number, "%d vs %d", &size, &needed) == 2)
+        return fmt::format("--size {} is too small: the text has {} characters that each need a piece (those "
+                           "--character-coverage keeps, and the special pieces); give at least {}, or a lower "
+                           "--character-coverage", size, needed, needed);
+    }
     const std::string rest = close == std::string::npos ? "" : message.substr(close + 1);
     return "SentencePiece's check '" + condition + "' failed" + (rest.find_first_not_of(' ') == std::string::npos ? "" : ":" + rest);
   }

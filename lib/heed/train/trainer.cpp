@@ -41,17 +41,32 @@ std::string duration_text(double seconds) {
   return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
 }
 
+// A vocabulary file's bytes, checked to be a SentencePiece model with the file named in the error.
+std::string read_vocabulary_file(const std::string& path, const char* option) {
+  std::string bytes = read_file(path);
+  const std::string what = fmt::format("{} {}", option, path);
+  if (path.ends_with(".vocab")) {
+    try {
+      Vocabulary::from_serialized(bytes, what);
+    } catch (const Error& e) {
+      fail("{} (heed vocab writes PREFIX.model, the model to give here, and PREFIX.vocab, its pieces listed for "
+           "reading)", e.what());
+    }
+  }
+  return bytes;
+}
+
 ModelExtras read_vocabulary_files(const TrainConfig& c) {
   ModelExtras extras;
   if (!c.vocabulary.empty()) {
     HEED_CHECK(c.source_vocabulary.empty() && c.target_vocabulary.empty(),
                "give either --vocab (joint) or --src-vocab and --tgt-vocab, not both");
-    extras.vocabularies.push_back({"joint", read_file(c.vocabulary)});
+    extras.vocabularies.push_back({"joint", read_vocabulary_file(c.vocabulary, "--vocab")});
   } else {
     HEED_CHECK(!c.source_vocabulary.empty() && !c.target_vocabulary.empty(),
                "a vocabulary is needed: --vocab FILE (joint) or --src-vocab FILE --tgt-vocab FILE (run `heed vocab` first)");
-    extras.vocabularies.push_back({"source", read_file(c.source_vocabulary)});
-    extras.vocabularies.push_back({"target", read_file(c.target_vocabulary)});
+    extras.vocabularies.push_back({"source", read_vocabulary_file(c.source_vocabulary, "--src-vocab")});
+    extras.vocabularies.push_back({"target", read_vocabulary_file(c.target_vocabulary, "--tgt-vocab")});
   }
   return extras;
 }
