@@ -5,6 +5,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -84,7 +86,7 @@ int run_align(AlignCliOptions o) {
   std::ofstream file_out;
   if (o.output != "-") {
     file_out.open(o.output, std::ios::binary | std::ios::trunc);
-    HEED_CHECK(file_out.good(), "cannot write {}", o.output);
+    HEED_CHECK(file_out.good(), "cannot write {}: {}", o.output, std::strerror(errno));
   }
   std::ostream& out = o.output == "-" ? std::cout : file_out;
   const bool html = o.format == "html";
@@ -127,7 +129,7 @@ int run_align(AlignCliOptions o) {
   }
   if (html) out << html_end();
   out.flush();
-  HEED_CHECK(out.good(), "cannot write the alignments to {}", o.output == "-" ? "standard output" : o.output);
+  HEED_CHECK(out.good(), "cannot write the alignments to {}: {}", o.output == "-" ? "standard output" : o.output, std::strerror(errno));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   spdlog::info("aligned {} pairs in {:.2f} s: {} links ({} empty, {} invalid, {} too long)", sources.size(), seconds, links,
                empty, invalid, too_long);

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <charconv>
 #include <cmath>
+#include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <memory>
@@ -222,7 +223,7 @@ int run_translate(TranslateCliOptions o) {
   std::ofstream file_out;
   if (o.output != "-") {
     file_out.open(o.output, std::ios::binary | std::ios::trunc);
-    HEED_CHECK(file_out.good(), "cannot write {}", o.output);
+    HEED_CHECK(file_out.good(), "cannot write {}: {}", o.output, std::strerror(errno));
   }
   std::ostream& out = o.output == "-" ? std::cout : file_out;
 
@@ -246,7 +247,7 @@ int run_translate(TranslateCliOptions o) {
       write_line(out, next_line - 1 + static_cast<int64_t>(i), lines[i],
                  aligner ? align_hypotheses(*aligner, chunk[i], lines[i]) : std::vector<std::string>(), o);
     out.flush();
-    HEED_CHECK(out.good(), "cannot write the translation to {}", o.output == "-" ? "standard output" : o.output);
+    HEED_CHECK(out.good(), "cannot write the translation to {}: {}", o.output == "-" ? "standard output" : o.output, std::strerror(errno));
     next_line += static_cast<int64_t>(chunk.size());
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

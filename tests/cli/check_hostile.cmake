@@ -125,6 +125,14 @@ expect_failure(bogus "'bogus' is not a heed command; the commands are vocab, tra
 run(too_long ${HEED} --threads 1 train --init ${model} --train-src ${WORK_DIR}/s.en --train-tgt ${WORK_DIR}/s.de -o ${WORK_DIR}/too-long --max-length 1)
 expect_failure(too_long "every pair of .* has a side longer than 1 pieces")
 
+# A write that fails says why.
+run(missing_dir ${HEED} translate -m ${model} -i ${WORK_DIR}/s.en -o ${WORK_DIR}/no-such-dir/out.txt)
+expect_failure(missing_dir "cannot write .*no-such-dir/out.txt: No such file or directory")
+if(EXISTS /dev/full)
+  run(full_out ${HEED} align -m ${model} --src ${WORK_DIR}/s.en --tgt ${WORK_DIR}/s.de -o /dev/full)
+  expect_failure(full_out "cannot write the alignments to /dev/full: No space left on device")
+endif()
+
 # 14. SentencePiece's internals stay hidden: a vocabulary too small, a length it refuses, a
 #     .vocab listing given as the model.
 run(small_vocab ${HEED} vocab -i ${DATA_DIR}/multi30k-200/train.en -o ${WORK_DIR}/v --size 20)

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <filesystem>
 #include <string_view>
 
@@ -45,14 +47,14 @@ void MetricsLog::write(const std::string& line) {
     std::error_code ec;
     const bool fresh = !std::filesystem::exists(path_, ec) || std::filesystem::file_size(path_, ec) == 0;
     out_.open(path_, std::ios::app | std::ios::binary);
-    HEED_CHECK(out_.good(), "cannot write {}", path_);
+    HEED_CHECK(out_.good(), "cannot write {}: {}", path_, std::strerror(errno));
     if (fresh)
       out_ << "kind\tupdate\tepoch\tseconds\tloss\tperplexity\tlearning_rate\tgrad_norm\ttokens_per_second\t"
               "valid_cross_entropy\tvalid_bleu\n";
   }
   out_ << line << '\n';
   out_.flush();
-  HEED_CHECK(out_.good(), "cannot write {} (disk full?)", path_);
+  HEED_CHECK(out_.good(), "cannot write {}: {}", path_, std::strerror(errno));
 }
 
 }  // namespace heed
