@@ -17,8 +17,8 @@ constexpr size_t kTrailerBytes = 16;
 
 }  // namespace
 
-uint64_t fnv1a64(std::string_view bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
+uint64_t fnv1a64(std::string_view bytes, uint64_t state) {
+  uint64_t h = state;
   for (unsigned char c : bytes) {
     h ^= c;
     h *= 0x100000001b3ULL;

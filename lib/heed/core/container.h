@@ -16,7 +16,9 @@
 
 namespace heed {
 
-uint64_t fnv1a64(std::string_view bytes);
+inline constexpr uint64_t kFnv1aOffset = 0xcbf29ce484222325ULL;
+// `state`: the hash of what came before, to hash a sequence of pieces as one string.
+uint64_t fnv1a64(std::string_view bytes, uint64_t state = kFnv1aOffset);
 
 class ContainerWriter {
  public:

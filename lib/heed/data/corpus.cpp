@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/text/clean_text.h"
@@ -116,13 +117,8 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
 }
 
 uint64_t corpus_checksum(const Corpus& corpus) {
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a, over the values' bytes
-  const auto mix = [&h](const void* data, size_t bytes) {
-    for (size_t i = 0; i < bytes; ++i) {
-      h ^= static_cast<const unsigned char*>(data)[i];
-      h *= 0x100000001b3ULL;
-    }
-  };
+  uint64_t h = kFnv1aOffset;
+  const auto mix = [&h](const void* data, size_t bytes) { h = fnv1a64({static_cast<const char*>(data), bytes}, h); };
   for (const SentencePair& p : corpus.pairs) {
     const int64_t sizes[] = {p.line, static_cast<int64_t>(p.source.size()), static_cast<int64_t>(p.target.size()),
                              static_cast<int64_t>(p.piece_links.size())};
