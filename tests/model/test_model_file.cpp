@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 
+#include <fmt/format.h>
+
+#include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/half.h"
@@ -95,9 +98,17 @@ TEST_CASE("a foreign file, a future version and extra bytes each get their own m
   const std::string bytes = TestModel().bytes();
   CHECK(error_of("\x89PNG\r\n\x1a\nsome image").find("is not a heed model file") != std::string::npos);
   CHECK(error_of("source = target\n").find("is not a heed model file") != std::string::npos);
+  // A newer heed's file is whole (its checksum matches); a version field damaged by one flipped bit
+  // is corruption, not a reason to upgrade.
   std::string future = bytes;
   future[8] = 3;
+  const uint64_t checksum = fnv1a64(std::string_view(future).substr(0, future.size() - 16));
+  std::memcpy(future.data() + future.size() - 16, &checksum, sizeof checksum);
   CHECK(error_of(future).find("written by a newer heed (format 3") != std::string::npos);
+  std::string flipped = bytes;
+  flipped[10] = static_cast<char>(flipped[10] ^ 0x04);
+  CHECK(error_of(flipped).find("is corrupted: its format version reads 262145") != std::string::npos);
+  CHECK(error_of(flipped).find("upgrade") == std::string::npos);
   CHECK(error_of(bytes + "xx").find("2 unexpected bytes after its end") != std::string::npos);
 }
 
@@ -408,6 +419,15 @@ TEST_CASE("the average of one model is that model, of several the element-wise m
   mixed.push_back(parse_model(wide.bytes(), "wide.heed"));
   CHECK_THROWS_WITH_AS(average_models(mixed, {"a.heed", "wide.heed"}),
                        doctest::Contains("wide.heed cannot be averaged with a.heed: their configurations differ"), Error);
+  // The message names the key that differs and nothing else (not both whole configurations).
+  try {
+    average_models(mixed, {"a.heed", "wide.heed"});
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    CHECK(message.find(fmt::format("differ in ffn-dim ({} in a.heed, {} in wide.heed)", c.ffn_dim / 2, c.ffn_dim)) !=
+          std::string::npos);
+    CHECK(message.find("model-dim") == std::string::npos);
+  }
   TestModel renamed;
   renamed.extras.vocabularies[0].name = "source";
   renamed.extras.vocabularies.push_back({"target", test_vocabulary().serialized()});

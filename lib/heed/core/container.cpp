@@ -65,6 +65,16 @@ ContainerReader::ContainerReader(std::string_view bytes, std::string what, std::
   uint64_t stated_size;
   std::memcpy(&version_, bytes.data() + 8, sizeof version_);
   std::memcpy(&stated_size, bytes.data() + 16, sizeof stated_size);
+  // A version above ours is a newer heed's file only if the bytes are whole; a damaged version
+  // field (one flipped bit) is corruption, and "upgrade heed" would send the user the wrong way.
+  if (version_ > newest_version) {
+    uint64_t stored;
+    std::memcpy(&stored, bytes.data() + bytes.size() - kTrailerBytes, sizeof stored);
+    HEED_CHECK(fnv1a64(bytes.substr(0, bytes.size() - kTrailerBytes)) == stored,
+               "{} is corrupted: its format version reads {} (this heed reads {} and older) and its checksum does not "
+               "match",
+               what_, version_, newest_version);
+  }
   HEED_CHECK(version_ <= newest_version,
              "{} was written by a newer heed (format {}; this heed reads format {} and older): upgrade heed", what_,
              version_, newest_version);
