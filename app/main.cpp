@@ -99,9 +99,11 @@ int main(int argc, char** argv) {
     return chosen ? chosen() : 0;
   } catch (const heed::Error& e) {
     spdlog::error("{}", e.what());
+    heed::Communicator::end_all_after_error(heed::app::kExitError);
     return heed::app::kExitError;
   } catch (const std::exception& e) {
     spdlog::error("unexpected failure: {}", e.what());
+    heed::Communicator::end_all_after_error(heed::app::kExitError);
     return heed::app::kExitError;
   }
 }

@@ -5,7 +5,9 @@
 # - 2 processes resumed at update 10 give the uninterrupted 2-process run exactly;
 # - resuming with another process count is refused, saying so;
 # - a process killed mid-training ends the others with an error (no hang), and the checkpoint
-#   written before stays usable.
+#   written before stays usable;
+# - an error that one process meets alone ends them all, with its message: rank 0's output
+#   directory in use or not creatable, rank 1's corpus missing, rank 0's save failing mid-training.
 # Usage: check_mpi.sh HEED COMPARE_MODELS DATA_DIR WORK_DIR MPIEXEC
 set -uo pipefail
 heed=$1 compare=$2 data=$3/multi30k-200 work=$4 mpiexec=$5
@@ -44,6 +46,28 @@ echo "2 processes resumed at update 10 against 20 straight: $apart"
 
 if "$heed" -q --threads 1 train --resume resumed --max-updates 30 2> other.err; then fail "a 1-process resume of a 2-process run was accepted"; fi
 grep -q "training of 2 process(es); resume it with as many" other.err || fail "resuming with 1 process: $(cat other.err)"
+
+# Errors one process meets alone: mpirun must end with that error, not wait forever.
+ends_with_error() {  # NAME EXPECTED-MESSAGE COMMAND...: COMMAND ends non-zero within 60 s, saying so
+  local name=$1 expected=$2; shift 2
+  if timeout 60 "$@" > /dev/null 2> "$name.err"; then fail "$name: exited 0"; fi
+  grep -q -- "$expected" "$name.err" || fail "$name: no '$expected' in: $(head -c 600 "$name.err")"
+  echo "$name: ended with an error: $(grep -m1 -- "$expected" "$name.err")"
+}
+ends_with_error in-use "holds another training" "$mpiexec" -np 2 "$heed" -q --threads 1 train "${options[@]}" "${batch[@]}" --max-updates 20 -o two
+ends_with_error not-creatable "cannot create the output directory" "$mpiexec" -np 2 "$heed" -q --threads 1 train "${options[@]}" --max-updates 2 -o /proc/heed-x
+ends_with_error rank1-corpus "cannot open missing.en" "$mpiexec" -np 1 "$heed" -q --threads 1 train "${options[@]}" \
+  --max-updates 2 -o alone : -np 1 "$heed" -q --threads 1 train --train-src missing.en "${options[@]:2}" --max-updates 2 -o alone
+# Rank 0 fails to save mid-training (last.heed has become a directory): MPI_Abort ends rank 1.
+mpi train "${options[@]}" "${batch[@]}" --max-updates 1000000 --validate-every 5 -o unsaved 2> unsaved.err &
+launcher=$!
+for _ in $(seq 600); do [ -f unsaved/last.heed ] && break; sleep 0.1; done
+until [ -d unsaved/last.heed ]; do rm -f unsaved/last.heed; mkdir unsaved/last.heed 2> /dev/null; done
+for _ in $(seq 600); do kill -0 "$launcher" 2> /dev/null || break; sleep 0.1; done
+if kill -0 "$launcher" 2> /dev/null; then kill -9 "$launcher"; pkill -9 -f -- "-o unsaved"; fail "mpirun still runs 60 s after rank 0 failed to save"; fi
+wait "$launcher" && fail "mpirun exited 0 after rank 0 failed to save"
+grep -q "cannot save unsaved/last.heed" unsaved.err || fail "rank 0's save failure not reported: $(head -c 600 unsaved.err)"
+echo "rank 0 failed to save: mpirun ended with an error"
 
 # Kill rank 1 once a checkpoint exists: mpirun must end (with an error) within a minute.
 mpi train "${options[@]}" "${batch[@]}" --max-updates 1000000 --validate-every 5 -o killed 2> killed.err &

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <type_traits>
+#include <vector>
 
 #include "heed/core/error.h"
 
@@ -33,6 +35,9 @@ void check(int rc, const char* call) {
 
 #endif
 
+// The world, once made: for end_all_after_error, which must not start MPI to end it.
+Communicator* g_world = nullptr;
+
 }  // namespace
 
 bool built_with_mpi() {
@@ -62,6 +67,7 @@ Communicator::Communicator() {
   check(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size");
   mpi_ = true;
+  g_world = this;
 #else
   HEED_CHECK(!started_by_launcher() || std::getenv("OMPI_COMM_WORLD_SIZE") == nullptr ||
                  std::string(std::getenv("OMPI_COMM_WORLD_SIZE")) == "1",
@@ -95,6 +101,36 @@ bool Communicator::any(bool mine) {
   int64_t count = mine ? 1 : 0;
   sum(&count, 1);
   return count > 0;
+}
+
+void Communicator::run_together(const std::function<void()>& work) {
+  std::optional<Error> mine;
+  try {
+    work();
+  } catch (const Error& e) {
+    mine = e;
+  }
+  if (size_ == 1) {
+    if (mine) throw *mine;
+    return;
+  }
+  std::vector<int64_t> failed(static_cast<size_t>(size_), 0);
+  failed[static_cast<size_t>(rank_)] = mine ? 1 : 0;
+  sum(failed.data(), size_);
+  const auto first = std::find(failed.begin(), failed.end(), int64_t{1});
+  if (first == failed.end()) return;
+  failed_together_ = true;
+  if (mine) throw *mine;
+  fail("process {} stops, as process {} failed (its message says why)", rank_, first - failed.begin());
+}
+
+void Communicator::end_all_after_error([[maybe_unused]] int exit_code) {
+#ifdef HEED_MPI
+  if (g_world == nullptr || !g_world->mpi_ || g_world->size_ == 1 || g_world->failed_together_) return;
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized) MPI_Abort(MPI_COMM_WORLD, exit_code);
+#endif
 }
 
 std::string Communicator::describe() const {

@@ -685,8 +685,12 @@ TrainSummary Trainer::summary(const std::string& reason) const {
 }  // namespace
 
 TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be) {
-  Trainer trainer(config, model_config, be ? std::move(be) : make_selected_backend());
-  return trainer.run();
+  // Rank 0 alone checks and prepares the output directory: if it fails there (in use, too little
+  // space, not writable), the other processes must stop too, not wait in their first sum.
+  std::optional<Trainer> trainer;
+  Communicator::world().run_together(
+      [&] { trainer.emplace(config, model_config, be ? std::move(be) : make_selected_backend()); });
+  return trainer->run();
 }
 
 }  // namespace heed
