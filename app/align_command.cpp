@@ -19,6 +19,7 @@
 #include "heed/align/writers.h"
 #include "heed/backend/devices.h"
 #include "heed/core/error.h"
+#include "heed/core/system_memory.h"
 #include "heed/core/file_io.h"
 #include "heed/model/model_file.h"
 #include "heed/text/clean_text.h"
@@ -131,8 +132,8 @@ int run_align(AlignCliOptions o) {
   out.flush();
   HEED_CHECK(out.good(), "cannot write the alignments to {}: {}", o.output == "-" ? "standard output" : o.output, std::strerror(errno));
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  spdlog::info("aligned {} pairs in {:.2f} s: {} links ({} empty, {} invalid, {} too long)", sources.size(), seconds, links,
-               empty, invalid, too_long);
+  spdlog::info("aligned {} pairs in {:.2f} s: {} links ({} empty, {} invalid, {} too long); peak memory {:.0f} MB",
+               sources.size(), seconds, links, empty, invalid, too_long, static_cast<double>(peak_resident_bytes()) / 1e6);
   return 0;
 }
 

@@ -24,10 +24,12 @@
 #include "option_checks.h"
 #include "output_checks.h"
 #include "default_model.h"
+#include "input_lines.h"
 #include "heed/align/aligner.h"
 #include "heed/backend/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/core/system_memory.h"
 #include "heed/core/threads.h"
 #include "heed/backend/profiling_backend.h"
 #include "heed/decode/translator.h"
@@ -202,23 +204,8 @@ int run_translate(TranslateCliOptions o) {
   std::unique_ptr<Aligner> aligner;
   if (o.alignments) aligner = std::make_unique<Aligner>(be, *loaded.model, *vocab.source, *vocab.target, AlignOptions{});
 
-  std::ifstream file_in;
-  if (o.input != "-") {
-    check_input_file(o.input, true);
-    file_in.open(o.input, std::ios::binary);
-  }
-  std::istream& in = o.input == "-" ? std::cin : file_in;
-  const std::string input_name = o.input == "-" ? "standard input" : o.input;
-
-  std::vector<std::string> pending;
-  if (o.strict) {  // every line checked before anything is written
-    std::string line;
-    while (std::getline(in, line)) {
-      if (const auto bad = find_invalid_utf8(line))
-        fail("{} line {}: invalid UTF-8 at byte {} (--strict: nothing was translated)", input_name, pending.size() + 1, *bad + 1);
-      pending.push_back(std::move(line));
-    }
-  }
+  InputLines input(o.input);
+  if (o.strict) input.check_all_utf8();  // every line checked before anything is written
 
   std::ofstream file_out;
   if (o.output != "-") {
@@ -229,17 +216,11 @@ int run_translate(TranslateCliOptions o) {
 
   DomainCheck domain(model_source_pieces_per_word(loaded.extras, o.models[0]));
   int64_t next_line = 1;
-  size_t strict_pos = 0;
   std::vector<std::string> chunk;
   while (true) {
     chunk.clear();
-    if (o.strict) {
-      for (; strict_pos < pending.size() && static_cast<int64_t>(chunk.size()) < o.chunk_lines; ++strict_pos)
-        chunk.push_back(std::move(pending[strict_pos]));
-    } else {
-      std::string line;
-      while (static_cast<int64_t>(chunk.size()) < o.chunk_lines && std::getline(in, line)) chunk.push_back(std::move(line));
-    }
+    std::string line;
+    while (static_cast<int64_t>(chunk.size()) < o.chunk_lines && input.next(line)) chunk.push_back(std::move(line));
     if (chunk.empty()) break;
     const std::vector<TranslatedLine> lines = translator.translate(chunk, next_line);
     domain.look(translator.stats());
@@ -253,10 +234,11 @@ int run_translate(TranslateCliOptions o) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const TranslateStats& s = translator.stats();
   spdlog::info("translated {} lines in {:.2f} s: {:.1f} sentences/s, {:.0f} target tokens/s ({} of several sentences, {} empty, "
-               "{} invalid, {} {})",
+               "{} invalid, {} {}); peak memory {:.0f} MB",
                s.lines, seconds, static_cast<double>(s.lines) / seconds, static_cast<double>(s.target_pieces) / seconds,
                s.split_lines, s.empty, s.invalid, s.long_lines,
-               o.translate.long_lines == LongLines::split ? "long lines split into parts" : "long lines truncated");
+               o.translate.long_lines == LongLines::split ? "long lines split into parts" : "long lines truncated",
+               static_cast<double>(peak_resident_bytes()) / 1e6);
   spdlog::debug("memory: tensors held at most {:.0f} MB (weights, and each worker's activations and caches)",
                 static_cast<double>(tensor_memory().peak) / 1048576.0);
   if (o.profile) {

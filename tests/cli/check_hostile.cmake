@@ -197,6 +197,33 @@ if(NOT long_rc EQUAL 0 OR NOT long_out MATCHES "^[^\n]+\n[^\n]*\n$" OR NOT long_
   message(FATAL_ERROR "heed translate of a long line: exit ${long_rc}\nstdout '${long_out}'\n${long_err}")
 endif()
 
+# 6. A line of megabytes takes memory in proportion to what is kept, not to the line: 20 MB
+# without a sentence end, truncated, or too long to align, in well under the 1.3 GB and more it
+# took when SentencePiece was given the whole line at once. Peak memory is the summary's.
+string(REPEAT "a dog runs in the park " 900000 huge_line)
+file(WRITE ${WORK_DIR}/huge.txt "${huge_line}\nA dog.\n")
+set(huge_line "")
+function(expect_peak_below name megabytes)
+  if(NOT ${name}_err MATCHES "peak memory ([0-9]+) MB")
+    message(FATAL_ERROR "${name}: no peak memory in the summary\n${${name}_err}")
+  endif()
+  if(CMAKE_MATCH_1 GREATER ${megabytes})
+    message(FATAL_ERROR "${name}: peak memory ${CMAKE_MATCH_1} MB, more than ${megabytes} MB for a 20 MB line")
+  endif()
+  message(STATUS "${name}: peak memory ${CMAKE_MATCH_1} MB for a 20 MB line")
+endfunction()
+run(huge_truncate ${HEED} --threads 1 translate -m ${model} -i ${WORK_DIR}/huge.txt --long-lines truncate)
+if(NOT huge_truncate_rc EQUAL 0 OR NOT huge_truncate_out MATCHES "^[^\n]+\n[^\n]+\n$")
+  message(FATAL_ERROR "translate --long-lines truncate of a 20 MB line: exit ${huge_truncate_rc}\n${huge_truncate_err}")
+endif()
+expect_peak_below(huge_truncate 400)
+run(huge_align ${HEED} --threads 1 align -m ${model} --src ${WORK_DIR}/huge.txt --tgt ${WORK_DIR}/huge.txt)
+if(NOT huge_align_rc EQUAL 0 OR NOT huge_align_err MATCHES "line 1: longer than the model's")
+  message(FATAL_ERROR "align of a 20 MB line: exit ${huge_align_rc}\n${huge_align_err}")
+endif()
+expect_peak_below(huge_align 400)
+file(REMOVE ${WORK_DIR}/huge.txt)
+
 # 12. One rule for invalid UTF-8 everywhere: file (or standard input), line and byte.
 file(WRITE ${WORK_DIR}/ref.txt "a b\nc d\n")
 execute_process(COMMAND printf "a b\\nc \\377\\n" OUTPUT_FILE ${WORK_DIR}/bad-utf8.txt)

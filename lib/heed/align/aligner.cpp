@@ -29,6 +29,14 @@ Aligner::Aligner(Backend& be, Transformer& model, const Vocabulary& source, cons
 }
 
 PairAlignment Aligner::align(std::string_view source_text, std::string_view target_text) {
+  // Every word is at least one piece: a side with as many words as the model has positions is too
+  // long, known without encoding it (a line of megabytes would take long and much memory).
+  const int64_t most_pieces = model_.config().max_positions - 1;
+  if (count_words(source_text) > most_pieces || count_words(target_text) > most_pieces) {
+    PairAlignment out;
+    out.too_long = true;
+    return out;
+  }
   const WordPieces source = encode_words(source_, source_text);
   const WordPieces target = encode_words(target_, target_text);
   PairAlignment out;

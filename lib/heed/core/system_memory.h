@@ -9,4 +9,8 @@ namespace heed {
 
 size_t available_memory_bytes();
 
+// The most memory this process has held in RAM so far (its peak resident set), for the summaries
+// that commands print.
+size_t peak_resident_bytes();
+
 }  // namespace heed

@@ -196,6 +196,7 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
                                                         : std::vector<std::string_view>{text};
     stats_.split_lines += sentences.size() > 1;
     bool long_line = false;
+    size_t truncated = 0, longest = 0;  // --long-lines truncate: said once a line, not once a sentence
     for (std::string_view sentence : sentences) {
       std::vector<int32_t> pieces = source_.encode(sentence);
       stats_.source_pieces += static_cast<int64_t>(pieces.size());
@@ -206,8 +207,8 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       }
       long_line = true;
       if (options_.long_lines == LongLines::truncate) {
-        spdlog::warn("line {}: a sentence of {} pieces, more than the {} the model takes; translating its first {} (--long-lines truncate)",
-                     number, pieces.size(), limit_, limit_);
+        ++truncated;
+        longest = std::max(longest, pieces.size());
         pieces.resize(static_cast<size_t>(limit_));
         segments.push_back({i, std::move(pieces), {}});
       } else {
@@ -218,6 +219,10 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
       }
     }
     stats_.long_lines += long_line;
+    if (truncated > 0)
+      spdlog::warn("line {}: {} sentence(s) longer than the {} pieces the model takes (the longest {}); translating the "
+                   "first {} of each (--long-lines truncate)",
+                   number, truncated, limit_, longest, limit_);
   }
 
   std::vector<int32_t> order(segments.size());

@@ -146,10 +146,30 @@ Vocabulary Vocabulary::train(const VocabularyTraining& options) {
 int64_t Vocabulary::size() const { return impl_->processor.GetPieceSize(); }
 
 std::vector<int32_t> Vocabulary::encode(std::string_view text) const {
+  // SentencePiece's lattice takes some hundred bytes for each byte of its input: a line of
+  // megabytes would take gigabytes. Longer text goes in pieces cut at a space, which gives the
+  // same pieces as the whole (no piece spans a space; the space starts the next word's first
+  // piece either way); a run without a space that long is cut between characters, and reads as
+  // two words there.
+  constexpr size_t kMostBytesAtOnce = 16384;
+  std::vector<int32_t> out;
   std::vector<int> ids;
-  const auto status = impl_->processor.Encode(absl::string_view(text.data(), text.size()), &ids);
-  HEED_CHECK(status.ok(), "SentencePiece could not encode a line: {}", status.ToString());
-  return std::vector<int32_t>(ids.begin(), ids.end());
+  while (!text.empty()) {
+    size_t cut = text.size();
+    if (cut > kMostBytesAtOnce) {
+      cut = text.find_last_of(" \t", kMostBytesAtOnce);
+      if (cut == std::string_view::npos || cut == 0) {
+        cut = kMostBytesAtOnce;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+      }
+    }
+    const std::string_view chunk = text.substr(0, cut);
+    const auto status = impl_->processor.Encode(absl::string_view(chunk.data(), chunk.size()), &ids);
+    HEED_CHECK(status.ok(), "SentencePiece could not encode a line: {}", status.ToString());
+    out.insert(out.end(), ids.begin(), ids.end());
+    text.remove_prefix(cut);
+  }
+  return out;
 }
 
 std::string Vocabulary::decode(const std::vector<int32_t>& ids) const {
