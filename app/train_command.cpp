@@ -12,6 +12,7 @@
 #include "config_file.h"
 #include "resume_options.h"
 #include "heed/core/error.h"
+#include "heed/core/system_memory.h"
 #include "heed/dist/communicator.h"
 #include "heed/model/model_file.h"
 #include "heed/model/transformer.h"
@@ -111,8 +112,8 @@ int run_train(TrainOptions o) {
   spdlog::info("effective configuration:\n{}", o.train.effective_config);
   install_stop_handlers();
   const TrainSummary s = train(o.train, o.model);
-  spdlog::info("median {:.0f} target tokens/s (updates after the first 100); best validation {} {:.2f}",
-               s.median_tokens_per_second, o.metric, s.best_metric);
+  spdlog::info("median {:.0f} target tokens/s (updates after the first 100); best validation {} {:.2f}; peak memory {:.0f} MB",
+               s.median_tokens_per_second, o.metric, s.best_metric, static_cast<double>(peak_resident_bytes()) / 1e6);
   // Interrupted is not finished: scripts see 130 (SIGINT) or 143 (SIGTERM), as from any program.
   if (s.interrupted) return stop_signal_number() > 0 ? 128 + stop_signal_number() : kExitError;
   return 0;
