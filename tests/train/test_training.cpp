@@ -35,6 +35,14 @@ TrainConfig slice_config(const TempDir& dir, const std::string& vocab) {
   return c;
 }
 
+// The slice's 50 validation pairs, validated every `every` updates, BLEU on the first `sentences`.
+void validate_on_slice(TrainConfig& c, int64_t every, int64_t sentences) {
+  c.valid_source = slice_file("valid.en");
+  c.valid_target = slice_file("valid.de");
+  c.validate_every = every;
+  c.valid_bleu_sentences = sentences;
+}
+
 std::string slice_vocabulary(const TempDir& dir) {
   const std::string path = dir.file("slice.model");
   train_vocabulary({slice_file("train.en"), slice_file("train.de")}, 600, path);
@@ -46,11 +54,8 @@ std::string slice_vocabulary(const TempDir& dir) {
 TEST_CASE("loss falls when training on the 200-pair Multi30k slice") {
   TempDir dir;
   TrainConfig c = slice_config(dir, slice_vocabulary(dir));
-  c.valid_source = slice_file("valid.en");
-  c.valid_target = slice_file("valid.de");
+  validate_on_slice(c, 20, 10);
   c.max_updates = 40;
-  c.validate_every = 20;
-  c.valid_bleu_sentences = 10;
   const TrainSummary s = train(c, small_model());
   CHECK(s.updates == 40);
   CHECK(s.last_loss < 0.8 * s.first_loss);
@@ -100,10 +105,7 @@ TEST_CASE("training on a device, stopped and resumed there, equals training on t
   const int before = current_threads();
   set_threads(1);
   TrainConfig host = slice_config(dir, vocab);
-  host.valid_source = slice_file("valid.en");
-  host.valid_target = slice_file("valid.de");
-  host.valid_bleu_sentences = 5;
-  host.validate_every = 5;
+  validate_on_slice(host, 5, 5);
   host.keep_last = 1;
   host.output_dir = dir.file("host");
   host.max_updates = 12;
@@ -133,10 +135,7 @@ TEST_CASE("training on a device, stopped and resumed there, equals training on t
 TEST_CASE("--keep-last removes only the kept models this training wrote") {
   TempDir dir;
   TrainConfig c = slice_config(dir, slice_vocabulary(dir));
-  c.valid_source = slice_file("valid.en");
-  c.valid_target = slice_file("valid.de");
-  c.valid_bleu_sentences = 2;
-  c.validate_every = 2;
+  validate_on_slice(c, 2, 2);
   c.keep_last = 2;
   c.max_updates = 2;
   train(c, small_model());

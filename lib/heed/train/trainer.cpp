@@ -41,19 +41,19 @@ std::string duration_text(double seconds) {
   return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
 }
 
-// A vocabulary file's bytes, checked to be a SentencePiece model with the file named in the error.
-std::string read_vocabulary_file(const std::string& path, const char* option) {
-  std::string bytes = read_file(path);
+// A vocabulary file, parsed once (vocabularies_of takes the parsed one), with the file named in an
+// error, and for a .vocab listing what to give instead.
+NamedBlob read_vocabulary_file(const char* name, const std::string& path, const char* option) {
+  NamedBlob blob{name, read_file(path)};
   const std::string what = fmt::format("{} {}", option, path);
-  if (path.ends_with(".vocab")) {
-    try {
-      Vocabulary::from_serialized(bytes, what);
-    } catch (const Error& e) {
-      fail("{} (heed vocab writes PREFIX.model, the model to give here, and PREFIX.vocab, its pieces listed for "
-           "reading)", e.what());
-    }
+  try {
+    blob.loaded = std::make_shared<Vocabulary>(Vocabulary::from_serialized(blob.bytes, what));
+  } catch (const Error& e) {
+    if (!path.ends_with(".vocab")) throw;
+    fail("{} (heed vocab writes PREFIX.model, the model to give here, and PREFIX.vocab, its pieces listed for "
+         "reading)", e.what());
   }
-  return bytes;
+  return blob;
 }
 
 ModelExtras read_vocabulary_files(const TrainConfig& c) {
@@ -61,12 +61,12 @@ ModelExtras read_vocabulary_files(const TrainConfig& c) {
   if (!c.vocabulary.empty()) {
     HEED_CHECK(c.source_vocabulary.empty() && c.target_vocabulary.empty(),
                "give either --vocab (joint) or --src-vocab and --tgt-vocab, not both");
-    extras.vocabularies.push_back({"joint", read_vocabulary_file(c.vocabulary, "--vocab")});
+    extras.vocabularies.push_back(read_vocabulary_file("joint", c.vocabulary, "--vocab"));
   } else {
     HEED_CHECK(!c.source_vocabulary.empty() && !c.target_vocabulary.empty(),
                "a vocabulary is needed: --vocab FILE (joint) or --src-vocab FILE --tgt-vocab FILE (run `heed vocab` first)");
-    extras.vocabularies.push_back({"source", read_vocabulary_file(c.source_vocabulary, "--src-vocab")});
-    extras.vocabularies.push_back({"target", read_vocabulary_file(c.target_vocabulary, "--tgt-vocab")});
+    extras.vocabularies.push_back(read_vocabulary_file("source", c.source_vocabulary, "--src-vocab"));
+    extras.vocabularies.push_back(read_vocabulary_file("target", c.target_vocabulary, "--tgt-vocab"));
   }
   return extras;
 }
