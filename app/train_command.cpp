@@ -69,21 +69,9 @@ int run_train(TrainOptions o) {
   o.train.precision = parse_precision(o.precision, "--precision");
   HEED_CHECK(o.train.precision != Precision::int8, "--precision: training runs in f32 or bf16, not int8");
   if (!o.train.guided_alignment.empty()) {
-    // A fine-tune guides a head of the model it starts from: its layers and heads bound the choice.
-    if (!o.train.init_model.empty() && o.resume_dir.empty()) {
-      const ModelConfig from = load_model(o.train.init_model).model->config();
-      o.model.decoder_layers = from.decoder_layers;
-      o.model.heads = from.heads;
-    }
-    // Garg et al. (2019) supervise the penultimate layer: the last one is busy predicting.
-    o.model.alignment_layer = o.alignment_layer >= 0 ? o.alignment_layer
-                                                     : static_cast<int32_t>(std::max<int64_t>(o.model.decoder_layers - 2, 0));
-    o.model.alignment_head = o.alignment_head;
-    o.model.alignment_step = parse_alignment_step(o.alignment_step);
-    HEED_CHECK(o.model.alignment_layer < o.model.decoder_layers,
-               "--alignment-layer {}: the model has decoder layers 0 to {}", o.model.alignment_layer, o.model.decoder_layers - 1);
-    HEED_CHECK(o.model.alignment_head < o.model.heads, "--alignment-head {}: the model has heads 0 to {}",
-               o.model.alignment_head, o.model.heads - 1);
+    o.train.alignment_layer = o.alignment_layer;  // bounded by the model's layers and heads when training starts
+    o.train.alignment_head = o.alignment_head;
+    o.train.alignment_step = parse_alignment_step(o.alignment_step);
   } else {
     HEED_CHECK(o.alignment_layer == -1 && o.alignment_head == 0 && o.alignment_step == "predict",
                "--alignment-layer, --alignment-head and --alignment-step choose the head --guided-alignment FILE "

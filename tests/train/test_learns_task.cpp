@@ -174,8 +174,8 @@ TEST_CASE("guided alignment teaches one head the given links, and heed align rea
   c.guided_alignment_weight = 1.0f;
   ModelConfig m = small_model();
   m.dropout = 0.0f;
-  m.alignment_layer = 0;
-  m.alignment_head = 2;
+  c.alignment_layer = 0;
+  c.alignment_head = 2;
   const TrainSummary summary = train(c, m);
   CHECK(summary.last_loss < summary.first_loss);
 

@@ -255,10 +255,10 @@ TEST_CASE("--init with --guided-alignment starts guiding a head of a model train
   tune.output_dir = dir.file("guided");
   tune.guided_alignment = dir.file("train.links");
   tune.max_updates = 2;
-  ModelConfig requested = small_model();
-  requested.alignment_layer = 0;
-  requested.alignment_head = 1;
-  requested.alignment_step = AlignmentStep::shift;
+  tune.alignment_layer = 0;
+  tune.alignment_head = 1;
+  tune.alignment_step = AlignmentStep::shift;
+  const ModelConfig requested = small_model();
   train(tune, requested);
   const ModelConfig out = load_model(dir.file("guided/last.heed")).model->config();
   CHECK(out.alignment_layer == 0);

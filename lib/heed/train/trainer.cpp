@@ -71,6 +71,19 @@ ModelExtras read_vocabulary_files(const TrainConfig& c) {
   return extras;
 }
 
+// --guided-alignment: the head it trains, in the model `mc` describes (which records it for
+// `heed align`).
+void choose_guided_head(const TrainConfig& c, ModelConfig& mc) {
+  mc.alignment_layer = c.alignment_layer >= 0 ? c.alignment_layer
+                                             : static_cast<int32_t>(std::max<int64_t>(mc.decoder_layers - 2, 0));
+  mc.alignment_head = c.alignment_head;
+  mc.alignment_step = c.alignment_step;
+  HEED_CHECK(mc.alignment_layer < mc.decoder_layers, "--alignment-layer {}: the model has decoder layers 0 to {}",
+             mc.alignment_layer, mc.decoder_layers - 1);
+  HEED_CHECK(mc.alignment_head < mc.heads, "--alignment-head {}: the model has heads 0 to {}", mc.alignment_head,
+             mc.heads - 1);
+}
+
 // A full disk found at the first save would lose the work before it: check the room for the
 // files a training keeps (checkpoint.state: the f32 model and two Adam moments; last.heed and
 // best.heed: the model each) plus one checkpoint more, written beside the old one before it goes.
@@ -223,6 +236,7 @@ Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std
       mc.source_vocab = v.source->size();
       mc.target_vocab = v.target->size();
       mc.joint_vocabulary = v.source == v.target;
+      if (!config_.guided_alignment.empty()) choose_guided_head(config_, mc);
       model_ = std::make_unique<Transformer>(mc);
       model_->parameters().initialize(config_.seed);
     }
@@ -275,11 +289,7 @@ void Trainer::start_from_model(const ModelConfig& requested) {
   mc.attention_dropout = requested.attention_dropout;
   // A fine-tune may start guiding a head (or guide another): which head is guided is a training
   // choice, recorded in the model for `heed align`, not part of the weights.
-  if (requested.has_alignment_head()) {
-    mc.alignment_layer = requested.alignment_layer;
-    mc.alignment_head = requested.alignment_head;
-    mc.alignment_step = requested.alignment_step;
-  }
+  if (!config_.guided_alignment.empty()) choose_guided_head(config_, mc);
   // Dropout lives in the layers, so the weights move into a model built with this run's rates.
   model_ = std::make_unique<Transformer>(mc);
   const Tensor& from = loaded.model->parameters().values();

@@ -32,10 +32,15 @@ struct TrainConfig {
   // The matmuls' precision (Backend::set_matmul_precision): bf16 rounds their operands, forward
   // and backward; weights, gradients, Adam's moments, the loss and every other op stay f32.
   Precision precision = Precision::f32;
-  // Guided alignment (model/guided_alignment.h): Pharaoh word links for the training pairs, and
-  // the weight of their cross-entropy term; the head is the model config's alignment head.
+  // Guided alignment (model/guided_alignment.h): Pharaoh word links for the training pairs, the
+  // weight of their cross-entropy term, and the head they train: a decoder layer (-1: the
+  // penultimate, as Garg et al. 2019 choose, the last being busy predicting), a head and a step,
+  // bounded by the model trained (the new one, or the one --init starts from).
   std::string guided_alignment;
   float guided_alignment_weight = 0.1f;
+  int32_t alignment_layer = -1;
+  int32_t alignment_head = 0;
+  AlignmentStep alignment_step = AlignmentStep::predict;
   int64_t max_epochs = 40;                         // 0: no limit
   int64_t max_updates = 0;                         // 0: no limit
   double max_minutes = 0.0;                        // wall time, validation included; 0: no limit
