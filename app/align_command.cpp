@@ -17,7 +17,7 @@
 #include "output_checks.h"
 #include "heed/align/aligner.h"
 #include "heed/align/writers.h"
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/system_memory.h"
 #include "heed/core/file_io.h"
@@ -56,7 +56,7 @@ std::vector<std::string> raw_lines(const std::string& path) {
   return lines;
 }
 
-int run_align(AlignCliOptions o) {
+int run_align(AlignCliOptions o, const DeviceSpec& device) {
   HEED_CHECK(o.format == "pharaoh" || o.format == "soft" || o.format == "json" || o.format == "html",
              "--format must be pharaoh, soft, json or html, got '{}'", o.format);
   if (!o.step.empty()) o.align.step = parse_alignment_step(o.step);
@@ -71,7 +71,7 @@ int run_align(AlignCliOptions o) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(o.model);
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
-  auto be = make_selected_backend();
+  auto be = make_backend(device);
   Aligner aligner(*be, *loaded.model, *vocab.source, *vocab.target, o.align);
   // --reverse-model: a model of the other direction aligns each pair the other way round; each
   // side's best words under its own model are then symmetrised.
@@ -139,7 +139,7 @@ int run_align(AlignCliOptions o) {
 
 }  // namespace
 
-void add_align_command(CLI::App& root, Action& chosen) {
+void add_align_command(CLI::App& root, Action& chosen, const DeviceSpec& device) {
   CLI::App* cmd = root.add_subcommand("align", "Word alignments of sentence pairs from the model's cross-attention (Pharaoh i-j)");
   auto o = std::make_shared<AlignCliOptions>();
   cmd->add_option("-m,--model", o->model, "A heed model file, or an installed model's name (en-de, de-en; default: en-de)");
@@ -155,7 +155,7 @@ void add_align_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--symmetrize", o->symmetrize, "How row and column maxima (or the two models' links) combine: intersection, union, grow-diag, grow-diag-final-and")
       ->capture_default_str();
   cmd->add_option("--threshold", o->align.threshold, "Ignore maxima below this attention weight")->capture_default_str()->check(number_in(0, 1));
-  cmd->callback([&chosen, o] { chosen = [o] { return run_align(*o); }; });
+  cmd->callback([&chosen, &device, o] { chosen = [&device, o] { return run_align(*o, device); }; });
 }
 
 }  // namespace heed::app

@@ -81,9 +81,9 @@ std::string cell(const Measurement& m) {
   return fmt::format(" {:.1f} | {:.0f} |", m.seconds * 1e3, m.peak_mb);
 }
 
-int run_bench_attention(const BenchAttentionOptions& options) {
+int run_bench_attention(const BenchAttentionOptions& options, const DeviceSpec& device) {
   if (!options.one_case.empty()) {  // a child: one measurement
-    fmt::print("{:.9f}\n", time_attention_layer(attention_bench_case(options.one_case), options.one_length, options.repeats));
+    fmt::print("{:.9f}\n", time_attention_layer(device, attention_bench_case(options.one_case), options.one_length, options.repeats));
     return 0;
   }
   const double limit = options.memory_limit_gb > 0.0
@@ -145,7 +145,7 @@ int run_bench_attention(const BenchAttentionOptions& options) {
 
 }  // namespace
 
-void add_bench_attention_command(CLI::App& bench, Action& chosen) {
+void add_bench_attention_command(CLI::App& bench, Action& chosen, const DeviceSpec& device) {
   auto options = std::make_shared<BenchAttentionOptions>();
   CLI::App* cmd = bench.add_subcommand(
       "attention", "Time and peak memory of one attention layer over lengths 128 … 16,384: full (plain, tiled) and windowed");
@@ -159,7 +159,7 @@ void add_bench_attention_command(CLI::App& bench, Action& chosen) {
       ->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--case", options->one_case, "Measure one case once and print its median seconds (internal)")->group("");
   cmd->add_option("--length", options->one_length, "The length for --case (internal)")->group("")->check(number_in(1, 1e7));
-  cmd->callback([&chosen, options] { chosen = [options] { return run_bench_attention(*options); }; });
+  cmd->callback([&chosen, &device, options] { chosen = [&device, options] { return run_bench_attention(*options, device); }; });
 }
 
 }  // namespace heed::app

@@ -10,7 +10,7 @@
 #include "commands.h"
 #include "option_checks.h"
 #include "heed/backend/backend.h"
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/bench/model_bench.h"
 #include "heed/bench/ops_bench.h"
 #include "heed/core/threads.h"
@@ -25,9 +25,9 @@ struct BenchOpsOptions {
   int warmups = 3;
 };
 
-int run_bench_ops(const BenchOpsOptions& options) {
+int run_bench_ops(const BenchOpsOptions& options, const DeviceSpec& device) {
   const std::vector<MatmulShape> shapes = m30k_small_matmul_shapes();
-  auto backend = make_selected_backend();
+  auto backend = make_backend(device);
   std::map<int, std::vector<MatmulTiming>> timings;  // by thread count
   for (int threads : options.threads) {
     set_threads(threads);
@@ -99,12 +99,12 @@ struct BenchModelOptions {
   int repeats = 5;
 };
 
-int run_bench_model(const BenchModelOptions& options) {
-  auto backend = make_selected_backend();
+int run_bench_model(const BenchModelOptions& options, const DeviceSpec& device) {
+  auto backend = make_backend(device);
   const MatmulShape reference = m30k_small_matmul_shapes().front();  // a copy: the vector is a temporary
   const double peak = time_matmul(*backend, reference, 2, 5).gflops;
   const std::string where = backend->device() == Device::cpu ? fmt::format("{} threads", current_threads())
-                                                              : selected_device().str();
+                                                              : device.str();
   spdlog::info("bench: 2048³ matmul reference {:.1f} GFLOP/s on {}", peak, where);
 
   fmt::print("m30k-small training step (forward + loss + backward, no optimizer), {} pairs of {} source and {} "
@@ -124,7 +124,7 @@ int run_bench_model(const BenchModelOptions& options) {
       ModelConfig config;  // the defaults are m30k-small
       config.attention = parse_attention_score(attention);
       spdlog::info("bench: {} attention, {} matmuls", attention, name);
-      const TrainingStepTiming t = time_training_step(config, options.batch, options.source_length,
+      const TrainingStepTiming t = time_training_step(device, config, options.batch, options.source_length,
                                                       options.target_length, 2, options.repeats, precision);
       fmt::print("| {} | {} | {} | {:.3f} | {:.0f} | {:.1f} | {:.0f}% |\n", attention, name, t.parameters, t.median_seconds,
                  t.target_tokens_per_second, t.gflops, 100.0 * t.gflops / peak);
@@ -145,7 +145,7 @@ int run_bench_model(const BenchModelOptions& options) {
 
 }  // namespace
 
-void add_bench_command(CLI::App& root, Action& chosen) {
+void add_bench_command(CLI::App& root, Action& chosen, const DeviceSpec& device) {
   CLI::App* bench = root.add_subcommand("bench", "Measure heed's kernels and models on this machine");
   bench->require_subcommand(1);
   auto options = std::make_shared<BenchOpsOptions>();
@@ -153,7 +153,7 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   ops->add_option("--threads-list", options->threads, "Thread counts to measure")->capture_default_str()->delimiter(',')->check(number_in(1, 1024));
   ops->add_option("--repeats", options->repeats, "Timed runs per shape (the median is reported)")
       ->capture_default_str()->check(number_in(1, 1e6));
-  ops->callback([&chosen, options] { chosen = [options] { return run_bench_ops(*options); }; });
+  ops->callback([&chosen, &device, options] { chosen = [&device, options] { return run_bench_ops(*options, device); }; });
 
   auto model = std::make_shared<BenchModelOptions>();
   CLI::App* model_cmd = bench->add_subcommand("model", "Training-step time and MFU of m30k-small, per attention variant");
@@ -163,8 +163,8 @@ void add_bench_command(CLI::App& root, Action& chosen) {
   model_cmd->add_option("--source-length", model->source_length, "Source pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));
   model_cmd->add_option("--target-length", model->target_length, "Target pieces per sentence")->capture_default_str()->check(number_in(1, 1e5));
   model_cmd->add_option("--repeats", model->repeats, "Timed steps (the median is reported)")->capture_default_str()->check(number_in(1, 1e6));
-  model_cmd->callback([&chosen, model] { chosen = [model] { return run_bench_model(*model); }; });
-  add_bench_attention_command(*bench, chosen);
+  model_cmd->callback([&chosen, &device, model] { chosen = [&device, model] { return run_bench_model(*model, device); }; });
+  add_bench_attention_command(*bench, chosen, device);
 }
 
 }  // namespace heed::app

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "commands.h"
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/backend/onednn/runtime_info.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
@@ -61,11 +61,12 @@ int main(int argc, char** argv) {
       ->check(heed::app::number_in(0, 1e9));
 
   heed::app::Action chosen;
+  heed::DeviceSpec device_spec;  // from --device, once parsed; read by the commands that compute
   heed::app::add_vocab_command(root, chosen);
-  heed::app::add_train_command(root, chosen);
-  heed::app::add_translate_command(root, chosen);
-  heed::app::add_align_command(root, chosen);
-  heed::app::add_bench_command(root, chosen);
+  heed::app::add_train_command(root, chosen, device_spec);
+  heed::app::add_translate_command(root, chosen, device_spec);
+  heed::app::add_align_command(root, chosen, device_spec);
+  heed::app::add_bench_command(root, chosen, device_spec);
   heed::app::add_info_command(root, chosen);
   heed::app::add_convert_command(root, chosen);
   heed::app::add_average_command(root, chosen);
@@ -90,9 +91,8 @@ int main(int argc, char** argv) {
   try {
     heed::app::setup_logging(log_level, quiet);
     heed::set_threads(threads);
-    heed::DeviceSpec spec = heed::parse_device(device);
-    spec.tf32 = tf32;
-    heed::select_device(spec);
+    device_spec = heed::parse_device(device);
+    device_spec.tf32 = tf32;
     heed::set_tensor_memory_limit(memory_limit_mb > 0 ? static_cast<size_t>(memory_limit_mb * 1048576.0)
                                                       : heed::available_memory_bytes());
     heed::install_save_cleanup_handlers();

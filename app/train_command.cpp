@@ -109,7 +109,7 @@ int run_train(TrainOptions o) {
 
 }  // namespace
 
-void add_train_command(CLI::App& root, Action& chosen) {
+void add_train_command(CLI::App& root, Action& chosen, const DeviceSpec& device) {
   CLI::App* cmd = root.add_subcommand("train", "Train a Transformer on a parallel corpus, with validation, checkpoints and resume");
   auto o = std::make_shared<TrainOptions>();
   o->app = cmd;
@@ -171,10 +171,11 @@ void add_train_command(CLI::App& root, Action& chosen) {
   cmd->add_option("--valid-bleu-sentences", t.valid_bleu_sentences, "Translate only the first N validation sentences for BLEU (0: all)")->capture_default_str()->group("Validation")->check(number_in(0, 1e9));
   cmd->add_option("--valid-beam", t.validation_beam.beam, "Beam size for validation translations (1: greedy)")->capture_default_str()->group("Validation")->check(number_in(1, 256));
   cmd->add_option("--progress-seconds", t.progress_seconds, "Seconds between progress lines")->capture_default_str()->group("Validation")->check(number_in(0, 1e6, Bound::open));
-  cmd->callback([&chosen, o] {
-    chosen = [o] {
+  cmd->callback([&chosen, &device, o] {
+    chosen = [&device, o] {
       if (!o->config_file.empty()) apply_config_file(*o->app, o->config_file);
       if (!o->resume_dir.empty()) adopt_resumed_options(*o);
+      o->train.device = device;
       return run_train(*o);
     };
   });

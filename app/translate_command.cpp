@@ -26,7 +26,7 @@
 #include "default_model.h"
 #include "input_lines.h"
 #include "heed/align/aligner.h"
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/system_memory.h"
@@ -134,7 +134,7 @@ class DomainCheck {
   bool warned_ = false;
 };
 
-int run_translate(TranslateCliOptions o) {
+int run_translate(TranslateCliOptions o, const DeviceSpec& device) {
   HEED_CHECK(o.long_lines == "split" || o.long_lines == "truncate", "--long-lines must be split or truncate, got '{}'", o.long_lines);
   o.translate.long_lines = o.long_lines == "split" ? LongLines::split : LongLines::truncate;
   o.translate.split_sentences = o.split_sentences != "none";
@@ -193,7 +193,7 @@ int run_translate(TranslateCliOptions o) {
   }
   o.translate.threads_per_worker = std::max(1, threads / workers);
   std::vector<std::unique_ptr<Backend>> backends;
-  for (int w = 0; w < workers; ++w) backends.push_back(make_selected_backend());
+  for (int w = 0; w < workers; ++w) backends.push_back(make_backend(device));
   ProfilingBackend profiler(*backends[0]);
   std::vector<Backend*> worker_backends;
   for (const auto& b : backends) worker_backends.push_back(b.get());
@@ -253,7 +253,7 @@ int run_translate(TranslateCliOptions o) {
 
 }  // namespace
 
-void add_translate_command(CLI::App& root, Action& chosen) {
+void add_translate_command(CLI::App& root, Action& chosen, const DeviceSpec& device) {
   CLI::App* cmd = root.add_subcommand("translate", "Translate text from a file or stdin with batched beam search");
   auto o = std::make_shared<TranslateCliOptions>();
   cmd->add_option("-m,--model", o->models, "A heed model file, or an installed model's name (en-de, de-en; default: en-de); several -m: an ensemble")->take_all()->allow_extra_args(false);
@@ -284,9 +284,9 @@ void add_translate_command(CLI::App& root, Action& chosen) {
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
   cmd->add_flag("--alignments", o->alignments, "Append ' ||| ' and each translation's word links to its source (i-j, as heed align)");
   cmd->add_flag("--strict", o->strict, "Stop with an error on invalid UTF-8, before writing anything");
-  cmd->callback([&chosen, o, normalize] {
+  cmd->callback([&chosen, &device, o, normalize] {
     o->normalize_given = normalize->count() > 0;
-    chosen = [o] { return run_translate(*o); };
+    chosen = [&device, o] { return run_translate(*o, device); };
   });
 }
 

@@ -15,6 +15,7 @@
 #include "heed/backend/backend.h"
 #include "heed/core/rng.h"
 #include "heed/core/tensor.h"
+#include "heed/devices/devices.h"
 
 namespace heed::test {
 

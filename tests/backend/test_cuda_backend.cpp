@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
 #include "heed/decode/translator.h"

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "heed/backend/cuda/gemm_plan.h"
+#include "heed/devices/devices.h"
 #include "support.h"
 
 using namespace heed;

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "heed/backend/layout_backend.h"
+#include "heed/devices/devices.h"
 
 using namespace heed;
 

@@ -12,6 +12,7 @@
 
 #include "heed/backend/reference/reference_backend.h"
 #include "heed/core/error.h"
+#include "heed/devices/devices.h"
 #include "support.h"
 
 using namespace heed;

@@ -2,6 +2,7 @@
 
 #include "heed/backend/onednn/onednn_backend.h"
 #include "heed/core/threads.h"
+#include "heed/devices/devices.h"
 #include "support.h"
 
 using namespace heed;

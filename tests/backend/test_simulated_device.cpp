@@ -10,6 +10,7 @@
 #include "heed/core/error.h"
 #include "heed/core/threads.h"
 #include "heed/decode/translator.h"
+#include "heed/devices/devices.h"
 #include "heed/train/optimizer.h"
 #include "model/model_support.h"
 #include "support/simulated_device.h"

@@ -8,6 +8,7 @@
 
 #include "heed/backend/matmul_backward.h"
 #include "heed/core/error.h"
+#include "heed/devices/devices.h"
 #include "support.h"
 
 using namespace heed;

@@ -6,6 +6,7 @@
 #include "heed/decode/beam_search.h"
 #include "heed/data/batcher.h"
 #include "heed/decode/greedy.h"
+#include "heed/devices/devices.h"
 #include "model/model_support.h"
 
 using namespace heed;
@@ -32,7 +33,7 @@ double sequence_log_prob(TinyModel& m, const std::vector<int32_t>& source, const
   std::vector<int32_t> in{c.bos_id}, out = pieces;
   in.insert(in.end(), pieces.begin(), pieces.end());
   out.push_back(c.eos_id);
-  const Tensor logits = m.model->forward(*m.be, source_ids({source}, c), id_matrix({in}), RunMode{});
+  const Tensor logits = m.model->forward(*m.be, source_ids({source}, c.batch_layout()), id_matrix({in}), RunMode{});
   Tensor log_probs = Tensor::empty(Shape{logits.shape().rows(), c.target_vocab});
   m.be->log_softmax_forward(logits.reshape(log_probs.shape()), log_probs);
   double sum = 0.0;

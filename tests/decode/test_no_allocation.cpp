@@ -14,6 +14,7 @@
 #include "model/model_support.h"
 
 #include "heed/backend/onednn/primitive_cache.h"
+#include "heed/devices/devices.h"
 
 namespace {
 std::atomic<long> g_allocations{0};         // in heed's code
@@ -35,7 +36,7 @@ TEST_CASE("a warm decoder step and a beam reordering allocate nothing") {
   auto be = make_backend(BackendKind::onednn);
   Transformer model(tiny_config());
   model.parameters().initialize(3);
-  const Tensor source = source_ids({{5, 6, 7}, {8, 9}, {10, 11, 12, 4}}, model.config());
+  const Tensor source = source_ids({{5, 6, 7}, {8, 9}, {10, 11, 12, 4}}, model.config().batch_layout());
   DecoderState state;
   model.start_decoding(*be, source, 12, state);
   Tensor tokens = Tensor::zeros(Shape{3}, DType::i32);

@@ -4,6 +4,7 @@
 #include "heed/core/error.h"
 #include "heed/decode/long_lines.h"
 #include "heed/decode/translator.h"
+#include "heed/devices/devices.h"
 #include "heed/model/layers.h"
 #include "heed/model/model_file.h"
 #include "model/model_support.h"

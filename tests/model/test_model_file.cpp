@@ -13,6 +13,7 @@
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/half.h"
+#include "heed/devices/devices.h"
 #include "heed/model/average.h"
 #include "heed/model/int8_storage.h"
 #include "heed/model/model_file.h"

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "heed/core/error.h"
+#include "heed/devices/devices.h"
 #include "model_support.h"
 
 using namespace heed;

@@ -3,7 +3,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/backend/host_memory.h"
 #include "heed/core/error.h"
 #include "support.h"

@@ -1,6 +1,7 @@
 #include "support/simulated_device.h"
 
 #include "heed/core/error.h"
+#include "heed/devices/devices.h"
 
 namespace heed::test {
 namespace {

@@ -9,6 +9,7 @@
 
 #include "heed/align/aligner.h"
 #include "heed/data/corpus.h"
+#include "heed/devices/devices.h"
 #include "heed/eval/aer.h"
 #include "heed/decode/greedy.h"
 #include "heed/model/model_file.h"

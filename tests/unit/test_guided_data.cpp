@@ -40,7 +40,7 @@ TEST_CASE("word links become piece links and each batch row shares its links eve
   CHECK(corpus.pairs[0].source == vocab.encode(source));
   CHECK(corpus.pairs[1].piece_links.empty());
 
-  const BatchTensors batch = make_batch(corpus.pairs, {0, 1}, config);
+  const BatchTensors batch = make_batch(corpus.pairs, {0, 1}, config.batch_layout());
   const Tensor& g = batch.batch.alignment;
   const int64_t rows = batch.batch.target_out.shape()[1], cols = batch.batch.source.shape()[1];
   REQUIRE(g.shape() == Shape({2, rows, cols}));
@@ -68,7 +68,7 @@ TEST_CASE("word links become piece links and each batch row shares its links eve
   // Guided at the "shift" step, the same links sit one decoder position later (the position whose
   // input is the piece), and position 0, which reads the start symbol, links nothing.
   config.alignment_step = AlignmentStep::shift;
-  const BatchTensors shifted = make_batch(corpus.pairs, {0, 1}, config);
+  const BatchTensors shifted = make_batch(corpus.pairs, {0, 1}, config.batch_layout());
   const Tensor& gs = shifted.batch.alignment;
   REQUIRE(gs.shape() == g.shape());
   for (int64_t j = 0; j < cols; ++j) CHECK(gs.f32()[j] == 0.0f);

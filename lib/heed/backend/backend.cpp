@@ -2,8 +2,6 @@
 
 #include <climits>
 
-#include "heed/backend/onednn/onednn_backend.h"
-#include "heed/backend/reference/reference_backend.h"
 #include "heed/core/error.h"
 
 namespace heed {
@@ -557,14 +555,6 @@ void Backend::cross_entropy_backward(const Tensor& log_probs, const Tensor& targ
   expect_shape(op, "dlogits", dlogits, log_probs.shape());
   expect_ids_below(op, targets, log_probs.shape()[1], options.ignore_id);
   do_cross_entropy_backward(log_probs, targets, options, grad_scale, dlogits, acc);
-}
-
-std::unique_ptr<Backend> make_backend(BackendKind kind) {
-  switch (kind) {
-    case BackendKind::onednn: return std::make_unique<OneDnnBackend>();
-    case BackendKind::reference: return std::make_unique<ReferenceBackend>();
-  }
-  fail("unknown backend kind {}", static_cast<int>(kind));
 }
 
 }  // namespace heed

@@ -2,8 +2,9 @@
 // Backend: the compute interface every layer is written against. It holds no oneDNN (or CUDA)
 // type, so the model code compiles and reads the same whatever runs it.
 //
-// Implementations:
+// Implementations (made by devices/devices.h, the one place that knows them all):
 //   onednn/     the CPU backend: oneDNN primitives, created once per shape and reused
+//   cuda/       NVIDIA GPUs: cuBLASLt matmuls and heed's own kernels
 //   reference/  plain loops with double accumulators; the oracle for tests, never fast
 //
 // Conventions:
@@ -382,10 +383,6 @@ class PlainWeight final : public PreparedWeight {
   Tensor w_;
   bool transposed_;
 };
-
-enum class BackendKind : uint8_t { onednn, reference };
-
-std::unique_ptr<Backend> make_backend(BackendKind kind);
 
 // Where element `linear` of a tensor of shape `full` reads from a tensor of shape `small` that
 // broadcasts to it (same rank, each dim equal or 1).

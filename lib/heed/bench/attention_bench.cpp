@@ -6,7 +6,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/core/error.h"
 #include "heed/core/rng.h"
 #include "heed/model/attention.h"
@@ -27,8 +27,8 @@ AttentionBenchCase attention_bench_case(const std::string& name) {
   fail("bench attention: no case '{}' (the cases: {})", name, names);
 }
 
-double time_attention_layer(const AttentionBenchCase& c, int64_t length, int repeats) {
-  auto be = make_selected_backend();
+double time_attention_layer(const DeviceSpec& device, const AttentionBenchCase& c, int64_t length, int repeats) {
+  auto be = make_backend(device);
   ModelConfig config;
   config.model_dim = 256;
   config.heads = 4;

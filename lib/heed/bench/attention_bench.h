@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "heed/devices/devices.h"
+
 namespace heed {
 
 // One row of the benchmark: a way of computing attention.
@@ -23,7 +25,7 @@ AttentionBenchCase attention_bench_case(const std::string& name);
 
 // The median seconds of `repeats` forward + backward passes (after one warm-up) of one
 // self-attention layer of width 256 with 4 heads over one sequence of `length` positions.
-double time_attention_layer(const AttentionBenchCase& c, int64_t length, int repeats);
+double time_attention_layer(const DeviceSpec& device, const AttentionBenchCase& c, int64_t length, int repeats);
 
 // The least-squares slope of log y against log x (points with y ≤ 0 are left out); NaN with
 // fewer than two points.

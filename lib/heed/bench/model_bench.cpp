@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 #include "heed/model/transformer.h"
 
 namespace heed {
@@ -33,9 +33,9 @@ double forward_flops(const ModelConfig& c, int64_t batch, int64_t source, int64_
   return encoder + decoder + output;
 }
 
-TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, int64_t source, int64_t target,
+TrainingStepTiming time_training_step(const DeviceSpec& device, const ModelConfig& config, int64_t batch, int64_t source, int64_t target,
                                       int warmups, int repeats, Precision precision) {
-  auto backend = make_selected_backend();
+  auto backend = make_backend(device);
   backend->set_matmul_precision(precision);
   Transformer model(config);
   model.parameters().initialize(1);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "heed/backend/profiling_backend.h"
+#include "heed/devices/devices.h"
 #include "heed/model/config.h"
 
 namespace heed {
@@ -24,7 +25,7 @@ struct TrainingStepTiming {
 };
 
 // `precision`: the matmuls' (Backend::set_matmul_precision), as `heed train --precision`.
-TrainingStepTiming time_training_step(const ModelConfig& config, int64_t batch, int64_t source, int64_t target,
-                                      int warmups, int repeats, Precision precision = Precision::f32);
+TrainingStepTiming time_training_step(const DeviceSpec& device, const ModelConfig& config, int64_t batch, int64_t source,
+                                      int64_t target, int warmups, int repeats, Precision precision = Precision::f32);
 
 }  // namespace heed

@@ -91,14 +91,14 @@ Tensor padded_ids(const std::vector<const std::vector<int32_t>*>& sequences, int
   return ids;
 }
 
-Tensor source_ids(const std::vector<std::vector<int32_t>>& sources, const ModelConfig& config) {
+Tensor source_ids(const std::vector<std::vector<int32_t>>& sources, const BatchLayout& layout) {
   std::vector<const std::vector<int32_t>*> rows;
   for (const std::vector<int32_t>& s : sources) rows.push_back(&s);
-  return padded_ids(rows, kNoId, config.eos_id, config.pad_id);
+  return padded_ids(rows, kNoId, layout.eos_id, layout.pad_id);
 }
 
 BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices,
-                        const ModelConfig& config) {
+                        const BatchLayout& layout) {
   std::vector<const std::vector<int32_t>*> sources, targets;
   BatchTensors out;
   for (int32_t i : indices) {
@@ -107,10 +107,10 @@ BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vecto
     out.target_tokens += static_cast<int64_t>(pairs[i].target.size()) + 1;
   }
   // The source ends with eos too, so that the encoder sees where the sentence stops.
-  out.batch.source = padded_ids(sources, kNoId, config.eos_id, config.pad_id);
-  out.batch.target_in = padded_ids(targets, config.bos_id, kNoId, config.pad_id);
-  out.batch.target_out = padded_ids(targets, kNoId, config.eos_id, config.pad_id);
-  fill_alignment(pairs, indices, config.alignment_step, out.batch);
+  out.batch.source = padded_ids(sources, kNoId, layout.eos_id, layout.pad_id);
+  out.batch.target_in = padded_ids(targets, layout.bos_id, kNoId, layout.pad_id);
+  out.batch.target_out = padded_ids(targets, kNoId, layout.eos_id, layout.pad_id);
+  fill_alignment(pairs, indices, layout.alignment_step, out.batch);
   return out;
 }
 

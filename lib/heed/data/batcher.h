@@ -8,7 +8,7 @@
 
 #include "heed/data/corpus.h"
 #include "heed/data/length_batches.h"
-#include "heed/model/transformer.h"
+#include "heed/data/batch.h"
 
 namespace heed {
 
@@ -30,7 +30,7 @@ inline constexpr int32_t kNoId = -1;
 Tensor padded_ids(const std::vector<const std::vector<int32_t>*>& sequences, int32_t before, int32_t after,
                   int32_t pad_id);
 // A batch of sources to decode: pieces, eos, padding.
-Tensor source_ids(const std::vector<std::vector<int32_t>>& sources, const ModelConfig& config);
+Tensor source_ids(const std::vector<std::vector<int32_t>>& sources, const BatchLayout& layout);
 
 // The tensors of one batch: source [B, S], target_in = bos + target, target_out = target + eos.
 struct BatchTensors {
@@ -38,6 +38,6 @@ struct BatchTensors {
   int64_t target_tokens = 0;  // real target tokens, eos included
 };
 BatchTensors make_batch(const std::vector<SentencePair>& pairs, const std::vector<int32_t>& indices,
-                        const ModelConfig& config);
+                        const BatchLayout& layout);
 
 }  // namespace heed

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "heed/eval/aer.h"
+#include "heed/data/links.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {

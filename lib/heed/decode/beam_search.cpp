@@ -176,7 +176,7 @@ int64_t BeamSearch::capacity_for(int64_t longest) const {
 }
 
 void BeamSearch::start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity) {
-  const Tensor source = source_ids(sources, config_);
+  const Tensor source = source_ids(sources, config_.batch_layout());
   for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(*be_, source, capacity, states_[m]);
   // The first step decodes one row per sentence: its k beams would all extend the same bos. The
   // step's candidates then split each sentence into k rows (CTranslate2 does the same).

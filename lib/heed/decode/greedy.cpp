@@ -20,7 +20,7 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
     longest = std::max(longest, limits[b]);
   }
   DecoderState state;
-  model.start_decoding(be, source_ids(sources, config), std::min((longest + 1 + 7) / 8 * 8, config.max_positions), state);
+  model.start_decoding(be, source_ids(sources, config.batch_layout()), std::min((longest + 1 + 7) / 8 * 8, config.max_positions), state);
   // Tokens are chosen on the host (the model moves them to the backend's device).
   Tensor tokens = Tensor::empty(Shape{batch}, DType::i32);
   std::fill(tokens.data<int32_t>(), tokens.data<int32_t>() + batch, config.bos_id);

@@ -7,18 +7,11 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
-#include <utility>
 #include <vector>
 
+#include "heed/data/links.h"
+
 namespace heed {
-
-using Link = std::pair<int32_t, int32_t>;  // (source word, target word), 0-based
-
-struct GoldLinks {
-  std::vector<Link> sure;
-  std::vector<Link> possible;  // links marked possible only (sure ones count as possible too)
-};
 
 struct AerOptions {
   bool one_based = false;     // the gold file counts words from 1
@@ -30,10 +23,6 @@ struct AerScore {
   int64_t sentences = 0, predicted = 0, sure = 0, possible = 0;
   std::string format() const;  // "AER = 24.70 (precision 80.12, recall 70.25; ...)"
 };
-
-// Parses one line of "i-j" links (and, with `allow_possible`, "ipj"); `what` names file and line
-// in errors ("gold.talp:12").
-GoldLinks parse_links(std::string_view line, const std::string& what, bool allow_possible, const AerOptions& options = {});
 
 // hypotheses[k] and gold[k]: the links of sentence k.
 AerScore corpus_aer(const std::vector<std::string>& hypotheses, const std::vector<std::string>& gold,

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "heed/backend/backend.h"
+#include "heed/data/batch.h"
 
 namespace heed {
 
@@ -18,9 +19,6 @@ enum class PositionEncoding : uint8_t { sinusoidal, learned };
 enum class NormPlacement : uint8_t { pre, post };  // layer norm before each sublayer, or after the residual
 // none; target embedding = output projection; source = target = output (needs a joint vocabulary)
 enum class EmbeddingTying : uint8_t { none, target_output, all };
-// Which decoder step's attention stands for a target word: the step that predicts it (its input is
-// the previous word), or the step whose input it is ("shift", Chen et al. 2020), which sees the word.
-enum class AlignmentStep : uint8_t { predict, shift };
 
 // Bounds on what a model config may declare (validate() enforces them): generous for any real
 // model, but a file can never make heed allocate without limit.
@@ -66,6 +64,7 @@ struct ModelConfig {
 
   int64_t head_dim() const { return model_dim / heads; }
   bool has_alignment_head() const { return alignment_layer >= 0; }
+  BatchLayout batch_layout() const { return {pad_id, bos_id, eos_id, alignment_step}; }
   // Throws heed::Error naming the first inconsistent setting.
   void validate() const;
 

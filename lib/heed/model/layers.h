@@ -6,7 +6,7 @@
 #include <string>
 
 #include "heed/backend/backend.h"
-#include "heed/core/buffer.h"
+#include "heed/backend/buffer.h"
 #include "heed/model/config.h"
 #include "heed/model/parameters.h"
 

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "heed/core/buffer.h"
+#include "heed/backend/buffer.h"
 #include "heed/model/layers.h"
 
 namespace heed {

@@ -7,29 +7,11 @@
 #include <memory>
 #include <vector>
 
+#include "heed/data/batch.h"
 #include "heed/model/attention.h"
 #include "heed/model/sublayer.h"
 
 namespace heed {
-
-// One training batch. Sequences are right-padded with pad_id.
-struct Batch {
-  Tensor source;      // [B, S] i32
-  Tensor target_in;   // [B, T] i32: bos y₁ … yₙ
-  Tensor target_out;  // [B, T] i32: y₁ … yₙ eos
-  // Guided alignment (guided_alignment.h), training only: [B, T, S] f32, the links each target
-  // position's prediction should attend to with the model's alignment head; empty: no such term.
-  Tensor alignment;
-  float alignment_weight = 0.0f;
-
-  // Sequences [first, end) of the batch (views), padded as the whole batch is.
-  Batch sequences(int64_t first, int64_t end) const {
-    Batch part{source.slice_rows(first, end), target_in.slice_rows(first, end), target_out.slice_rows(first, end), {},
-               alignment_weight};
-    if (alignment.shape().rank() > 0) part.alignment = alignment.slice_rows(first, end);
-    return part;
-  }
-};
 
 class EncoderLayer {
  public:

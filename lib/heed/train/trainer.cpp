@@ -12,7 +12,6 @@
 #include <numeric>
 #include <optional>
 
-#include "heed/backend/devices.h"
 #include "heed/backend/precision_choice.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
@@ -333,7 +332,7 @@ void Trainer::read_corpora() {
 
 void Trainer::train_step(const std::vector<int32_t>& indices) {
   const auto start = Clock::now();
-  BatchTensors batch = make_batch(train_.pairs, indices, model_->config());
+  BatchTensors batch = make_batch(train_.pairs, indices, model_->config().batch_layout());
   batch.batch.alignment_weight = config_.guided_alignment_weight;
   model_->parameters().zero_grads(*be_);
   // Each update's dropout masks derive from (seed, update): a resumed run draws the same ones.
@@ -431,7 +430,7 @@ void Trainer::reserve_workspace(const BatchPlan& plan) {
     const Extent& e = extents[i];
     shapes += fmt::format("{}{}×{}→{}", shapes.empty() ? "" : ", ", e.sentences, e.source, e.target);
     try {
-      BatchTensors batch = make_batch(train_.pairs, plan[i], model_->config());
+      BatchTensors batch = make_batch(train_.pairs, plan[i], model_->config().batch_layout());
       batch.batch.alignment_weight = config_.guided_alignment_weight;
       model_->parameters().zero_grads(*be_);
       const auto [first, end] = my_share(batch.batch.source.shape()[0]);  // what this process will run of it
@@ -461,7 +460,7 @@ Validation Trainer::validate() {
   const ModelConfig& mc = model_->config();
   LossSums total;
   for (const auto& indices : plan_in_order(valid_.pairs, config_.batch_tokens)) {
-    const BatchTensors batch = make_batch(valid_.pairs, indices, mc);
+    const BatchTensors batch = make_batch(valid_.pairs, indices, mc.batch_layout());
     const LossSums sums = model_->forward_loss(*be_, batch.batch, 0.0f, RunMode{});
     total.nll += sums.nll;
     total.tokens += sums.tokens;
@@ -699,7 +698,7 @@ TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, s
   // space, not writable), the other processes must stop too, not wait in their first sum.
   std::optional<Trainer> trainer;
   Communicator::world().run_together(
-      [&] { trainer.emplace(config, model_config, be ? std::move(be) : make_selected_backend()); });
+      [&] { trainer.emplace(config, model_config, be ? std::move(be) : make_backend(config.device)); });
   return trainer->run();
 }
 

@@ -7,6 +7,7 @@
 
 #include "heed/data/batcher.h"
 #include "heed/decode/beam_search.h"
+#include "heed/devices/devices.h"
 #include "heed/train/checkpoint.h"
 #include "heed/train/output_directory.h"
 
@@ -52,6 +53,7 @@ struct TrainConfig {
   int64_t decode_batch_sentences = 64;
   BeamOptions validation_beam;                     // BLEU is measured on beam-search translations
   uint64_t seed = 1;
+  DeviceSpec device;                               // where it computes (`heed --device`)
   double progress_seconds = 10.0;
   std::string effective_config;                    // stored in the model file's metadata
 };
@@ -71,7 +73,7 @@ struct TrainSummary {
 
 // `model_config` is used for a new model (its vocabulary sizes are set from the vocabularies);
 // when resuming, the checkpoint's config wins; with init_model, that model's (but for dropout).
-// It computes on `be` (by default the backend of the device --device selected).
+// It computes on `be`, or without one on a backend made for config.device.
 TrainSummary train(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be = nullptr);
 
 }  // namespace heed

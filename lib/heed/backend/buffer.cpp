@@ -1,4 +1,4 @@
-#include "heed/core/buffer.h"
+#include "heed/backend/buffer.h"
 
 #include <algorithm>
 

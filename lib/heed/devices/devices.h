@@ -1,8 +1,8 @@
 #pragma once
-// Where a run computes: the one place a backend is chosen for a device. `heed --device` selects
-// it once for the process (as --threads sets the thread count); every command that computes
-// makes its backends with make_selected_backend(). A new device backend is one more case in
-// make_backend() (devices.cpp) and its directory under backend/.
+// Where a run computes: the one place that knows every backend and makes one. `heed --device`
+// becomes a DeviceSpec in app/, which hands it to whatever computes; the library never decides
+// the device itself. A new device backend is one more case in make_backend() (devices.cpp) and
+// its directory under backend/.
 
 #include <memory>
 #include <string>
@@ -35,10 +35,12 @@ bool cuda_matmul_library_loaded();
 // machine without a GPU check that a CUDA build finds it.
 void load_cuda_matmul_library();
 
+// A backend computing on `device`: oneDNN's on the CPU.
 std::unique_ptr<Backend> make_backend(const DeviceSpec& device);
 
-void select_device(const DeviceSpec& device);
-const DeviceSpec& selected_device();
-std::unique_ptr<Backend> make_selected_backend();
+// The CPU's two implementations by name: oneDNN's, which runs everything, and the reference, plain
+// loops that tests compare every other backend against.
+enum class BackendKind : uint8_t { onednn, reference };
+std::unique_ptr<Backend> make_backend(BackendKind kind);
 
 }  // namespace heed

@@ -1,7 +1,9 @@
-#include "heed/backend/devices.h"
+#include "heed/devices/devices.h"
 
 #include <charconv>
 
+#include "heed/backend/onednn/onednn_backend.h"
+#include "heed/backend/reference/reference_backend.h"
 #include "heed/core/error.h"
 
 #ifdef HEED_CUDA
@@ -10,14 +12,6 @@
 #endif
 
 namespace heed {
-namespace {
-
-DeviceSpec& selected() {
-  static DeviceSpec device;
-  return device;
-}
-
-}  // namespace
 
 std::string DeviceSpec::str() const {
   return device == Device::cpu ? "cpu" : fmt::format("{}:{}", device_name(device), index);
@@ -80,8 +74,12 @@ std::unique_ptr<Backend> make_backend(const DeviceSpec& device) {
   fail("no backend for device {} in this build (devices: {})", device.str(), available_devices());
 }
 
-void select_device(const DeviceSpec& device) { selected() = device; }
-const DeviceSpec& selected_device() { return selected(); }
-std::unique_ptr<Backend> make_selected_backend() { return make_backend(selected()); }
+std::unique_ptr<Backend> make_backend(BackendKind kind) {
+  switch (kind) {
+    case BackendKind::onednn: return std::make_unique<OneDnnBackend>();
+    case BackendKind::reference: return std::make_unique<ReferenceBackend>();
+  }
+  fail("unknown backend kind {}", static_cast<int>(kind));
+}
 
 }  // namespace heed
