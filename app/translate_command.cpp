@@ -31,7 +31,7 @@
 #include "heed/core/file_io.h"
 #include "heed/core/system_memory.h"
 #include "heed/core/threads.h"
-#include "heed/backend/profiling_backend.h"
+#include "heed/backend/op_profiler.h"
 #include "heed/decode/translator.h"
 #include "heed/model/model_file.h"
 #include "heed/text/clean_text.h"
@@ -194,10 +194,11 @@ int run_translate(TranslateCliOptions o, const DeviceSpec& device) {
   o.translate.threads_per_worker = std::max(1, threads / workers);
   std::vector<std::unique_ptr<Backend>> backends;
   for (int w = 0; w < workers; ++w) backends.push_back(make_backend(device));
-  ProfilingBackend profiler(*backends[0]);
+  OpProfiler profiler;
+  std::optional<ProfiledScope> profiled;
+  if (o.profile) profiled.emplace(*backends[0], profiler);
   std::vector<Backend*> worker_backends;
   for (const auto& b : backends) worker_backends.push_back(b.get());
-  if (o.profile) worker_backends[0] = &profiler;
   Backend& be = *worker_backends[0];
   Translator translator(worker_backends, models, *vocab.source, *vocab.target, o.translate);
   spdlog::debug("{} worker(s) of {} thread(s) each", workers, o.translate.threads_per_worker);

@@ -181,7 +181,7 @@ TEST_CASE("a translator lays its workspace out before decoding: decoding needs n
 }
 
 TEST_CASE("the workspace laid out before decoding holds the backend's scratch too: low-precision inputs, attention tiles") {
-  // The plan runs over a backend that computes nothing (LayoutBackend). A bf16 or int8 product
+  // The plan runs in a layout pass, which computes nothing (layout_pass.h). A bf16 or int8 product
   // rounds or quantises its input into the backend's own scratch, and attention over more than
   // kTiledFromKeys keys scores tiles there: the plan grows those as well, or the first real batch
   // would. A line of ~300 pieces makes the encoder's attention tiled.

@@ -4,7 +4,6 @@
 #include <string>
 
 #include "heed/devices/devices.h"
-#include "heed/backend/host_memory.h"
 #include "heed/core/error.h"
 #include "support.h"
 #include "support/simulated_device.h"
@@ -39,11 +38,6 @@ void HostAdapter::written() {
   outputs_.clear();
 }
 
-Tensor HostAdapter::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
-void HostAdapter::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
-void HostAdapter::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
-void HostAdapter::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }
-void HostAdapter::do_download(const Tensor& src, const Tensor& host) { host_memory::copy(src, host); }
 
 void HostAdapter::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
   MatmulOptions options = o;

@@ -10,11 +10,11 @@
 #include <utility>
 #include <vector>
 
-#include "heed/backend/backend.h"
+#include "heed/backend/host_memory.h"
 
 namespace heed::test {
 
-class HostAdapter final : public Backend {
+class HostAdapter final : public HostMemoryBackend {
  public:
   explicit HostAdapter(std::unique_ptr<Backend> device);
   std::string_view name() const override { return device_->name(); }
@@ -26,7 +26,7 @@ class HostAdapter final : public Backend {
   }
 
  protected:
-  HEED_BACKEND_OVERRIDES
+  HEED_BACKEND_COMPUTE_OVERRIDES
 
  private:
   Tensor in(const Tensor& host);   // a device copy of an operand (undefined stays undefined)

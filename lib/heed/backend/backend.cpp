@@ -1,6 +1,7 @@
 #include "heed/backend/backend.h"
 
 #include <climits>
+#include <type_traits>
 
 #include "heed/core/error.h"
 
@@ -54,6 +55,28 @@ void expect_probability(std::string_view op, float p) {
 
 }  // namespace
 
+template <typename Compute, typename Skipped>
+auto Backend::hooked(std::string_view op, OpKind kind, Compute&& compute, Skipped&& skipped) {
+  using Result = decltype(compute());
+  // An op that an implementation builds from others is one op to the hooks.
+  if (hooks_ == nullptr || inside_op_) return compute();
+  struct After {
+    Backend& be;
+    OpHooks& hooks;
+    std::string_view op;
+    ~After() {
+      be.inside_op_ = false;
+      hooks.after(be, op);
+    }
+  };
+  const bool computes = hooks_->before(*this, op, kind) || kind == OpKind::memory;
+  inside_op_ = true;
+  const After after{*this, *hooks_, op};
+  if (computes) return compute();
+  skipped();
+  if constexpr (!std::is_void_v<Result>) return Result{};
+}
+
 int64_t broadcast_offset(const Shape& full, const Shape& small, int64_t linear) {
   int64_t offset = 0;
   int64_t small_stride = 1;
@@ -90,7 +113,7 @@ void Backend::fill(const Tensor& t, double value) {
   HEED_CHECK(t.defined() && t.device() == device(), "fill: {} is not a tensor on {}", t.describe(), device_name(device()));
   HEED_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::i32 || t.dtype() == DType::u8,
              "fill: {} must be f32, i32 or u8", t.describe());
-  do_fill(t, value);
+  hooked("fill", OpKind::memory, [&] { return do_fill(t, value); });
 }
 
 void Backend::copy(const Tensor& src, const Tensor& dst) {
@@ -98,7 +121,7 @@ void Backend::copy(const Tensor& src, const Tensor& dst) {
                  src.shape() == dst.shape() && src.dtype() == dst.dtype(),
              "copy: {} into {}: both must be on {} with one shape and dtype", src.describe(), dst.describe(),
              device_name(device()));
-  if (src.raw() != dst.raw()) do_copy(src, dst);
+  if (src.raw() != dst.raw()) hooked("copy", OpKind::memory, [&] { return do_copy(src, dst); });
 }
 
 void Backend::upload(const Tensor& host, const Tensor& dst) {
@@ -106,7 +129,7 @@ void Backend::upload(const Tensor& host, const Tensor& dst) {
                  host.shape() == dst.shape() && host.dtype() == dst.dtype(),
              "upload: {} into {}: a CPU tensor into one on {} of the same shape and dtype", host.describe(),
              dst.describe(), device_name(device()));
-  do_upload(host, dst);
+  hooked("upload", OpKind::memory, [&] { return do_upload(host, dst); });
 }
 
 void Backend::download(const Tensor& src, const Tensor& host) {
@@ -114,7 +137,7 @@ void Backend::download(const Tensor& src, const Tensor& host) {
                  host.shape() == src.shape() && host.dtype() == src.dtype(),
              "download: {} into {}: one on {} into a CPU tensor of the same shape and dtype", src.describe(),
              host.describe(), device_name(device()));
-  do_download(src, host);
+  hooked("download", OpKind::memory, [&] { return do_download(src, host); });
 }
 
 Tensor Backend::to_device(const Tensor& host, Tensor& staging) {
@@ -166,7 +189,7 @@ void Backend::matmul(const Tensor& a, const Tensor& b, const Tensor& c, const Ma
     expect_shape(op, "bias", *o.bias, Shape{n});
     HEED_CHECK(o.alpha == 1.0f, "matmul: alpha {} cannot be combined with a bias", o.alpha);
   }
-  do_matmul(a, b, c, o);
+  hooked("matmul", OpKind::compute, [&] { return do_matmul(a, b, c, o); });
 }
 
 void Backend::set_matmul_precision(Precision precision) {
@@ -193,7 +216,9 @@ void Backend::matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bia
     expect_f32(op, "bias", *bias, device());
     expect_shape(op, "bias", *bias, Shape{w.out()});
   }
-  if (y.numel() > 0) do_matmul_prepared(x, w, bias, y);
+  if (y.numel() > 0)
+    hooked("matmul (prepared weights)", OpKind::compute, [&] { return do_matmul_prepared(x, w, bias, y); },
+           [&] { reserve_matmul_scratch(x, w); });
 }
 
 std::shared_ptr<const PreparedWeight> Backend::do_prepare_weight(const Tensor& w, bool transposed, Precision) {
@@ -221,7 +246,7 @@ void Backend::softmax_forward(const Tensor& x, const Tensor& y, const VisibleKey
       expect_shape("softmax", "lengths", *keys.lengths, Shape{x.shape()[0]});
     }
   }
-  do_softmax_forward(x, y, keys);
+  hooked("softmax", OpKind::compute, [&] { return do_softmax_forward(x, y, keys); });
 }
 
 void Backend::softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) {
@@ -231,7 +256,7 @@ void Backend::softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& 
   expect_rows_cols("softmax_backward", y);
   expect_shape("softmax_backward", "dy", dy, y.shape());
   expect_shape("softmax_backward", "dx", dx, y.shape());
-  do_softmax_backward(y, dy, dx, acc);
+  hooked("softmax_backward", OpKind::compute, [&] { return do_softmax_backward(y, dy, dx, acc); });
 }
 
 void Backend::log_softmax_forward(const Tensor& x, const Tensor& y) {
@@ -239,7 +264,7 @@ void Backend::log_softmax_forward(const Tensor& x, const Tensor& y) {
   expect_f32("log_softmax", "y", y, device());
   expect_rows_cols("log_softmax", x);
   expect_shape("log_softmax", "y", y, x.shape());
-  do_log_softmax_forward(x, y);
+  hooked("log_softmax", OpKind::compute, [&] { return do_log_softmax_forward(x, y); });
 }
 
 void Backend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Tensor& beta, float eps,
@@ -255,7 +280,7 @@ void Backend::layer_norm_forward(const Tensor& x, const Tensor& gamma, const Ten
   expect_shape(op, "mean", mean, Shape{x.shape().rows()});
   expect_shape(op, "var", var, Shape{x.shape().rows()});
   HEED_CHECK(eps > 0.0f, "layer_norm: epsilon must be positive, got {}", eps);
-  do_layer_norm_forward(x, gamma, beta, eps, y, mean, var);
+  hooked("layer_norm", OpKind::compute, [&] { return do_layer_norm_forward(x, gamma, beta, eps, y, mean, var); });
 }
 
 void Backend::layer_norm_backward(const Tensor& x, const Tensor& dy, const Tensor& gamma,
@@ -272,14 +297,14 @@ void Backend::layer_norm_backward(const Tensor& x, const Tensor& dy, const Tenso
   for (const Tensor* t : {&gamma, &dgamma, &dbeta}) expect_shape(op, "gamma/dgamma/dbeta", *t, Shape{x.shape().cols()});
   expect_shape(op, "mean", mean, Shape{x.shape().rows()});
   expect_shape(op, "var", var, Shape{x.shape().rows()});
-  do_layer_norm_backward(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta, acc);
+  hooked("layer_norm_backward", OpKind::compute, [&] { return do_layer_norm_backward(x, dy, gamma, mean, var, eps, dx, dgamma, dbeta, acc); });
 }
 
 void Backend::activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
   expect_f32("activation", "x", x, device());
   expect_f32("activation", "y", y, device());
   expect_shape("activation", "y", y, x.shape());
-  do_activation_forward(kind, x, y);
+  hooked("activation", OpKind::compute, [&] { return do_activation_forward(kind, x, y); });
 }
 
 void Backend::activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
@@ -289,7 +314,7 @@ void Backend::activation_backward(Activation kind, const Tensor& x, const Tensor
   expect_f32("activation_backward", "dx", dx, device());
   expect_shape("activation_backward", "dy", dy, x.shape());
   expect_shape("activation_backward", "dx", dx, x.shape());
-  do_activation_backward(kind, x, dy, dx, acc);
+  hooked("activation_backward", OpKind::compute, [&] { return do_activation_backward(kind, x, dy, dx, acc); });
 }
 
 void Backend::dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) {
@@ -297,7 +322,7 @@ void Backend::dropout_forward(const Tensor& x, float p, uint64_t seed, const Ten
   expect_f32("dropout", "y", y, device());
   expect_shape("dropout", "y", y, x.shape());
   expect_probability("dropout", p);
-  do_dropout_forward(x, p, seed, y, first);
+  hooked("dropout", OpKind::compute, [&] { return do_dropout_forward(x, p, seed, y, first); });
 }
 
 void Backend::dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) {
@@ -305,7 +330,7 @@ void Backend::dropout_backward(const Tensor& dy, float p, uint64_t seed, const T
   expect_f32("dropout_backward", "dx", dx, device());
   expect_shape("dropout_backward", "dx", dx, dy.shape());
   expect_probability("dropout_backward", p);
-  do_dropout_backward(dy, p, seed, dx, acc, first);
+  hooked("dropout_backward", OpKind::compute, [&] { return do_dropout_backward(dy, p, seed, dx, acc, first); });
 }
 
 void Backend::embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
@@ -315,7 +340,7 @@ void Backend::embedding_forward(const Tensor& table, const Tensor& ids, float sc
   HEED_CHECK(table.shape().rank() == 2, "embedding: table must be [V, D], got {}", table.shape().str());
   expect_shape("embedding", "y", y, Shape{ids.shape()[0], table.shape()[1]});
   expect_ids_below("embedding", ids, table.shape()[0], kNoExtraId);
-  do_embedding_forward(table, ids, scale, y);
+  hooked("embedding", OpKind::compute, [&] { return do_embedding_forward(table, ids, scale, y); });
 }
 
 void Backend::embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) {
@@ -326,7 +351,7 @@ void Backend::embedding_backward(const Tensor& ids, const Tensor& dy, float scal
              dtable.shape().str());
   expect_shape("embedding_backward", "dy", dy, Shape{ids.shape()[0], dtable.shape()[1]});
   expect_ids_below("embedding_backward", ids, dtable.shape()[0], kNoExtraId);
-  do_embedding_backward(ids, dy, scale, dtable);
+  hooked("embedding_backward", OpKind::compute, [&] { return do_embedding_backward(ids, dy, scale, dtable); });
 }
 
 void Backend::add(const Tensor& a, const Tensor& b, const Tensor& c) {
@@ -335,14 +360,14 @@ void Backend::add(const Tensor& a, const Tensor& b, const Tensor& c) {
   expect_f32("add", "c", c, device());
   expect_shape("add", "c", c, a.shape());
   expect_broadcastable("add", "b", b.shape(), a.shape());
-  do_add(a, b, c);
+  hooked("add", OpKind::compute, [&] { return do_add(a, b, c); });
 }
 
 void Backend::axpy(float alpha, const Tensor& x, const Tensor& y) {
   expect_f32("axpy", "x", x, device());
   expect_f32("axpy", "y", y, device());
   expect_shape("axpy", "y", y, x.shape());
-  do_axpy(alpha, x, y);
+  hooked("axpy", OpKind::compute, [&] { return do_axpy(alpha, x, y); });
 }
 
 void Backend::sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
@@ -350,12 +375,12 @@ void Backend::sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
   expect_f32("sum_rows", "y", y, device());
   expect_rows_cols("sum_rows", x);
   expect_shape("sum_rows", "y", y, Shape{x.shape().cols()});
-  do_sum_rows(x, y, acc);
+  hooked("sum_rows", OpKind::compute, [&] { return do_sum_rows(x, y, acc); });
 }
 
 double Backend::sum_squares(const Tensor& x) {
   expect_f32("sum_squares", "x", x, device());
-  return do_sum_squares(x);
+  return hooked("sum_squares", OpKind::compute, [&] { return do_sum_squares(x); });
 }
 
 void Backend::swap_axes_12(const Tensor& x, const Tensor& y) {
@@ -364,7 +389,7 @@ void Backend::swap_axes_12(const Tensor& x, const Tensor& y) {
   const Shape& s = x.shape();
   HEED_CHECK(s.rank() == 4, "swap_axes_12: x must be [A, B, C, D], got {}", s.str());
   expect_shape("swap_axes_12", "y", y, Shape{s[0], s[2], s[1], s[3]});
-  do_swap_axes_12(x, y);
+  hooked("swap_axes_12", OpKind::compute, [&] { return do_swap_axes_12(x, y); });
 }
 
 namespace {
@@ -386,7 +411,7 @@ void check_additive_operands(std::string_view op, const Tensor& q, const Tensor&
 
 void Backend::additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& scores) {
   check_additive_operands("additive_scores", q, k, v, scores, device());
-  do_additive_scores_forward(q, k, v, scores);
+  hooked("additive_scores", OpKind::compute, [&] { return do_additive_scores_forward(q, k, v, scores); });
 }
 
 void Backend::additive_scores_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dscores,
@@ -395,7 +420,7 @@ void Backend::additive_scores_backward(const Tensor& q, const Tensor& k, const T
   expect_shape("additive_scores_backward", "dq", dq, q.shape());
   expect_shape("additive_scores_backward", "dk", dk, k.shape());
   expect_shape("additive_scores_backward", "dv", dv, v.shape());
-  do_additive_scores_backward(q, k, v, dscores, dq, dk, dv, acc);
+  hooked("additive_scores_backward", OpKind::compute, [&] { return do_additive_scores_backward(q, k, v, dscores, dq, dk, dv, acc); });
 }
 
 void Backend::attend_one_query(const Tensor& q, const Tensor& keys, const Tensor& values, float alpha,
@@ -417,7 +442,7 @@ void Backend::attend_one_query(const Tensor& q, const Tensor& keys, const Tensor
                    visible.lengths->device() == device(),
                "attend_one_query: lengths must be i32 [{}] on {}, got {}", key_rows, device_name(device()), visible.lengths->describe());
   }
-  do_attend_one_query(q, keys, values, alpha, visible, probs, out);
+  hooked("attend_one_query", OpKind::compute, [&] { return do_attend_one_query(q, keys, values, alpha, visible, probs, out); });
 }
 
 namespace {
@@ -449,7 +474,8 @@ void Backend::attention_forward(const Tensor& q, const Tensor& k, const Tensor& 
   expect_f32(op, "logsumexp", logsumexp, device());
   expect_shape(op, "out", out, q.shape());
   expect_shape(op, "logsumexp", logsumexp, Shape{q.shape()[0], q.shape()[1], q.shape()[2]});
-  do_attention_forward(q, k, v, a, out, logsumexp);
+  hooked("attention (tiled)", OpKind::compute, [&] { return do_attention_forward(q, k, v, a, out, logsumexp); },
+         [&] { reserve_attention_scratch(q, k); });
 }
 
 void Backend::attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
@@ -466,7 +492,7 @@ void Backend::attention_backward(const Tensor& q, const Tensor& k, const Tensor&
   expect_shape(op, "dq", dq, q.shape());
   expect_shape(op, "dk", dk, k.shape());
   expect_shape(op, "dv", dv, v.shape());
-  do_attention_backward(q, k, v, out, logsumexp, d_out, a, dq, dk, dv);
+  hooked("attention_backward (tiled)", OpKind::compute, [&] { return do_attention_backward(q, k, v, out, logsumexp, d_out, a, dq, dk, dv); });
 }
 
 void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor& cache) {
@@ -479,7 +505,7 @@ void Backend::write_time_step(const Tensor& step, int64_t position, const Tensor
   expect_shape("write_time_step", "cache", cache, Shape{s[0], s[1], cache.shape()[2], s[2]});
   HEED_CHECK(position >= 0 && position < cache.shape()[2],
              "write_time_step: position {} outside the cache's capacity {}", position, cache.shape()[2]);
-  do_write_time_step(step, position, cache);
+  hooked("write_time_step", OpKind::compute, [&] { return do_write_time_step(step, position, cache); });
 }
 
 void Backend::sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& lengths) {
@@ -487,7 +513,7 @@ void Backend::sequence_lengths(const Tensor& ids, int32_t pad_id, const Tensor& 
              "sequence_lengths: ids must be i32 [B, S] on {}, got {}", device_name(device()), ids.describe());
   expect_ids("sequence_lengths", "lengths", lengths, device());
   expect_shape("sequence_lengths", "lengths", lengths, Shape{ids.shape()[0]});
-  do_sequence_lengths(ids, pad_id, lengths);
+  hooked("sequence_lengths", OpKind::compute, [&] { return do_sequence_lengths(ids, pad_id, lengths); });
 }
 
 void Backend::gather_rows(const Tensor& src, const Tensor& rows, const Tensor& dst) {
@@ -499,7 +525,7 @@ void Backend::gather_rows(const Tensor& src, const Tensor& rows, const Tensor& d
              dst.shape().str());
   HEED_CHECK(src.raw() != dst.raw() || src.numel() == 0, "gather_rows: src and dst must not overlap");
   expect_ids_below("gather_rows", rows, src.shape()[0], kNoExtraId);
-  do_gather_rows(src, rows, dst);
+  hooked("gather_rows", OpKind::compute, [&] { return do_gather_rows(src, rows, dst); });
 }
 
 void Backend::gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t length, const Tensor& dst) {
@@ -514,7 +540,7 @@ void Backend::gather_cache_rows(const Tensor& src, const Tensor& rows, int64_t l
              "gather_cache_rows: length {} outside the capacities {} and {}", length, src.shape()[2], dst.shape()[2]);
   HEED_CHECK(src.raw() != dst.raw(), "gather_cache_rows: src and dst must not overlap");
   expect_ids_below("gather_cache_rows", rows, src.shape()[0], kNoExtraId);
-  do_gather_cache_rows(src, rows, length, dst);
+  hooked("gather_cache_rows", OpKind::compute, [&] { return do_gather_cache_rows(src, rows, length, dst); });
 }
 
 void Backend::adam_update(const Tensor& params, const Tensor& grads, const Tensor& m, const Tensor& v,
@@ -524,7 +550,7 @@ void Backend::adam_update(const Tensor& params, const Tensor& grads, const Tenso
     expect_shape("adam_update", what, *t, params.shape());
   }
   HEED_CHECK(step.step >= 1, "adam_update: step must start at 1, got {}", step.step);
-  do_adam_update(params, grads, m, v, step);
+  hooked("adam_update", OpKind::compute, [&] { return do_adam_update(params, grads, m, v, step); });
 }
 
 LossSums Backend::cross_entropy_forward(const Tensor& logits, const Tensor& targets,
@@ -539,7 +565,7 @@ LossSums Backend::cross_entropy_forward(const Tensor& logits, const Tensor& targ
   expect_ids_below(op, targets, logits.shape()[1], options.ignore_id);
   HEED_CHECK(options.label_smoothing >= 0.0f && options.label_smoothing < 1.0f,
              "cross_entropy: label smoothing must be in [0, 1), got {}", options.label_smoothing);
-  return do_cross_entropy_forward(logits, targets, options, log_probs);
+  return hooked("cross_entropy", OpKind::compute, [&] { return do_cross_entropy_forward(logits, targets, options, log_probs); });
 }
 
 void Backend::cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
@@ -554,7 +580,7 @@ void Backend::cross_entropy_backward(const Tensor& log_probs, const Tensor& targ
   expect_shape(op, "targets", targets, Shape{log_probs.shape()[0]});
   expect_shape(op, "dlogits", dlogits, log_probs.shape());
   expect_ids_below(op, targets, log_probs.shape()[1], options.ignore_id);
-  do_cross_entropy_backward(log_probs, targets, options, grad_scale, dlogits, acc);
+  hooked("cross_entropy_backward", OpKind::compute, [&] { return do_cross_entropy_backward(log_probs, targets, options, grad_scale, dlogits, acc); });
 }
 
 }  // namespace heed

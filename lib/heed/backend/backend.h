@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string_view>
+#include <utility>
 
 #include "heed/backend/key_ranges.h"
 #include "heed/backend/prepared_weight.h"
@@ -97,6 +98,21 @@ struct AdamStep {
   int64_t step = 1;         // t, from 1
 };
 
+class Backend;
+
+// What runs around every op, at its one entry point (Backend's public methods): a profiler times
+// the ops (op_profiler.h), a layout pass skips their arithmetic (layout_pass.h). Memory ops (fill,
+// copy, upload, download) always run, so that what is put on a device stays there.
+enum class OpKind : uint8_t { memory, compute };
+class OpHooks {
+ public:
+  virtual ~OpHooks() = default;
+  // Before op `op` (a short name: "matmul", "softmax_backward"); false skips a compute op, which
+  // then only asks for the scratch it would take (reserve_*_scratch).
+  virtual bool before(Backend& be, std::string_view op, OpKind kind) = 0;
+  virtual void after(Backend& be, std::string_view op) = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -106,6 +122,10 @@ class Backend {
   // returns, so this does nothing there; a GPU backend queues kernels and returns at once, so a
   // clock read without this measures launches, not work.
   virtual void synchronize() {}
+
+  // Hooks around every op from now on (nullptr: none); returns the ones they replace.
+  OpHooks* set_hooks(OpHooks* hooks) { return std::exchange(hooks_, hooks); }
+  OpHooks* hooks() const { return hooks_; }
 
   // ---- Memory ----
   // Every operand lives on device(). Model, decoding and training code create, clear, copy and
@@ -152,10 +172,10 @@ class Backend {
   void matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y);
 
   // ---- Scratch for a layout pass ----
-  // A layout pass (layout_backend.h) runs a model over a backend that computes nothing, so as to
-  // lay out every buffer before the real work. An op that also takes memory from the backend's
-  // own scratch asks for it here instead, with the same operands, so that the real op finds it.
-  // Virtual so that a backend wrapping another passes them on; by default there is no scratch.
+  // A layout pass (layout_pass.h) runs a model with every op's arithmetic skipped, so as to lay
+  // out every buffer before the real work. An op that also takes memory from the backend's own
+  // scratch asks for it here instead, with the same operands, so that the real op finds it. By
+  // default there is no scratch.
   virtual void reserve_matmul_scratch(const Tensor& x, const PreparedWeight& w) { (void)x, (void)w; }
   virtual void reserve_attention_scratch(const Tensor& q, const Tensor& k) { (void)q, (void)k; }
 
@@ -322,6 +342,13 @@ class Backend {
                               const AdamStep& step) = 0;
   Precision matmul_precision_ = Precision::f32;
 
+ private:
+  // Runs `compute` (an op's do_*) within the hooks, if any; `skipped` when they skip it.
+  template <typename Compute, typename Skipped = void (*)()>
+  auto hooked(std::string_view op, OpKind kind, Compute&& compute, Skipped&& skipped = [] {});
+  OpHooks* hooks_ = nullptr;
+  bool inside_op_ = false;
+
   virtual LossSums do_cross_entropy_forward(const Tensor& logits, const Tensor& targets,
                                             const CrossEntropyOptions& options, const Tensor& log_probs) = 0;
   virtual void do_cross_entropy_backward(const Tensor& log_probs, const Tensor& targets,
@@ -330,15 +357,18 @@ class Backend {
 };
 
 // The overrides every implementation declares, listed once so that they stay in step with the
-// pure virtual functions above (a decorator, backend_decorator.h, inherits do_allocate).
+// pure virtual functions above: memory, then compute. The backends on host memory inherit the
+// first from HostMemoryBackend (host_memory.h).
 #define HEED_BACKEND_OVERRIDES \
+  HEED_BACKEND_MEMORY_OVERRIDES \
+  HEED_BACKEND_COMPUTE_OVERRIDES
+#define HEED_BACKEND_MEMORY_OVERRIDES \
   Tensor do_allocate(const Shape& shape, DType dtype) override; \
-  HEED_BACKEND_OP_OVERRIDES
-#define HEED_BACKEND_OP_OVERRIDES \
   void do_fill(const Tensor& t, double value) override; \
   void do_copy(const Tensor& src, const Tensor& dst) override; \
   void do_upload(const Tensor& host, const Tensor& dst) override; \
-  void do_download(const Tensor& src, const Tensor& host) override; \
+  void do_download(const Tensor& src, const Tensor& host) override;
+#define HEED_BACKEND_COMPUTE_OVERRIDES \
   void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) override; \
   void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) override; \
   void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \

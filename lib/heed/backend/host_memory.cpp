@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
-namespace heed::host_memory {
+namespace heed {
 
-Tensor allocate(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype); }
-Tensor allocate_zeroed(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
+Tensor HostMemoryBackend::do_allocate(const Shape& shape, DType dtype) { return Tensor::empty(shape, dtype); }
+Tensor HostMemoryBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return Tensor::zeros(shape, dtype); }
 
-void fill(const Tensor& t, double value) {
+void HostMemoryBackend::do_fill(const Tensor& t, double value) {
   if (value == 0.0) return t.zero();
   switch (t.dtype()) {
     case DType::f32: return t.fill(static_cast<float>(value));
@@ -25,6 +25,8 @@ void fill(const Tensor& t, double value) {
   }
 }
 
-void copy(const Tensor& src, const Tensor& dst) { std::memmove(dst.raw(), src.raw(), src.bytes()); }
+void HostMemoryBackend::do_copy(const Tensor& src, const Tensor& dst) { std::memmove(dst.raw(), src.raw(), src.bytes()); }
+void HostMemoryBackend::do_upload(const Tensor& host, const Tensor& dst) { do_copy(host, dst); }
+void HostMemoryBackend::do_download(const Tensor& src, const Tensor& host) { do_copy(src, host); }
 
-}  // namespace heed::host_memory
+}  // namespace heed

@@ -1,14 +1,17 @@
 #pragma once
-// The memory operations of the backends that run on the CPU (oneDNN's and the reference): host
-// allocations, and copies for which upload and download are the same memcpy.
+// HostMemoryBackend: the memory of the backends that compute on the CPU's own memory (oneDNN's,
+// the reference, and the tests' adapter of a device backend): host allocations, and copies for
+// which upload and download are the same memcpy. Each of them adds only its ops.
 
-#include "heed/core/tensor.h"
+#include "heed/backend/backend.h"
 
-namespace heed::host_memory {
+namespace heed {
 
-Tensor allocate(const Shape& shape, DType dtype);
-Tensor allocate_zeroed(const Shape& shape, DType dtype);  // large ones untouched (Tensor::zeros)
-void fill(const Tensor& t, double value);
-void copy(const Tensor& src, const Tensor& dst);
+class HostMemoryBackend : public Backend {
+ protected:
+  HEED_BACKEND_MEMORY_OVERRIDES
+  // Large zeroed tensors are fresh pages, untouched until used (Tensor::zeros).
+  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
+};
 
-}  // namespace heed::host_memory
+}  // namespace heed

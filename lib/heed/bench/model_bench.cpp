@@ -64,9 +64,11 @@ TrainingStepTiming time_training_step(const DeviceSpec& device, const ModelConfi
   timing.median_seconds = times[times.size() / 2];
   timing.target_tokens_per_second = static_cast<double>(batch * target) / timing.median_seconds;
   timing.gflops = 3.0 * forward_flops(config, batch, source, target) / timing.median_seconds * 1e-9;
-  ProfilingBackend profiler(*backend);
-  profiler.set_matmul_precision(precision);
-  step(profiler, 999);
+  OpProfiler profiler;
+  {
+    const ProfiledScope profiled(*backend, profiler);
+    step(*backend, 999);
+  }
   timing.profile = profiler.report();
   return timing;
 }

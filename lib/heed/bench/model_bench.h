@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "heed/backend/profiling_backend.h"
+#include "heed/backend/op_profiler.h"
 #include "heed/devices/devices.h"
 #include "heed/model/config.h"
 

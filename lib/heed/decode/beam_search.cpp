@@ -6,7 +6,7 @@
 #include <numeric>
 #include <utility>
 
-#include "heed/backend/layout_backend.h"
+#include "heed/backend/layout_pass.h"
 #include "heed/core/error.h"
 #include "heed/core/vector_exp.h"
 #include "heed/data/batcher.h"
@@ -192,15 +192,9 @@ void BeamSearch::expand_to_beams(int64_t sentences) {
 
 void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   if (sentences <= 0) return;
-  // Over a backend that computes nothing: the buffers are laid out as a real batch lays them
-  // out, without its work (an encoder pass of the largest batch was ~5% of a greedy run).
-  LayoutBackend layout(*be_);
-  Backend* const computing = std::exchange(be_, &layout);
-  struct Restore {
-    Backend*& be;
-    Backend* computing;
-    ~Restore() { be = computing; }
-  } restore{be_, computing};
+  // In a layout pass: the buffers are laid out as a real batch lays them out, without its work
+  // (an encoder pass of the largest batch was ~5% of a greedy run).
+  const LayoutPass layout(*be_);
   const ModelConfig& c = config_;
   const int64_t longest = std::min(options_.length.limit(source_length), c.max_positions - 1);
   // The pieces do not matter, only the shapes: any id will do.

@@ -41,8 +41,8 @@ class BeamSearch {
   // For each source (pieces without eos), its n_best hypotheses, best first.
   std::vector<std::vector<Hypothesis>> translate(const std::vector<std::vector<int32_t>>& sources);
   // Lays out every buffer that translating `sentences` sources of `source_length` pieces can
-  // need, up to their length limit, without translating them: the encoder and one step run over
-  // a backend that computes nothing (layout_backend.h), and what grows with the decoded length
+  // need, up to their length limit, without translating them: the encoder and one step run in
+  // a layout pass, which computes nothing (layout_pass.h), and what grows with the decoded length
   // (caches, scores) is allocated at the limit but not written, so it costs memory only as far
   // as decoding gets. Later batches no larger in either
   // dimension allocate nothing; one that cannot fit fails here, before any step, with its size.

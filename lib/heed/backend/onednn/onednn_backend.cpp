@@ -10,7 +10,6 @@
 
 #include <oneapi/dnnl/dnnl.hpp>
 
-#include "heed/backend/host_memory.h"
 #include "heed/backend/onednn/backend_state.h"
 #include "heed/backend/onednn/vector_math.h"
 #include "heed/core/error.h"
@@ -113,12 +112,6 @@ void OneDnnBackend::finish_gradient(const Tensor& dx, Accumulate acc) {
 }
 
 // Host memory: this backend runs on the CPU.
-Tensor OneDnnBackend::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
-Tensor OneDnnBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return host_memory::allocate_zeroed(shape, dtype); }
-void OneDnnBackend::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
-void OneDnnBackend::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
-void OneDnnBackend::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }
-void OneDnnBackend::do_download(const Tensor& src, const Tensor& host) { host_memory::copy(src, host); }
 
 void OneDnnBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
   if (c.numel() == 0) return;

@@ -5,7 +5,7 @@
 
 #include <memory>
 
-#include "heed/backend/backend.h"
+#include "heed/backend/host_memory.h"
 
 namespace heed {
 
@@ -15,7 +15,7 @@ struct PrimitiveCacheStats {
   int64_t misses = 0;
 };
 
-class OneDnnBackend final : public Backend {
+class OneDnnBackend final : public HostMemoryBackend {
  public:
   OneDnnBackend();
   ~OneDnnBackend() override;
@@ -39,8 +39,7 @@ class OneDnnBackend final : public Backend {
   static void set_library_cache_capacity(int capacity);
 
  protected:
-  HEED_BACKEND_OVERRIDES
-  Tensor do_allocate_zeroed(const Shape& shape, DType dtype) override;
+  HEED_BACKEND_COMPUTE_OVERRIDES
   std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision) override;
   void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) override;
 

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <vector>
 
-#include "heed/backend/host_memory.h"
 #include "heed/core/half.h"
 #include "heed/core/rng.h"
 
@@ -27,12 +26,6 @@ bool dropout_keeps(uint64_t seed, uint64_t i, float p) { return DropoutMask(seed
 }  // namespace
 
 // Host memory: this backend runs on the CPU.
-Tensor ReferenceBackend::do_allocate(const Shape& shape, DType dtype) { return host_memory::allocate(shape, dtype); }
-Tensor ReferenceBackend::do_allocate_zeroed(const Shape& shape, DType dtype) { return host_memory::allocate_zeroed(shape, dtype); }
-void ReferenceBackend::do_fill(const Tensor& t, double value) { host_memory::fill(t, value); }
-void ReferenceBackend::do_copy(const Tensor& src, const Tensor& dst) { host_memory::copy(src, dst); }
-void ReferenceBackend::do_upload(const Tensor& host, const Tensor& dst) { host_memory::copy(host, dst); }
-void ReferenceBackend::do_download(const Tensor& src, const Tensor& host) { host_memory::copy(src, host); }
 
 void ReferenceBackend::do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) {
   const Shape& cs = c.shape();
