@@ -5,7 +5,7 @@
 
 #include "heed/decode/beam_search.h"
 #include "heed/data/batcher.h"
-#include "heed/decode/greedy.h"
+#include "support/greedy_decode.h"
 #include "heed/devices/devices.h"
 #include "model/model_support.h"
 

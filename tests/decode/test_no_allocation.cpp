@@ -10,7 +10,7 @@
 #include <new>
 
 #include "heed/data/batcher.h"
-#include "heed/decode/greedy.h"
+#include "heed/model/incremental_decoder.h"
 #include "model/model_support.h"
 
 #include "heed/backend/onednn/primitive_cache.h"
@@ -37,19 +37,19 @@ TEST_CASE("a warm decoder step and a beam reordering allocate nothing") {
   Transformer model(tiny_config());
   model.parameters().initialize(3);
   const Tensor source = source_ids({{5, 6, 7}, {8, 9}, {10, 11, 12, 4}}, model.config().batch_layout());
-  DecoderState state;
-  model.start_decoding(*be, source, 12, state);
+  IncrementalDecoder decoder(model);
+  decoder.start(*be, source, 12);
   Tensor tokens = Tensor::zeros(Shape{3}, DType::i32);
   const std::vector<int32_t> reorder{2, 0, 1};
   // Warm-up: the first steps create oneDNN primitives and grow buffers.
   for (int i = 0; i < 3; ++i) {
-    model.decode_step(*be, tokens, state);
-    model.select_rows(*be, reorder, RowSelection::self_attention, state);
+    decoder.step(*be, tokens);
+    decoder.select_rows(*be, reorder, RowSelection::self_attention);
   }
   const long before = g_allocations.load(), onednn_before = g_onednn_allocations.load();
   for (int i = 0; i < 5; ++i) {
-    model.decode_step(*be, tokens, state);
-    model.select_rows(*be, reorder, RowSelection::self_attention, state);
+    decoder.step(*be, tokens);
+    decoder.select_rows(*be, reorder, RowSelection::self_attention);
   }
   CHECK(g_allocations.load() - before == 0);
   MESSAGE("oneDNN's own allocations in 5 steps: " << g_onednn_allocations.load() - onednn_before);

@@ -5,6 +5,7 @@
 
 #include "heed/core/error.h"
 #include "heed/devices/devices.h"
+#include "heed/model/incremental_decoder.h"
 #include "model_support.h"
 
 using namespace heed;
@@ -58,12 +59,11 @@ void expect_model_gradients(const ModelConfig& config, const Batch& batch = tiny
 
 // Feeds position t of the batch's target to the decoder's incremental step and checks that its
 // logits are those of the full forward pass `full` [B, T, V] at t.
-void expect_step_equals_full(Backend& be, Transformer& model, const Batch& batch, const Tensor& full, int64_t t,
-                             DecoderState& state) {
-  const int64_t B = batch.target_in.shape()[0], T = batch.target_in.shape()[1], V = model.config().target_vocab;
+void expect_step_equals_full(Backend& be, IncrementalDecoder& decoder, const Batch& batch, const Tensor& full, int64_t t) {
+  const int64_t B = batch.target_in.shape()[0], T = batch.target_in.shape()[1], V = decoder.model().config().target_vocab;
   Tensor tokens = Tensor::empty(Shape{B}, DType::i32);
   for (int64_t b = 0; b < B; ++b) tokens.data<int32_t>()[b] = batch.target_in.data<int32_t>()[b * T + t];
-  const Tensor step = model.decode_step(be, tokens, state);
+  const Tensor step = decoder.step(be, tokens);
   for (int64_t b = 0; b < B; ++b)
     for (int64_t v = 0; v < V; ++v)
       REQUIRE(step.f32()[b * V + v] == doctest::Approx(full.f32()[(b * T + t) * V + v]).epsilon(1e-4).scale(1.0));
@@ -233,10 +233,10 @@ TEST_CASE("decoding more sentences than the encoder runs at once encodes them in
       batch.target_in.data<int32_t>()[b * T + t] = t == 0 ? 2 : static_cast<int32_t>(4 + (b + t * 5) % 9);
   }
   const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
-  DecoderState state;
-  model.start_decoding(*be, batch.source, 7, state);
-  CHECK(state.memory.shape() == Shape({B, S, tiny_config().model_dim}));
-  for (int64_t t = 0; t < T; ++t) expect_step_equals_full(*be, model, batch, full, t, state);
+  IncrementalDecoder decoder(model);
+  decoder.start(*be, batch.source, 7);
+  CHECK(decoder.memory().shape() == Shape({B, S, tiny_config().model_dim}));
+  for (int64_t t = 0; t < T; ++t) expect_step_equals_full(*be, decoder, batch, full, t);
 }
 
 TEST_CASE("with a window, the decoder's incremental step over a ring of window + 1 positions equals the full forward pass") {
@@ -250,12 +250,12 @@ TEST_CASE("with a window, the decoder's incremental step over a ring of window +
     model.parameters().initialize(4);
     const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
     outputs[window] = full;
-    DecoderState state;
-    model.start_decoding(*be, batch.source, 7, state);
-    for (int64_t t = 0; t < batch.target_in.shape()[1]; ++t) expect_step_equals_full(*be, model, batch, full, t, state);
+    IncrementalDecoder decoder(model);
+    decoder.start(*be, batch.source, 7);
+    for (int64_t t = 0; t < batch.target_in.shape()[1]; ++t) expect_step_equals_full(*be, decoder, batch, full, t);
     // A window of 1 needs the last 2 positions only: the self-attention caches are a ring of 2.
     if (window == 1)
-      for (const DecoderLayerCache& layer : state.layers) CHECK(layer.self.keys.shape()[2] == 2);
+      for (const DecoderLayerCache& layer : decoder.layer_caches()) CHECK(layer.self.keys.shape()[2] == 2);
   }
   CHECK(normalized_error(outputs[0], outputs[1]) > 1e-3);
 }
@@ -347,10 +347,10 @@ TEST_CASE("the decoder's incremental step equals the full forward pass on the sa
       const Tensor full = copy_of(model.forward(*be, batch.source, batch.target_in, RunMode{}));
       const Tensor full_cross = copy_of(model.cross_attention(1));  // [B, H, T, S]
 
-      DecoderState state;
-      model.start_decoding(*be, batch.source, 7, state);
+      IncrementalDecoder decoder(model);
+      decoder.start(*be, batch.source, T);
       for (int64_t t = 0; t < T; ++t) {
-        expect_step_equals_full(*be, model, batch, full, t, state);
+        expect_step_equals_full(*be, decoder, batch, full, t);
         const Tensor& cross = model.cross_attention(1);  // [B, H, 1, S]
         for (int64_t b = 0; b < B; ++b)
           for (int64_t h = 0; h < c.heads; ++h)
@@ -358,12 +358,8 @@ TEST_CASE("the decoder's incremental step equals the full forward pass on the sa
               REQUIRE(cross.f32()[(b * c.heads + h) * S + s] ==
                       doctest::Approx(full_cross.f32()[((b * c.heads + h) * T + t) * S + s]).epsilon(1e-4).scale(1.0));
       }
-      CHECK_THROWS_AS(model.decode_step(*be, Tensor::zeros(Shape{B}, DType::i32),
-                                        [&]() -> DecoderState& {
-                                          state.position = state.capacity;
-                                          return state;
-                                        }()),
-                      Error);
+      // The decoder was started for T positions: a step past them is refused.
+      CHECK_THROWS_AS(decoder.step(*be, Tensor::zeros(Shape{B}, DType::i32)), Error);
     }
   }
 }

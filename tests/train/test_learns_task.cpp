@@ -11,7 +11,7 @@
 #include "heed/data/corpus.h"
 #include "heed/devices/devices.h"
 #include "heed/eval/aer.h"
-#include "heed/decode/greedy.h"
+#include "support/greedy_decode.h"
 #include "heed/model/model_file.h"
 #include "train_support.h"
 

@@ -71,11 +71,11 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
       models_(models),
       config_(first_config(models)),
       options_(options),
-      states_(models.size()),
       block_maxima_(static_cast<size_t>((config_.target_vocab + kCandidateBlock - 1) / kCandidateBlock)) {
   HEED_CHECK(options_.beam >= 1, "--beam must be at least 1, got {}", options_.beam);
   HEED_CHECK(options_.n_best >= 1 && options_.n_best <= options_.beam, "--n-best must be between 1 and the beam size {}, got {}",
              options_.beam, options_.n_best);
+  for (Transformer* m : models_) decoders_.emplace_back(*m);
   for (const Transformer* m : models_) {
     const ModelConfig& c = m->config();
     HEED_CHECK(c.source_vocab == config_.source_vocab && c.target_vocab == config_.target_vocab && c.pad_id == config_.pad_id &&
@@ -88,7 +88,7 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
 }
 
 Tensor BeamSearch::step_scores(const Tensor& tokens) {
-  if (models_.size() == 1) return be_->to_host(models_[0]->decode_step(*be_, tokens, states_[0]), host_logits_);
+  if (models_.size() == 1) return be_->to_host(decoders_[0].step(*be_, tokens), host_logits_);
   // The ensemble's mean of log-probabilities (a product of experts, renormalised by nobody: the
   // beam only compares them): Σ_m w·logit_m − Σ_m w·log Σ e^logit_m. Halving is exact, so a
   // model paired with itself changes nothing.
@@ -97,7 +97,7 @@ Tensor BeamSearch::step_scores(const Tensor& tokens) {
   ensemble_scores_.assign(static_cast<size_t>(rows * vocab), 0.0f);
   ensemble_normalisers_.assign(static_cast<size_t>(rows), 0.0);
   for (size_t m = 0; m < models_.size(); ++m) {
-    const Tensor logits = be_->to_host(models_[m]->decode_step(*be_, tokens, states_[m]), host_logits_);
+    const Tensor logits = be_->to_host(decoders_[m].step(*be_, tokens), host_logits_);
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = logits.f32() + r * vocab;
       float* mean = ensemble_scores_.data() + r * vocab;
@@ -121,7 +121,7 @@ double BeamSearch::row_normaliser(const float* scores, int32_t row, float max) c
 
 void BeamSearch::select_rows(RowSelection what) {
   // A sentence's k beams share its memory row.
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->select_rows(*be_, next_rows_, what, states_[m], options_.beam);
+  for (IncrementalDecoder& decoder : decoders_) decoder.select_rows(*be_, next_rows_, what, options_.beam);
 }
 
 double BeamSearch::normalise(double log_prob, int64_t pieces) const {
@@ -177,7 +177,7 @@ int64_t BeamSearch::capacity_for(int64_t longest) const {
 
 void BeamSearch::start(const std::vector<std::vector<int32_t>>& sources, int64_t capacity) {
   const Tensor source = source_ids(sources, config_.batch_layout());
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->start_decoding(*be_, source, capacity, states_[m]);
+  for (IncrementalDecoder& decoder : decoders_) decoder.start(*be_, source, capacity);
   // The first step decodes one row per sentence: its k beams would all extend the same bos. The
   // step's candidates then split each sentence into k rows (CTranslate2 does the same).
   beam_log_probs_.assign(sources.size(), 0.0);
@@ -206,7 +206,7 @@ void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   std::fill(tokens_.begin(), tokens_.end(), c.eos_id);
   step_scores(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
   select_rows(RowSelection::everything);  // the gather targets
-  for (size_t m = 0; m < models_.size(); ++m) models_[m]->reserve_capacity(*be_, states_[m]);
+  for (IncrementalDecoder& decoder : decoders_) decoder.reserve_capacity(*be_);
   step_tokens_.reserve(static_cast<size_t>((longest + 1) * rows));
   step_parents_.reserve(static_cast<size_t>((longest + 1) * rows));
   candidates_.reserve(static_cast<size_t>(2 * options_.beam * options_.beam));

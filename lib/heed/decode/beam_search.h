@@ -1,5 +1,5 @@
 #pragma once
-// Batched beam search over the decoder's incremental step. Sentences are expanded into beams
+// Batched beam search over the models' incremental decoders (model/incremental_decoder.h). Sentences are expanded into beams
 // after the first step (which decodes one row per sentence); each step follows every beam's parent through the key/value caches, finished
 // sentences leave the batch, and a sentence stops as soon as `beam` hypotheses have ended. A
 // hypothesis ends when its end of sentence ranks among the step's best `beam` candidates (as
@@ -10,10 +10,15 @@
 #include <cstdint>
 #include <vector>
 
-#include "heed/decode/greedy.h"
-#include "heed/model/transformer.h"
+#include "heed/model/incremental_decoder.h"
 
 namespace heed {
+
+struct LengthLimit {
+  double factor = 2.0;  // at most factor · source pieces + offset target pieces
+  int64_t offset = 10;
+  int64_t limit(int64_t source_pieces) const { return static_cast<int64_t>(factor * static_cast<double>(source_pieces)) + offset; }
+};
 
 struct BeamOptions {
   int64_t beam = 4;
@@ -82,11 +87,11 @@ class BeamSearch {
   bool ranks_by_logits() const { return !options_.scores && options_.beam == 1 && models_.size() == 1; }
   void select_rows(RowSelection what);
 
-  Backend* be_;  // the backend of every op; a layout pass swaps in its own (reserve())
+  Backend* be_;  // the backend of every op
   std::vector<Transformer*> models_;
   const ModelConfig& config_;  // the first model's: vocabulary and special ids, shared by all
   BeamOptions options_;
-  std::vector<DecoderState> states_;    // one per model
+  std::vector<IncrementalDecoder> decoders_;  // one per model
   Tensor host_logits_;                  // a model's logits read back from a device backend
   std::vector<float> ensemble_scores_;  // an ensemble's mean logits [rows, V]
   std::vector<double> ensemble_normalisers_;  // and each row's mean log Σ e^logit

@@ -1,7 +1,7 @@
 #pragma once
 // The Transformer encoder-decoder (Vaswani et al. 2017): embeddings and positions, N encoder
-// layers, M decoder layers, and the output projection; its loss, its backward pass, and the
-// decoder's incremental step for translation.
+// layers, M decoder layers, and the output projection; its loss and its backward pass. Decoding
+// step by step is incremental_decoder.h's.
 
 #include <functional>
 #include <memory>
@@ -63,35 +63,6 @@ class DecoderLayer {
   ModelScratch& scratch_;
 };
 
-// The state of one batch being translated: the encoder output, its lengths, and the caches.
-// The decoder's rows (beams) share memory rows: rows [m·r, (m+1)·r) read memory row m, where r
-// is rows_per_memory (1 until beam search expands each sentence into its beams). The memory,
-// its lengths and the cross-attention caches hold one row per sentence, not per beam: at beam 4
-// a quarter of the memory, and of what a step's cross-attention reads.
-struct DecoderState {
-  Tensor memory;          // [M, S, D]
-  Tensor source_lengths;  // i32 [M]: the memory positions each sentence's queries see
-  int64_t rows_per_memory = 1;
-  int64_t rows() const { return source_lengths.shape()[0] * rows_per_memory; }
-  std::vector<DecoderLayerCache> layers;
-  int64_t position = 0;  // the next target position
-  int64_t capacity = 0;  // the most target positions this batch may decode; the self-attention
-                         // caches hold fewer at first and double when full (most sentences end
-                         // well before the limit, and attention reads the whole cache)
-  Buffer memory_buffer, lengths_buffer;
-  // Gather targets, swapped in after each select: one per kind of tensor, so that each circulates
-  // among tensors of one size. (A single spare passed through every cache would leave every
-  // buffer it visits as large as the largest tensor of all: 130 MB more at beam 4.)
-  Buffer spare_self, spare_cross, spare_memory, spare_lengths, rows_buffer, memory_rows_buffer;
-  std::vector<int32_t> memory_rows;  // select_rows' scratch
-};
-
-// Which parts of a decoding state follow a new row order.
-enum class RowSelection : uint8_t {
-  self_attention,  // beams of the same sentences reordered: only the self-attention caches differ
-  everything,      // sentences expanded into beams or dropped: the memory rows too
-};
-
 // Tag of the constructor that makes a second model over another's weights.
 struct SharedWeights {};
 
@@ -127,29 +98,13 @@ class Transformer {
   // The ranges backward announces, in its order.
   std::vector<std::pair<int64_t, int64_t>> gradient_ranges() const;
 
-  // Incremental decoding: encode the source once, then one target position per step.
-  void start_decoding(Backend& be, const Tensor& source, int64_t capacity, DecoderState& state);
-  // tokens [B] (i32) at position state.position -> logits [B, V] (a view, valid until the next call)
-  Tensor decode_step(Backend& be, const Tensor& tokens, DecoderState& state);
-
-  // Lays out, without writing (fresh memory costs nothing until used), what grows as decoding
-  // goes on: the self-attention caches, their gather target and the step's scores, at the
-  // state's whole capacity. With one step and select_rows before it, every buffer that decoding
-  // this batch to its length limit needs (BeamSearch::reserve). Start the state again after.
-  void reserve_capacity(Backend& be, DecoderState& state);
-
-  // Row i of the new state is row rows[i] of the old one: beam search expands sentences into
-  // beams, follows each beam's parent, and drops finished sentences. With `everything`, each run of
-  // `rows_per_memory` new rows must come from one old memory row, which they then share.
-  void select_rows(Backend& be, const std::vector<int32_t>& rows, RowSelection what, DecoderState& state,
-                   int64_t rows_per_memory = 1);
-
   // Attention probabilities [B, H, T, S] of the last forward pass or step.
   const Tensor& cross_attention(int layer) const { return decoder_[layer]->cross_attention().probabilities(); }
   const Tensor& decoder_self_attention(int layer) const { return decoder_[layer]->self_attention().probabilities(); }
   const Tensor& encoder_self_attention(int layer) const { return encoder_[layer]->self_attention().probabilities(); }
 
  private:
+  friend class IncrementalDecoder;  // its steps run this model's layers over their caches
   static constexpr int64_t kLossChunkRows = 512;  // rows of logits the loss holds at once
 
   void declare();  // the layers and their parameters, as config_ says
@@ -159,14 +114,6 @@ class Transformer {
   void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
-  // Each self-attention cache's rows `indices` move into the spare buffer, at `capacity`
-  // positions, which then becomes the cache's own buffer (no copy back).
-  void move_self_caches(Backend& be, const Tensor& indices, int64_t capacity, DecoderState& state);
-  // Before a step at a full cache: each self-attention cache moves into one twice as large.
-  void grow_caches(Backend& be, DecoderState& state);
-  int64_t self_cache_limit(const DecoderState& state) const;  // positions a self-attention cache holds at most
-  static constexpr int64_t kFirstCacheCapacity = 16;  // positions; doubled as decoding goes on
-  static constexpr int64_t kEncoderChunk = 16;        // sentences the encoder runs at once when decoding
 
   ModelConfig config_;
   ParameterSet params_;
@@ -191,7 +138,7 @@ class Transformer {
   Tensor d_hidden_out_view_, d_table_out_view_, d_bias_out_view_;
   // Host inputs on their way to the backend's device (unused on a CPU backend).
   struct Staging {
-    Tensor source, target_in, target_out, tokens, links, probs, gradient;
+    Tensor source, target_in, target_out, links, probs, gradient;
   } staging_;
   bool guided_ = false;  // the last forward_loss had a guided alignment term
   Buffer d_alignment_;   // its gradient with respect to the alignment head's probabilities

@@ -1,10 +1,10 @@
-#include "heed/decode/greedy.h"
+#include "support/greedy_decode.h"
 
 #include <algorithm>
 
 #include "heed/data/batcher.h"
 
-namespace heed {
+namespace heed::test {
 
 std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
                                                 const std::vector<std::vector<int32_t>>& sources,
@@ -19,8 +19,8 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
     limits[b] = std::min(length.limit(static_cast<int64_t>(sources[b].size())), config.max_positions - 1);
     longest = std::max(longest, limits[b]);
   }
-  DecoderState state;
-  model.start_decoding(be, source_ids(sources, config.batch_layout()), std::min((longest + 1 + 7) / 8 * 8, config.max_positions), state);
+  IncrementalDecoder decoder(model);
+  decoder.start(be, source_ids(sources, config.batch_layout()), std::min((longest + 1 + 7) / 8 * 8, config.max_positions));
   // Tokens are chosen on the host (the model moves them to the backend's device).
   Tensor tokens = Tensor::empty(Shape{batch}, DType::i32);
   std::fill(tokens.data<int32_t>(), tokens.data<int32_t>() + batch, config.bos_id);
@@ -29,7 +29,7 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
   int64_t remaining = batch;
   const int64_t vocab = config.target_vocab;
   for (int64_t step = 0; step <= longest && remaining > 0; ++step) {
-    const Tensor logits = be.to_host(model.decode_step(be, tokens, state), staging);
+    const Tensor logits = be.to_host(decoder.step(be, tokens), staging);
     for (int64_t b = 0; b < batch; ++b) {
       if (done[b]) {
         tokens.data<int32_t>()[b] = config.pad_id;
@@ -54,4 +54,4 @@ std::vector<std::vector<int32_t>> greedy_decode(Backend& be, Transformer& model,
   return outputs;
 }
 
-}  // namespace heed
+}  // namespace heed::test
