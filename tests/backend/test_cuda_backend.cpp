@@ -80,12 +80,13 @@ TEST_CASE("cuda: loss, gradients and Adam updates of a whole model equal the CPU
     CAPTURE(update);
     a.parameters().zero_grads(*host);
     b.parameters().zero_grads(*gpu);
-    const LossSums la = a.forward_loss(*host, tiny_batch(), 0.1f, mode);
-    const LossSums lb = b.forward_loss(*gpu, tiny_batch(), 0.1f, mode);
+    LossGradients ga, gb;
+    const LossSums la = a.forward_loss(*host, tiny_batch(), 0.1f, mode, &ga);
+    const LossSums lb = b.forward_loss(*gpu, tiny_batch(), 0.1f, mode, &gb);
     CHECK(std::abs(la.loss - lb.loss) <= 1e-4 * std::abs(la.loss));
     CHECK(la.tokens == lb.tokens);
-    a.backward(*host, 0.5f);
-    b.backward(*gpu, 0.5f);
+    a.backward(*host, ga, 0.5f);
+    b.backward(*gpu, gb, 0.5f);
     CHECK(normalized_error(on_host(*gpu, b.parameters().grads()), a.parameters().grads()) <= 1e-4);
     adam_a.step(*host);
     adam_b.step(*gpu);

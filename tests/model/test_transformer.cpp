@@ -24,8 +24,9 @@ void expect_model_gradients(const ModelConfig& config, const Batch& batch = tiny
   const float smoothing = 0.1f;
 
   model.parameters().zero_grads(*be);
-  model.forward_loss(*be, batch, smoothing, mode);
-  model.backward(*be, 1.0f);
+  LossGradients gradients;
+  model.forward_loss(*be, batch, smoothing, mode, &gradients);
+  model.backward(*be, gradients, 1.0f);
 
   const double h = 1e-2;
   Rng pick(5);
@@ -108,8 +109,9 @@ LossAndGradients loss_and_gradients(Backend& be, const ModelConfig& c, const std
   LossAndGradients out;
   for (const auto& [batch, first_sequence] : parts) {
     mode.first_sequence = first_sequence;
-    out.loss += model.forward_loss(be, batch, 0.1f, mode).loss;
-    model.backward(be, 1.0f);
+    LossGradients gradients;
+    out.loss += model.forward_loss(be, batch, 0.1f, mode, &gradients).loss;
+    model.backward(be, gradients, 1.0f);
   }
   for (const Parameter& p : model.parameters().all()) out.grads.push_back(copy_of(p.grad));
   out.probabilities_held = model.cross_attention(0).defined();
@@ -172,11 +174,12 @@ TEST_CASE("backward announces each layer's gradient range once it is final, and 
   Transformer model(tiny_config());
   model.parameters().initialize(3);
   model.parameters().zero_grads(*be);
-  model.forward_loss(*be, tiny_batch(), 0.1f, RunMode{.training = true, .seed = 1});
+  LossGradients gradients;
+  model.forward_loss(*be, tiny_batch(), 0.1f, RunMode{.training = true, .seed = 1}, &gradients);
   const Tensor& grads = model.parameters().grads();
   std::vector<std::pair<int64_t, int64_t>> ranges;
   std::vector<Tensor> when_announced;
-  model.backward(*be, 1.0f, [&](int64_t begin, int64_t end) {
+  model.backward(*be, gradients, 1.0f, [&](int64_t begin, int64_t end) {
     ranges.emplace_back(begin, end);
     when_announced.push_back(copy_of(grads.reshape(Shape{grads.numel(), 1}).slice_rows(begin, end)));
   });
@@ -322,10 +325,11 @@ TEST_CASE("the oneDNN (or HEED_TEST_DEVICE) model computes the reference model's
   b.parameters().initialize(2);
   a.parameters().zero_grads(*fast);
   b.parameters().zero_grads(*reference);
-  const LossSums la = a.forward_loss(*fast, batch, 0.1f, mode);
-  const LossSums lb = b.forward_loss(*reference, batch, 0.1f, mode);
-  a.backward(*fast, 1.0f);
-  b.backward(*reference, 1.0f);
+  LossGradients ga, gb;
+  const LossSums la = a.forward_loss(*fast, batch, 0.1f, mode, &ga);
+  const LossSums lb = b.forward_loss(*reference, batch, 0.1f, mode, &gb);
+  a.backward(*fast, ga, 1.0f);
+  b.backward(*reference, gb, 1.0f);
   CHECK(la.tokens == 7);
   CHECK(la.loss == doctest::Approx(lb.loss).epsilon(1e-5));
   CHECK(normalized_error(a.parameters().grads(), b.parameters().grads()) < 1e-4);

@@ -47,8 +47,9 @@ TrainingStepTiming time_training_step(const DeviceSpec& device, const ModelConfi
   data.target_out = random_ids(batch, target, config.target_vocab, rng);
   const auto step = [&](Backend& be, uint64_t seed) {
     model.parameters().zero_grads(be);
-    const LossSums sums = model.forward_loss(be, data, 0.1f, RunMode{.training = true, .seed = seed});
-    model.backward(be, 1.0f / static_cast<float>(sums.tokens));
+    LossGradients gradients;
+    const LossSums sums = model.forward_loss(be, data, 0.1f, RunMode{.training = true, .seed = seed}, &gradients);
+    model.backward(be, gradients, 1.0f / static_cast<float>(sums.tokens));
     be.synchronize();  // a GPU's clock stops when the step's kernels have run, not when they are queued
   };
   for (int i = 0; i < warmups; ++i) step(*backend, static_cast<uint64_t>(i));

@@ -85,22 +85,21 @@ void MultiHeadAttention::forward(Backend& be, const Tensor& x_q, const Tensor& x
   attend(be, qh_, kh_, vh_, keys, out, mode);
 }
 
-void MultiHeadAttention::add_extra_gradient(Backend& be, const Tensor& d_probs) {
+void MultiHeadAttention::add_probability_gradient(Backend& be, const ProbabilityGradient& extra, const Tensor& d_probs) {
   const int64_t batch = d_probs.shape()[0], per_head = d_probs.shape()[2] * d_probs.shape()[3];
-  HEED_CHECK(extra_gradient_->shape() == Shape({batch, d_probs.shape()[2], d_probs.shape()[3]}),
-             "attention: an extra gradient {} for probabilities {}", extra_gradient_->shape().str(), d_probs.shape().str());
+  HEED_CHECK(extra.d->shape() == Shape({batch, d_probs.shape()[2], d_probs.shape()[3]}),
+             "attention: an extra gradient {} for probabilities {}", extra.d->shape().str(), d_probs.shape().str());
   // Row b·H + head of d_probs as [B·H, T·S] is that head's gradient for sequence b.
   const Tensor heads = d_probs.reshape(Shape{batch * heads_, per_head});
-  const Tensor extra = extra_gradient_->reshape(Shape{batch, per_head});
+  const Tensor d = extra.d->reshape(Shape{batch, per_head});
   for (int64_t b = 0; b < batch; ++b) {
-    const int64_t row = b * heads_ + extra_head_;
-    be.axpy(extra_scale_, extra.slice_rows(b, b + 1), heads.slice_rows(row, row + 1));
+    const int64_t row = b * heads_ + extra.head;
+    be.axpy(extra.scale, d.slice_rows(b, b + 1), heads.slice_rows(row, row + 1));
   }
-  extra_gradient_ = nullptr;
 }
 
 void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q,
-                                  const Tensor& dx_kv, Accumulate acc_kv) {
+                                  const Tensor& dx_kv, Accumulate acc_kv, const ProbabilityGradient& extra) {
   const int64_t batch = qh_.shape()[0], queries = qh_.shape()[2];
   const Tensor d_context = scratch_.d_context.view(be, Shape{batch, queries, heads_, head_dim_});
   o_.backward(be, d_out, d_context.reshape(Shape{batch, queries, heads_ * head_dim_}), Accumulate::no);
@@ -108,7 +107,7 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   be.swap_axes_12(d_context, d_context_heads);
 
   if (tiled_) {
-    HEED_CHECK(extra_gradient_ == nullptr, "attention: a gradient for probabilities the tiled kernel never held");
+    HEED_CHECK(extra.d == nullptr, "attention: a gradient for probabilities the tiled kernel never held");
     const Tensor d_qh = scratch_.d_qh.view(be, qh_.shape());
     const Tensor d_kh = scratch_.d_kh.view(be, kh_.shape());
     const Tensor d_vh = scratch_.d_vh.view(be, vh_.shape());
@@ -122,7 +121,7 @@ void MultiHeadAttention::backward(Backend& be, const Tensor& d_out, const Tensor
   const Tensor d_vh = scratch_.d_vh.zeros(be, vh_.shape());
   matmul_backward(be, dropped_probs_, vh_, d_context_heads, {}, {.da = &d_dropped, .db = &d_vh});
   const Tensor d_probs = dropout_.backward(be, d_dropped, scratch_.d_probs);
-  if (extra_gradient_) add_extra_gradient(be, d_probs);
+  if (extra.d != nullptr) add_probability_gradient(be, extra, d_probs);
   const Tensor d_scores = scratch_.d_scores.view(be, probs_.shape());
   be.softmax_backward(probs_, d_probs, d_scores, Accumulate::no);
 

@@ -18,6 +18,14 @@ struct AttentionCache {
   Buffer key_buffer, value_buffer;
 };
 
+// A loss on the attention itself (guided alignment) for backward to add in: scale · d [B, T, S]
+// into the gradient of head `head`'s probabilities.
+struct ProbabilityGradient {
+  const Tensor* d = nullptr;  // none
+  int64_t head = 0;
+  float scale = 0.0f;
+};
+
 class MultiHeadAttention {
  public:
   MultiHeadAttention(ParameterSet& params, const std::string& name, const ModelConfig& config, AttentionScratch& scratch);
@@ -27,20 +35,14 @@ class MultiHeadAttention {
   void forward(Backend& be, const Tensor& x_q, const Tensor& x_kv, const VisibleKeys& keys, const Tensor& out,
                const RunMode& mode);
   // For self-attention pass the same tensor as dx_q and dx_kv with acc_kv = Accumulate::yes.
+  // `extra`: a gradient for the probabilities themselves (plain kernel only).
   void backward(Backend& be, const Tensor& d_out, const Tensor& dx_q, Accumulate acc_q, const Tensor& dx_kv,
-                Accumulate acc_kv);
+                Accumulate acc_kv, const ProbabilityGradient& extra = {});
 
   // [B, H, T, S]: attention probabilities of the last forward pass or step, before dropout
   // (alignments are read from the cross-attention's); empty after a tiled forward pass, which
   // never holds them (RunMode::attention).
   const Tensor& probabilities() const { return probs_; }
-  // The next backward() adds scale · d [B, T, S] to the gradient of head `head`'s probabilities
-  // (a loss on the attention itself: guided alignment). `d` must live until then.
-  void add_probability_gradient(int64_t head, const Tensor& d, float scale) {
-    extra_gradient_ = &d;
-    extra_head_ = head;
-    extra_scale_ = scale;
-  }
 
   // Incremental decoding. Cross-attention: project the encoder output once per batch.
   void project_memory(Backend& be, const Tensor& memory, AttentionCache& cache);
@@ -62,7 +64,7 @@ class MultiHeadAttention {
   void attend(Backend& be, const Tensor& qh, const Tensor& kh, const Tensor& vh, const VisibleKeys& keys,
               const Tensor& out, const RunMode& mode);
   MatmulOptions score_options() const;
-  void add_extra_gradient(Backend& be, const Tensor& d_probs);
+  void add_probability_gradient(Backend& be, const ProbabilityGradient& extra, const Tensor& d_probs);
   // The head gradients [B, H, L, dh] back through the q, k and v projections into dx_q and dx_kv.
   void through_projections(Backend& be, const Tensor& d_qh, const Tensor& d_kh, const Tensor& d_vh, const Tensor& dx_q,
                            Accumulate acc_q, const Tensor& dx_kv, Accumulate acc_kv);
@@ -72,9 +74,6 @@ class MultiHeadAttention {
   Linear q_, k_, v_, o_;
   Parameter* additive_v_ = nullptr;  // [H, dh], additive scoring only
   Dropout dropout_;
-  const Tensor* extra_gradient_ = nullptr;  // see add_probability_gradient()
-  int64_t extra_head_ = 0;
-  float extra_scale_ = 0.0f;
 
   // Saved by forward for backward (views of the buffers below).
   Tensor qh_, kh_, vh_, probs_, dropped_probs_;

@@ -69,14 +69,15 @@ void DecoderLayer::forward(Backend& be, const Tensor& x, const Tensor& memory, c
   });
 }
 
-void DecoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory) {
+void DecoderLayer::backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory,
+                            const ProbabilityGradient& cross_extra) {
   const Tensor d_after_cross = scratch_.d_inner_a.view(be, dy.shape());
   const Tensor d_after_self = scratch_.d_inner_b.view(be, dy.shape());
   feed_forward_block_.backward(be, dy, d_after_cross, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
     feed_forward_.backward(be, d_out, d_in, acc);
   });
   cross_block_.backward(be, d_after_cross, d_after_self, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
-    cross_attention_.backward(be, d_out, d_in, acc, d_memory, Accumulate::yes);
+    cross_attention_.backward(be, d_out, d_in, acc, d_memory, Accumulate::yes, cross_extra);
   });
   self_block_.backward(be, d_after_self, dx, Accumulate::no, [&](const Tensor& d_out, const Tensor& d_in, Accumulate acc) {
     self_attention_.backward(be, d_out, d_in, acc, d_in, Accumulate::yes);
@@ -215,7 +216,8 @@ Tensor Transformer::forward(Backend& be, const Tensor& source, const Tensor& tar
   return logits;
 }
 
-LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode) {
+LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode,
+                                   LossGradients* gradients) {
   HEED_CHECK(batch.target_out.shape() == batch.target_in.shape(),
              "batch: target_out {} differs from target_in {}", batch.target_out.shape().str(),
              batch.target_in.shape().str());
@@ -227,15 +229,13 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
   const Tensor hidden = decoder_hidden_.reshape(Shape{rows, dim});
   const Tensor targets = be.to_device(batch.target_out, staging_.target_out).reshape(Shape{rows});
   const CrossEntropyOptions loss_options{.label_smoothing = label_smoothing, .ignore_id = config_.pad_id};
-  // The output layer and its loss, a chunk of rows at a time: three [rows × vocabulary] tensors
-  // (logits, log-probabilities, their gradient) would be most of training's memory. In training
-  // each chunk's gradient is taken at once, unscaled (backward() scales it), so that nothing of
-  // the chunk outlives it.
-  output_grads_ = mode.training;
-  if (output_grads_) {
-    d_hidden_out_view_ = d_hidden_out_.view(be, Shape{rows, dim});
-    d_table_out_view_ = d_table_out_.zeros(be, output_table_->value.shape());
-    d_bias_out_view_ = d_bias_out_.zeros(be, output_bias_->value.shape());
+  // The output layer and its loss, a chunk of rows at a time (LossGradients): with `gradients`,
+  // each chunk's gradient is taken at once, so that nothing of the chunk outlives it.
+  if (gradients != nullptr) {
+    *gradients = LossGradients{.d_hidden = d_hidden_out_.view(be, Shape{rows, dim}),
+                               .d_output_table = d_table_out_.zeros(be, output_table_->value.shape()),
+                               .d_output_bias = d_bias_out_.zeros(be, output_bias_->value.shape()),
+                               .d_alignment = {}};
   }
   LossSums sums;
   for (int64_t begin = 0; begin < rows; begin += kLossChunkRows) {
@@ -247,24 +247,24 @@ LossSums Transformer::forward_loss(Backend& be, const Batch& batch, float label_
     sums.loss += part.loss;
     sums.nll += part.nll;
     sums.tokens += part.tokens;
-    if (!output_grads_) continue;
+    if (gradients == nullptr) continue;
     be.cross_entropy_backward(log_probs, targets.slice_rows(begin, end), loss_options, 1.0f, logits, Accumulate::no);
-    const Tensor d_h = d_hidden_out_view_.slice_rows(begin, end);
+    const Tensor d_h = gradients->d_hidden.slice_rows(begin, end);
     matmul_backward(be, h, output_table_->value, logits, {.transpose_b = true},
-                    {.da = &d_h, .db = &d_table_out_view_, .dbias = &d_bias_out_view_});
+                    {.da = &d_h, .db = &gradients->d_output_table, .dbias = &gradients->d_output_bias});
   }
-  guided_ = batch.alignment.shape().rank() > 0;
-  if (guided_) {
+  if (batch.alignment.shape().rank() > 0) {
     HEED_CHECK(config_.alignment_layer >= 0 && config_.alignment_head >= 0,
                "guided alignment needs a model with an alignment layer and head (--alignment-layer, --alignment-head)");
     // A host computation over one head's probabilities: small beside the step (B·T·S values).
     const Tensor probs = be.to_host(cross_attention(config_.alignment_layer), staging_.probs);
     const Tensor links = be.to_host(batch.alignment, staging_.links);
-    d_alignment_view_ = d_alignment_.view(be, links.shape());
-    const Tensor gradient = be.to_host(d_alignment_view_, staging_.gradient);  // itself on a CPU backend
+    const Tensor d_alignment = d_alignment_.view(be, links.shape());
+    const Tensor gradient = be.to_host(d_alignment, staging_.gradient);  // itself on a CPU backend
     const GuidedAlignmentLoss guided =
         guided_alignment_forward(probs, config_.alignment_head, links, batch.alignment_weight, gradient);
-    if (gradient.raw() != d_alignment_view_.raw()) be.upload(gradient, d_alignment_view_);
+    if (gradient.raw() != d_alignment.raw()) be.upload(gradient, d_alignment);
+    if (gradients != nullptr) gradients->d_alignment = d_alignment;
     sums.alignment = guided.loss;
     sums.aligned_rows = guided.aligned_rows;
     sums.loss += guided.loss;
@@ -287,23 +287,27 @@ std::vector<std::pair<int64_t, int64_t>> Transformer::gradient_ranges() const {
   return ranges;
 }
 
-void Transformer::backward(Backend& be, float grad_scale, const GradientsReady& ready) {
+Tensor Transformer::output_layer_backward(Backend& be, const LossGradients& loss, float grad_scale) {
+  be.axpy(grad_scale, loss.d_output_table, output_table_->grad);
+  be.axpy(grad_scale, loss.d_output_bias, output_bias_->grad);
+  const Tensor dy = d_a_.zeros(be, decoder_hidden_.shape());
+  be.axpy(grad_scale, loss.d_hidden.reshape(dy.shape()), dy);
+  return dy;
+}
+
+void Transformer::backward(Backend& be, const LossGradients& loss, float grad_scale, const GradientsReady& ready) {
   const auto announce = [&](const std::string& prefix) {
     if (!ready) return;
     const auto [begin, end] = params_.arena_range(prefix);
     ready(begin, end);
   };
   HEED_CHECK(params_.has_grads(), "Transformer::backward: no gradients to add into (call parameters().zero_grads() first)");
-  HEED_CHECK(output_grads_, "Transformer::backward: the last forward_loss was not a training pass");
-  // The output layer's gradients were taken chunk by chunk in forward_loss, unscaled.
-  be.axpy(grad_scale, d_table_out_view_, output_table_->grad);
-  be.axpy(grad_scale, d_bias_out_view_, output_bias_->grad);
-
-  // Two buffers take turns holding the gradient flowing down a stack.
+  HEED_CHECK(loss.d_hidden.defined() && loss.d_hidden.numel() == decoder_hidden_.numel(),
+             "Transformer::backward: no gradients of the last forward_loss (pass it a LossGradients)");
+  // Two buffers take turns holding the gradient flowing down a stack (d_a_ first).
   Buffer* turns[2] = {&d_a_, &d_b_};
   int current = 0;
-  Tensor dy = d_a_.zeros(be, decoder_hidden_.shape());
-  be.axpy(grad_scale, d_hidden_out_view_.reshape(dy.shape()), dy);
+  Tensor dy = output_layer_backward(be, loss, grad_scale);
   if (decoder_norm_) {
     const Tensor d_top = d_b_.view(be, decoder_top_.shape());
     decoder_norm_->backward(be, dy, d_top, Accumulate::no);
@@ -312,14 +316,15 @@ void Transformer::backward(Backend& be, float grad_scale, const GradientsReady& 
     announce("decoder.norm.");
   }
 
-  if (guided_)
-    decoder_[static_cast<size_t>(config_.alignment_layer)]->add_cross_attention_gradient(
-        config_.alignment_head, d_alignment_view_, grad_scale);
+  // The guided alignment term reaches the alignment head's probabilities directly.
+  const ProbabilityGradient alignment{.d = loss.d_alignment.defined() ? &loss.d_alignment : nullptr,
+                                      .head = config_.alignment_head, .scale = grad_scale};
   const Tensor d_memory = d_memory_.zeros(be, memory_view_.shape());
   for (size_t i = decoder_.size(); i-- > 0;) {
     current ^= 1;
     const Tensor dx = turns[current]->view(be, dy.shape());
-    decoder_[i]->backward(be, dy, dx, d_memory);
+    const bool aligned = static_cast<int64_t>(i) == config_.alignment_layer;
+    decoder_[i]->backward(be, dy, dx, d_memory, aligned ? alignment : ProbabilityGradient{});
     dy = dx;
     announce("decoder." + std::to_string(i) + ".");
   }

@@ -41,8 +41,10 @@ class DecoderLayer {
   // `memory_keys` says.
   void forward(Backend& be, const Tensor& x, const Tensor& memory, const VisibleKeys& memory_keys, const Tensor& y,
                const RunMode& mode);
-  // d_memory always accumulates: every decoder layer reads the encoder output.
-  void backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory);
+  // d_memory always accumulates: every decoder layer reads the encoder output. `cross_extra`: a
+  // gradient for the cross-attention's probabilities (guided alignment), if this layer has one.
+  void backward(Backend& be, const Tensor& dy, const Tensor& dx, const Tensor& d_memory,
+                const ProbabilityGradient& cross_extra = {});
   void start(Backend& be, const Tensor& memory, int64_t capacity, DecoderLayerCache& cache);
   void reserve_capacity(Backend& be, int64_t rows, int64_t capacity, DecoderLayerCache& cache) {
     self_attention_.reserve_self_capacity(be, rows, capacity, cache.self);
@@ -50,9 +52,6 @@ class DecoderLayer {
   void step(Backend& be, const Tensor& x, DecoderLayerCache& cache, const VisibleKeys& memory_keys, const Tensor& y);
   const MultiHeadAttention& self_attention() const { return self_attention_; }
   const MultiHeadAttention& cross_attention() const { return cross_attention_; }
-  void add_cross_attention_gradient(int64_t head, const Tensor& d, float scale) {
-    cross_attention_.add_probability_gradient(head, d, scale);
-  }
 
  private:
   MultiHeadAttention self_attention_, cross_attention_;
@@ -61,6 +60,19 @@ class DecoderLayer {
   Buffer after_self_, after_cross_;
   int64_t window_;  // self-attention's (ModelConfig::attention_window; 0: causal only)
   ModelScratch& scratch_;
+};
+
+// What a training forward_loss leaves for backward, unscaled (backward scales it). The output
+// layer's gradients are taken chunk by chunk while each chunk's logits exist: three [rows ×
+// vocabulary] tensors (logits, log-probabilities, their gradient) would be most of training's
+// memory. Views of the model's buffers, valid until its next forward_loss.
+struct LossGradients {
+  Tensor d_hidden;        // [rows, D]: the loss's gradient at the decoder's output
+  Tensor d_output_table;  // [V, D]
+  Tensor d_output_bias;   // [V]
+  // The guided alignment term's, for the alignment head's probabilities [B, T, S]; undefined
+  // without one.
+  Tensor d_alignment;
 };
 
 // Tag of the constructor that makes a second model over another's weights.
@@ -87,14 +99,16 @@ class Transformer {
   void forward_attention(Backend& be, const Tensor& source, const Tensor& target_in);
   // forward() and the label-smoothed cross-entropy against target_out, padding ignored, plus the
   // guided alignment term when the batch carries links (LossSums::alignment, included in loss).
-  LossSums forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode);
-  // After forward_loss: adds grad_scale · dLoss/dθ into every parameter's gradient. `ready`, if
-  // given, is told each range [begin, end) of the gradient arena as soon as it is final (a layer's
-  // parameters, the top layers first; the embedding tables, written last, are never announced),
-  // so that summing it across processes can start while backward goes on. On a device backend
-  // the range's kernels may still be queued.
+  // With `gradients`, also what backward() starts from.
+  LossSums forward_loss(Backend& be, const Batch& batch, float label_smoothing, const RunMode& mode,
+                        LossGradients* gradients = nullptr);
+  // From forward_loss's gradients: adds grad_scale · dLoss/dθ into every parameter's gradient, the
+  // output layer's first. `ready`, if given, is told each range [begin, end) of the gradient arena
+  // as soon as it is final (a layer's parameters, the top layers first; the embedding tables,
+  // written last, are never announced), so that summing it across processes can start while
+  // backward goes on. On a device backend the range's kernels may still be queued.
   using GradientsReady = std::function<void(int64_t begin, int64_t end)>;
-  void backward(Backend& be, float grad_scale, const GradientsReady& ready = {});
+  void backward(Backend& be, const LossGradients& loss, float grad_scale, const GradientsReady& ready = {});
   // The ranges backward announces, in its order.
   std::vector<std::pair<int64_t, int64_t>> gradient_ranges() const;
 
@@ -114,6 +128,9 @@ class Transformer {
   void run_decoder(Backend& be, const Tensor& source, const Tensor& target_in, const RunMode& mode);
   Tensor encode(Backend& be, const Tensor& source, const RunMode& mode);
   void project_output(Backend& be, const Tensor& hidden, const Tensor& logits);
+  // The first step of backward: the output layer's parameter gradients, scaled, and the gradient
+  // at the decoder's output (after its final norm) as a tensor to run down the decoder.
+  Tensor output_layer_backward(Backend& be, const LossGradients& loss, float grad_scale);
 
   ModelConfig config_;
   ParameterSet params_;
@@ -132,17 +149,12 @@ class Transformer {
   Buffer source_lengths_, memory_, decoder_out_, logits_, log_probs_;
   Tensor source_lengths_view_, memory_view_, decoder_hidden_;
   Tensor encoder_top_, decoder_top_;  // the stacks' last layer outputs (before the final norms)
-  // The output layer's gradients from the last training forward_loss, not yet scaled.
-  bool output_grads_ = false;
-  Buffer d_hidden_out_, d_table_out_, d_bias_out_;
-  Tensor d_hidden_out_view_, d_table_out_view_, d_bias_out_view_;
+  // Where forward_loss puts the LossGradients it hands out.
+  Buffer d_hidden_out_, d_table_out_, d_bias_out_, d_alignment_;
   // Host inputs on their way to the backend's device (unused on a CPU backend).
   struct Staging {
     Tensor source, target_in, target_out, links, probs, gradient;
   } staging_;
-  bool guided_ = false;  // the last forward_loss had a guided alignment term
-  Buffer d_alignment_;   // its gradient with respect to the alignment head's probabilities
-  Tensor d_alignment_view_;
   Buffer d_a_, d_b_, d_memory_, d_memory_top_;
 };
 

@@ -341,10 +341,11 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
   // as those sentences (RunMode::first_sequence), so that every dropout mask is the one process's.
   const auto [first, end] = my_share(batch.batch.source.shape()[0]);
   LossSums sums;
+  LossGradients gradients;
   if (end > first) {
     const Batch share = comm_.size() > 1 ? batch.batch.sequences(first, end) : batch.batch;
     mode.first_sequence = first;
-    sums = model_->forward_loss(*be_, share, config_.label_smoothing, mode);
+    sums = model_->forward_loss(*be_, share, config_.label_smoothing, mode, &gradients);
   }
   // The loss is a mean over the whole batch's target tokens: the processes agree on the sums
   // first, then each scales its gradient by the same count and the gradients are summed.
@@ -354,13 +355,14 @@ void Trainer::train_step(const std::vector<int32_t>& indices) {
           .aligned_rows = static_cast<int64_t>(totals[4])};
   const float grad_scale = 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1));
   if (comm_.size() == 1) {
-    model_->backward(*be_, grad_scale);
+    model_->backward(*be_, gradients, grad_scale);
   } else {
     // Each layer's gradients are summed across processes as soon as backward has them.
     const Tensor& grads = model_->parameters().grads();
     HEED_CHECK(grads.device() == Device::cpu, "data-parallel training needs the gradients in host memory");
     reducer_.start(grads.f32(), grads.numel(), gradient_buckets_);
-    if (end > first) model_->backward(*be_, grad_scale, [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
+    if (end > first)
+      model_->backward(*be_, gradients, grad_scale, [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
     const auto reduce_start = Clock::now();
     reducer_.finish();
     allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
@@ -436,8 +438,9 @@ void Trainer::reserve_workspace(const BatchPlan& plan) {
       const auto [first, end] = my_share(batch.batch.source.shape()[0]);  // what this process will run of it
       if (end > first) {
         const RunMode mode{.training = true, .seed = mix64(config_.seed), .first_sequence = first};
-        model_->forward_loss(*be_, batch.batch.sequences(first, end), config_.label_smoothing, mode);
-        model_->backward(*be_, 1.0f);
+        LossGradients gradients;
+        model_->forward_loss(*be_, batch.batch.sequences(first, end), config_.label_smoothing, mode, &gradients);
+        model_->backward(*be_, gradients, 1.0f);
       }
     } catch (const Error& error) {
       fail("a batch of {} sentences of {} source and {} target pieces (padded) does not fit: {}. Lower --batch-tokens "
