@@ -4,9 +4,8 @@
 // libgomp's threads spin (busy-wait) for a while at each barrier before they sleep. On an idle
 // machine that saves the wake-up latency of every small parallel region: decoding runs thousands
 // of them a second. On a busy machine it is ruinous: a thread spins on a core that another
-// program needs, while the thread it waits for is descheduled. Measured on a 2-core Xeon,
-// translating 500 test2016 lines (medians of 3): idle, spinning 4.8 s, passive 5.6 s, one thread
-// 7.4 s; with both cores taken by other processes, spinning 18-35 s, passive 7.6 s, one thread 11 s.
+// program needs, while the thread it waits for is descheduled: translation then runs several
+// times slower than with sleeping threads (`tools/bench_busy_machine.sh` measures both).
 //
 // libgomp reads OMP_WAIT_POLICY once, when it is loaded, before main(); so heed looks at the
 // machine from the executable's .preinit_array, which runs before any library's initialiser,

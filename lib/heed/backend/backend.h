@@ -148,7 +148,7 @@ class Backend {
   void matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& options = {});
 
   // How every later matmul of two f32 tensors computes: f32, or bf16 (both operands rounded to
-  // bf16, the products summed in f32: AMX's and AVX-512 BF16's form, ~10× f32's rate), as
+  // bf16, the products summed in f32: AMX's and AVX-512 BF16's form), as
   // `heed train --precision bf16` runs. Products with prepared weights keep their own precision.
   // Virtual so that a backend wrapping another passes it on.
   virtual void set_matmul_precision(Precision precision);

@@ -41,7 +41,7 @@ class ContainerReader {
  public:
   // When the checksum is compared. `on_open`: before the constructor returns. `on_verify`: on a
   // second thread while the caller parses, compared by verify(): FNV-1a is a chain of byte-long
-  // steps (~1 ms a MB) that nothing can shorten, the largest part of loading a model.
+  // steps that nothing can shorten, the largest part of loading a model.
   enum class Checksum { on_open, on_verify };
 
   // Validates the envelope; `kind` names the file type in messages ("heed model").

@@ -107,8 +107,8 @@ std::string read_all(const std::string& path, bool fifo_allowed) {
   HEED_CHECK(file.fd >= 0, "cannot open {}: {}", path, errno_text(errno));
   struct stat st {};
   HEED_CHECK(::fstat(file.fd, &st) == 0, "cannot read {}: {}", path, errno_text(errno));
-  // Read in one piece into a buffer of the file's size: a stream's growing copies took a fifth
-  // of loading a 15 MB model. A pipe (size 0) or a file that grew meanwhile grows the buffer.
+  // Read in one piece into a buffer of the file's size: a stream's growing copies were a large
+  // part of loading a model. A pipe (size 0) or a file that grew meanwhile grows the buffer.
   std::string contents(S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) : 0, '\0');
   size_t filled = 0;
   const auto read_some = [&](char* to, size_t n) {

@@ -193,7 +193,7 @@ void BeamSearch::expand_to_beams(int64_t sentences) {
 void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   if (sentences <= 0) return;
   // In a layout pass: the buffers are laid out as a real batch lays them out, without its work
-  // (an encoder pass of the largest batch was ~5% of a greedy run).
+  // (an encoder pass and a step of the largest batch).
   const LayoutPass layout(*be_);
   const ModelConfig& c = config_;
   const int64_t longest = std::min(options_.length.limit(source_length), c.max_positions - 1);

@@ -58,7 +58,7 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
     m->parameters().place_on(first);
     if (m->parameters().prepared()) continue;
     prepared_bytes += m->parameters().prepare(first, options_.precision);
-    // The f32 copies of the weights are dead now: give them back (30 MB of the default model).
+    // The f32 copies of the weights are dead now: give them back.
     released_bytes += m->parameters().release_prepared_values();
   }
   spdlog::log(options_.precision == Precision::f32 ? spdlog::level::debug : spdlog::level::info,

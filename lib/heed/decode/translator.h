@@ -36,11 +36,10 @@ struct TranslateOptions {
 };
 
 // The default batch: 64 rows of beams (sentences × beam size), between 8 and 16 sentences; greedy
-// search on one worker takes 32. Measured on test2016 (2-core Xeon without AMX, f32): greedy on
-// one thread, 32 sentences 8% faster than 16 (3.01 against 3.26 s, medians of 3) for 120 against
-// 109 MB peak (the encoder runs 16 sentences at a time whatever the batch), 64 no faster again;
-// with two workers 32 gains nothing (1.59 against 1.61 s: fewer batches each, so the workers
-// finish less together) and costs 20 MB; at beam 4, 32 sentences (128 rows) are slower than 16.
+// search on one worker takes 32. Wider batches of beams run slower (each step's products outgrow
+// the caches); greedy rows are few enough that one worker gains from 32 sentences, while two
+// workers gain nothing from them (fewer batches each, so the workers finish less together) and
+// pay their memory (`tools/bench_translate.sh` measures these choices).
 int64_t default_batch_sentences(int64_t beam, int64_t workers);
 
 struct TranslatedLine {

@@ -29,7 +29,7 @@ bool built_with_cuda();
 int cuda_gpu_count();
 std::string cuda_summary();  // one line per GPU, or why there is none
 // Whether this process has loaded cuBLASLt, which a CUDA build opens only when a CUDA backend is
-// made (it maps ~150 MB): false for every CPU run.
+// made (it maps over a hundred MB): false for every CPU run.
 bool cuda_matmul_library_loaded();
 // Loads it now, as making a CUDA backend does (an Error naming the library if it cannot): lets a
 // machine without a GPU check that a CUDA build finds it.

@@ -74,7 +74,7 @@ class IncrementalDecoder {
   Buffer memory_buffer_, lengths_buffer_;
   // Gather targets, swapped in after each select: one per kind of tensor, so that each circulates
   // among tensors of one size. (A single spare passed through every cache would leave every
-  // buffer it visits as large as the largest tensor of all: 130 MB more at beam 4.)
+  // buffer it visits as large as the largest tensor of all.)
   Buffer spare_self_, spare_cross_, spare_memory_, spare_lengths_, rows_buffer_, memory_rows_buffer_;
   std::vector<int32_t> memory_rows_;  // select_rows' scratch
   std::vector<int32_t> same_rows_;    // grow_caches' scratch

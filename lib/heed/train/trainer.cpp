@@ -18,10 +18,11 @@
 #include "heed/core/threads.h"
 #include "heed/dist/communicator.h"
 #include "heed/dist/gradient_reducer.h"
-#include "heed/eval/bleu.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/output_directory.h"
+#include "heed/train/progress_report.h"
 #include "heed/train/training_report.h"
+#include "heed/train/validation.h"
 #include "heed/train/stop_signal.h"
 
 namespace heed {
@@ -34,11 +35,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 double seconds_between(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-std::string duration_text(double seconds) {
-  const int64_t s = static_cast<int64_t>(seconds);
-  return s >= 3600 ? fmt::format("{}h{:02}m", s / 3600, s / 60 % 60) : fmt::format("{}m{:02}s", s / 60, s % 60);
-}
 
 // A vocabulary file, parsed once (vocabularies_of takes the parsed one), with the file named in an
 // error, and for a .vocab listing what to give instead.
@@ -112,12 +108,6 @@ void check_free_space(const std::string& dir, int64_t parameters, int64_t embedd
              "--output", dir, size_text(available), size_text(needed));
 }
 
-struct Validation {
-  double cross_entropy = 0.0;  // nats per target token
-  double perplexity = 0.0;
-  double bleu = 0.0;
-};
-
 class Trainer {
  public:
   Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be);
@@ -125,10 +115,13 @@ class Trainer {
 
  private:
   void read_corpora();
-  void train_step(const std::vector<int32_t>& indices);
+  void update(const std::vector<int32_t>& indices);
+  // The loss sums of every process's share of the batch.
+  LossSums summed_across_processes(const LossSums& mine) const;
+  // Backward from this process's share (if it has one), the gradients then summed across processes.
+  void backward(const LossGradients& gradients, float grad_scale, bool has_share);
   void reserve_workspace(const BatchPlan& plan);
   void keep_validated_model();
-  Validation validate();
   void validate_and_checkpoint();
   void save_checkpoint_files();
   // The model, readable on the host (to save it): itself on a CPU backend, else a copy
@@ -178,16 +171,9 @@ class Trainer {
   int64_t updates_at_last_validation_ = -1;
   size_t plan_size_hint_ = 0;  // batches in the current epoch, for the ETA
 
-  // Progress since the last log line.
-  Clock::time_point window_start_ = Clock::now();
-  double window_loss_ = 0.0, window_nll_ = 0.0, window_alignment_ = 0.0;
-  int64_t window_tokens_ = 0, window_updates_ = 0, window_aligned_rows_ = 0;
-  double last_grad_norm_ = 0.0;
-  double first_loss_ = -1.0, last_loss_ = 0.0;
-  float last_learning_rate_ = 0.0f;
-  std::vector<double> tokens_per_second_;  // per update, for the median
-  double allreduce_seconds_ = 0.0;          // waiting for the gradient sums after backward (the slowest process included)
-  double step_seconds_ = 0.0;               // all of train_step
+  ProgressReport report_{config_.guided_alignment_weight};  // the progress lines
+  double allreduce_seconds_ = 0.0;  // waiting for the gradient sums after backward (the slowest process included)
+  double update_seconds_ = 0.0;     // all of update()
 };
 
 Trainer::Trainer(const TrainConfig& config, const ModelConfig& model_config, std::unique_ptr<Backend> be)
@@ -330,63 +316,61 @@ void Trainer::read_corpora() {
   }
 }
 
-void Trainer::train_step(const std::vector<int32_t>& indices) {
+// One update: this process's share of the batch → its loss → the sums across processes →
+// backward → the optimiser.
+void Trainer::update(const std::vector<int32_t>& indices) {
   const auto start = Clock::now();
   BatchTensors batch = make_batch(train_.pairs, indices, model_->config().batch_layout());
   batch.batch.alignment_weight = config_.guided_alignment_weight;
   model_->parameters().zero_grads(*be_);
-  // Each update's dropout masks derive from (seed, update): a resumed run draws the same ones.
-  RunMode mode{.training = true, .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1)};
   // With N processes each runs its share of the batch's sentences, padded as the whole batch is,
-  // as those sentences (RunMode::first_sequence), so that every dropout mask is the one process's.
+  // as those sentences (RunMode::first_sequence), so that every dropout mask is the one process's;
+  // each update's masks derive from (seed, update), so that a resumed run draws the same ones.
   const auto [first, end] = my_share(batch.batch.source.shape()[0]);
-  LossSums sums;
+  const RunMode mode{.training = true,
+                     .seed = mix64(config_.seed) ^ mix64(static_cast<uint64_t>(progress_.updates) + 1),
+                     .first_sequence = first};
+  LossSums mine;
   LossGradients gradients;
   if (end > first) {
     const Batch share = comm_.size() > 1 ? batch.batch.sequences(first, end) : batch.batch;
-    mode.first_sequence = first;
-    sums = model_->forward_loss(*be_, share, config_.label_smoothing, mode, &gradients);
+    mine = model_->forward_loss(*be_, share, config_.label_smoothing, mode, &gradients);
   }
   // The loss is a mean over the whole batch's target tokens: the processes agree on the sums
   // first, then each scales its gradient by the same count and the gradients are summed.
-  double totals[5] = {sums.loss, sums.nll, sums.alignment, static_cast<double>(sums.tokens), static_cast<double>(sums.aligned_rows)};
-  comm_.sum(totals, 5);
-  sums = {.loss = totals[0], .nll = totals[1], .tokens = static_cast<int64_t>(totals[3]), .alignment = totals[2],
-          .aligned_rows = static_cast<int64_t>(totals[4])};
-  const float grad_scale = 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1));
-  if (comm_.size() == 1) {
-    model_->backward(*be_, gradients, grad_scale);
-  } else {
-    // Each layer's gradients are summed across processes as soon as backward has them.
-    const Tensor& grads = model_->parameters().grads();
-    HEED_CHECK(grads.device() == Device::cpu, "data-parallel training needs the gradients in host memory");
-    reducer_.start(grads.f32(), grads.numel(), gradient_buckets_);
-    if (end > first)
-      model_->backward(*be_, gradients, grad_scale, [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
-    const auto reduce_start = Clock::now();
-    reducer_.finish();
-    allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
-  }
+  const LossSums sums = summed_across_processes(mine);
+  backward(gradients, 1.0f / static_cast<float>(std::max<int64_t>(sums.tokens, 1)), end > first);
   const UpdateInfo info = adam_->step(*be_);
   if (info.skipped) {
     spdlog::warn("update {}: the gradient is not finite; the batch is skipped", progress_.updates + 1);
     return;
   }
   progress_.updates = adam_->updates();
-  const double loss = sums.loss / static_cast<double>(std::max<int64_t>(sums.tokens, 1));
-  if (first_loss_ < 0) first_loss_ = loss;
-  last_loss_ = loss;
-  window_loss_ += sums.loss;
-  window_nll_ += sums.nll;
-  window_alignment_ += sums.alignment;
-  window_aligned_rows_ += sums.aligned_rows;
-  window_tokens_ += sums.tokens;
-  window_updates_ += 1;
-  last_grad_norm_ = info.grad_norm;
-  last_learning_rate_ = info.learning_rate;
-  if (progress_.updates > 100)
-    tokens_per_second_.push_back(static_cast<double>(sums.tokens) / seconds_between(start, Clock::now()));
-  step_seconds_ += seconds_between(start, Clock::now());
+  report_.add(progress_.updates, sums, info, seconds_between(start, Clock::now()));
+  update_seconds_ += seconds_between(start, Clock::now());
+}
+
+LossSums Trainer::summed_across_processes(const LossSums& mine) const {
+  double totals[5] = {mine.loss, mine.nll, mine.alignment, static_cast<double>(mine.tokens), static_cast<double>(mine.aligned_rows)};
+  comm_.sum(totals, 5);
+  return {.loss = totals[0], .nll = totals[1], .tokens = static_cast<int64_t>(totals[3]), .alignment = totals[2],
+          .aligned_rows = static_cast<int64_t>(totals[4])};
+}
+
+void Trainer::backward(const LossGradients& gradients, float grad_scale, bool has_share) {
+  if (comm_.size() == 1) {
+    model_->backward(*be_, gradients, grad_scale);
+    return;
+  }
+  // Each layer's gradients are summed across processes as soon as backward has them.
+  const Tensor& grads = model_->parameters().grads();
+  HEED_CHECK(grads.device() == Device::cpu, "data-parallel training needs the gradients in host memory");
+  reducer_.start(grads.f32(), grads.numel(), gradient_buckets_);
+  if (has_share)
+    model_->backward(*be_, gradients, grad_scale, [this](int64_t from, int64_t to) { reducer_.ready(from, to); });
+  const auto reduce_start = Clock::now();
+  reducer_.finish();
+  allreduce_seconds_ += seconds_between(reduce_start, Clock::now());
 }
 
 // The workspace (activations, gradients, attention and loss scratch) is laid out before update 1
@@ -458,39 +442,6 @@ void Trainer::reserve_workspace(const BatchPlan& plan) {
                seconds_between(start, Clock::now()));
 }
 
-Validation Trainer::validate() {
-  Validation v;
-  const ModelConfig& mc = model_->config();
-  LossSums total;
-  for (const auto& indices : plan_in_order(valid_.pairs, config_.batch_tokens)) {
-    const BatchTensors batch = make_batch(valid_.pairs, indices, mc.batch_layout());
-    const LossSums sums = model_->forward_loss(*be_, batch.batch, 0.0f, RunMode{});
-    total.nll += sums.nll;
-    total.tokens += sums.tokens;
-  }
-  v.cross_entropy = total.tokens ? total.nll / static_cast<double>(total.tokens) : 0.0;
-  v.perplexity = std::exp(v.cross_entropy);
-
-  // BLEU of beam-search translations of the first N pairs, decoded in length-sorted batches.
-  const size_t count = config_.valid_bleu_sentences > 0
-                           ? std::min(valid_.pairs.size(), static_cast<size_t>(config_.valid_bleu_sentences))
-                           : valid_.pairs.size();
-  std::vector<int32_t> order(count);
-  std::vector<int64_t> lengths(count);
-  std::iota(order.begin(), order.end(), 0);
-  for (size_t i = 0; i < count; ++i) lengths[i] = static_cast<int64_t>(valid_.pairs[i].source.size()) + 1;
-  std::vector<std::string> hypotheses(count), references(valid_references_.begin(), valid_references_.begin() + count);
-  BeamSearch search(*be_, *model_, config_.validation_beam);
-  for (const std::vector<int32_t>& batch : batches_by_length(order, lengths, {.sentences = config_.decode_batch_sentences})) {
-    std::vector<std::vector<int32_t>> sources;
-    for (int32_t i : batch) sources.push_back(valid_.pairs[i].source);
-    const auto outputs = search.translate(sources);
-    for (size_t k = 0; k < batch.size(); ++k) hypotheses[batch[k]] = vocab_.target->decode(outputs[k].at(0).pieces);
-  }
-  if (count > 0) v.bleu = corpus_bleu(hypotheses, references).score;
-  return v;
-}
-
 // BLEU ties (early in training every BLEU is 0) are broken by cross-entropy.
 bool Trainer::improved(double metric, double cross_entropy) const {
   if (!progress_.has_best) return true;
@@ -532,7 +483,11 @@ void Trainer::validate_and_checkpoint() {
   updates_at_last_validation_ = progress_.updates;
   if (!valid_.pairs.empty() && comm_.is_root()) {  // the others go on to the next update and wait there
     const auto start = Clock::now();
-    const Validation v = validate();
+    const Validation v = validate(*be_, *model_, valid_, valid_references_, *vocab_.target,
+                                  {.batch_tokens = config_.batch_tokens,
+                                   .bleu_sentences = config_.valid_bleu_sentences,
+                                   .decode_batch_sentences = config_.decode_batch_sentences,
+                                   .beam = config_.validation_beam});
     const double metric = config_.metric == ValidationMetric::bleu ? v.bleu : v.cross_entropy;
     progress_.validations += 1;
     const bool better = improved(metric, v.cross_entropy);
@@ -575,33 +530,9 @@ double Trainer::eta_seconds(int64_t batches_in_epoch) const {
 }
 
 void Trainer::log_progress(bool force) {
-  const double window = seconds_between(window_start_, Clock::now());
-  if (window_updates_ == 0 || (!force && window < config_.progress_seconds)) return;
-  if (!metrics_) {  // not rank 0: nothing to log
-    window_start_ = Clock::now();
-    window_loss_ = window_nll_ = window_alignment_ = 0.0;
-    window_tokens_ = window_updates_ = window_aligned_rows_ = 0;
-    return;
-  }
-  const double tokens = static_cast<double>(std::max<int64_t>(window_tokens_, 1));
-  const auto batches = static_cast<int64_t>(plan_size_hint_);
-  // Guided alignment: the head's cross-entropy per aligned target piece, without the weight.
-  const std::string alignment =
-      window_aligned_rows_ > 0 && config_.guided_alignment_weight > 0
-          ? fmt::format(" | align-ce {:.3f}", window_alignment_ / config_.guided_alignment_weight /
-                                                  static_cast<double>(window_aligned_rows_))
-          : "";
-  metrics_->add(TrainingRow{.update = progress_.updates, .epoch = progress_.epoch + 1, .seconds = elapsed(),
-                            .loss = window_loss_ / tokens, .perplexity = std::exp(window_nll_ / tokens),
-                            .learning_rate = last_learning_rate_, .grad_norm = last_grad_norm_,
-                            .tokens_per_second = tokens / window});
-  spdlog::info("epoch {} update {} | loss {:.3f} | ppl {:.2f}{} | lr {:.2e} | grad-norm {:.2f} | {:.0f} tok/s | {} elapsed | ETA {}",
-               progress_.epoch + 1, progress_.updates, window_loss_ / tokens, std::exp(window_nll_ / tokens), alignment,
-               last_learning_rate_, last_grad_norm_, tokens / window, duration_text(elapsed()),
-               duration_text(eta_seconds(batches)));
-  window_start_ = Clock::now();
-  window_loss_ = window_nll_ = window_alignment_ = 0.0;
-  window_tokens_ = window_updates_ = window_aligned_rows_ = 0;
+  if (!report_.due(force ? 0.0 : config_.progress_seconds)) return;
+  report_.write(metrics_.get(), {.epoch = progress_.epoch + 1, .update = progress_.updates, .elapsed_seconds = elapsed(),
+                                 .eta_seconds = eta_seconds(static_cast<int64_t>(plan_size_hint_))});
 }
 
 std::string Trainer::limit_reached() const {
@@ -642,7 +573,7 @@ TrainSummary Trainer::run() {
     while (progress_.next_batch < static_cast<int64_t>(plan.size())) {
       reason = agreed_limit();
       if (!reason.empty()) break;
-      train_step(plan[progress_.next_batch]);
+      update(plan[progress_.next_batch]);
       progress_.next_batch += 1;
       log_progress(false);
       if (config_.validate_every > 0 && progress_.updates % config_.validate_every == 0) validate_and_checkpoint();
@@ -672,7 +603,7 @@ TrainSummary Trainer::run() {
                  "waiting for the sums after backward (the slowest process included)",
                  comm_.size(), static_cast<double>(model_->parameters().grads().bytes()) / 1e6,
                  reducer_.overlaps() ? "layer by layer while backward runs" : "after backward (the MPI library has no thread support)",
-                 step_seconds_ > 0 ? 100.0 * allreduce_seconds_ / step_seconds_ : 0.0);
+                 update_seconds_ > 0 ? 100.0 * allreduce_seconds_ / update_seconds_ : 0.0);
   return s;
 }
 
@@ -684,13 +615,9 @@ TrainSummary Trainer::summary(const std::string& reason) const {
   s.best_metric = progress_.best_metric;
   s.stop_reason = reason;
   s.interrupted = stop_requested();
-  s.first_loss = std::max(first_loss_, 0.0);
-  s.last_loss = last_loss_;
-  if (!tokens_per_second_.empty()) {
-    std::vector<double> sorted = tokens_per_second_;
-    std::nth_element(sorted.begin(), sorted.begin() + static_cast<long>(sorted.size() / 2), sorted.end());
-    s.median_tokens_per_second = sorted[sorted.size() / 2];
-  }
+  s.first_loss = report_.first_loss();
+  s.last_loss = report_.last_loss();
+  s.median_tokens_per_second = report_.median_tokens_per_second();
   return s;
 }
 

@@ -2,7 +2,7 @@
 // CachingAllocator: device memory handed out in size classes and kept when freed, so that the
 // thousands of same-sized activations a training step or a decoding step allocates cost one
 // cudaMalloc each in the first step and none after (cudaMalloc and cudaFree synchronise the
-// device and take ~100 µs; a step allocates ~200 tensors). Blocks are reused on the stream that
+// device, and a step allocates hundreds of tensors). Blocks are reused on the stream that
 // freed them, the backend's only stream, so reuse is ordered after every earlier use.
 //
 // It holds no CUDA type: the raw allocation functions are given to it, which lets the CPU tests

@@ -1,8 +1,7 @@
 #pragma once
 // cuBLASLt's entry points, looked up with dlopen/dlsym when the first CUDA backend is made.
-// Linking the library instead costs every heed process ~150 MB of resident memory (measured: a
-// dlopen of libcublasLt.so.13 alone takes a process from 1.9 to 153.6 MB), CPU runs of a CUDA
-// build included; loaded on demand, only a process that computes on a GPU pays for it.
+// Linking the library instead costs every heed process its mapping, over a hundred MB of resident
+// memory, CPU runs of a CUDA build included; loaded on demand, only a process that computes on a GPU pays for it.
 
 #include <cublasLt.h>
 

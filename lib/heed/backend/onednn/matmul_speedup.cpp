@@ -1,8 +1,7 @@
 // OneDnnBackend::matmul_speedup: whether bf16 matmuls are worth it on this CPU, measured. AMX
-// makes them several times faster than f32; AVX-512 BF16 alone can make them slower (on the Intel
-// Xeon without AMX measured for M9, VDPBF16PS's 32 products issue about once every two cycles
-// against two 16-product FMAs a cycle: 0.51× the products per second), so heed asks the machine
-// rather than the instruction set.
+// makes them several times faster than f32; AVX-512 BF16 alone can make them slower (on Intel
+// Xeons without AMX, VDPBF16PS's 32 products issue about once every two cycles against two
+// 16-product FMAs a cycle), so heed asks the machine rather than the instruction set.
 
 #include <algorithm>
 #include <chrono>

@@ -263,8 +263,8 @@ void OneDnnBackend::do_log_softmax_forward(const Tensor& x, const Tensor& y) { s
 namespace {
 
 // dx[r, :] = y[r, :] ⊙ (dy[r, :] − Σ_k dy[r, k] y[r, k]), written or added: the softmax's backward
-// for CPUs where oneDNN 2.6 has only its reference loops for it (below AVX-512: ~4% of a training
-// step at AVX2). Compiled for AVX-512 and AVX2 besides the baseline.
+// for CPUs where oneDNN 2.6 has only its reference loops for it (below AVX-512). Compiled for
+// AVX-512 and AVX2 besides the baseline.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void softmax_backward_rows(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols, bool add) {
 #pragma omp parallel for if (rows * cols > kParallelThreshold)
@@ -488,7 +488,7 @@ void OneDnnBackend::do_swap_axes_12(const Tensor& x, const Tensor& y) {
 // ---- Ops oneDNN has no primitive for: OpenMP loops. ----
 
 // Additive attention has no oneDNN primitive: expressed as binary add + tanh + matmul it would
-// materialise a [B, H, T, S, d] tensor (134 MB per layer for a 4,096-token m30k-small batch).
+// materialise a [B, H, T, S, d] tensor, d times the scores' size, per layer.
 // These loops keep one (t, s) pair in registers instead; the tanh is recomputed in backward.
 void OneDnnBackend::do_additive_scores_forward(const Tensor& q, const Tensor& k, const Tensor& v,
                                                const Tensor& scores) {
@@ -575,8 +575,8 @@ void OneDnnBackend::do_axpy(float alpha, const Tensor& x, const Tensor& y) {
   for (int64_t i = 0; i < n; ++i) py[i] += alpha * px[i];
 }
 
-// oneDNN 2.6's reduction over the leading axis runs its reference kernel (~30 ms for 4096×1024,
-// a third of a training step in bias gradients), so this is a loop: each thread sums a band of
+// oneDNN 2.6's reduction over the leading axis runs its reference kernel, slow enough to take a
+// large share of a training step in bias gradients, so this is a loop: each thread sums a band of
 // rows into its own partial row, then the partial rows are added up.
 void OneDnnBackend::do_sum_rows(const Tensor& x, const Tensor& y, Accumulate acc) {
   const int64_t rows = x.shape().rows(), cols = x.shape().cols();

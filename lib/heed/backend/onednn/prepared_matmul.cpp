@@ -1,22 +1,19 @@
 // The oneDNN backend's prepared weights (prepared_weight.h): reordered once into the blocked
-// layout oneDNN's matmul kernels choose (AMX tiles on an AMX CPU), in f32, bf16 or int8.
-//
-// Measured on a 2-core Xeon with AMX, one thread, at decoding shapes (128 rows × 256 × N):
-// against the plain f32 matmul, the packed f32 weight is 0.98–1.11× as fast (1.40× at 8 rows),
-// bf16 5.2–6.5× (rounding x included), int8 4.4–7.2× (quantising x included; `heed bench ops`).
+// layout oneDNN's matmul kernels choose (AMX tiles on an AMX CPU), in f32, bf16 or int8
+// (`heed bench ops` compares them with the plain f32 matmul at decoding's shapes).
 //
 // int8 scales: oneDNN 2.6 runs scales given at execution time ("runtime output scales") only on
 // its generic gemm kernels, not on AMX; scales fixed when the primitive is made would need one
 // primitive per weight and row count; and scales as binary post-ops with a per-column operand
-// cost 3× the product itself (34 against 11 µs at 128×256×256). So the product writes its exact
+// cost several times the product itself. So the product writes its exact
 // 32-bit sums and one loop here scales them per column and per input row and adds the bias
 // (dequantize()).
 //
 // int8 input: x's codes p ∈ [−L, L] are stored shifted, as u8 p + L + 1, and the weight's
 // column sums take the shift back out: Σ (p + L + 1) q = Σ p q + (L + 1) Σ q. The sums are the
 // same integers; u8 · s8 is the form VNNI multiplies natively, and for a single row oneDNN 2.6
-// has only its reference loops for s8 · s8 (8 ms against 10 µs for 1×256×1024: greedy decoding's
-// last sentence of a batch). L is 127, or 63 on a CPU without VNNI (runtime_info.h), whose
+// has only its reference loops for s8 · s8, hundreds of times slower (greedy decoding's last
+// sentence of a batch is such a row). L is 127, or 63 on a CPU without VNNI (runtime_info.h), whose
 // u8 · s8 instruction adds pairs of products in saturating 16 bits.
 
 #include <cmath>

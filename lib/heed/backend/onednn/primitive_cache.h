@@ -1,7 +1,7 @@
 #pragma once
 // PrimitiveCache: oneDNN primitives built once per (op, shapes, attributes, thread count) and
-// reused. Building one means JIT-compiling a kernel (~80 µs for a 64×256×256 matmul, about three
-// of its executions), so the hot path must never do it twice. Each entry also keeps its memory
+// reused. Building one means JIT-compiling a kernel, which costs several executions of a small
+// one, so the hot path must never do it twice. Each entry also keeps its memory
 // objects and argument map: a call only rebinds data pointers, so it allocates nothing.
 
 #include <array>
@@ -56,8 +56,8 @@ struct CachedPrimitive {
 
 // Least-recently-used, with a bound: every distinct batch shape brings its own primitives
 // (training sees hundreds of shapes, each JIT-compiled kernel holds code pages), and an
-// unbounded cache grew training to 5.5 GB. Re-creating an evicted primitive costs ~0.1 ms,
-// nothing beside the seconds a batch of that shape takes.
+// unbounded cache grew training by gigabytes. Re-creating an evicted primitive costs a fraction of
+// a millisecond, nothing beside the time a batch of that shape takes.
 class PrimitiveCache {
  public:
   static constexpr size_t kDefaultCapacity = 256;
