@@ -56,6 +56,24 @@ if(NOT score_rc EQUAL 0 OR NOT score_out MATCHES "^BLEU\\|.*\nchrF2\\|")
   message(FATAL_ERROR "heed score: exit ${score_rc}\n${score_out}${score_err}")
 endif()
 
+# Gzipped corpora, as corpora are often shipped: the vocabulary and the training read them as text.
+foreach(side en de)
+  file(ARCHIVE_CREATE OUTPUT ${WORK_DIR}/train.${side}.gz PATHS ${data}/train.${side} FORMAT raw COMPRESSION GZip)
+endforeach()
+run(gz_vocab -q vocab -i ${WORK_DIR}/train.en.gz ${WORK_DIR}/train.de.gz --size 300 -o ${WORK_DIR}/gz)
+file(READ ${WORK_DIR}/joint.vocab plain_pieces)
+file(READ ${WORK_DIR}/gz.vocab gz_pieces)
+if(NOT gz_vocab_rc EQUAL 0 OR NOT gz_pieces STREQUAL plain_pieces)
+  message(FATAL_ERROR "heed vocab on .gz corpora: exit ${gz_vocab_rc}, the pieces of the plain files' vocabulary: "
+                      "${gz_pieces} ${gz_vocab_err}")
+endif()
+run(gz_train --threads 1 train --train-src ${WORK_DIR}/train.en.gz --train-tgt ${WORK_DIR}/train.de.gz
+    --vocab ${WORK_DIR}/joint.model -o ${WORK_DIR}/gz-run --model-dim 32 --heads 2 --ffn-dim 64 --encoder-layers 1
+    --decoder-layers 1 --batch-tokens 256 --max-updates 2)
+if(NOT gz_train_rc EQUAL 0 OR NOT gz_train_err MATCHES "training data: 200 pairs kept of 200 lines")
+  message(FATAL_ERROR "heed train on .gz corpora: exit ${gz_train_rc}\n${gz_train_err}")
+endif()
+
 # Corpora of different lengths: one line naming both files and both counts, exit 1.
 run(bad train --train-src ${data}/train.en --train-tgt ${data}/valid.de --vocab ${WORK_DIR}/joint.model -o ${WORK_DIR}/bad)
 if(NOT bad_rc EQUAL 1 OR NOT bad_err MATCHES "train.en has 200 lines but .*valid.de has 50")

@@ -7,6 +7,7 @@
 #include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/core/gzip.h"
 #include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
 #include "heed/text/word_pieces.h"
@@ -50,7 +51,7 @@ constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 }  // namespace
 
 std::vector<std::string> read_lines(const std::string& path, ByteOrderMark mark) {
-  const std::string contents = read_file_or_pipe(path);
+  const std::string contents = text_of(read_file_or_pipe(path), path);
   std::vector<std::string> lines;
   size_t start = mark == ByteOrderMark::drop && contents.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
   while (start < contents.size()) {

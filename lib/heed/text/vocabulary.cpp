@@ -9,10 +9,46 @@
 #include <unordered_map>
 
 #include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/core/gzip.h"
 
 namespace heed {
 
 namespace {
+
+// The lines of the input files, one file in memory at a time, each uncompressed if gzipped:
+// SentencePiece reads them through this rather than opening the files itself, which it could not
+// do for a .gz corpus.
+class InputLines final : public sentencepiece::SentenceIterator {
+ public:
+  explicit InputLines(const std::vector<std::string>& paths) : paths_(paths) { Next(); }
+  bool done() const override { return done_; }
+  const std::string& value() const override { return line_; }
+  sentencepiece::util::Status status() const override { return sentencepiece::util::Status(); }
+  void Next() override {
+    while (position_ >= contents_.size()) {
+      if (next_path_ == paths_.size()) {
+        done_ = true;
+        return;
+      }
+      const std::string& path = paths_[next_path_++];
+      contents_ = text_of(read_file(path), path);
+      position_ = 0;
+    }
+    size_t end = contents_.find('\n', position_);
+    if (end == std::string::npos) end = contents_.size();
+    line_.assign(contents_, position_, end - position_);
+    position_ = end + 1;
+  }
+
+ private:
+  const std::vector<std::string>& paths_;
+  size_t next_path_ = 0;
+  std::string contents_;
+  size_t position_ = 0;
+  std::string line_;
+  bool done_ = false;
+};
 
 // SentencePiece reports a failed check as "./src/trainer_interface.cc(428) [!sentences_.empty()] ...":
 // its source location and the condition, meaningless to a user. Say what it means instead.
@@ -120,9 +156,8 @@ Vocabulary Vocabulary::train(const VocabularyTraining& options) {
   HEED_CHECK(!options.inputs.empty(), "vocabulary training needs at least one input file");
   HEED_CHECK(options.size > 4, "vocabulary size must be larger than the 4 special pieces, got {}", options.size);
   std::string inputs;
-  for (const std::string& input : options.inputs) inputs += (inputs.empty() ? "" : ",") + input;
+  for (const std::string& input : options.inputs) inputs += (inputs.empty() ? "" : ", ") + input;
   const std::unordered_map<std::string, std::string> args = {
-      {"input", inputs},
       {"vocab_size", std::to_string(options.size)},
       {"model_type", options.type == VocabularyType::bpe ? "bpe" : "unigram"},
       {"character_coverage", std::to_string(options.character_coverage)},
@@ -138,7 +173,8 @@ Vocabulary Vocabulary::train(const VocabularyTraining& options) {
       {"minloglevel", "2"},  // SentencePiece's own logging: errors only (heed logs progress itself)
   };
   std::string serialized;
-  const auto status = sentencepiece::SentencePieceTrainer::Train(args, nullptr, &serialized);
+  InputLines lines(options.inputs);
+  const auto status = sentencepiece::SentencePieceTrainer::Train(args, &lines, &serialized);
   HEED_CHECK(status.ok(), "cannot train a vocabulary on {}: {}", inputs, readable(status));
   return from_serialized(std::move(serialized), "the vocabulary just trained");
 }

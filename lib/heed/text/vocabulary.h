@@ -19,7 +19,7 @@ inline constexpr int32_t kEosId = 3;
 enum class VocabularyType : uint8_t { unigram, bpe };
 
 struct VocabularyTraining {
-  std::vector<std::string> inputs;      // text files, one sentence a line
+  std::vector<std::string> inputs;      // text files, one sentence a line (plain or gzipped)
   int64_t size = 8000;
   VocabularyType type = VocabularyType::unigram;
   float character_coverage = 1.0f;      // keep every character: no <unk> for rare letters
