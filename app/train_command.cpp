@@ -140,7 +140,7 @@ void add_train_command(CLI::App& root, Action& chosen, const DeviceSpec& device)
   cmd->add_option("--attention-dropout", m.attention_dropout, "Dropout on attention probabilities")->capture_default_str()->group("Model")->check(number_in(0, 1, Bound::closed, Bound::open));
   cmd->add_option("--attention-window", m.attention_window, "Local self-attention: keys at most W positions away (the decoder's only before; 0: full attention)")->capture_default_str()->group("Model")->check(number_in(0, kMaxPositions));
   cmd->add_option("--attention-global", m.attention_global, "With a window: the first N source positions see and are seen by all")->capture_default_str()->group("Model")->check(number_in(0, kMaxPositions));
-  cmd->add_option("--activation", o->activation, "relu or gelu")->capture_default_str()->group("Model");
+  cmd->add_option("--activation", o->activation, "relu, gelu or swish")->capture_default_str()->group("Model");
   cmd->add_option("--attention", o->attention, "scaled-dot, dot or additive")->capture_default_str()->group("Model");
   cmd->add_option("--positions", o->positions, "sinusoidal or learned")->capture_default_str()->group("Model");
   cmd->add_option("--norm", o->norm, "pre or post layer norm")->capture_default_str()->group("Model");

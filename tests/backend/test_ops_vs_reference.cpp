@@ -355,7 +355,7 @@ TEST_CASE("layer norm equals the reference, forward and backward") {
 TEST_CASE("ReLU and GELU equal the reference, forward and backward") {
   Pair pair;
   Rng rng(6);
-  for (Activation kind : {Activation::relu, Activation::gelu}) {
+  for (Activation kind : {Activation::relu, Activation::gelu, Activation::swish}) {
     for (const Shape& shape : {Shape{1}, Shape{3, 5}, Shape{4, 1023}}) {
       const Tensor x = random_tensor(shape, rng, -4.0f, 4.0f);
       expect_same(pair, Tensor::zeros(shape), [&](Backend& be, const Tensor& y) { be.activation_forward(kind, x, y); });

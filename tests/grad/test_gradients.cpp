@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "heed/backend/matmul_backward.h"
+#include "heed/model/config.h"
 #include "support.h"
 
 using namespace heed;
@@ -188,7 +189,7 @@ TEST_CASE("ReLU, GELU and dropout gradients match finite differences") {
     Tensor x = random_tensor(Shape{5, 9}, rng, -3.0f, 3.0f);
     for (int64_t i = 0; i < x.numel(); ++i)  // keep ReLU's kink out of the finite-difference stencil
       if (std::abs(x.f32()[i]) < 0.05f) x.f32()[i] = 0.5f;
-    for (Activation kind : {Activation::relu, Activation::gelu}) {
+    for (Activation kind : {Activation::relu, Activation::gelu, Activation::swish}) {
       const auto forward = [&] {
         Tensor y = Tensor::empty(x.shape());
         be->activation_forward(kind, x, y);
@@ -197,7 +198,7 @@ TEST_CASE("ReLU, GELU and dropout gradients match finite differences") {
       const Tensor w = random_tensor(x.shape(), rng);
       Tensor dx = Tensor::empty(x.shape());
       be->activation_backward(kind, x, w, dx, Accumulate::no);
-      expect_gradient(kind == Activation::relu ? "relu" : "gelu", x, dx, w, forward);
+      expect_gradient(to_string(kind).c_str(), x, dx, w, forward);
     }
     const auto dropout = [&] {
       Tensor y = Tensor::empty(x.shape());

@@ -30,7 +30,8 @@ namespace heed {
 
 enum class Accumulate : bool { no = false, yes = true };
 
-enum class Activation : uint8_t { relu, gelu };  // gelu: the exact erf form
+// gelu: the exact erf form; swish: x · σ(x) (also called SiLU; OPUS-MT's models use it)
+enum class Activation : uint8_t { relu, gelu, swish };
 
 // A score that removes a key from a softmax without producing NaN when a whole row is hidden
 // (-inf would): such a row becomes uniform instead.

@@ -43,7 +43,7 @@ const EnumNames<NormPlacement> kNormNames{{{NormPlacement::pre, "pre"}, {NormPla
 const EnumNames<EmbeddingTying> kTyingNames{
     {{EmbeddingTying::none, "none"}, {EmbeddingTying::target_output, "target-output"}, {EmbeddingTying::all, "all"}},
     "embedding tying"};
-const EnumNames<Activation> kActivationNames{{{Activation::relu, "relu"}, {Activation::gelu, "gelu"}}, "activation"};
+const EnumNames<Activation> kActivationNames{{{Activation::relu, "relu"}, {Activation::gelu, "gelu"}, {Activation::swish, "swish"}}, "activation"};
 const EnumNames<AlignmentStep> kAlignmentStepNames{
     {{AlignmentStep::predict, "predict"}, {AlignmentStep::shift, "shift"}}, "alignment step"};
 

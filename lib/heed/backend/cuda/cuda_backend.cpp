@@ -408,14 +408,14 @@ void CudaBackend::do_cross_entropy_backward(const Tensor& log_probs, const Tenso
 
 void CudaBackend::do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
   bind();
-  cuda::activation_forward(kind == Activation::relu ? 0 : 1, f32(x), f32(y), x.numel(), stream_);
+  cuda::activation_forward(static_cast<int>(kind), f32(x), f32(y), x.numel(), stream_);
   launched("activation_forward");
 }
 
 void CudaBackend::do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx,
                                          Accumulate acc) {
   bind();
-  cuda::activation_backward(kind == Activation::relu ? 0 : 1, f32(x), f32(dy), f32(dx), x.numel(),
+  cuda::activation_backward(static_cast<int>(kind), f32(x), f32(dy), f32(dx), x.numel(),
                             acc == Accumulate::yes, stream_);
   launched("activation_backward");
 }

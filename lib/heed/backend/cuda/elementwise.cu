@@ -78,14 +78,17 @@ __device__ inline float gelu_derivative(float x) {
   return cdf + x * expf(-0.5f * x * x) * 0.39894228040143268f;
 }
 
+__device__ inline float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
 __global__ void activation_forward_kernel(int kind, const float* x, float* y, int64_t n) {
-  HEED_GRID_STRIDE(i, n) y[i] = kind == 0 ? fmaxf(x[i], 0.0f) : gelu(x[i]);
+  HEED_GRID_STRIDE(i, n) y[i] = kind == 0 ? fmaxf(x[i], 0.0f) : kind == 1 ? gelu(x[i]) : x[i] * sigmoid(x[i]);
 }
 
 __global__ void activation_backward_kernel(int kind, const float* x, const float* dy, float* dx, int64_t n,
                                            bool accumulate) {
   HEED_GRID_STRIDE(i, n) {
-    const float slope = kind == 0 ? (x[i] > 0.0f ? 1.0f : 0.0f) : gelu_derivative(x[i]);
+    const float s = sigmoid(x[i]);
+    const float slope = kind == 0 ? (x[i] > 0.0f ? 1.0f : 0.0f) : kind == 1 ? gelu_derivative(x[i]) : s * (1.0f + x[i] * (1.0f - s));
     const float g = dy[i] * slope;
     dx[i] = accumulate ? dx[i] + g : g;
   }

@@ -56,7 +56,7 @@ struct Broadcast {
 };
 void add(const float* a, const float* b, float* c, int64_t n, const Broadcast& broadcast, Stream stream);
 void axpy(float alpha, const float* x, float* y, int64_t n, Stream stream);
-void activation_forward(int kind, const float* x, float* y, int64_t n, Stream stream);  // 0 relu, 1 gelu
+void activation_forward(int kind, const float* x, float* y, int64_t n, Stream stream);  // 0 relu, 1 gelu, 2 swish
 void activation_backward(int kind, const float* x, const float* dy, float* dx, int64_t n, bool accumulate,
                          Stream stream);
 void dropout_forward(const float* x, float* y, int64_t n, DropoutRule rule, Stream stream);

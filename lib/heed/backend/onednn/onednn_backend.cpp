@@ -64,8 +64,16 @@ void round_to_bf16_loop(const float* x, uint16_t* y, int64_t n) {
 }
 
 dnnl::algorithm activation_algorithm(Activation kind) {
-  return kind == Activation::relu ? dnnl::algorithm::eltwise_relu : dnnl::algorithm::eltwise_gelu_erf;
+  switch (kind) {
+    case Activation::relu: return dnnl::algorithm::eltwise_relu;
+    case Activation::gelu: return dnnl::algorithm::eltwise_gelu_erf;
+    case Activation::swish: return dnnl::algorithm::eltwise_swish;
+  }
+  fail("unknown activation {}", static_cast<int>(kind));
 }
+
+// oneDNN's parameter of the activation: swish's β in x · σ(βx), 1; relu's negative slope, 0.
+float activation_alpha(Activation kind) { return kind == Activation::swish ? 1.0f : 0.0f; }
 
 dnnl::algorithm softmax_algorithm(bool log) {
   return log ? dnnl::algorithm::softmax_log : dnnl::algorithm::softmax_accurate;
@@ -425,7 +433,8 @@ void OneDnnBackend::do_activation_forward(Activation kind, const Tensor& x, cons
     return build_or_fail("activation", [&] {
       const auto md = vector_desc(x.numel());
       CachedPrimitive built;
-      built.primitive = dnnl::eltwise_forward(eltwise_forward_pd(activation_algorithm(kind), 0.0f, md, state_->engine));
+      built.primitive =
+          dnnl::eltwise_forward(eltwise_forward_pd(activation_algorithm(kind), activation_alpha(kind), md, state_->engine));
       built.declare(DNNL_ARG_SRC, md, state_->engine);
       built.declare(DNNL_ARG_DST, md, state_->engine);
       return built;
@@ -445,8 +454,8 @@ void OneDnnBackend::do_activation_backward(Activation kind, const Tensor& x, con
     return build_or_fail("activation_backward", [&] {
       const auto md = vector_desc(x.numel());
       const auto algorithm = activation_algorithm(kind);
-      const auto hint = eltwise_forward_pd(algorithm, 0.0f, md, state_->engine);
-      const dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(algorithm, md, md, 0.0f, 0.0f),
+      const auto hint = eltwise_forward_pd(algorithm, activation_alpha(kind), md, state_->engine);
+      const dnnl::eltwise_backward::primitive_desc pd(dnnl::eltwise_backward::desc(algorithm, md, md, activation_alpha(kind), 0.0f),
                                                       state_->engine, hint);
       CachedPrimitive built;
       built.primitive = dnnl::eltwise_backward(pd);

@@ -21,6 +21,27 @@ double gelu_derivative(double x) {
   return cdf + x * pdf;
 }
 
+double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
+
+double activation(Activation kind, double x) {
+  switch (kind) {
+    case Activation::relu: return x > 0 ? x : 0.0;
+    case Activation::gelu: return gelu(x);
+    case Activation::swish: return x * sigmoid(x);
+  }
+  return 0.0;
+}
+
+// d activation / dx
+double activation_slope(Activation kind, double x) {
+  switch (kind) {
+    case Activation::relu: return x > 0 ? 1.0 : 0.0;
+    case Activation::gelu: return gelu_derivative(x);
+    case Activation::swish: return sigmoid(x) * (1.0 + x * (1.0 - sigmoid(x)));
+  }
+  return 0.0;
+}
+
 bool dropout_keeps(uint64_t seed, uint64_t i, float p) { return DropoutMask(seed, p).keeps(i); }
 
 }  // namespace
@@ -224,7 +245,7 @@ void ReferenceBackend::do_layer_norm_backward(const Tensor& x, const Tensor& dy,
 void ReferenceBackend::do_activation_forward(Activation kind, const Tensor& x, const Tensor& y) {
   for (int64_t i = 0; i < x.numel(); ++i) {
     const double v = x.f32()[i];
-    y.f32()[i] = static_cast<float>(kind == Activation::relu ? (v > 0 ? v : 0.0) : gelu(v));
+    y.f32()[i] = static_cast<float>(activation(kind, v));
   }
 }
 
@@ -232,8 +253,7 @@ void ReferenceBackend::do_activation_backward(Activation kind, const Tensor& x, 
                                               Accumulate acc) {
   for (int64_t i = 0; i < x.numel(); ++i) {
     const double v = x.f32()[i];
-    const double slope = kind == Activation::relu ? (v > 0 ? 1.0 : 0.0) : gelu_derivative(v);
-    put(dx.f32(), i, dy.f32()[i] * slope, acc);
+    put(dx.f32(), i, dy.f32()[i] * activation_slope(kind, v), acc);
   }
 }
 
