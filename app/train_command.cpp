@@ -51,7 +51,7 @@ void adopt_resumed_options(const TrainOptions& o) {
 void check_no_architecture_options(const TrainOptions& o) {
   static const char* const kArchitecture[] = {"model-dim", "heads", "ffn-dim", "encoder-layers", "decoder-layers",
                                               "max-positions", "attention-window", "attention-global", "activation",
-                                              "attention", "positions", "norm", "tying"};
+                                              "attention", "positions", "scale-embeddings", "norm", "tying"};
   for (const char* name : kArchitecture)
     HEED_CHECK(o.app->get_option(fmt::format("--{}", name))->count() == 0,
                "--init {} brings its architecture: do not give --{} (only dropout and training options may change)",
@@ -142,7 +142,8 @@ void add_train_command(CLI::App& root, Action& chosen, const DeviceSpec& device)
   cmd->add_option("--attention-global", m.attention_global, "With a window: the first N source positions see and are seen by all")->capture_default_str()->group("Model")->check(number_in(0, kMaxPositions));
   cmd->add_option("--activation", o->activation, "relu, gelu or swish")->capture_default_str()->group("Model");
   cmd->add_option("--attention", o->attention, "scaled-dot, dot or additive")->capture_default_str()->group("Model");
-  cmd->add_option("--positions", o->positions, "sinusoidal or learned")->capture_default_str()->group("Model");
+  cmd->add_option("--positions", o->positions, "sinusoidal (sines and cosines interleaved), sinusoidal-concat (all sines, then all cosines, as Marian lays them out) or learned")->capture_default_str()->group("Model");
+  cmd->add_option("--scale-embeddings", m.scale_embeddings, "Multiply embeddings by √model-dim before adding the positions (true or false)")->capture_default_str()->group("Model");
   cmd->add_option("--norm", o->norm, "pre or post layer norm")->capture_default_str()->group("Model");
   cmd->add_option("--tying", o->tying, "none, target-output or all")->capture_default_str()->group("Model");
 

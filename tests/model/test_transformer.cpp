@@ -398,6 +398,15 @@ TEST_CASE("model configs round-trip through text and reject what they cannot bui
   const ModelConfig back = ModelConfig::from_text(c.to_text());
   CHECK(back.to_text() == c.to_text());
   CHECK(c.to_text().find("attention-window") == std::string::npos);  // written only for local attention
+  CHECK(c.to_text().find("scale-embeddings") == std::string::npos);  // written only when false
+  ModelConfig marian = tiny_config();
+  marian.positions = PositionEncoding::sinusoidal_concat;
+  marian.scale_embeddings = false;
+  marian.activation = Activation::swish;
+  const ModelConfig marian_back = ModelConfig::from_text(marian.to_text());
+  CHECK(marian_back.positions == PositionEncoding::sinusoidal_concat);
+  CHECK_FALSE(marian_back.scale_embeddings);
+  CHECK(marian_back.activation == Activation::swish);
   ModelConfig local = tiny_config();
   local.attention_window = 64;
   local.attention_global = 2;
@@ -427,4 +436,41 @@ TEST_CASE("a sequence longer than the model's positions is an error, not a read 
   const Batch batch = tiny_batch();  // 5 source pieces
   CHECK_THROWS_WITH_AS(model.forward(*be, batch.source, batch.target_in, RunMode{}),
                        doctest::Contains("longer than the model's limit of 4 positions"), Error);
+}
+
+TEST_CASE("sinusoidal positions: interleaved as heed lays them out, concatenated as Marian does") {
+  constexpr int64_t kPositions = 50, kDim = 10;
+  const Tensor interleaved = sinusoidal_table(kPositions, kDim, false), concatenated = sinusoidal_table(kPositions, kDim, true);
+  for (int64_t pos = 0; pos < kPositions; ++pos)
+    for (int64_t i = 0; i < kDim / 2; ++i) {
+      // transformers' MarianSinusoidalPositionalEmbedding: angle pos / 10000^(2i/D), sines first.
+      const double angle = static_cast<double>(pos) / std::pow(10000.0, 2.0 * static_cast<double>(i) / kDim);
+      CHECK(concatenated.f32()[pos * kDim + i] == doctest::Approx(std::sin(angle)).epsilon(1e-6));
+      CHECK(concatenated.f32()[pos * kDim + kDim / 2 + i] == doctest::Approx(std::cos(angle)).epsilon(1e-6));
+      CHECK(interleaved.f32()[pos * kDim + 2 * i] == concatenated.f32()[pos * kDim + i]);
+      CHECK(interleaved.f32()[pos * kDim + 2 * i + 1] == concatenated.f32()[pos * kDim + kDim / 2 + i]);
+    }
+}
+
+TEST_CASE("embeddings are scaled by the square root of the width unless the config says not") {
+  auto be = make_backend(BackendKind::onednn);
+  for (bool scaled : {true, false}) {
+    ModelConfig c = tiny_config();
+    c.scale_embeddings = scaled;
+    c.dropout = 0.0f;
+    ParameterSet params;
+    Parameter* table = params.add("table", Shape{c.target_vocab, c.model_dim}, Init::embedding);
+    Embedding embedding(params, "embedding", table, c);
+    params.allocate();
+    params.initialize(5);
+    const Tensor out = embedding.forward(*be, ids_tensor({3, 7}).reshape(Shape{1, 2}), 4, RunMode{});
+    const Tensor positions = sinusoidal_table(c.max_positions, c.model_dim, false);
+    const float scale = scaled ? std::sqrt(static_cast<float>(c.model_dim)) : 1.0f;
+    for (int64_t t = 0; t < 2; ++t)
+      for (int64_t d = 0; d < c.model_dim; ++d) {
+        const int64_t id = t == 0 ? 3 : 7;
+        CHECK(out.f32()[t * c.model_dim + d] ==
+              doctest::Approx(scale * table->value.f32()[id * c.model_dim + d] + positions.f32()[(4 + t) * c.model_dim + d]));
+      }
+  }
 }

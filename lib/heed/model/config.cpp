@@ -37,7 +37,9 @@ const EnumNames<AttentionScore> kAttentionNames{
     {{AttentionScore::scaled_dot, "scaled-dot"}, {AttentionScore::dot, "dot"}, {AttentionScore::additive, "additive"}},
     "attention"};
 const EnumNames<PositionEncoding> kPositionNames{
-    {{PositionEncoding::sinusoidal, "sinusoidal"}, {PositionEncoding::learned, "learned"}}, "position encoding"};
+    {{PositionEncoding::sinusoidal, "sinusoidal"}, {PositionEncoding::learned, "learned"},
+     {PositionEncoding::sinusoidal_concat, "sinusoidal-concat"}},
+    "position encoding"};
 const EnumNames<NormPlacement> kNormNames{{{NormPlacement::pre, "pre"}, {NormPlacement::post, "post"}},
                                           "layer norm placement"};
 const EnumNames<EmbeddingTying> kTyingNames{
@@ -143,6 +145,7 @@ std::string ModelConfig::to_text() const {
   line("unk-id", unk_id);
   line("bos-id", bos_id);
   line("eos-id", eos_id);
+  if (!scale_embeddings) line("scale-embeddings", "false");  // only then, as below
   if (attention_window > 0) {  // only then, as the alignment head below
     line("attention-window", attention_window);
     line("attention-global", attention_global);
@@ -198,6 +201,12 @@ ModelConfig ModelConfig::from_text(const std::string& text) {
   c.unk_id = parse_number<int32_t>("unk-id", take("unk-id"));
   c.bos_id = parse_number<int32_t>("bos-id", take("bos-id"));
   c.eos_id = parse_number<int32_t>("eos-id", take("eos-id"));
+  if (seen.count("scale-embeddings")) {
+    const std::string scale = take("scale-embeddings");
+    HEED_CHECK(scale == "true" || scale == "false", "model config: scale-embeddings must be true or false, got '{}'",
+               printable(scale));
+    c.scale_embeddings = scale == "true";
+  }
   if (seen.count("attention-window") || seen.count("attention-global")) {
     c.attention_window = parse_number<int64_t>("attention-window", take("attention-window"));
     c.attention_global = parse_number<int64_t>("attention-global", take("attention-global"));

@@ -15,7 +15,10 @@ namespace heed {
 //   scaled_dot: q·k / √d (Vaswani et al. 2017)    dot: q·k (Luong et al. 2015)
 //   additive:   vᵀ tanh(W_q q + W_k k)  (Bahdanau et al. 2014)
 enum class AttentionScore : uint8_t { scaled_dot, dot, additive };
-enum class PositionEncoding : uint8_t { sinusoidal, learned };
+// Fixed sines and cosines (Vaswani et al. 2017) laid out as heed and the paper interleave them
+// (sin, cos, sin, ...), or as Marian, fairseq and tensor2tensor concatenate them (all sines,
+// then all cosines: what OPUS-MT's models were trained with); or a learned table.
+enum class PositionEncoding : uint8_t { sinusoidal, learned, sinusoidal_concat };
 enum class NormPlacement : uint8_t { pre, post };  // layer norm before each sublayer, or after the residual
 // none; target embedding = output projection; source = target = output (needs a joint vocabulary)
 enum class EmbeddingTying : uint8_t { none, target_output, all };
@@ -48,6 +51,7 @@ struct ModelConfig {
   Activation activation = Activation::relu;
   AttentionScore attention = AttentionScore::scaled_dot;
   PositionEncoding positions = PositionEncoding::sinusoidal;
+  bool scale_embeddings = true;  // embeddings × √model-dim before the positions are added
   NormPlacement norm = NormPlacement::pre;
   EmbeddingTying tying = EmbeddingTying::all;
   bool joint_vocabulary = true;  // source and target share one SentencePiece model

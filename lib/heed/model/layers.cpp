@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <map>
+#include <tuple>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -118,43 +119,52 @@ void FeedForward::backward(Backend& be, const Tensor& dy, const Tensor& dx, Accu
 
 namespace {
 
-// PE(pos, 2i) = sin(pos / 10000^(2i/D)), PE(pos, 2i+1) = cos(pos / 10000^(2i/D))
-Tensor compute_sinusoidal_table(int64_t positions, int64_t dim) {
+// Interleaved: PE(pos, 2i) = sin(pos / 10000^(2i/D)), PE(pos, 2i+1) = cos(pos / 10000^(2i/D)).
+// Concatenated: PE(pos, i) = sin(pos / 10000^(2i/D)), PE(pos, D/2 + i) = cos(the same), i < D/2
+// (with an odd D the sines take the extra column, as Marian's do).
+Tensor compute_sinusoidal_table(int64_t positions, int64_t dim, bool concatenated) {
   Tensor table = Tensor::empty(Shape{positions, dim});
-  std::vector<double> wavelength(static_cast<size_t>(dim));  // 10000^(2i/D), once per column: made at every model load
-  for (int64_t i = 0; i < dim; ++i)
-    wavelength[static_cast<size_t>(i)] = std::pow(10000.0, static_cast<double>(i - i % 2) / static_cast<double>(dim));
+  const int64_t sines = (dim + 1) / 2;
+  // Per column: its frequency's index i and whether it holds the sine (made at every model load).
+  std::vector<double> wavelength(static_cast<size_t>(dim));  // 10000^(2i/D)
+  std::vector<bool> sine(static_cast<size_t>(dim));
+  for (int64_t c = 0; c < dim; ++c) {
+    const int64_t i = concatenated ? (c < sines ? c : c - sines) : c / 2;
+    wavelength[static_cast<size_t>(c)] = std::pow(10000.0, static_cast<double>(2 * i) / static_cast<double>(dim));
+    sine[static_cast<size_t>(c)] = concatenated ? c < sines : c % 2 == 0;
+  }
   float* values = table.f32();
   for (int64_t pos = 0; pos < positions; ++pos)
-    for (int64_t i = 0; i < dim; ++i) {
-      const double angle = static_cast<double>(pos) / wavelength[static_cast<size_t>(i)];
-      values[pos * dim + i] = static_cast<float>(i % 2 == 0 ? std::sin(angle) : std::cos(angle));
+    for (int64_t c = 0; c < dim; ++c) {
+      const double angle = static_cast<double>(pos) / wavelength[static_cast<size_t>(c)];
+      values[pos * dim + c] = static_cast<float>(sine[static_cast<size_t>(c)] ? std::sin(angle) : std::cos(angle));
     }
   return table;
 }
 
-// One table per shape in the process, read-only and shared (a tensor's copies share its memory):
-// the source and target embeddings of every model and of every translation worker's model would
-// otherwise each compute their own, 4 × 262,144 sines and cosines at the default model's load.
-Tensor sinusoidal_table(int64_t positions, int64_t dim) {
+}  // namespace
+
+// One table per shape and layout in the process, read-only and shared (a tensor's copies share its
+// memory): the source and target embeddings of every model and of every translation worker's model
+// would otherwise each compute their own.
+Tensor sinusoidal_table(int64_t positions, int64_t dim, bool concatenated) {
   static std::mutex mutex;
-  static std::map<std::pair<int64_t, int64_t>, Tensor> tables;
+  static std::map<std::tuple<int64_t, int64_t, bool>, Tensor> tables;
   const std::lock_guard<std::mutex> lock(mutex);
-  auto [it, fresh] = tables.try_emplace({positions, dim});
-  if (fresh) it->second = compute_sinusoidal_table(positions, dim);
+  auto [it, fresh] = tables.try_emplace({positions, dim, concatenated});
+  if (fresh) it->second = compute_sinusoidal_table(positions, dim, concatenated);
   return it->second;
 }
 
-}  // namespace
-
 Embedding::Embedding(ParameterSet& params, const std::string& name, Parameter* table, const ModelConfig& config)
     : table_(table),
-      scale_(std::sqrt(static_cast<float>(config.model_dim))),
+      scale_(config.scale_embeddings ? std::sqrt(static_cast<float>(config.model_dim)) : 1.0f),
       dropout_(config.dropout, name + ".dropout") {
   if (config.positions == PositionEncoding::learned)
     learned_positions_ = params.add(name + ".positions", Shape{config.max_positions, config.model_dim}, Init::embedding);
   else
-    sinusoidal_ = sinusoidal_table(config.max_positions, config.model_dim);
+    sinusoidal_ = sinusoidal_table(config.max_positions, config.model_dim,
+                                   config.positions == PositionEncoding::sinusoidal_concat);
 }
 
 const Tensor& Embedding::sinusoidal_on(Backend& be) {

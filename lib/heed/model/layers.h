@@ -131,7 +131,12 @@ class FeedForward {
   FeedForwardScratch& scratch_;
 };
 
-// Token embeddings scaled by √D, plus positions (sinusoidal or learned), then dropout.
+// The sinusoidal position table [positions, dim] (ModelConfig::positions says which layout),
+// computed once per shape and layout in the process and shared read-only.
+Tensor sinusoidal_table(int64_t positions, int64_t dim, bool concatenated);
+
+// Token embeddings (scaled by √D unless the config says not), plus positions (sinusoidal or
+// learned), then dropout.
 class Embedding {
  public:
   // table [V, D] may be shared with other embeddings or the output projection.
