@@ -1,0 +1,21 @@
+#pragma once
+// A Hugging Face MarianMTModel folder (an OPUS-MT model as the hub serves it: config.json and
+// model.safetensors) as a heed Transformer: the configuration mapped onto heed's model options,
+// the weights renamed and transposed into heed's layout. What heed cannot compute as the model
+// was trained is refused, naming the config.json field.
+
+#include <memory>
+#include <string>
+
+#include "heed/model/transformer.h"
+
+namespace heed {
+
+// The ModelConfig config.json describes (ids are Marian's joint vocabulary's: </s> 0, <unk> 1,
+// <pad> last, and <pad> starts the decoder, as transformers does).
+ModelConfig marian_config(const std::string& config_json, const std::string& what);
+
+// The model in `folder`, its weights on the host.
+std::unique_ptr<Transformer> import_marian(const std::string& folder);
+
+}  // namespace heed

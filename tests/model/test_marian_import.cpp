@@ -1,0 +1,110 @@
+// Hugging Face MarianMTModels imported: heed computes what transformers computed with the same
+// weights (tests/fixtures/marian, written by tools/make_marian_fixtures.py): the logits of a
+// teacher-forced pass to 1e-4, and greedy search's tokens.
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "heed/core/error.h"
+#include "heed/core/file_io.h"
+#include "heed/core/json.h"
+#include "heed/devices/devices.h"
+#include "heed/model/marian_import.h"
+#include "support/greedy_decode.h"
+
+using namespace heed;
+using namespace heed::test;
+
+namespace {
+
+const std::string kMarian = std::string(HEED_FIXTURES_DIR) + "/marian/";
+
+std::vector<int32_t> ids_of(const Json& row) {
+  std::vector<int32_t> ids;
+  for (const Json& id : row.array("ids")) ids.push_back(static_cast<int32_t>(id.integer("id")));
+  return ids;
+}
+
+// Rows of ids right-padded with `pad` as an i32 tensor [rows, longest].
+Tensor padded(const std::vector<std::vector<int32_t>>& rows, int32_t pad) {
+  size_t longest = 0;
+  for (const auto& r : rows) longest = std::max(longest, r.size());
+  Tensor t = Tensor::empty(Shape{static_cast<int64_t>(rows.size()), static_cast<int64_t>(longest)}, DType::i32);
+  for (size_t b = 0; b < rows.size(); ++b)
+    for (size_t s = 0; s < longest; ++s) t.data<int32_t>()[b * longest + s] = s < rows[b].size() ? rows[b][s] : pad;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("an imported MarianMTModel computes transformers' logits and greedy tokens") {
+  auto be = make_backend(BackendKind::onednn);
+  for (const char* name : {"swish-2x2", "gelu-1x3", "relu-2x1"}) {
+    CAPTURE(name);
+    const auto model = import_marian(kMarian + name);
+    const ModelConfig& c = model->config();
+    const Json expected = Json::parse(read_file(kMarian + name + "/expected.json"), "expected.json");
+    const std::vector<Json>& inputs = expected.find("input_ids")->array("input_ids");
+    const std::vector<Json>& forced = expected.find("decoder_input_ids")->array("decoder_input_ids");
+    const std::vector<Json>& logits = expected.find("logits")->array("logits");
+
+    // Teacher forcing: the first rows' logits at each forced position.
+    std::vector<std::vector<int32_t>> sources, targets;
+    for (size_t b = 0; b < forced.size(); ++b) {
+      sources.push_back(ids_of(inputs[b]));
+      targets.push_back(ids_of(forced[b]));
+    }
+    const Tensor ours = model->forward(*be, padded(sources, c.pad_id), padded(targets, c.pad_id), RunMode{});
+    const int64_t steps = ours.shape()[1], vocab = c.target_vocab;
+    double worst = 0.0;
+    for (size_t b = 0; b < logits.size(); ++b)
+      for (int64_t t = 0; t < steps; ++t) {
+        const std::vector<Json>& theirs = logits[b].array("logits")[static_cast<size_t>(t)].array("logits");
+        REQUIRE(static_cast<int64_t>(theirs.size()) == vocab);
+        for (int64_t v = 0; v < vocab; ++v)
+          worst = std::max(worst, std::fabs(ours.f32()[(static_cast<int64_t>(b) * steps + t) * vocab + v] -
+                                            theirs[static_cast<size_t>(v)].number("logit")));
+      }
+    MESSAGE(std::string(name) << ": largest logit difference from transformers " << worst);
+    CHECK(worst <= 1e-4);
+
+    // Greedy search: generate() stops at 24 tokens with a forced </s>; heed stops at 23 pieces.
+    std::vector<std::vector<int32_t>> all_sources;
+    for (const Json& row : inputs) {
+      std::vector<int32_t> ids = ids_of(row);
+      ids.pop_back();  // the source's </s>: heed appends its own
+      all_sources.push_back(ids);
+    }
+    const int64_t most = expected.find("generate")->find("max_new_tokens")->integer("max_new_tokens") - 1;
+    const auto outputs = greedy_decode(*be, *model, all_sources, LengthLimit{.factor = 0.0, .offset = most});
+    const std::vector<Json>& greedy = expected.find("greedy")->array("greedy");
+    for (size_t i = 0; i < greedy.size(); ++i) {
+      std::vector<int32_t> theirs = ids_of(greedy[i]);
+      if (!theirs.empty() && theirs.back() == c.eos_id) theirs.pop_back();
+      CHECK(outputs[i] == theirs);
+    }
+  }
+}
+
+TEST_CASE("a Marian config that heed cannot compute as trained is refused, naming the field") {
+  const std::string base = read_file(kMarian + "swish-2x2/config.json");
+  const auto changed = [&](const std::string& from, const std::string& to) {
+    std::string text = base;
+    const size_t at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    return text.replace(at, from.size(), to);
+  };
+  CHECK(marian_config(base, "config.json").activation == Activation::swish);
+  CHECK_THROWS_WITH_AS(marian_config(changed("\"swish\"", "\"gelu_new\""), "config.json"),
+                       doctest::Contains("activation_function \"gelu_new\" is not supported"), Error);
+  CHECK_THROWS_WITH_AS(marian_config(changed("\"decoder_ffn_dim\": 32", "\"decoder_ffn_dim\": 64"), "config.json"),
+                       doctest::Contains("encoder_ffn_dim is 32 but decoder_ffn_dim is 64"), Error);
+  CHECK_THROWS_WITH_AS(marian_config(changed("\"model_type\": \"marian\"", "\"model_type\": \"bart\""), "config.json"),
+                       doctest::Contains("model_type must be \"marian\""), Error);
+  CHECK_THROWS_WITH_AS(marian_config(changed("\"share_encoder_decoder_embeddings\": true",
+                                             "\"share_encoder_decoder_embeddings\": false"), "config.json"),
+                       doctest::Contains("share_encoder_decoder_embeddings is false"), Error);
+}
