@@ -1,27 +1,37 @@
 // heed convert: rewrite a model file, e.g. with its weights in half precision or int8 for distribution,
-// or marked for bf16 / int8 translation, or with the length normalisation it was tuned for.
+// or marked for bf16 / int8 translation, or with the length normalisation it was tuned for; or
+// make one from a model another toolkit trained (--from huggingface: a MarianMTModel folder).
 
 #include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <vector>
 
 #include "commands.h"
 #include "option_checks.h"
 #include "output_checks.h"
 #include "heed/core/error.h"
 #include "heed/data/corpus.h"
+#include "heed/model/marian_import.h"
 #include "heed/model/model_file.h"
 #include "heed/text/word_pieces.h"
 
 namespace heed::app {
 
 void add_convert_command(CLI::App& root, Action& chosen) {
-  CLI::App* cmd = root.add_subcommand("convert", "Rewrite a model file: f16 weights (half the size), or for bf16 / int8 translation");
+  CLI::App* cmd = root.add_subcommand("convert", "Rewrite a model file: f16 weights (half the size), or for bf16 / int8 translation; or convert an OPUS-MT (Marian) model");
   struct Options {
     std::string input, output, precision = "f16";
+    std::string from, folder;  // --from huggingface FOLDER
     float normalize = -1.0f;  // < 0: keep the model's
     std::string domain_text;  // empty: keep the model's figure
   };
   auto o = std::make_shared<Options>();
-  cmd->add_option("-m,--model", o->input, "The model to convert")->required();
+  cmd->add_option("-m,--model", o->input, "The heed model to convert");
+  cmd->add_option("--from", o->from,
+                  "huggingface: convert the MarianMTModel folder given after it (an OPUS-MT model as the Hugging Face "
+                  "hub serves it: config.json, model.safetensors, source.spm, target.spm, vocab.json)");
+  cmd->add_option("folder", o->folder, "With --from: the folder to convert");
   cmd->add_option("-o,--output", o->output, "Where to write the converted model")->required();
   cmd->add_option("--precision", o->precision,
                   "f32 or f16: how the weights are stored (translated in f32); bf16: stored as f16, translated with bf16 "
@@ -40,8 +50,21 @@ void add_convert_command(CLI::App& root, Action& chosen) {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
                  "--precision must be f32, f16, bf16 or int8, got '{}'", o->precision);
-      check_output_is_not_input(o->output, {{"-m", o->input}, {"--domain-text", o->domain_text}});
-      LoadedModel loaded = load_model(o->input);
+      HEED_CHECK(o->from.empty() || o->from == "huggingface", "--from must be huggingface, got '{}'", o->from);
+      HEED_CHECK(o->from.empty() != o->input.empty(),
+                 "give the model to convert: -m MODEL.heed, or --from huggingface FOLDER (one of them)");
+      HEED_CHECK(o->from.empty() == o->folder.empty(), "--from huggingface needs the folder to convert after it");
+      std::vector<NamedInput> inputs = {{"-m", o->input}, {"--domain-text", o->domain_text}};
+      if (!o->folder.empty())
+        for (const char* file : {"config.json", "model.safetensors", "source.spm", "target.spm", "vocab.json"})
+          inputs.push_back({"--from", (std::filesystem::path(o->folder) / file).string()});
+      check_output_is_not_input(o->output, inputs);
+      LoadedModel loaded = o->from.empty() ? load_model(o->input) : import_marian_folder(o->folder);
+      if (!o->from.empty())
+        spdlog::info("{}: a MarianMTModel of {} parameters, {}+{} layers of width {}, {} pieces", o->folder,
+                     loaded.model->parameters().count(), loaded.model->config().encoder_layers,
+                     loaded.model->config().decoder_layers, loaded.model->config().model_dim,
+                     loaded.model->config().target_vocab);
       // The matmul precision travels in the metadata; f32 and f16 files compute in f32.
       const std::string compute = o->precision == "bf16" || o->precision == "int8" ? o->precision : "f32";
       loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-precision", compute);

@@ -5,7 +5,8 @@ heed's converted models are checked against (tests/fixtures/marian/).
 Each fixture is a folder as the Hugging Face hub serves an OPUS-MT model (config.json,
 model.safetensors, source.spm, target.spm, vocab.json, tokenizer_config.json) plus expected.json:
 the test lines, their token ids as MarianTokenizer makes them, the logits of a teacher-forced
-decoder pass, and the ids that generate() gives with greedy and beam search. Weights are random
+decoder pass, the ids that generate() gives with greedy and beam search, and the greedy ones as
+the tokenizer decodes them. Weights are random
 (seeded) with a wide initialisation, so that the models' choices are far from ties; the
 SentencePiece models are trained on data/multi30k-200 with a few hundred pieces.
 
@@ -118,6 +119,7 @@ def make(name: str, options: dict, out: pathlib.Path, seed: int) -> None:
         "generate": {"max_new_tokens": MAX_NEW, "bad_words_ids": [[pad]], "beam": {"num_beams": 4, "length_penalty": 1.0,
                                                                                    "early_stopping": True}},
         "greedy": [ids(r) for r in greedy],
+        "greedy_text": tokenizer.batch_decode(greedy, skip_special_tokens=True),
         "beam4": [ids(r) for r in beam],
         "decoder_input_ids": forced.tolist(),
         "logits": [[[round(v, 6) for v in step] for step in row] for row in logits.tolist()],

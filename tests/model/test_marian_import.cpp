@@ -13,6 +13,8 @@
 #include "heed/core/json.h"
 #include "heed/devices/devices.h"
 #include "heed/model/marian_import.h"
+#include "heed/text/renumbered_pieces.h"
+#include "heed/text/vocabulary.h"
 #include "support/greedy_decode.h"
 
 using namespace heed;
@@ -43,7 +45,7 @@ Tensor padded(const std::vector<std::vector<int32_t>>& rows, int32_t pad) {
 TEST_CASE("an imported MarianMTModel computes transformers' logits and greedy tokens") {
   auto be = make_backend(BackendKind::onednn);
   for (const char* name : {"swish-2x2", "gelu-1x3", "relu-2x1"}) {
-    CAPTURE(name);
+    CAPTURE(std::string(name));
     const auto model = import_marian(kMarian + name);
     const ModelConfig& c = model->config();
     const Json expected = Json::parse(read_file(kMarian + name + "/expected.json"), "expected.json");
@@ -107,4 +109,37 @@ TEST_CASE("a Marian config that heed cannot compute as trained is refused, namin
   CHECK_THROWS_WITH_AS(marian_config(changed("\"share_encoder_decoder_embeddings\": true",
                                              "\"share_encoder_decoder_embeddings\": false"), "config.json"),
                        doctest::Contains("share_encoder_decoder_embeddings is false"), Error);
+}
+
+TEST_CASE("renumbered into vocab.json's ids, Marian's SentencePiece models cut and join text as MarianTokenizer") {
+  for (const char* name : {"swish-2x2", "relu-2x1"}) {
+    CAPTURE(std::string(name));
+    const std::string folder = kMarian + name + "/";
+    const Json vocab_json = Json::parse(read_file(folder + "vocab.json"), "vocab.json");
+    std::vector<std::string> pieces(vocab_json.object("vocab.json").size());
+    for (const auto& [piece, id] : vocab_json.object("vocab.json")) pieces.at(static_cast<size_t>(id.integer(piece))) = piece;
+    const RenumberedIds ids{.unk = 1, .eos = 0, .pad = static_cast<int>(pieces.size()) - 1};
+    const Vocabulary source = Vocabulary::from_serialized(renumber_pieces(read_file(folder + "source.spm"), pieces, ids, "source.spm"), "source");
+    const Vocabulary target = Vocabulary::from_serialized(renumber_pieces(read_file(folder + "target.spm"), pieces, ids, "target.spm"), "target");
+    CHECK(source.size() == static_cast<int64_t>(pieces.size()));
+    const Json expected = Json::parse(read_file(folder + "expected.json"), "expected.json");
+    const std::vector<Json>& lines = expected.find("lines")->array("lines");
+    const std::vector<Json>& inputs = expected.find("input_ids")->array("input_ids");
+    for (size_t i = 0; i < lines.size(); ++i) {
+      std::vector<int32_t> theirs = ids_of(inputs[i]);
+      theirs.pop_back();  // </s>
+      CHECK(source.encode(lines[i].string("line")) == theirs);
+    }
+    const std::vector<Json>& greedy = expected.find("greedy")->array("greedy");
+    const std::vector<Json>& texts = expected.find("greedy_text")->array("greedy_text");
+    for (size_t i = 0; i < greedy.size(); ++i) {
+      std::vector<int32_t> output = ids_of(greedy[i]);
+      if (!output.empty() && output.back() == 0) output.pop_back();
+      CHECK(target.decode(output) == texts[i].string("text"));
+    }
+  }
+  // A model whose pieces the list lacks would cut text otherwise: refused.
+  CHECK_THROWS_WITH_AS(renumber_pieces(read_file(kMarian + "swish-2x2/source.spm"), {"</s>", "<unk>", "<pad>"},
+                                       RenumberedIds{.unk = 1, .eos = 0, .pad = 2}, "source.spm"),
+                       doctest::Contains("is not in the model's vocabulary (vocab.json)"), Error);
 }

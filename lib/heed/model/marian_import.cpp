@@ -1,11 +1,14 @@
 #include "heed/model/marian_import.h"
 
+#include <fmt/format.h>
+
 #include <filesystem>
 
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
 #include "heed/core/json.h"
 #include "heed/core/safetensors.h"
+#include "heed/text/renumbered_pieces.h"
 
 namespace heed {
 namespace {
@@ -150,6 +153,32 @@ std::unique_ptr<Transformer> import_marian(const std::string& folder) {
   HEED_CHECK(written == params.all().size(), "internal: {} of the model's {} parameters were read from {}", written,
              params.all().size(), weights_path);
   return model;
+}
+
+LoadedModel import_marian_folder(const std::string& folder) {
+  namespace fs = std::filesystem;
+  LoadedModel loaded;
+  loaded.model = import_marian(folder);
+  const ModelConfig& c = loaded.model->config();
+  const std::string vocab_path = (fs::path(folder) / "vocab.json").string();
+  const Json vocab = Json::parse(read_file(vocab_path), vocab_path);
+  std::vector<std::string> pieces(static_cast<size_t>(c.target_vocab));
+  for (const auto& [piece, id_value] : vocab.object(vocab_path)) {
+    const int64_t id = id_value.integer(vocab_path + ": " + piece);
+    HEED_CHECK(id >= 0 && id < c.target_vocab && pieces[static_cast<size_t>(id)].empty(),
+               "{}: id {} of '{}' is outside the model's {} ids or given twice", vocab_path, id, piece, c.target_vocab);
+    pieces[static_cast<size_t>(id)] = piece;
+  }
+  for (size_t id = 0; id < pieces.size(); ++id)
+    HEED_CHECK(!pieces[id].empty(), "{}: no piece has id {} (the model has {} ids)", vocab_path, id, pieces.size());
+  const RenumberedIds ids{.unk = c.unk_id, .eos = c.eos_id, .pad = c.pad_id};
+  for (const char* side : {"source", "target"}) {
+    const std::string path = (fs::path(folder) / (std::string(side) + ".spm")).string();
+    loaded.extras.vocabularies.push_back({side, renumber_pieces(read_file(path), pieces, ids, path)});
+  }
+  loaded.extras.metadata = fmt::format("converted-from=huggingface marian {}\ntranslate-normalize=1\n",
+                                       fs::path(folder).filename().string());
+  return loaded;
 }
 
 }  // namespace heed

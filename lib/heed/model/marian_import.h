@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "heed/model/model_file.h"
 #include "heed/model/transformer.h"
 
 namespace heed {
@@ -17,5 +18,11 @@ ModelConfig marian_config(const std::string& config_json, const std::string& wha
 
 // The model in `folder`, its weights on the host.
 std::unique_ptr<Transformer> import_marian(const std::string& folder);
+
+// The model in `folder` with what a heed model file carries beside it: source.spm and target.spm
+// renumbered into vocab.json's ids (text/renumbered_pieces.h), so that each turns text into the
+// model's ids as MarianTokenizer does, and metadata naming where it came from. transformers'
+// beam search divides a hypothesis's log-probability by its length, eos counted: α = 1.
+LoadedModel import_marian_folder(const std::string& folder);
 
 }  // namespace heed
