@@ -182,6 +182,7 @@ int run_translate(TranslateCliOptions o, const DeviceSpec& device) {
     o.translate.beam.length_penalty = *alpha;
     spdlog::info("length normalisation α {} (the model's; --normalize overrides it)", *alpha);
   }
+  o.translate.beam.scoring = model_beam_scoring(loaded.extras, o.models[0]);
   o.translate.beam.scores = o.scores || o.translate.beam.n_best > 1;  // printed only then
   o.translate.precision = o.precision.empty() ? model_precision(loaded.extras, o.models[0]) : parse_precision(o.precision, "--precision");
   // --threads is the total: --workers of them (by default one per thread) share it evenly.

@@ -3,6 +3,8 @@
 // teacher-forced pass to 1e-4, and greedy search's tokens.
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <string>
@@ -42,7 +44,7 @@ Tensor padded(const std::vector<std::vector<int32_t>>& rows, int32_t pad) {
 
 }  // namespace
 
-TEST_CASE("an imported MarianMTModel computes transformers' logits and greedy tokens") {
+TEST_CASE("an imported MarianMTModel computes transformers' logits, and greedy and beam search its tokens") {
   auto be = make_backend(BackendKind::onednn);
   for (const char* name : {"swish-2x2", "gelu-1x3", "relu-2x1"}) {
     CAPTURE(std::string(name));
@@ -87,6 +89,22 @@ TEST_CASE("an imported MarianMTModel computes transformers' logits and greedy to
       std::vector<int32_t> theirs = ids_of(greedy[i]);
       if (!theirs.empty() && theirs.back() == c.eos_id) theirs.pop_back();
       CHECK(outputs[i] == theirs);
+    }
+
+    // Beam search as generate(num_beams=4, length_penalty=1.0, early_stopping=True) runs it, scored
+    // as the converted file says (BeamScoring::transformers).
+    BeamOptions beam{.beam = 4, .length_penalty = 1.0f, .scoring = BeamScoring::transformers,
+                     .length = LengthLimit{.factor = 0.0, .offset = most}};
+    BeamSearch search(*be, *model, beam);
+    const auto best = search.translate(all_sources);
+    const std::vector<Json>& beamed = expected.find("beam4")->array("beam4");
+    for (size_t i = 0; i < beamed.size(); ++i) {
+      std::vector<int32_t> theirs = ids_of(beamed[i]);
+      if (!theirs.empty() && theirs.back() == c.eos_id) theirs.pop_back();
+      CAPTURE(i);
+      CAPTURE(fmt::format("{}", fmt::join(best[i].at(0).pieces, " ")));
+      CAPTURE(fmt::format("{}", fmt::join(theirs, " ")));
+      CHECK(best[i].at(0).pieces == theirs);
     }
   }
 }

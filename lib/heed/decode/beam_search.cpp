@@ -125,13 +125,18 @@ void BeamSearch::select_rows(RowSelection what) {
 }
 
 double BeamSearch::normalise(double log_prob, int64_t pieces) const {
-  return log_prob / std::pow(static_cast<double>(pieces + 1), static_cast<double>(options_.length_penalty));
+  const int64_t length = options_.scoring == BeamScoring::heed ? pieces + 1 : std::max<int64_t>(pieces, 1);
+  return log_prob / std::pow(static_cast<double>(length), static_cast<double>(options_.length_penalty));
 }
 
 void BeamSearch::collect_candidates(const float* scores, int32_t row, double beam_log_prob, int64_t count,
                                     bool force_eos) {
   const ModelConfig& c = config_;
   const int64_t vocab = c.target_vocab;
+  if (force_eos && options_.scoring == BeamScoring::transformers) {
+    candidates_.push_back({beam_log_prob, row, c.eos_id});
+    return;
+  }
   beam_log_prob -= row_normaliser(scores, row, row_max(scores));  // log p(token) = its score − the row's normaliser
   const float* log_probs = scores;  // up to that constant, now in beam_log_prob
   if (force_eos) {
@@ -318,6 +323,14 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
     if (static_cast<int64_t>(hypotheses.size()) > options_.n_best) hypotheses.resize(static_cast<size_t>(options_.n_best));
   }
   return finished;
+}
+
+BeamScoring model_beam_scoring(const ModelExtras& extras, const std::string& what) {
+  const auto text = metadata_value(extras.metadata, "translate-beam-scoring");
+  if (!text || *text == "heed") return BeamScoring::heed;
+  HEED_CHECK(*text == "transformers", "{}'s metadata: translate-beam-scoring must be heed or transformers, got '{}'",
+             what, *text);
+  return BeamScoring::transformers;
 }
 
 }  // namespace heed

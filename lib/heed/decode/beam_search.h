@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "heed/model/incremental_decoder.h"
+#include "heed/model/model_file.h"
 
 namespace heed {
 
@@ -20,9 +21,16 @@ struct LengthLimit {
   int64_t limit(int64_t source_pieces) const { return static_cast<int64_t>(factor * static_cast<double>(source_pieces)) + offset; }
 };
 
+// How hypotheses are scored. heed: log p / (pieces + 1)^α, and an eos forced at the length limit
+// costs its log-probability. transformers (as its generate() scores, for converted models checked
+// against it): log p / pieces^α, and a forced eos costs nothing (its ForcedEOSTokenLogitsProcessor
+// sets the eos's log-probability to 0).
+enum class BeamScoring : uint8_t { heed, transformers };
+
 struct BeamOptions {
   int64_t beam = 4;
-  float length_penalty = 0.6f;  // α: hypotheses are ranked by log p / length^α, length counting eos
+  float length_penalty = 0.6f;  // α: hypotheses are ranked by log p / length^α
+  BeamScoring scoring = BeamScoring::heed;
   LengthLimit length;
   int64_t n_best = 1;
   // false: the caller needs no log-probabilities, so greedy search (beam 1, one model) ranks
@@ -34,8 +42,12 @@ struct BeamOptions {
 struct Hypothesis {
   std::vector<int32_t> pieces;  // without bos and eos
   double log_prob = 0.0;        // Σ log p of the pieces and the final eos
-  double score = 0.0;           // log_prob / (pieces + 1)^α
+  double score = 0.0;           // log_prob / (pieces + 1)^α (BeamScoring says)
 };
+
+// How a model file says its beam search scores ("translate-beam-scoring" in its metadata: heed
+// unless a converted model says transformers).
+BeamScoring model_beam_scoring(const ModelExtras& extras, const std::string& what);
 
 class BeamSearch {
  public:

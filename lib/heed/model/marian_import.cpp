@@ -176,8 +176,9 @@ LoadedModel import_marian_folder(const std::string& folder) {
     const std::string path = (fs::path(folder) / (std::string(side) + ".spm")).string();
     loaded.extras.vocabularies.push_back({side, renumber_pieces(read_file(path), pieces, ids, path)});
   }
-  loaded.extras.metadata = fmt::format("converted-from=huggingface marian {}\ntranslate-normalize=1\n",
-                                       fs::path(folder).filename().string());
+  loaded.extras.metadata = fmt::format(
+      "converted-from=huggingface marian {}\ntranslate-normalize=1\ntranslate-beam-scoring=transformers\n",
+      fs::path(folder).filename().string());
   return loaded;
 }
 

@@ -22,7 +22,7 @@ std::unique_ptr<Transformer> import_marian(const std::string& folder);
 // The model in `folder` with what a heed model file carries beside it: source.spm and target.spm
 // renumbered into vocab.json's ids (text/renumbered_pieces.h), so that each turns text into the
 // model's ids as MarianTokenizer does, and metadata naming where it came from. transformers'
-// beam search divides a hypothesis's log-probability by its length, eos counted: α = 1.
+// beam search scores hypotheses its own way (BeamScoring::transformers), with α = 1.
 LoadedModel import_marian_folder(const std::string& folder);
 
 }  // namespace heed
