@@ -16,7 +16,7 @@ enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kBytes = 2, kFixed32 = 5 }
 constexpr uint32_t kModelPieces = 1, kModelTrainerSpec = 2;
 constexpr uint32_t kPieceText = 1, kPieceScore = 2, kPieceType = 3;
 constexpr uint32_t kSpecVocabSize = 4, kSpecUnkId = 40, kSpecBosId = 41, kSpecEosId = 42, kSpecPadId = 43;
-constexpr uint32_t kSpecUnkPiece = 45, kSpecBosPiece = 46, kSpecEosPiece = 47, kSpecPadPiece = 48;
+constexpr uint32_t kSpecUnkPiece = 45, kSpecEosPiece = 47, kSpecPadPiece = 48;  // 46: the <s> piece
 enum PieceType : uint64_t { kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6 };
 
 struct Field {
