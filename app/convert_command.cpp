@@ -1,6 +1,7 @@
 // heed convert: rewrite a model file, e.g. with its weights in half precision or int8 for distribution,
 // or marked for bf16 / int8 translation, or with the length normalisation it was tuned for; or
-// make one from a model another toolkit trained (--from huggingface: a MarianMTModel folder).
+// make one from a model another toolkit trained (--from huggingface: a MarianMTModel folder;
+// --from marian: a Marian release, as OPUS-MT models are downloaded).
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +14,7 @@
 #include "heed/core/error.h"
 #include "heed/data/corpus.h"
 #include "heed/model/marian_import.h"
+#include "heed/model/marian_npz_import.h"
 #include "heed/model/model_file.h"
 #include "heed/text/word_pieces.h"
 
@@ -22,7 +24,7 @@ void add_convert_command(CLI::App& root, Action& chosen) {
   CLI::App* cmd = root.add_subcommand("convert", "Rewrite a model file: f16 weights (half the size), or for bf16 / int8 translation; or convert an OPUS-MT (Marian) model");
   struct Options {
     std::string input, output, precision = "f16";
-    std::string from, folder;  // --from huggingface FOLDER
+    std::string from, folder;  // --from huggingface|marian FOLDER
     float normalize = -1.0f;  // < 0: keep the model's
     std::string domain_text;  // empty: keep the model's figure
   };
@@ -30,7 +32,9 @@ void add_convert_command(CLI::App& root, Action& chosen) {
   cmd->add_option("-m,--model", o->input, "The heed model to convert");
   cmd->add_option("--from", o->from,
                   "huggingface: convert the MarianMTModel folder given after it (an OPUS-MT model as the Hugging Face "
-                  "hub serves it: config.json, model.safetensors, source.spm, target.spm, vocab.json)");
+                  "hub serves it: config.json, model.safetensors, source.spm, target.spm, vocab.json); marian: convert "
+                  "the Marian release folder given after it (an OPUS-MT download: decoder.yml, the .npz model and "
+                  ".vocab.yml it names, source.spm, target.spm)");
   cmd->add_option("folder", o->folder, "With --from: the folder to convert");
   cmd->add_option("-o,--output", o->output, "Where to write the converted model")->required();
   cmd->add_option("--precision", o->precision,
@@ -50,18 +54,23 @@ void add_convert_command(CLI::App& root, Action& chosen) {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
                  "--precision must be f32, f16, bf16 or int8, got '{}'", o->precision);
-      HEED_CHECK(o->from.empty() || o->from == "huggingface", "--from must be huggingface, got '{}'", o->from);
+      HEED_CHECK(o->from.empty() || o->from == "huggingface" || o->from == "marian",
+                 "--from must be huggingface or marian, got '{}'", o->from);
       HEED_CHECK(o->from.empty() != o->input.empty(),
-                 "give the model to convert: -m MODEL.heed, or --from huggingface FOLDER (one of them)");
-      HEED_CHECK(o->from.empty() == o->folder.empty(), "--from huggingface needs the folder to convert after it");
+                 "give the model to convert: -m MODEL.heed, or --from huggingface|marian FOLDER (one of them)");
+      HEED_CHECK(o->from.empty() == o->folder.empty(), "--from {} needs the folder to convert after it", o->from);
+      HEED_CHECK(o->folder.empty() || std::filesystem::is_directory(o->folder), "--from {}: {} is not a folder",
+                 o->from, o->folder);
       std::vector<NamedInput> inputs = {{"-m", o->input}, {"--domain-text", o->domain_text}};
       if (!o->folder.empty())
-        for (const char* file : {"config.json", "model.safetensors", "source.spm", "target.spm", "vocab.json"})
-          inputs.push_back({"--from", (std::filesystem::path(o->folder) / file).string()});
+        for (const auto& entry : std::filesystem::directory_iterator(o->folder))
+          inputs.push_back({"--from", entry.path().string()});
       check_output_is_not_input(o->output, inputs);
-      LoadedModel loaded = o->from.empty() ? load_model(o->input) : import_marian_folder(o->folder);
+      LoadedModel loaded = o->from.empty()          ? load_model(o->input)
+                           : o->from == "marian" ? import_marian_npz_folder(o->folder)
+                                                 : import_marian_folder(o->folder);
       if (!o->from.empty())
-        spdlog::info("{}: a MarianMTModel of {} parameters, {}+{} layers of width {}, {} pieces", o->folder,
+        spdlog::info("{}: a Marian model of {} parameters, {}+{} layers of width {}, {} pieces", o->folder,
                      loaded.model->parameters().count(), loaded.model->config().encoder_layers,
                      loaded.model->config().decoder_layers, loaded.model->config().model_dim,
                      loaded.model->config().target_vocab);

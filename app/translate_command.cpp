@@ -266,6 +266,9 @@ void add_translate_command(CLI::App& root, Action& chosen, const DeviceSpec& dev
                                            "Length normalisation α: score / length^α (default: the model's, if `heed convert` stored one)")
                                ->capture_default_str()->check(number_in(0, 10));
   cmd->add_option("--max-length-factor", o->translate.beam.length.factor, "Output at most factor × source pieces + 10")->capture_default_str()->check(number_in(0, 1000));
+  cmd->add_option("--max-output-length", o->translate.beam.length.most,
+                  "Output at most this many pieces, whatever the source's length (0: only the factor's limit)")
+      ->check(number_in(0, 1000000));
   cmd->add_option("--n-best", o->translate.beam.n_best, "Write the K best as 'i ||| translation ||| score' lines")
       ->capture_default_str()->check(number_in(1, 256));
   cmd->add_flag("--scores", o->scores, "Append ' ||| score' to each translation");

@@ -74,7 +74,7 @@ TEST_CASE("beam search with a beam of 1 is greedy search, with scores or ranking
 TEST_CASE("a beam wide enough to keep every prefix finds the exhaustive search's best output") {
   TinyModel m(22);
   const ModelConfig& c = m.model->config();
-  const LengthLimit two_pieces{.factor = 0.0, .offset = 2};
+  const LengthLimit two_pieces{.factor = 0.0, .offset = 2, .most = 0};
   const float alpha = 0.6f;
   std::vector<int32_t> tokens;  // what may be generated: all but pad and bos
   for (int32_t v = 0; v < c.target_vocab; ++v)
@@ -188,4 +188,17 @@ TEST_CASE("an ensemble of a model with itself is the model, and one of two score
       const double mean = (sequence_log_prob(a, sources[i], h.pieces) + sequence_log_prob(b, sources[i], h.pieces)) / 2.0;
       CHECK(h.log_prob == doctest::Approx(mean).epsilon(1e-4));
     }
+}
+
+TEST_CASE("--max-output-length caps every output, whatever the source's length") {
+  CHECK(LengthLimit{.factor = 2.0, .offset = 10, .most = 0}.limit(10) == 30);
+  CHECK(LengthLimit{.factor = 2.0, .offset = 10, .most = 5}.limit(10) == 5);
+  CHECK(LengthLimit{.factor = 2.0, .offset = 10, .most = 50}.limit(10) == 30);
+  TinyModel m(23);
+  for (int64_t beam : {1, 3}) {
+    BeamOptions options = beam_of(beam);
+    options.length = {.factor = 2.0, .offset = 10, .most = 2};
+    BeamSearch search(*m.be, *m.model, options);
+    for (const auto& hypotheses : search.translate(some_sources())) CHECK(hypotheses.at(0).pieces.size() <= 2);
+  }
 }

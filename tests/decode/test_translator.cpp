@@ -199,7 +199,7 @@ TEST_CASE("the workspace laid out before decoding holds the backend's scratch to
     options.precision = p;
     options.beam.beam = 2;
     options.batch_sentences = 2;
-    options.beam.length = {.factor = 0.1, .offset = 4};  // short translations: the encoder is what is tested
+    options.beam.length = {.factor = 0.1, .offset = 4, .most = 0};  // short translations: the encoder is what is tested
     Translator translator(*m.be, *m.model, test_vocabulary(), test_vocabulary(), options);
     const size_t before = tensor_memory().in_use;
     translator.translate(lines, 1);

@@ -1,7 +1,9 @@
-// libFuzzer target: any bytes through the model loader (heed info, heed translate -m) must end in
-// a loaded model or a heed::Error, never a crash, a hang or an allocation without bound.
-// Half the inputs get a valid container size and checksum first, so that the mutations reach the
-// parser behind them instead of stopping at the checksum.
+// libFuzzer target: any bytes through the model loader (heed info, heed translate -m) or the
+// parsers of the files `heed convert --from` reads (JSON, safetensors, .npz, Marian's YAML) must
+// end in a result or a heed::Error, never a crash, a hang or an allocation without bound.
+// The first byte chooses the parser (bits 1-3) and, for heed's own files, whether the container's
+// size and checksum are made valid first (bit 0), so that the mutations reach the parser behind
+// them instead of stopping at the checksum.
 // Build: cmake -DCMAKE_CXX_COMPILER=clang++ -DHEED_FUZZ=ON; run: heed_fuzz_model_loader CORPUS_DIR
 // (.ci/run does this for a bounded time, seeded with a real model file).
 
@@ -11,6 +13,10 @@
 
 #include "heed/core/container.h"
 #include "heed/core/error.h"
+#include "heed/core/json.h"
+#include "heed/core/npz.h"
+#include "heed/core/safetensors.h"
+#include "heed/core/yaml_map.h"
 #include "heed/model/model_file.h"
 
 namespace {
@@ -29,11 +35,18 @@ void repair(std::string& bytes) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  // The first byte chooses: odd repairs the framing, even leaves the bytes as they are.
   std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if ((data[0] & 1) != 0 && bytes.size() > 40) repair(bytes);
   try {
-    heed::parse_model(bytes, "fuzz.heed");
+    switch ((data[0] >> 1) % 5) {
+      case 0:
+        if ((data[0] & 1) != 0 && bytes.size() > 40) repair(bytes);
+        heed::parse_model(bytes, "fuzz.heed");
+        break;
+      case 1: heed::Json::parse(bytes, "fuzz.json"); break;
+      case 2: heed::SafeTensors::parse(bytes, "fuzz.safetensors"); break;
+      case 3: heed::Npz::parse(bytes, "fuzz.npz"); break;
+      default: heed::YamlMap::parse(bytes, "fuzz.yml"); break;
+    }
   } catch (const heed::Error&) {
   }
   return 0;

@@ -7,6 +7,7 @@
 // Scores are normalised by length^α (Wu et al. 2016 use a smoothed form; heed uses the plain
 // one, as Marian does). Steady-state steps allocate nothing: buffers live in the object.
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -18,7 +19,11 @@ namespace heed {
 struct LengthLimit {
   double factor = 2.0;  // at most factor · source pieces + offset target pieces
   int64_t offset = 10;
-  int64_t limit(int64_t source_pieces) const { return static_cast<int64_t>(factor * static_cast<double>(source_pieces)) + offset; }
+  int64_t most = 0;     // and at most this many (0: no such cap)
+  int64_t limit(int64_t source_pieces) const {
+    const int64_t by_source = static_cast<int64_t>(factor * static_cast<double>(source_pieces)) + offset;
+    return most > 0 ? std::min(by_source, most) : by_source;
+  }
 };
 
 // How hypotheses are scored. heed: log p / (pieces + 1)^α, and an eos forced at the length limit

@@ -155,6 +155,16 @@ std::unique_ptr<Transformer> import_marian(const std::string& folder) {
   return model;
 }
 
+void add_renumbered_vocabularies(const std::string& folder, const std::vector<std::string>& pieces,
+                                 const ModelConfig& config, ModelExtras& extras) {
+  namespace fs = std::filesystem;
+  const RenumberedIds ids{.unk = config.unk_id, .eos = config.eos_id, .pad = config.pad_id};
+  for (const char* side : {"source", "target"}) {
+    const std::string path = (fs::path(folder) / (std::string(side) + ".spm")).string();
+    extras.vocabularies.push_back({side, renumber_pieces(read_file(path), pieces, ids, path)});
+  }
+}
+
 LoadedModel import_marian_folder(const std::string& folder) {
   namespace fs = std::filesystem;
   LoadedModel loaded;
@@ -171,11 +181,7 @@ LoadedModel import_marian_folder(const std::string& folder) {
   }
   for (size_t id = 0; id < pieces.size(); ++id)
     HEED_CHECK(!pieces[id].empty(), "{}: no piece has id {} (the model has {} ids)", vocab_path, id, pieces.size());
-  const RenumberedIds ids{.unk = c.unk_id, .eos = c.eos_id, .pad = c.pad_id};
-  for (const char* side : {"source", "target"}) {
-    const std::string path = (fs::path(folder) / (std::string(side) + ".spm")).string();
-    loaded.extras.vocabularies.push_back({side, renumber_pieces(read_file(path), pieces, ids, path)});
-  }
+  add_renumbered_vocabularies(folder, pieces, c, loaded.extras);
   loaded.extras.metadata = fmt::format(
       "converted-from=huggingface marian {}\ntranslate-normalize=1\ntranslate-beam-scoring=transformers\n",
       fs::path(folder).filename().string());

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "heed/model/model_file.h"
 #include "heed/model/transformer.h"
@@ -24,5 +25,10 @@ std::unique_ptr<Transformer> import_marian(const std::string& folder);
 // model's ids as MarianTokenizer does, and metadata naming where it came from. transformers'
 // beam search scores hypotheses its own way (BeamScoring::transformers), with α = 1.
 LoadedModel import_marian_folder(const std::string& folder);
+
+// source.spm and target.spm of `folder` renumbered so that piece i is `pieces[i]` (the model's
+// joint ids), added to `extras` as the model's source and target vocabularies.
+void add_renumbered_vocabularies(const std::string& folder, const std::vector<std::string>& pieces,
+                                 const ModelConfig& config, ModelExtras& extras);
 
 }  // namespace heed
