@@ -272,7 +272,7 @@ void add_translate_command(CLI::App& root, Action& chosen, const DeviceSpec& dev
   cmd->add_option("--n-best", o->translate.beam.n_best, "Write the K best as 'i ||| translation ||| score' lines")
       ->capture_default_str()->check(number_in(1, 256));
   cmd->add_flag("--scores", o->scores, "Append ' ||| score' to each translation");
-  cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch (0: 64 / beam, between 8 and 16; greedy on one worker 32)")->capture_default_str()->check(number_in(0, 1e6));
+  cmd->add_option("--batch-sentences", o->translate.batch_sentences, "Sentences per batch (0: 64 / beam, between 8 and 16; greedy on one worker 32; twice that for an output table over 48 MB at the matmul precision)")->capture_default_str()->check(number_in(0, 1e6));
   cmd->add_option("--batch-tokens", o->translate.batch_tokens, "Source pieces per batch, padding counted (the longest × the sentences; 0: no limit)")->capture_default_str()->check(number_in(0, 1e9));
   cmd->add_option("--split-sentences", o->split_sentences,
                   "Translate each sentence of a line on its own, joined back into one line: en, de or fr (that language's "

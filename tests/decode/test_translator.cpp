@@ -314,13 +314,20 @@ TEST_CASE("translation gives back the f32 weights its prepared products replaced
 }
 
 TEST_CASE("the default batch holds 64 rows of beams, between 8 and 16 sentences, and batching never changes the text") {
-  CHECK(default_batch_sentences(1, 1) == 32);  // greedy on one worker
-  CHECK(default_batch_sentences(1, 2) == 16);
-  CHECK(default_batch_sentences(2, 1) == 16);
-  CHECK(default_batch_sentences(4, 1) == 16);
-  CHECK(default_batch_sentences(5, 2) == 12);
-  CHECK(default_batch_sentences(8, 1) == 8);
-  CHECK(default_batch_sentences(64, 1) == 8);
+  CHECK(default_batch_sentences(1, 1, 0) == 32);  // greedy on one worker
+  CHECK(default_batch_sentences(1, 2, 0) == 16);
+  CHECK(default_batch_sentences(2, 1, 0) == 16);
+  CHECK(default_batch_sentences(4, 1, 0) == 16);
+  CHECK(default_batch_sentences(5, 2, 0) == 12);
+  CHECK(default_batch_sentences(8, 1, 0) == 8);
+  CHECK(default_batch_sentences(64, 1, 0) == 8);
+  // An output table read from memory at every step (58,101 × 512 at f32): twice the rows.
+  const int64_t opus_mt_f32 = 58101 * 512 * 4;
+  CHECK(default_batch_sentences(1, 1, opus_mt_f32) == 64);
+  CHECK(default_batch_sentences(4, 1, opus_mt_f32) == 32);
+  CHECK(default_batch_sentences(4, 2, opus_mt_f32) == 32);
+  CHECK(default_batch_sentences(64, 1, opus_mt_f32) == 8);
+  CHECK(default_batch_sentences(4, 1, 58101 * 512) == 16);  // int8: a quarter, cached enough
 
   VocabModel m;
   std::vector<std::string> lines;

@@ -81,3 +81,29 @@ TEST_CASE("a gzipped corpus reads as its text, and trains the vocabulary the pla
   training.inputs = {dir.file("packed.txt.gz")};
   CHECK(Vocabulary::train(training).serialized() == plain);
 }
+
+TEST_CASE("a corpus is read a line at a time, gzipped or not: every line as it is, whatever its length") {
+  TempDir dir;
+  const std::string long_line(3 << 20, 'x');  // longer than the reader's block
+  const std::string text = "\xEF\xBB\xBF" "first\r\nsecond\n\n" + long_line + "\nlast without newline";
+  write(dir.file("plain.txt"), text);
+  write(dir.file("packed.txt.gz"), gzipped(text) + gzipped("\nand a second member\n"));
+  const std::vector<std::string> expected = {"first", "second", "", long_line, "last without newline"};
+  CHECK(read_lines(dir.file("plain.txt")) == expected);
+  std::vector<std::string> with_member = expected;  // the second member ends the first's last line
+  with_member.push_back("and a second member");
+  CHECK(read_lines(dir.file("packed.txt.gz")) == with_member);
+  LineReader reader(dir.file("plain.txt"), ByteOrderMark::keep);
+  std::string line;
+  REQUIRE(reader.next(line));
+  CHECK(line == "\xEF\xBB\xBF" "first");
+  CHECK(reader.line_number() == 1);
+
+  // Damage is reported with the file and the line reached, never read as text that is not there.
+  const std::string packed = gzipped(sentences(3000));
+  write(dir.file("cut.txt.gz"), packed.substr(0, packed.size() / 2));
+  CHECK_THROWS_WITH_AS(read_lines(dir.file("cut.txt.gz")), doctest::Contains("cut.txt.gz: its gzip data ends early, after line"),
+                       Error);
+  write(dir.file("bad.txt"), "fine\nnot \xC3( fine\n");
+  CHECK_THROWS_WITH_AS(read_lines(dir.file("bad.txt")), doctest::Contains("bad.txt:2: invalid UTF-8 at byte 5"), Error);
+}

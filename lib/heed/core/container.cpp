@@ -52,7 +52,7 @@ std::string ContainerWriter::finish() {
 }
 
 ContainerReader::ContainerReader(std::string_view bytes, std::string what, std::string_view magic,
-                                 std::string_view kind, uint32_t newest_version, Checksum when)
+                                 std::string_view kind, uint32_t newest_version, Checksum when, HashedParts hashed)
     : what_(std::move(what)) {
   HEED_CHECK(!bytes.empty(), "{} is empty, not a {} file", what_, kind);
   if (bytes.size() < magic.size() || bytes.substr(0, magic.size()) != magic) {
@@ -87,7 +87,16 @@ ContainerReader::ContainerReader(std::string_view bytes, std::string what, std::
   std::memcpy(&stored_checksum_, bytes.data() + covered.size(), sizeof stored_checksum_);
   body_ = covered.substr(kHeaderBytes);
   if (when == Checksum::on_verify) {
-    hashing_ = std::thread([this, covered] { checksum_ = fnv1a64(covered); });
+    hashing_ = std::thread([this, covered, hashed = std::move(hashed)] {
+      constexpr size_t kPart = size_t{16} << 20;
+      uint64_t state = kFnv1aOffset;
+      for (size_t at = 0; at < covered.size(); at += kPart) {
+        const std::string_view part = covered.substr(at, kPart);
+        state = fnv1a64(part, state);
+        if (hashed) hashed(part);
+      }
+      checksum_ = state;
+    });
   } else {
     checksum_ = fnv1a64(covered);
     verify();

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -44,9 +45,12 @@ class ContainerReader {
   // steps that nothing can shorten, the largest part of loading a model.
   enum class Checksum { on_open, on_verify };
 
-  // Validates the envelope; `kind` names the file type in messages ("heed model").
+  // Validates the envelope; `kind` names the file type in messages ("heed model"). `hashed`, when
+  // given, is handed each part of the bytes once the checksum has read it (a mapped file's pages
+  // to give back).
+  using HashedParts = std::function<void(std::string_view)>;
   ContainerReader(std::string_view bytes, std::string what, std::string_view magic, std::string_view kind,
-                  uint32_t newest_version, Checksum when = Checksum::on_open);
+                  uint32_t newest_version, Checksum when = Checksum::on_open, HashedParts hashed = {});
   ~ContainerReader();
   ContainerReader(const ContainerReader&) = delete;
   ContainerReader& operator=(const ContainerReader&) = delete;

@@ -1,6 +1,7 @@
 #include "heed/core/file_io.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -136,6 +137,35 @@ std::string read_all(const std::string& path, bool fifo_allowed) {
 }  // namespace
 
 std::string read_file(const std::string& path) { return read_all(path, false); }
+
+MappedFile::MappedFile(const std::string& path) {
+  check_input_file(path, false);
+  FileDescriptor file;
+  file.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  HEED_CHECK(file.fd >= 0, "cannot open {}: {}", path, errno_text(errno));
+  struct stat st {};
+  HEED_CHECK(::fstat(file.fd, &st) == 0, "cannot read {}: {}", path, errno_text(errno));
+  size_ = static_cast<size_t>(st.st_size);
+  if (size_ == 0) return;  // nothing to map: bytes() is empty
+  data_ = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, file.fd, 0);
+  if (data_ == MAP_FAILED) {
+    data_ = nullptr;
+    fail("cannot read {}: {}", path, errno_text(errno));
+  }
+  ::madvise(data_, size_, MADV_SEQUENTIAL);
+}
+
+MappedFile::~MappedFile() {
+  if (data_ != nullptr) ::munmap(data_, size_);
+}
+
+void MappedFile::release(std::string_view part) const {
+  if (data_ == nullptr || part.empty()) return;
+  const auto page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<uintptr_t>(part.data()) + page - 1) / page * page;
+  const auto end = (reinterpret_cast<uintptr_t>(part.data()) + part.size()) / page * page;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+}
 std::string read_file_or_pipe(const std::string& path) { return read_all(path, true); }
 
 void write_file_atomically(const std::string& path, std::string_view contents) {

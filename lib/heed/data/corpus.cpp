@@ -3,11 +3,11 @@
 #include <fmt/format.h>
 
 #include <fstream>
+#include <optional>
 
 #include "heed/core/container.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
-#include "heed/core/gzip.h"
 #include "heed/text/clean_text.h"
 #include "heed/text/utf8.h"
 #include "heed/text/word_pieces.h"
@@ -51,15 +51,10 @@ constexpr std::string_view kByteOrderMark = "\xEF\xBB\xBF";
 }  // namespace
 
 std::vector<std::string> read_lines(const std::string& path, ByteOrderMark mark) {
-  const std::string contents = text_of(read_file_or_pipe(path), path);
+  LineReader reader(path, mark);
   std::vector<std::string> lines;
-  size_t start = mark == ByteOrderMark::drop && contents.starts_with(kByteOrderMark) ? kByteOrderMark.size() : 0;
-  while (start < contents.size()) {
-    size_t end = contents.find('\n', start);
-    if (end == std::string::npos) end = contents.size();
-    lines.push_back(checked_line(contents.substr(start, end - start), path, lines.size() + 1));
-    start = end + 1;
-  }
+  std::string line;
+  while (reader.next(line)) lines.push_back(line);
   return lines;
 }
 
@@ -73,46 +68,80 @@ std::vector<std::string> read_lines(std::istream& in, const std::string& name, B
   return lines;
 }
 
+namespace {
+
+// The lines `reader` has left, for a message about files of different lengths.
+int64_t count_to_end(LineReader& reader) {
+  std::string line;
+  while (reader.next(line)) {
+  }
+  return reader.line_number();
+}
+
+int64_t held_bytes(const SentencePair& p) {
+  return static_cast<int64_t>(sizeof(SentencePair) + p.source.capacity() * sizeof(int32_t) +
+                              p.target.capacity() * sizeof(int32_t) + p.piece_links.capacity() * sizeof(Link));
+}
+
+}  // namespace
+
 Corpus read_parallel_corpus(const std::string& source_path, const std::string& target_path,
                             const Vocabulary& source_vocabulary, const Vocabulary& target_vocabulary,
                             int64_t max_length, const std::string& links_path) {
-  const std::vector<std::string> source = read_lines(source_path);
-  const std::vector<std::string> target = read_lines(target_path);
-  HEED_CHECK(source.size() == target.size(),
-             "the corpora do not match: {} has {} lines but {} has {}; line i of one must translate line i of the other",
-             source_path, source.size(), target_path, target.size());
+  LineReader sources(source_path), targets(target_path);
   const bool guided = !links_path.empty();
-  const std::vector<std::string> links = guided ? read_lines(links_path) : std::vector<std::string>{};
-  HEED_CHECK(!guided || links.size() == source.size(),
-             "the alignments do not match the corpus: {} has {} lines but {} has {}; line i must hold the links of pair i",
-             links_path, links.size(), source_path, source.size());
+  std::optional<LineReader> links;
+  if (guided) links.emplace(links_path);
   Corpus corpus;
-  corpus.stats.lines = static_cast<int64_t>(source.size());
-  corpus.pairs.reserve(source.size());
-  for (size_t i = 0; i < source.size(); ++i) {
-    if (is_blank(source[i]) || is_blank(target[i])) {
+  std::string source, target, link_line;
+  while (true) {
+    const bool has_source = sources.next(source), has_target = targets.next(target);
+    const bool has_links = guided && links->next(link_line);
+    if (has_source != has_target) {
+      LineReader& longer = has_source ? sources : targets;
+      const int64_t rest = count_to_end(longer);
+      fail("the corpora do not match: {} has {} lines but {} has {}; line i of one must translate line i of the other",
+           source_path, has_source ? rest : sources.line_number(), target_path, has_target ? rest : targets.line_number());
+    }
+    if (guided && has_links != has_source) {
+      const int64_t corpus_lines = has_source ? count_to_end(sources) : sources.line_number();
+      const int64_t link_lines = has_links ? count_to_end(*links) : links->line_number();
+      fail("the alignments do not match the corpus: {} has {} lines but {} has {}; line i must hold the links of pair i",
+           links_path, link_lines, source_path, corpus_lines);
+    }
+    if (!has_source) break;
+    const int64_t i = sources.line_number() - 1;
+    ++corpus.stats.lines;
+    if (is_blank(source) || is_blank(target)) {
       ++corpus.stats.empty;
       continue;
     }
     SentencePair pair;
-    pair.line = static_cast<int64_t>(i);
+    pair.line = i;
     if (guided) {  // word by word, to know each piece's word
-      const WordPieces s = encode_words(source_vocabulary, source[i]), t = encode_words(target_vocabulary, target[i]);
-      pair.piece_links = piece_links_of(links[i], fmt::format("{}:{}", links_path, i + 1), s, t);
+      const WordPieces s = encode_words(source_vocabulary, source), t = encode_words(target_vocabulary, target);
+      pair.piece_links = piece_links_of(link_line, fmt::format("{}:{}", links_path, i + 1), s, t);
       pair.source = s.pieces;
       pair.target = t.pieces;
     } else {
-      pair.source = source_vocabulary.encode(source[i]);
-      pair.target = target_vocabulary.encode(target[i]);
+      pair.source = source_vocabulary.encode(source);
+      pair.target = target_vocabulary.encode(target);
     }
     if (static_cast<int64_t>(pair.source.size()) > max_length || static_cast<int64_t>(pair.target.size()) > max_length) {
       ++corpus.stats.too_long;
       continue;
     }
-    corpus.stats.source_words += count_words(source[i]);
+    corpus.stats.source_words += count_words(source);
     corpus.stats.source_pieces += static_cast<int64_t>(pair.source.size());
+    pair.source.shrink_to_fit();
+    pair.target.shrink_to_fit();
+    pair.piece_links.shrink_to_fit();
+    corpus.stats.bytes += held_bytes(pair);
     corpus.pairs.push_back(std::move(pair));
   }
+  corpus.pairs.shrink_to_fit();
+  corpus.stats.bytes += static_cast<int64_t>(corpus.pairs.capacity() * sizeof(SentencePair)) -
+                        static_cast<int64_t>(corpus.pairs.size() * sizeof(SentencePair));
   corpus.stats.kept = static_cast<int64_t>(corpus.pairs.size());
   return corpus;
 }

@@ -8,15 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "heed/data/line_reader.h"
 #include "heed/data/links.h"
 #include "heed/text/vocabulary.h"
 
 namespace heed {
-
-// A UTF-8 byte-order mark at the start of a file (as Windows editors save text) is a signature,
-// not text: dropped, so that it does not join the first sentence or the first link. Scoring keeps
-// it, as sacreBLEU reads it (as a character of the first word).
-enum class ByteOrderMark : bool { drop, keep };
 
 // Reads a text file's lines (without their newlines; a final line without one counts).
 // Throws heed::Error naming file and line for invalid UTF-8.
@@ -35,6 +31,7 @@ struct SentencePair {
 
 struct CorpusStats {
   int64_t lines = 0;
+  int64_t bytes = 0;     // the memory the kept pairs hold
   int64_t kept = 0;
   int64_t empty = 0;     // either side empty or whitespace only
   int64_t too_long = 0;  // either side over max_length pieces
@@ -46,6 +43,7 @@ struct Corpus {
   CorpusStats stats;
 };
 
+// Read a line at a time (data/line_reader.h): what is held is the pairs' pieces, never the text.
 // max_length: the most pieces a side may have (the model adds bos/eos on top). links_path, when
 // given: Pharaoh word links ("i-j", source word first, counted from 0; "ipj" counts as a link
 // too), line by line parallel to the corpus, as eflomal or fast_align write them; words are the

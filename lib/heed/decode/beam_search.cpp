@@ -71,7 +71,8 @@ BeamSearch::BeamSearch(Backend& be, const std::vector<Transformer*>& models, con
       models_(models),
       config_(first_config(models)),
       options_(options),
-      block_maxima_(static_cast<size_t>((config_.target_vocab + kCandidateBlock - 1) / kCandidateBlock)) {
+      blocks_((config_.target_vocab + kCandidateBlock - 1) / kCandidateBlock) {
+  reserve_row_scratch(1);  // an ensemble's step reads a row's maxima before the step's statistics
   HEED_CHECK(options_.beam >= 1, "--beam must be at least 1, got {}", options_.beam);
   HEED_CHECK(options_.n_best >= 1 && options_.n_best <= options_.beam, "--n-best must be between 1 and the beam size {}, got {}",
              options_.beam, options_.n_best);
@@ -101,22 +102,34 @@ Tensor BeamSearch::step_scores(const Tensor& tokens) {
     for (int64_t r = 0; r < rows; ++r) {
       const float* row = logits.f32() + r * vocab;
       float* mean = ensemble_scores_.data() + r * vocab;
-      ensemble_normalisers_[static_cast<size_t>(r)] += static_cast<double>(weight) * log_normaliser(row, vocab, row_max(row));
+      block_maxima(row, vocab, block_maxima_.data());
+      const float max = *std::max_element(block_maxima_.begin(), block_maxima_.begin() + blocks_);
+      ensemble_normalisers_[static_cast<size_t>(r)] += static_cast<double>(weight) * log_normaliser(row, vocab, max);
       add_scaled(weight, row, vocab, mean);
     }
   }
   return Tensor::view(ensemble_scores_.data(), Shape{rows, vocab}, DType::f32);
 }
 
-float BeamSearch::row_max(const float* scores) {
-  block_maxima(scores, config_.target_vocab, block_maxima_.data());
-  return *std::max_element(block_maxima_.begin(), block_maxima_.end());
+void BeamSearch::reserve_row_scratch(int64_t rows) {
+  if (block_maxima_.size() < static_cast<size_t>(rows * blocks_)) block_maxima_.resize(static_cast<size_t>(rows * blocks_));
+  if (row_normalisers_.size() < static_cast<size_t>(rows)) row_normalisers_.resize(static_cast<size_t>(rows));
 }
 
-double BeamSearch::row_normaliser(const float* scores, int32_t row, float max) const {
-  if (ranks_by_logits()) return 0.0;
-  if (models_.size() > 1) return ensemble_normalisers_[static_cast<size_t>(row)];
-  return log_normaliser(scores, config_.target_vocab, max);
+void BeamSearch::row_statistics(const Tensor& scores, int64_t rows) {
+  reserve_row_scratch(rows);
+  const int64_t vocab = config_.target_vocab;
+  const bool ensemble = models_.size() > 1, normalised = !ranks_by_logits();
+#pragma omp parallel for if (rows * vocab > (1 << 18))
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* row = scores.f32() + r * vocab;
+    float* maxima = block_maxima_.data() + r * blocks_;
+    block_maxima(row, vocab, maxima);
+    double normaliser = 0.0;
+    if (ensemble) normaliser = ensemble_normalisers_[static_cast<size_t>(r)];
+    else if (normalised) normaliser = log_normaliser(row, vocab, *std::max_element(maxima, maxima + blocks_));
+    row_normalisers_[static_cast<size_t>(r)] = normaliser;
+  }
 }
 
 void BeamSearch::select_rows(RowSelection what) {
@@ -137,7 +150,8 @@ void BeamSearch::collect_candidates(const float* scores, int32_t row, double bea
     candidates_.push_back({beam_log_prob, row, c.eos_id});
     return;
   }
-  beam_log_prob -= row_normaliser(scores, row, row_max(scores));  // log p(token) = its score − the row's normaliser
+  beam_log_prob -= row_normalisers_[static_cast<size_t>(row)];  // log p(token) = its score − the row's normaliser
+  const float* maxima = block_maxima_.data() + static_cast<int64_t>(row) * blocks_;
   const float* log_probs = scores;  // up to that constant, now in beam_log_prob
   if (force_eos) {
     candidates_.push_back({beam_log_prob + log_probs[c.eos_id], row, c.eos_id});
@@ -149,7 +163,7 @@ void BeamSearch::collect_candidates(const float* scores, int32_t row, double bea
   const size_t first = candidates_.size();
   for (int64_t start = 0, b = 0; start < vocab; start += kCandidateBlock, ++b) {
     if (candidates_.size() - first == static_cast<size_t>(count) &&
-        beam_log_prob + block_maxima_[static_cast<size_t>(b)] <= candidates_.back().log_prob)
+        beam_log_prob + maxima[b] <= candidates_.back().log_prob)
       continue;
     for (int32_t v = static_cast<int32_t>(start); v < static_cast<int32_t>(std::min(vocab, start + kCandidateBlock)); ++v) {
       if (v == c.pad_id || v == c.bos_id) continue;  // never generated
@@ -215,6 +229,7 @@ void BeamSearch::reserve(int64_t sentences, int64_t source_length) {
   step_tokens_.reserve(static_cast<size_t>((longest + 1) * rows));
   step_parents_.reserve(static_cast<size_t>((longest + 1) * rows));
   candidates_.reserve(static_cast<size_t>(2 * options_.beam * options_.beam));
+  reserve_row_scratch(rows);
 }
 
 std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std::vector<int32_t>>& sources) {
@@ -246,6 +261,7 @@ std::vector<std::vector<Hypothesis>> BeamSearch::translate(const std::vector<std
     const int64_t width = step == 0 ? 1 : k;  // rows per sentence in this step
     const int64_t rows = static_cast<int64_t>(active.size()) * width;
     const Tensor scores = step_scores(Tensor::view(tokens_.data(), Shape{rows}, DType::i32));
+    row_statistics(scores, rows);
 
     next_rows_.clear();
     next_log_probs_.clear();

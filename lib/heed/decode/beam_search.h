@@ -94,11 +94,13 @@ class BeamSearch {
   // minus row_normaliser() (two passes over a row of logits where a log-softmax takes three and
   // the scan a fourth).
   Tensor step_scores(const Tensor& tokens);
-  // A row's largest score, its blocks' largest left in block_maxima_ for the scan.
-  float row_max(const float* scores);
-  // log Σ e^logit of a row whose largest score is `max`, as above; 0 when the logits rank the
-  // tokens (ranks_by_logits()).
-  double row_normaliser(const float* scores, int32_t row, float max) const;
+  // Each of the step's `rows` rows' block maxima (in block_maxima_, for the scan) and its
+  // normaliser (row_normalisers_): log Σ e^logit, the row's mean over an ensemble's models, or 0
+  // when the logits rank the tokens (ranks_by_logits()). Rows are independent: they are shared
+  // among the worker's threads, the step's one part outside the backend that reads every logit.
+  void row_statistics(const Tensor& scores, int64_t rows);
+  // Sizes the step scratch for `rows` rows (before decoding: no allocation during the steps).
+  void reserve_row_scratch(int64_t rows);
   // Greedy search without scores: the logits rank one model's tokens as its log-probabilities
   // would (the softmax subtracts one constant per row), so no normaliser is computed.
   bool ranks_by_logits() const { return !options_.scores && options_.beam == 1 && models_.size() == 1; }
@@ -117,7 +119,9 @@ class BeamSearch {
   std::vector<int32_t> step_tokens_, step_parents_;
   int64_t rows_capacity_ = 0;
   std::vector<Candidate> candidates_;
-  std::vector<float> block_maxima_;  // collect_candidates' scratch: the largest score of each block
+  int64_t blocks_ = 0;                   // blocks of kCandidateBlock tokens in a row
+  std::vector<float> block_maxima_;      // [rows, blocks_]: the largest score of each block
+  std::vector<double> row_normalisers_;  // [rows]: see row_statistics
   std::vector<int32_t> next_rows_;
   std::vector<double> beam_log_probs_, next_log_probs_;
   std::vector<int32_t> next_tokens_;

@@ -54,12 +54,14 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
   Backend& first = *backends.front();
   options_.precision = usable_precision(first, options_.precision, "translate");
   int64_t prepared_bytes = 0, released_bytes = 0;
+  const ModelConfig& c = models.front()->config();
+  output_table_bytes_ = c.target_vocab * c.model_dim *
+                        (options_.precision == Precision::int8 ? 1 : options_.precision == Precision::bf16 ? 2 : 4);
   for (Transformer* m : models) {
     m->parameters().place_on(first);
     if (m->parameters().prepared()) continue;
-    prepared_bytes += m->parameters().prepare(first, options_.precision);
-    // The f32 copies of the weights are dead now: give them back.
-    released_bytes += m->parameters().release_prepared_values();
+    // The f32 copies of the weights are dead once prepared: given back one by one.
+    prepared_bytes += m->parameters().prepare(first, options_.precision, ParameterSet::Values::release, &released_bytes);
   }
   spdlog::log(options_.precision == Precision::f32 ? spdlog::level::debug : spdlog::level::info,
               "weights prepared for {} matmuls ({:.1f} MB; {:.1f} MB of f32 weights given back)",
@@ -161,9 +163,13 @@ void Translator::on_workers(size_t count, const std::function<void(size_t)>& job
     if (e) std::rethrow_exception(e);
 }
 
-int64_t default_batch_sentences(int64_t beam, int64_t workers) {
-  if (beam <= 1 && workers <= 1) return 32;
-  return std::clamp<int64_t>(64 / std::max<int64_t>(beam, 1), 8, 16);
+int64_t default_batch_sentences(int64_t beam, int64_t workers, int64_t output_table_bytes) {
+  // Each step's product with the output table reads all of it: a table that outgrows the caches
+  // (an OPUS-MT model's 58k pieces × 512 at f32) is read from memory, and more rows per read pay
+  // for it; a small one (heed's own models, or int8 ones) gains nothing but memory from them.
+  const int64_t scale = output_table_bytes > kLargeOutputTableBytes ? 2 : 1;
+  if (beam <= 1 && workers <= 1) return 32 * scale;
+  return std::clamp<int64_t>(64 * scale / std::max<int64_t>(beam, 1), 8, 16 * scale);
 }
 
 std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {
@@ -231,7 +237,7 @@ std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>
   for (size_t s = 0; s < segments.size(); ++s) lengths[s] = static_cast<int64_t>(segments[s].pieces.size()) + 1;
   const BatchPlan plan =
       batches_by_length(order, lengths, {.sentences = options_.batch_sentences > 0 ? options_.batch_sentences
-                                                                                   : default_batch_sentences(options_.beam.beam, static_cast<int64_t>(workers_.size())),
+                                                                                   : default_batch_sentences(options_.beam.beam, static_cast<int64_t>(workers_.size()), output_table_bytes_),
                                          .tokens = options_.batch_tokens});
   std::vector<Sources> batches;
   for (const std::vector<int32_t>& batch : plan) {

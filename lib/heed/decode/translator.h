@@ -20,7 +20,7 @@ enum class LongLines : uint8_t { split, truncate };
 
 struct TranslateOptions {
   BeamOptions beam;
-  int64_t batch_sentences = 0;  // 0: default_batch_sentences(beam.beam, workers)
+  int64_t batch_sentences = 0;  // 0: default_batch_sentences(beam.beam, workers, output table bytes)
   int64_t batch_tokens = 0;    // source pieces per batch, padding counted (0: no limit)
   // Each line's sentences translated on their own and joined with a space (text/sentences.h), as
   // the models were trained on sentences: a line of several otherwise loses all but the first.
@@ -40,7 +40,11 @@ struct TranslateOptions {
 // the caches); greedy rows are few enough that one worker gains from 32 sentences, while two
 // workers gain nothing from them (fewer batches each, so the workers finish less together) and
 // pay their memory (`tools/bench_translate.sh` measures these choices).
-int64_t default_batch_sentences(int64_t beam, int64_t workers);
+// The output table's bytes at the matmul precision (the target vocabulary × model width × 4 at
+// f32) decide whether batches are doubled: over kLargeOutputTableBytes, the table is read from
+// memory at every step.
+inline constexpr int64_t kLargeOutputTableBytes = int64_t{48} << 20;
+int64_t default_batch_sentences(int64_t beam, int64_t workers, int64_t output_table_bytes);
 
 struct TranslatedLine {
   std::vector<std::string> texts;  // n-best, best first (one empty text for an empty line)
@@ -96,6 +100,7 @@ class Translator {
   const Vocabulary& target_;
   TranslateOptions options_;
   int64_t limit_;  // the most source pieces one sentence may have
+  int64_t output_table_bytes_ = 0;  // the output table at the matmul precision
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<std::pair<int64_t, int64_t>> reserved_;  // (sentences, source pieces) laid out so far
   TranslateStats stats_;

@@ -98,7 +98,8 @@ void save_model(const std::string& path, const Transformer& model, const ModelEx
 namespace {
 
 // The sections after the envelope, bounds-checked (parse_model checks the envelope).
-LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what) {
+LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what,
+                           const std::function<void(std::string_view)>& done_with) {
   LoadedModel loaded;
   loaded.format_version = r.version();
   loaded.file_bytes = static_cast<int64_t>(bytes.size());
@@ -194,6 +195,10 @@ LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std
     } else {
       std::memcpy(p.value.raw(), t.data.data(), t.data.size());
     }
+    if (done_with) {
+      done_with(t.data);
+      done_with(t.scales);
+    }
     tensors.erase(it);
   }
   HEED_CHECK(tensors.empty(), "{}: holds a tensor {} that this model does not have", what, printable(tensors.begin()->first));
@@ -202,13 +207,15 @@ LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std
 
 }  // namespace
 
-LoadedModel parse_model(std::string_view bytes, const std::string& what) {
+LoadedModel parse_model(std::string_view bytes, const std::string& what,
+                        const std::function<void(std::string_view)>& done_with) {
   // The checksum runs beside the parse, which bounds-checks every read and so is safe on a
-  // damaged file; the result is handed out only once the checksum matched.
-  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion, ContainerReader::Checksum::on_verify);
+  // damaged file; the result is handed out only once the checksum matched. A part given back by
+  // one of them and read by the other is read again from the file.
+  ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion, ContainerReader::Checksum::on_verify, done_with);
   LoadedModel loaded;
   try {
-    loaded = parse_sections(r, bytes, what);
+    loaded = parse_sections(r, bytes, what, done_with);
   } catch (...) {
     r.verify();  // a damaged file is reported as corrupted, not by what its damage broke
     throw;
@@ -310,7 +317,10 @@ ModelVocabularies vocabularies_of(const ModelExtras& extras, const std::string& 
   return v;
 }
 
-LoadedModel load_model(const std::string& path) { return parse_model(read_file(path), path); }
+LoadedModel load_model(const std::string& path) {
+  const MappedFile file(path);
+  return parse_model(file.bytes(), path, [&file](std::string_view part) { file.release(part); });
+}
 
 std::string describe_model(const LoadedModel& loaded) {
   const ModelConfig& c = loaded.model->config();

@@ -19,6 +19,7 @@
 // tensor to the parameter the config declares.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,7 +70,10 @@ struct LoadedModel {
 };
 
 // `what` names the source in errors (usually the path).
-LoadedModel parse_model(std::string_view bytes, const std::string& what);
+// `done_with`, when given, is handed each part of `bytes` that loading no longer needs (a
+// mapped file's pages to give back, so that a load holds the weights and not the file besides).
+LoadedModel parse_model(std::string_view bytes, const std::string& what,
+                        const std::function<void(std::string_view)>& done_with = {});
 // The value of a "key=value" line of a model's metadata, or nullopt.
 std::optional<std::string> metadata_value(const std::string& metadata, std::string_view key);
 // The metadata with its "key=value" line replaced (or appended when absent).

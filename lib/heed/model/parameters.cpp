@@ -123,29 +123,24 @@ void ParameterSet::download_values(Backend& be, const ParameterSet& placed) {
     be.download(placed.values_, values_);
 }
 
-int64_t ParameterSet::prepare(Backend& be, Precision precision) {
+int64_t ParameterSet::prepare(Backend& be, Precision precision, Values values, int64_t* released) {
   HEED_CHECK(values_.device() == be.device(), "prepare: the parameters are on {}, the backend computes on {}",
              device_name(values_.device()), device_name(be.device()));
+  HEED_CHECK(values == Values::keep || !shared_, "prepare: only the set that owns the values may release them");
   int64_t bytes = 0;
   for (Parameter& p : parameters_) {
     if (p.matmul_use == MatmulUse::none) continue;
     p.prepared = be.prepare_weight(p.value, p.matmul_use == MatmulUse::transposed_weight, precision);
     bytes += p.prepared->bytes();
+    if (values == Values::release && p.matmul_use == MatmulUse::weight) {
+      const int64_t offset = static_cast<const std::byte*>(p.value.raw()) - static_cast<const std::byte*>(values_.raw());
+      const int64_t given_back = values_.discard_pages(offset, static_cast<int64_t>(p.value.bytes()));
+      if (released != nullptr) *released += given_back;
+      p.value = Tensor();
+    }
   }
   prepared_ = true;
   return bytes;
-}
-
-int64_t ParameterSet::release_prepared_values() {
-  HEED_CHECK(!shared_, "release_prepared_values: only the set that owns the values may release them");
-  int64_t released = 0;
-  for (Parameter& p : parameters_) {
-    if (!p.prepared || p.matmul_use != MatmulUse::weight || !p.value.defined()) continue;
-    const int64_t offset = static_cast<const std::byte*>(p.value.raw()) - static_cast<const std::byte*>(values_.raw());
-    released += values_.discard_pages(offset, static_cast<int64_t>(p.value.bytes()));
-    p.value = Tensor();
-  }
-  return released;
 }
 
 void ParameterSet::zero_grads(Backend& be) {

@@ -64,14 +64,14 @@ class ParameterSet {
   void download_values(Backend& be, const ParameterSet& placed);
   // Prepares every matmul weight for be's products at `precision` (after place_on; sets that
   // share these values made afterwards share the prepared weights too). Returns the bytes the
-  // prepared copies hold.
-  int64_t prepare(Backend& be, Precision precision);
+  // prepared copies hold. With `values` release (translation), each weight that only prepared
+  // products read gives its f32 values back to the system as soon as its prepared copy exists,
+  // so that the model is never held twice (its `value` becomes undefined; a tied output table,
+  // which the embeddings read, keeps its values; `released`, when given, adds the bytes given
+  // back). Such a set cannot be saved.
+  enum class Values : bool { keep, release };
+  int64_t prepare(Backend& be, Precision precision, Values values = Values::keep, int64_t* released = nullptr);
   bool prepared() const { return prepared_; }
-  // After prepare, for translation: gives the f32 values of the weights that only prepared
-  // products read back to the system (their `value` becomes undefined; a tied output table, which
-  // the embeddings read, keeps its values). Returns the bytes given back. Such a set cannot be
-  // saved.
-  int64_t release_prepared_values();
   // Zeroes the gradients, laying their arena out on be's device the first time.
   void zero_grads(Backend& be);
   bool has_grads() const { return grads_.raw() != nullptr; }

@@ -46,9 +46,11 @@ void ProgressReport::write(MetricsLog* metrics, const ProgressPosition& at) {
                              .loss = loss_ / tokens, .perplexity = std::exp(nll_ / tokens),
                              .learning_rate = learning_rate_, .grad_norm = grad_norm_,
                              .tokens_per_second = tokens / window});
-    spdlog::info("epoch {} update {} | loss {:.3f} | ppl {:.2f}{} | lr {:.2e} | grad-norm {:.2f} | {:.0f} tok/s | {} elapsed | ETA {}",
-                 at.epoch, at.update, loss_ / tokens, std::exp(nll_ / tokens), alignment, learning_rate_, grad_norm_,
-                 tokens / window, duration_text(at.elapsed_seconds), duration_text(at.eta_seconds));
+    spdlog::info("epoch {} ({:.1f}%, ends in {}) update {} | loss {:.3f} | ppl {:.2f}{} | lr {:.2e} | grad-norm {:.2f} | "
+                 "{:.0f} tok/s | {} elapsed | ETA {}",
+                 at.epoch, 100.0 * at.epoch_done, duration_text(at.epoch_end_seconds), at.update, loss_ / tokens,
+                 std::exp(nll_ / tokens), alignment, learning_rate_, grad_norm_, tokens / window,
+                 duration_text(at.elapsed_seconds), at.eta_seconds < 0 ? "none (no limit set)" : duration_text(at.eta_seconds));
   }
   window_start_ = Clock::now();
   loss_ = nll_ = alignment_ = 0.0;

@@ -15,10 +15,12 @@ namespace heed {
 
 // Where the training stands when a line is written.
 struct ProgressPosition {
-  int64_t epoch = 0;         // from 1
+  int64_t epoch = 0;             // from 1
+  double epoch_done = 0.0;       // the share of this epoch's batches done, 0 to 1
   int64_t update = 0;
   double elapsed_seconds = 0.0;
-  double eta_seconds = 0.0;
+  double epoch_end_seconds = 0.0;  // until this epoch's last batch, at the run's pace so far
+  double eta_seconds = -1.0;     // until a limit (--max-time, --max-updates, --max-epochs) stops it; < 0: none set
 };
 
 class ProgressReport {

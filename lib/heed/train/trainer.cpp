@@ -290,11 +290,14 @@ void Trainer::read_corpora() {
   HEED_CHECK(config_.guided_alignment.empty() || model_->config().has_alignment_head(),
              "--guided-alignment needs a model with an alignment head: this checkpoint was created without one (a resumed "
              "training cannot start guiding; fine-tune with --init instead)");
+  const auto reading = std::chrono::steady_clock::now();
   train_ = read_parallel_corpus(config_.train_source, config_.train_target, *vocab_.source, *vocab_.target, max_length,
                                 config_.guided_alignment);
   const CorpusStats& s = train_.stats;
-  spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces)", s.kept,
-               s.lines, s.empty, s.too_long, max_length);
+  spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces); {:.0f} MB "
+               "of pieces{} in memory, read in {:.1f} s", s.kept, s.lines, s.empty, s.too_long, max_length,
+               static_cast<double>(s.bytes) / 1e6, config_.guided_alignment.empty() ? "" : " and links",
+               seconds_between(reading, std::chrono::steady_clock::now()));
   HEED_CHECK(s.kept > 0 || s.too_long == 0, "every pair of {} and {} has a side longer than {} pieces ({} pairs, {} empty): "
              "raise --max-length (the model takes up to {})", config_.train_source, config_.train_target, max_length,
              s.too_long, s.empty, longest);
@@ -526,12 +529,17 @@ double Trainer::eta_seconds(int64_t batches_in_epoch) const {
     const double remaining = static_cast<double>((config_.max_epochs - progress_.epoch) * batches_in_epoch - progress_.next_batch);
     consider(remaining * rate);
   }
-  return std::max(eta, 0.0);
+  return eta < 0 ? -1.0 : std::max(eta, 0.0);
 }
 
 void Trainer::log_progress(bool force) {
   if (!report_.due(force ? 0.0 : config_.progress_seconds)) return;
-  report_.write(metrics_.get(), {.epoch = progress_.epoch + 1, .update = progress_.updates, .elapsed_seconds = elapsed(),
+  const auto batches = static_cast<double>(std::max<size_t>(plan_size_hint_, 1));
+  const double done = static_cast<double>(progress_.next_batch) / batches;
+  const double per_update = elapsed() / static_cast<double>(std::max<int64_t>(progress_.updates, 1));
+  report_.write(metrics_.get(), {.epoch = progress_.epoch + 1, .epoch_done = std::min(done, 1.0),
+                                 .update = progress_.updates, .elapsed_seconds = elapsed(),
+                                 .epoch_end_seconds = (batches - static_cast<double>(progress_.next_batch)) * per_update,
                                  .eta_seconds = eta_seconds(static_cast<int64_t>(plan_size_hint_))});
 }
 

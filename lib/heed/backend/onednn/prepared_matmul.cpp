@@ -60,12 +60,17 @@ class OneDnnWeight final : public PreparedWeight {
  public:
   OneDnnWeight(Precision p, int64_t in, int64_t out, const memory::desc& desc)
       : PreparedWeight(p, in, out), desc_(desc), storage_(Tensor::empty(Shape{static_cast<int64_t>(desc.get_size())}, DType::u8)) {}
+  // The weight read where it lies, in the layout `desc` describes: no copy of its own.
+  OneDnnWeight(Precision p, int64_t in, int64_t out, const memory::desc& desc, const Tensor& values)
+      : PreparedWeight(p, in, out), desc_(desc), storage_(values), own_storage_(false) {}
   int64_t bytes() const override {
-    return storage_.bytes() + (column_scales_.defined() ? column_scales_.bytes() + column_shifts_.bytes() : 0);
+    return (own_storage_ ? storage_.bytes() : 0) +
+           (column_scales_.defined() ? column_scales_.bytes() + column_shifts_.bytes() : 0);
   }
 
-  memory::desc desc_;     // the blocked layout
+  memory::desc desc_;     // the blocked layout (or the values' own, when not copied)
   Tensor storage_;        // its bytes
+  bool own_storage_ = true;
   Tensor column_scales_;  // int8: f32 [out], w[:, n] ≈ q[:, n] · column_scales_[n]
   Tensor column_shifts_;  // int8: i32 [out], (L + 1) · Σ_k q[k, n]: what the input's shift adds
   int32_t input_limit_ = kInt8FullInputLimit;  // int8: L, the input codes' limit
@@ -132,6 +137,11 @@ bool OneDnnBackend::supports(Precision precision) const {
 
 std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Tensor& w, bool transposed, Precision p) {
   const int64_t in = transposed ? w.shape()[1] : w.shape()[0], out = transposed ? w.shape()[0] : w.shape()[1];
+  // A tied output table [V, D] at f32: read in place, transposed. The embeddings keep reading the
+  // same values, so a blocked copy would hold the model's largest matrix twice; the product, with
+  // rows of a batch against every column, reads it as fast either way.
+  if (transposed && p == Precision::f32)
+    return std::make_shared<OneDnnWeight>(p, in, out, memory::desc(Dims{in, out}, dt::f32, Dims{1, in}), w);
   const memory::desc any(Dims{in, out}, weight_type(p), memory::format_tag::any);
   const memory::desc packed = [&] {
     try {
@@ -220,7 +230,9 @@ void OneDnnBackend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w,
   }
 
   PrimitiveKey key = key_for(Op::prepared_matmul);
-  key.add(static_cast<int64_t>(p)).add(rows).add(in).add(out).add(static_cast<int64_t>(bias != nullptr));
+  // The weight's layout too: blocked as oneDNN chose, or a table read in place, transposed.
+  key.add(static_cast<int64_t>(p)).add(rows).add(in).add(out).add(static_cast<int64_t>(bias != nullptr))
+      .add(static_cast<int64_t>(weight->own_storage_));
   CachedPrimitive& product = s.cache.get(key, [&] {
     return build_or_fail("a prepared matmul", [&] {
       const auto pd = product_desc(p, rows, weight->desc_, out, bias != nullptr, s.engine);
