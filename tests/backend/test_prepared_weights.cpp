@@ -208,3 +208,17 @@ TEST_CASE("bf16's speed against f32 is measured once per process; f32 and int8 a
   CHECK(be->matmul_precision() == Precision::f32);  // measuring leaves the backend as it was
   CHECK(make_backend(BackendKind::reference)->matmul_speedup(Precision::bf16) == 1.0);
 }
+
+TEST_CASE("a large tied output table is read in place at f32, and gives the reference's product") {
+  const auto onednn = make_backend(BackendKind::onednn);
+  auto reference = std::make_unique<ReferenceBackend>(onednn->int8_input_limit());
+  Rng rng(5);
+  const Tensor table = random_tensor(Shape{25000, 512}, rng);  // 51 MB: past the in-place threshold
+  const Tensor x = random_tensor(Shape{3, 512}, rng, -3.0f, 3.0f);
+  const auto prepared = onednn->prepare_weight(table, true, Precision::f32);
+  CHECK(prepared->bytes() == 0);  // no copy of its own
+  const auto small = onednn->prepare_weight(random_tensor(Shape{64, 512}, rng), true, Precision::f32);
+  CHECK(small->bytes() > 0);      // a small table is copied into the blocked layout
+  CHECK(normalized_error(product(*onednn, x, table, true, Precision::f32, nullptr),
+                         product(*reference, x, table, true, Precision::f32, nullptr)) <= 1e-5);
+}
