@@ -294,7 +294,7 @@ void Trainer::read_corpora() {
   train_ = read_parallel_corpus(config_.train_source, config_.train_target, *vocab_.source, *vocab_.target, max_length,
                                 config_.guided_alignment);
   const CorpusStats& s = train_.stats;
-  spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces); {:.0f} MB "
+  spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces); {:.1f} MB "
                "of pieces{} in memory, read in {:.1f} s", s.kept, s.lines, s.empty, s.too_long, max_length,
                static_cast<double>(s.bytes) / 1e6, config_.guided_alignment.empty() ? "" : " and links",
                seconds_between(reading, std::chrono::steady_clock::now()));
