@@ -15,41 +15,14 @@ Writes into OUT_DIR:
 The selection is seeded and so the same on every machine.
 Usage: tools/make_general_corpus.py SHARED_DATA_DIR OUT_DIR
 """
-import gzip
 import os
 import random
-import re
 import sys
+
+from parallel_text import held_out, read_pair, write_pair
 
 TATOEBA_TEST_SIZE = 2000
 NEWS_VALID_LINES = 1000
-
-
-def read_lines(path):
-    # Words are what aligners and `heed train --guided-alignment` count between spaces: a
-    # no-break space would be a word boundary to eflomal and none to heed.
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return [" ".join(line.split()) for line in f]
-
-
-def read_pair(prefix_en, prefix_de):
-    en, de = read_lines(prefix_en), read_lines(prefix_de)
-    if len(en) != len(de):
-        sys.exit(f"{prefix_en} has {len(en)} lines but {prefix_de} has {len(de)}")
-    return list(zip(en, de))
-
-
-def sentence_key(text):
-    return re.sub(r"[\W_]+", "", text.lower())
-
-
-def write_pair(pairs, out_dir, name):
-    with open(os.path.join(out_dir, name + ".en"), "w", encoding="utf-8") as en, \
-         open(os.path.join(out_dir, name + ".de"), "w", encoding="utf-8") as de:
-        for s, t in pairs:
-            en.write(s + "\n")
-            de.write(t + "\n")
 
 
 def main():
@@ -63,35 +36,24 @@ def main():
     news = [p for n in news_names
             for p in read_pair(f"{shared}/news/de-en/{n}.en", f"{shared}/news/de-en/{n}.de")]
 
-    # Held-out English sentences: drawn from those whose key is unique to one surface form
-    # group; every pair whose English or German side shares a key with a test pair leaves train.
-    keys = sorted({sentence_key(s) for s, _ in tatoeba if sentence_key(s)})
+    # Held-out English sentences: every pair whose English or German side shares a key with a
+    # test pair leaves train.
     rng = random.Random(2026)
-    test_keys = set(rng.sample(keys, TATOEBA_TEST_SIZE))
-    test, seen = [], set()
-    for s, t in tatoeba:
-        k = sentence_key(s)
-        if k in test_keys and k not in seen:
-            seen.add(k)
-            test.append((s, t))
-    test_targets = {sentence_key(t) for _, t in test}
-    tatoeba_train = [(s, t) for s, t in tatoeba
-                     if sentence_key(s) not in test_keys and sentence_key(t) not in test_targets]
-    rng.shuffle(test)
+    test, tatoeba_train = held_out(tatoeba, TATOEBA_TEST_SIZE, rng)
 
     train = multi30k * 2 + tatoeba_train + news * 2
     rng.shuffle(train)
-    write_pair(train, out_dir, "train")
+    write_pair(train, out_dir, "train", ("en", "de"))
 
     val = read_pair(f"{shared}/multi30k/val.en", f"{shared}/multi30k/val.de")
     news_val = read_pair(f"{shared}/news/de-en/newstest2013.en",
                          f"{shared}/news/de-en/newstest2013.de")[:NEWS_VALID_LINES]
     interleaved = [p for pair in zip(val, news_val) for p in pair]
     interleaved += val[len(news_val):] + news_val[len(val):]
-    write_pair(interleaved, out_dir, "valid")
-    write_pair(test, out_dir, "tatoeba-test")
+    write_pair(interleaved, out_dir, "valid", ("en", "de"))
+    write_pair(test, out_dir, "tatoeba-test", ("en", "de"))
     write_pair(read_pair(f"{shared}/news/de-en/newstest2012.en",
-                         f"{shared}/news/de-en/newstest2012.de"), out_dir, "newstest2012")
+                         f"{shared}/news/de-en/newstest2012.de"), out_dir, "newstest2012", ("en", "de"))
     print(f"train {len(train)} pairs (Multi30k {len(multi30k)} x2, Tatoeba {len(tatoeba_train)} "
           f"of {len(tatoeba)}, news {len(news)} x2); valid {len(interleaved)}; "
           f"tatoeba-test {len(test)}", file=sys.stderr)

@@ -18,60 +18,16 @@ The Hansards' held-out block is the corpus's last 2,500 pairs (valid: its first 
 selection is seeded and so the same on every machine.
 Usage: tools/make_hansards_corpus.py SHARED_DATA_DIR OUT_DIR
 """
-import gzip
 import os
 import random
-import re
 import sys
+
+from parallel_text import held_out, read_pair, write_pair
 
 HANSARDS_VALID = 500
 HANSARDS_TEST = 2000
 TATOEBA_VALID = 500
 TATOEBA_TEST = 2000
-
-
-def read_lines(path):
-    # Words are what aligners and `heed train --guided-alignment` count between spaces: a
-    # no-break space would be a word boundary to eflomal and none to heed.
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return [" ".join(line.split()) for line in f]
-
-
-def read_pair(path_en, path_fr):
-    en, fr = read_lines(path_en), read_lines(path_fr)
-    if len(en) != len(fr):
-        sys.exit(f"{path_en} has {len(en)} lines but {path_fr} has {len(fr)}")
-    return list(zip(en, fr))
-
-
-def sentence_key(text):
-    return re.sub(r"[\W_]+", "", text.lower())
-
-
-def write_pair(pairs, out_dir, name):
-    with open(os.path.join(out_dir, name + ".en"), "w", encoding="utf-8") as en, \
-         open(os.path.join(out_dir, name + ".fr"), "w", encoding="utf-8") as fr:
-        for s, t in pairs:
-            en.write(s + "\n")
-            fr.write(t + "\n")
-
-
-def held_out_tatoeba(tatoeba, count, rng):
-    """`count` pairs with distinct English keys, and the pairs left once every pair sharing
-    either side's key with one of them is removed."""
-    keys = sorted({sentence_key(s) for s, _ in tatoeba if sentence_key(s)})
-    chosen = set(rng.sample(keys, count))
-    held, seen = [], set()
-    for s, t in tatoeba:
-        k = sentence_key(s)
-        if k in chosen and k not in seen:
-            seen.add(k)
-            held.append((s, t))
-    held_targets = {sentence_key(t) for _, t in held}
-    rest = [(s, t) for s, t in tatoeba if sentence_key(s) not in chosen and sentence_key(t) not in held_targets]
-    rng.shuffle(held)
-    return held, rest
 
 
 def main():
@@ -88,14 +44,14 @@ def main():
     hansards_train, hansards_valid, hansards_test = hansards[:block], hansards[block:block + HANSARDS_VALID], \
         hansards[block + HANSARDS_VALID:]
     rng = random.Random(2026)
-    tatoeba_held, tatoeba_train = held_out_tatoeba(tatoeba, TATOEBA_VALID + TATOEBA_TEST, rng)
+    tatoeba_held, tatoeba_train = held_out(tatoeba, TATOEBA_VALID + TATOEBA_TEST, rng)
     tatoeba_valid, tatoeba_test = tatoeba_held[:TATOEBA_VALID], tatoeba_held[TATOEBA_VALID:]
 
     train = gold + trial + hansards_train + tatoeba_train
-    write_pair(train, out_dir, "train")
-    write_pair([p for pair in zip(hansards_valid, tatoeba_valid) for p in pair], out_dir, "valid")
-    write_pair(hansards_test, out_dir, "hansards-test")
-    write_pair(tatoeba_test, out_dir, "tatoeba-test")
+    write_pair(train, out_dir, "train", ("en", "fr"))
+    write_pair([p for pair in zip(hansards_valid, tatoeba_valid) for p in pair], out_dir, "valid", ("en", "fr"))
+    write_pair(hansards_test, out_dir, "hansards-test", ("en", "fr"))
+    write_pair(tatoeba_test, out_dir, "tatoeba-test", ("en", "fr"))
     print(f"train {len(train)} pairs (gold and trial text {len(gold) + len(trial)}, Hansards lines 1-{block} "
           f"of {len(hansards)}, Tatoeba {len(tatoeba_train)} of {len(tatoeba)}); valid {HANSARDS_VALID}+{TATOEBA_VALID}; "
           f"hansards-test lines {block + HANSARDS_VALID + 1}-{len(hansards)}; tatoeba-test {len(tatoeba_test)}",

@@ -23,6 +23,8 @@ import sentencepiece as spm
 import torch
 from transformers import MarianConfig, MarianMTModel, MarianTokenizer
 
+from make_marian_fixtures import joint_vocab
+
 VOCAB = 58101  # opus-mt-en-de's, <pad> included
 
 
@@ -45,13 +47,8 @@ def main() -> None:
         tmp = pathlib.Path(tmp)
         source = train_spm(read(shared / "tatoeba/en-de/train.en.gz"), tmp / "source", 8000)
         target = train_spm(read(shared / "tatoeba/en-de/train.de.gz"), tmp / "target", 8000)
-        vocab = {"</s>": 0, "<unk>": 1}
-        for model in (source, target):
-            processor = spm.SentencePieceProcessor(model_file=str(model))
-            for i in range(processor.get_piece_size()):
-                piece = processor.id_to_piece(i)
-                if piece not in ("<unk>", "</s>", "<s>") and piece not in vocab:
-                    vocab[piece] = len(vocab)
+        vocab = joint_vocab(source, target)
+        del vocab["<pad>"]  # last again once the unused pieces are in
         filler = 0
         while len(vocab) < VOCAB - 1:
             vocab[f"\u2581unused{filler}"] = len(vocab)
