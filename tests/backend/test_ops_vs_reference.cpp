@@ -421,6 +421,29 @@ TEST_CASE("embedding lookup and its scatter-add gradient equal the reference, re
                        doctest::Contains("outside [0, 11)"), Error);
 }
 
+TEST_CASE("an int8 table's lookups give exactly what the lookups of its dequantised f32 table give") {
+  Pair pair;
+  Rng rng(18);
+  const Tensor table = random_tensor(Shape{11, 37}, rng);
+  Tensor codes = Tensor::empty(Shape{11, 37}, DType::i8), scales = Tensor::empty(Shape{11});
+  int8_quantize_channels(table.f32(), 11, 37, 0, codes.data<int8_t>(), scales.f32());
+  Tensor dequantised = Tensor::empty(Shape{11, 37});
+  for (int64_t i = 0; i < table.numel(); ++i)
+    dequantised.f32()[i] = static_cast<float>(codes.data<int8_t>()[i]) * scales.f32()[i / 37];
+  const Tensor ids = ids_tensor({3, 0, 10, 3, 7});
+  // Only int8 translation reads such tables, and only on the host (CUDA has no int8 products).
+  for (Backend* be : {pair.tested.get(), pair.reference.get()}) {
+    if (be->device() != Device::cpu) continue;
+    Tensor from_codes = Tensor::empty(Shape{5, 37}), from_floats = Tensor::empty(Shape{5, 37});
+    be->embedding_forward(codes, ids, 16.0f, from_codes, &scales);
+    be->embedding_forward(dequantised, ids, 16.0f, from_floats);
+    for (int64_t i = 0; i < from_codes.numel(); ++i) REQUIRE(from_codes.f32()[i] == from_floats.f32()[i]);
+  }
+  Tensor y = Tensor::empty(Shape{5, 37});
+  CHECK_THROWS_WITH_AS(pair.reference->embedding_forward(table, ids, 1.0f, y, &scales),
+                       doctest::Contains("the table must be int8 codes"), Error);
+}
+
 TEST_CASE("add with broadcast, axpy, row sums and sums of squares equal the reference") {
   Pair pair;
   Rng rng(9);

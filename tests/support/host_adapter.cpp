@@ -104,8 +104,10 @@ void HostAdapter::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, 
   device_->dropout_backward(in(dy), p, seed, out(dx), acc, first);
   written();
 }
-void HostAdapter::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
-  device_->embedding_forward(in(table), in(ids), scale, out(y));
+void HostAdapter::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                       const Tensor* row_scales) {
+  const Tensor scales = row_scales ? in(*row_scales) : Tensor();
+  device_->embedding_forward(in(table), in(ids), scale, out(y), row_scales ? &scales : nullptr);
   written();
 }
 void HostAdapter::do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) {

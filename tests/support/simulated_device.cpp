@@ -91,8 +91,10 @@ void SimulatedDeviceBackend::do_dropout_backward(const Tensor& dy, float p, uint
                                                  Accumulate acc, uint64_t first) {
   host_->dropout_backward(h(dy), p, seed, h(dx), acc, first);
 }
-void SimulatedDeviceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
-  host_->embedding_forward(h(table), h(ids), scale, h(y));
+void SimulatedDeviceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                                  const Tensor* row_scales) {
+  const Tensor scales = row_scales ? h(*row_scales) : Tensor();
+  host_->embedding_forward(h(table), h(ids), scale, h(y), row_scales ? &scales : nullptr);
 }
 void SimulatedDeviceBackend::do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale,
                                                    const Tensor& dtable) {

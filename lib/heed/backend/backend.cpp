@@ -333,14 +333,23 @@ void Backend::dropout_backward(const Tensor& dy, float p, uint64_t seed, const T
   hooked("dropout_backward", OpKind::compute, [&] { return do_dropout_backward(dy, p, seed, dx, acc, first); });
 }
 
-void Backend::embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
-  expect_f32("embedding", "table", table, device());
+void Backend::embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                const Tensor* row_scales) {
+  if (row_scales == nullptr) {
+    expect_f32("embedding", "table", table, device());
+  } else {
+    HEED_CHECK(table.defined() && table.dtype() == DType::i8 && table.device() == device(),
+               "embedding: with row scales, the table must be int8 codes on {}, got {}", device_name(device()),
+               table.describe());
+    expect_f32("embedding", "row_scales", *row_scales, device());
+    expect_shape("embedding", "row_scales", *row_scales, Shape{table.shape()[0]});
+  }
   expect_ids("embedding", "ids", ids, device());
   expect_f32("embedding", "y", y, device());
   HEED_CHECK(table.shape().rank() == 2, "embedding: table must be [V, D], got {}", table.shape().str());
   expect_shape("embedding", "y", y, Shape{ids.shape()[0], table.shape()[1]});
   expect_ids_below("embedding", ids, table.shape()[0], kNoExtraId);
-  hooked("embedding", OpKind::compute, [&] { return do_embedding_forward(table, ids, scale, y); });
+  hooked("embedding", OpKind::compute, [&] { return do_embedding_forward(table, ids, scale, y, row_scales); });
 }
 
 void Backend::embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) {

@@ -208,7 +208,11 @@ class Backend {
   void dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first = 0);
 
   // y[n, :] = scale · table[ids[n], :]     table [V, D], ids i32 [N], y [N, D]
-  void embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y);
+  // With row_scales: table is int8 codes [V, D] with a scale per row (f32 [V]), and
+  // y[n, :] = scale · (table[ids[n], :] · row_scales[ids[n]]), each code times its row's scale in
+  // f32 first, as the dequantised table would hold it.
+  void embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                         const Tensor* row_scales = nullptr);
   // dtable[ids[n], :] += scale · dy[n, :]  (scatter-add; repeated ids add up)
   void embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable);
 
@@ -318,7 +322,8 @@ class Backend {
                                       Accumulate acc) = 0;
   virtual void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) = 0;
   virtual void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) = 0;
-  virtual void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) = 0;
+  virtual void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                    const Tensor* row_scales) = 0;
   virtual void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) = 0;
   virtual void do_add(const Tensor& a, const Tensor& b, const Tensor& c) = 0;
   virtual void do_axpy(float alpha, const Tensor& x, const Tensor& y) = 0;
@@ -380,7 +385,8 @@ class Backend {
   void do_activation_backward(Activation kind, const Tensor& x, const Tensor& dy, const Tensor& dx, Accumulate acc) override; \
   void do_dropout_forward(const Tensor& x, float p, uint64_t seed, const Tensor& y, uint64_t first) override; \
   void do_dropout_backward(const Tensor& dy, float p, uint64_t seed, const Tensor& dx, Accumulate acc, uint64_t first) override; \
-  void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) override; \
+  void do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,                  \
+                            const Tensor* row_scales) override;                                                       \
   void do_embedding_backward(const Tensor& ids, const Tensor& dy, float scale, const Tensor& dtable) override; \
   void do_add(const Tensor& a, const Tensor& b, const Tensor& c) override; \
   void do_axpy(float alpha, const Tensor& x, const Tensor& y) override; \

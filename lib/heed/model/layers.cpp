@@ -185,7 +185,10 @@ Tensor Embedding::forward(Backend& be, const Tensor& ids, int64_t offset, const 
   ids_ = ids.reshape(Shape{batch * length});
   offset_ = offset;
   const Tensor embedded = output_.view(be, Shape{batch, length, dim});
-  be.embedding_forward(table_->value, ids_, scale_, embedded.reshape(Shape{batch * length, dim}));
+  if (table_->value.defined())
+    be.embedding_forward(table_->value, ids_, scale_, embedded.reshape(Shape{batch * length, dim}));
+  else  // int8 translation: the table's rows as int8 codes (ParameterSet::prepare)
+    be.embedding_forward(table_->row_codes, ids_, scale_, embedded.reshape(Shape{batch * length, dim}), &table_->row_scales);
   const Tensor position_rows = positions.slice_rows(offset, offset + length).reshape(Shape{1, length, dim});
   be.add(embedded, position_rows, embedded);
   return dropout_.forward(be, embedded, mode);

@@ -19,7 +19,7 @@ Parameter* ParameterSet::add(const std::string& name, const Shape& shape, Init i
   HEED_CHECK(values_.raw() == nullptr,
              "parameter {} declared after allocation", name);
   for (const Parameter& p : parameters_) HEED_CHECK(p.name != name, "parameter {} declared twice", name);
-  parameters_.push_back(Parameter{name, shape, init, {}, {}, MatmulUse::none, nullptr});
+  parameters_.push_back(Parameter{name, shape, init, {}, {}, MatmulUse::none, nullptr, {}, {}});
   return &parameters_.back();
 }
 
@@ -72,6 +72,8 @@ void ParameterSet::share_values_of(const ParameterSet& owner) {
   lay_out(values_, &Parameter::value);
   for (size_t i = 0; i < parameters_.size(); ++i) {
     parameters_[i].prepared = owner.parameters_[i].prepared;
+    parameters_[i].row_codes = owner.parameters_[i].row_codes;
+    parameters_[i].row_scales = owner.parameters_[i].row_scales;
     if (!owner.parameters_[i].value.defined()) parameters_[i].value = Tensor();  // released
   }
   prepared_ = owner.prepared_;
@@ -132,7 +134,16 @@ int64_t ParameterSet::prepare(Backend& be, Precision precision, Values values, i
     if (p.matmul_use == MatmulUse::none) continue;
     p.prepared = be.prepare_weight(p.value, p.matmul_use == MatmulUse::transposed_weight, precision);
     bytes += p.prepared->bytes();
-    if (values == Values::release && p.matmul_use == MatmulUse::weight) {
+    if (values == Values::release && p.matmul_use == MatmulUse::transposed_weight && precision == Precision::int8 &&
+        be.device() == Device::cpu) {
+      // The embeddings' lookups read the rows' int8 codes: the same rule as the product's (a
+      // scale per row), so an int8 file's table comes back exactly as the file holds it.
+      const int64_t rows = p.shape[0], cols = p.shape[1];
+      p.row_codes = Tensor::empty(p.shape, DType::i8);
+      p.row_scales = Tensor::empty(Shape{rows});
+      int8_quantize_channels(p.value.f32(), rows, cols, 0, p.row_codes.data<int8_t>(), p.row_scales.f32());
+    }
+    if (values == Values::release && (p.matmul_use == MatmulUse::weight || p.row_codes.defined())) {
       const int64_t offset = static_cast<const std::byte*>(p.value.raw()) - static_cast<const std::byte*>(values_.raw());
       const int64_t given_back = values_.discard_pages(offset, static_cast<int64_t>(p.value.bytes()));
       if (released != nullptr) *released += given_back;

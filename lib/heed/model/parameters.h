@@ -44,6 +44,10 @@ struct Parameter {
   // After ParameterSet::prepare (translation only): the value as the backend's matmul reads it
   // fastest, in the precision asked for. Frozen: a model with prepared weights cannot train.
   std::shared_ptr<const PreparedWeight> prepared;
+  // After ParameterSet::prepare for int8 translation with the values given back: a tied table's
+  // rows as embedding lookups read them, int8 codes [V, D] and one scale per row, the codes its
+  // int8 product reads (the f32 table, the model's largest matrix, is given back).
+  Tensor row_codes, row_scales;
 };
 
 class ParameterSet {
@@ -67,8 +71,8 @@ class ParameterSet {
   // prepared copies hold. With `values` release (translation), each weight that only prepared
   // products read gives its f32 values back to the system as soon as its prepared copy exists,
   // so that the model is never held twice (its `value` becomes undefined; a tied output table,
-  // which the embeddings read, keeps its values; `released`, when given, adds the bytes given
-  // back). Such a set cannot be saved.
+  // which the embeddings read, keeps its values, or at int8 on the host its rows' int8 codes in
+  // row_codes; `released`, when given, adds the bytes given back). Such a set cannot be saved.
   enum class Values : bool { keep, release };
   int64_t prepare(Backend& be, Precision precision, Values values = Values::keep, int64_t* released = nullptr);
   bool prepared() const { return prepared_; }

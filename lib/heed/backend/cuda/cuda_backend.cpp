@@ -433,7 +433,10 @@ void CudaBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed, 
   launched("dropout_backward");
 }
 
-void CudaBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
+void CudaBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                       const Tensor* row_scales) {
+  // int8 tables come only from int8 translation, which this backend does not offer.
+  HEED_CHECK(row_scales == nullptr, "embedding: int8 tables are not supported on CUDA");
   bind();
   cuda::embedding_forward(f32(table), i32(ids), scale, f32(y), ids.numel(), table.shape()[1], stream_);
   launched("embedding_forward");

@@ -667,11 +667,25 @@ void OneDnnBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t seed
   apply_dropout(dy.f32(), dx.f32(), dy.numel(), p, seed, first, acc == Accumulate::yes);
 }
 
-void OneDnnBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
+void OneDnnBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                         const Tensor* row_scales) {
   const int64_t count = ids.numel(), dim = table.shape()[1];
   const int32_t* pids = ids.data<int32_t>();
-  const float* ptable = table.f32();
   float* py = y.f32();
+  if (row_scales != nullptr) {
+    const int8_t* codes = table.data<int8_t>();
+    const float* steps = row_scales->f32();
+#pragma omp parallel for if (count * dim > kParallelThreshold)
+    for (int64_t n = 0; n < count; ++n) {
+      const int8_t* row = codes + static_cast<int64_t>(pids[n]) * dim;
+      const float step = steps[pids[n]];
+      float* out = py + n * dim;
+#pragma omp simd
+      for (int64_t d = 0; d < dim; ++d) out[d] = scale * (static_cast<float>(row[d]) * step);
+    }
+    return;
+  }
+  const float* ptable = table.f32();
 #pragma omp parallel for if (count * dim > kParallelThreshold)
   for (int64_t n = 0; n < count; ++n) {
     const float* row = ptable + static_cast<int64_t>(pids[n]) * dim;

@@ -269,11 +269,17 @@ void ReferenceBackend::do_dropout_backward(const Tensor& dy, float p, uint64_t s
     put(dx.f32(), i, dropout_keeps(seed, first + static_cast<uint64_t>(i), p) ? dy.f32()[i] * keep_scale : 0.0, acc);
 }
 
-void ReferenceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y) {
+void ReferenceBackend::do_embedding_forward(const Tensor& table, const Tensor& ids, float scale, const Tensor& y,
+                                            const Tensor* row_scales) {
   const int64_t dim = table.shape()[1];
   for (int64_t n = 0; n < ids.numel(); ++n) {
-    const float* row = table.f32() + ids.data<int32_t>()[n] * dim;
-    for (int64_t d = 0; d < dim; ++d) y.f32()[n * dim + d] = static_cast<float>(static_cast<double>(scale) * row[d]);
+    const int32_t id = ids.data<int32_t>()[n];
+    for (int64_t d = 0; d < dim; ++d) {
+      // The table's value: an int8 code times its row's scale, in f32 as the dequantised table holds it.
+      const float value = row_scales ? static_cast<float>(table.data<int8_t>()[id * dim + d]) * row_scales->f32()[id]
+                                     : table.f32()[id * dim + d];
+      y.f32()[n * dim + d] = static_cast<float>(static_cast<double>(scale) * value);
+    }
   }
 }
 
