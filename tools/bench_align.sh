@@ -88,8 +88,8 @@ if [ -n "$corpus" ]; then
   for pair in "en fr $forward" ${reverse:+"fr en $reverse"}; do
     read -r s t model <<<"$pair"
     "$heed" -q translate -m "$model" -i "$corpus/hansards-test.$s" --split-sentences none > "$out/hyp"
-    bleu=$("$heed" score -r "$corpus/hansards-test.$t" -i "$out/hyp" -m bleu | grep -oP 'BLEU = \K[0-9.]+')
-    chrf=$("$heed" score -r "$corpus/hansards-test.$t" -i "$out/hyp" -m chrf | grep -oP 'chrF2? = \K[0-9.]+')
+    bleu=$("$heed" score -r "$corpus/hansards-test.$t" -i "$out/hyp" -m bleu | grep -oP '^BLEU\S* = \K[0-9.]+')
+    chrf=$("$heed" score -r "$corpus/hansards-test.$t" -i "$out/hyp" -m chrf | grep -oP '^chrF\S* = \K[0-9.]+')
     echo "| $s→$t $model | $bleu / $chrf |"
   done
 fi
