@@ -155,7 +155,8 @@ int run_translate(TranslateCliOptions o, const DeviceSpec& device) {
   std::vector<LoadedModel> ensemble;
   std::vector<Transformer*> models;
   for (const std::string& path : o.models) {
-    ensemble.push_back(load_model(path));
+    // Prepared for translation before anything reads the weights: an int8 file's codes stay codes.
+    ensemble.push_back(load_model(path, Int8Tensors::as_codes));
     models.push_back(ensemble.back().model.get());
     const auto& first = ensemble.front().extras.vocabularies;
     const auto& these = ensemble.back().extras.vocabularies;

@@ -202,8 +202,10 @@ TEST_CASE("bf16's speed against f32 is measured once per process; f32 and int8 a
   CHECK(be->matmul_speedup(Precision::int8) == 1.0);
   if (!be->supports(Precision::bf16)) return;
   const double first = be->matmul_speedup(Precision::bf16);
+  // A ratio of two timings: finite and positive, but no bound on it holds on a busy machine (under
+  // ONEDNN_MAX_CPU_ISA=AVX512_CORE, with bf16 converted in software, it fell to 0.03 beside a build).
   CHECK(std::isfinite(first));
-  CHECK(first > 0.05);  // a product rounded to bf16 is not 20 times slower anywhere oneDNN has kernels
+  CHECK(first > 0.0);
   CHECK(make_backend(BackendKind::onednn)->matmul_speedup(Precision::bf16) == first);  // once per process
   CHECK(be->matmul_precision() == Precision::f32);  // measuring leaves the backend as it was
   CHECK(make_backend(BackendKind::reference)->matmul_speedup(Precision::bf16) == 1.0);

@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <cstring>
+
 #include "heed/backend/reference/reference_backend.h"
 #include "heed/core/error.h"
 #include "heed/decode/long_lines.h"
@@ -311,6 +313,65 @@ TEST_CASE("translation gives back the f32 weights its prepared products replaced
   }
   CHECK(released > 0);
   CHECK_THROWS_WITH_AS(serialize_model(*m.model, ModelExtras{}), doctest::Contains("cannot be saved"), Error);
+}
+
+TEST_CASE("an int8 file loaded as its codes translates as its dequantised load does, without f32 matmul weights") {
+  VocabModel original;
+  const std::string file = serialize_model(*original.model, ModelExtras{}, StoredPrecision::int8);
+  std::vector<std::string> lines = kMixedLines;
+  lines.emplace_back("the red cat ran to a blue house");
+  for (const bool reference : {false, true}) {
+    for (Precision p : {Precision::int8, Precision::f32}) {
+      CAPTURE(reference);
+      CAPTURE(precision_name(p));
+      const auto backend = [&]() -> std::unique_ptr<Backend> {
+        if (reference) return std::make_unique<ReferenceBackend>(original.be->int8_input_limit());
+        return make_backend(BackendKind::onednn);
+      };
+      auto be_values = backend(), be_codes = backend();
+      if (!be_values->supports(p)) continue;
+      LoadedModel values = parse_model(file, "int8.heed");
+      LoadedModel codes = parse_model(file, "int8.heed", {}, Int8Tensors::as_codes);
+      const auto& read = values.model->parameters().all();
+      const auto& kept = codes.model->parameters().all();
+      int kept_as_codes = 0;
+      for (size_t i = 0; i < kept.size(); ++i) {
+        CAPTURE(kept[i].name);
+        if (kept[i].matmul_use == MatmulUse::none) {
+          REQUIRE(kept[i].value.defined());
+          CHECK(std::memcmp(kept[i].value.raw(), read[i].value.raw(), read[i].value.bytes()) == 0);
+          continue;
+        }
+        CHECK_FALSE(kept[i].value.defined());  // no f32 copy of a matmul weight
+        CHECK(kept[i].stored_codes.dtype() == DType::i8);
+        ++kept_as_codes;
+      }
+      CHECK(kept_as_codes > 10);
+      TranslateOptions options;
+      options.beam.beam = 2;
+      options.beam.length.factor = 1.0;
+      options.precision = p;
+      Translator from_values(*be_values, *values.model, test_vocabulary(), test_vocabulary(), options);
+      Translator from_codes(*be_codes, *codes.model, test_vocabulary(), test_vocabulary(), options);
+      const auto expected = from_values.translate(lines, 1), got = from_codes.translate(lines, 1);
+      REQUIRE(got.size() == expected.size());
+      for (size_t i = 0; i < got.size(); ++i) {
+        CAPTURE(i);
+        CHECK(got[i].texts == expected[i].texts);
+        // The file's own steps against the steps found again from its dequantised values: the
+        // same codes, the steps at most a rounding apart.
+        CHECK(got[i].scores.front() == doctest::Approx(expected[i].scores.front()).epsilon(1e-6));
+      }
+      for (const Parameter& param : codes.model->parameters().all()) {
+        CHECK_FALSE(param.stored_codes.defined());  // prepared (or, at f32, dequantised), then dropped
+        if (p == Precision::int8 && param.matmul_use == MatmulUse::transposed_weight) {
+          // The embeddings read the file's codes of the tied table, not a quantisation of its own.
+          REQUIRE(param.row_codes.defined());
+          CHECK(param.row_codes.shape() == param.shape);
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("the default batch holds 64 rows of beams, between 8 and 16 sentences, and batching never changes the text") {

@@ -205,6 +205,16 @@ std::shared_ptr<const PreparedWeight> Backend::prepare_weight(const Tensor& w, b
   return do_prepare_weight(w, transposed, precision);
 }
 
+std::shared_ptr<const PreparedWeight> Backend::prepare_int8_weight(const Tensor& codes, const Tensor& steps, bool transposed) {
+  HEED_CHECK(codes.dtype() == DType::i8 && codes.device() == Device::cpu && codes.shape().rank() == 2,
+             "prepare_int8_weight: codes must be an int8 matrix on the host, got {}", codes.describe());
+  const int64_t out = codes.shape()[transposed ? 0 : 1];
+  HEED_CHECK(steps.dtype() == DType::f32 && steps.device() == Device::cpu && steps.shape() == Shape{out},
+             "prepare_int8_weight: steps must be f32 [{}] on the host, got {}", out, steps.describe());
+  HEED_CHECK(supports(Precision::int8), "the {} backend has no int8 matmul kernels on this machine", name());
+  return do_prepare_int8_weight(codes, steps, transposed);
+}
+
 void Backend::matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {
   const std::string_view op = "matmul";
   expect_f32(op, "x", x, device());
@@ -223,6 +233,17 @@ void Backend::matmul(const Tensor& x, const PreparedWeight& w, const Tensor* bia
 
 std::shared_ptr<const PreparedWeight> Backend::do_prepare_weight(const Tensor& w, bool transposed, Precision) {
   return std::make_shared<PlainWeight>(w, transposed);
+}
+
+std::shared_ptr<const PreparedWeight> Backend::do_prepare_int8_weight(const Tensor& codes, const Tensor& steps, bool transposed) {
+  Tensor w = Tensor::empty(codes.shape());
+  int8_dequantize_channels(codes.data<int8_t>(), steps.f32(), codes.shape()[0], codes.shape()[1], transposed ? 0 : 1, w.f32());
+  if (device() != Device::cpu) {
+    Tensor placed = allocate(w.shape());
+    upload(w, placed);
+    w = placed;
+  }
+  return do_prepare_weight(w, transposed, Precision::int8);
 }
 
 void Backend::do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) {

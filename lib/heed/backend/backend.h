@@ -165,6 +165,11 @@ class Backend {
   // (supports() says beforehand). The result holds no reference to w or to this backend: every
   // backend of the same kind may use it (translation workers share one).
   std::shared_ptr<const PreparedWeight> prepare_weight(const Tensor& w, bool transposed, Precision precision);
+  // The int8 weight that prepare_weight(w, transposed, int8) gives for w = codes · steps (a step
+  // per output channel, the rule of prepare_weight.h: an int8 model file's tensor), made from the
+  // codes themselves, so that translating an int8 file never holds its weights in f32. codes i8
+  // [in, out] or, transposed, [out, in], and steps f32 [out], on the host.
+  std::shared_ptr<const PreparedWeight> prepare_int8_weight(const Tensor& codes, const Tensor& steps, bool transposed);
   virtual bool supports(Precision precision) const { return precision == Precision::f32; }
   // The largest code of an int8 product's quantised input (prepared_weight.h): what this
   // backend's int8 kernels sum exactly.
@@ -308,6 +313,8 @@ class Backend {
   virtual void do_matmul(const Tensor& a, const Tensor& b, const Tensor& c, const MatmulOptions& o) = 0;
   // By default f32 only, as a view of w multiplied by matmul() (PlainWeight below).
   virtual std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision);
+  // By default dequantises the codes and prepares the f32 matrix that gives.
+  virtual std::shared_ptr<const PreparedWeight> do_prepare_int8_weight(const Tensor& codes, const Tensor& steps, bool transposed);
   virtual void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y);
   virtual void do_softmax_forward(const Tensor& x, const Tensor& y, const VisibleKeys& keys) = 0;
   virtual void do_softmax_backward(const Tensor& y, const Tensor& dy, const Tensor& dx, Accumulate acc) = 0;

@@ -61,6 +61,12 @@ void int8_quantize_channels(const float* values, int64_t rows, int64_t cols, int
   }
 }
 
+void int8_dequantize_channels(const int8_t* codes, const float* steps, int64_t rows, int64_t cols, int channel_axis, float* values) {
+  HEED_CHECK(channel_axis == 0 || channel_axis == 1, "int8 channels lie along dimension 0 or 1, not {}", channel_axis);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c) values[r * cols + c] = static_cast<float>(codes[r * cols + c]) * steps[channel_axis == 1 ? c : r];
+}
+
 std::string_view precision_name(Precision precision) {
   switch (precision) {
     case Precision::f32: return "f32";

@@ -32,6 +32,8 @@ float largest_magnitude(const float* x, int64_t n);
 // int8_weight_code, element by element, in a few milliseconds for a model: a model's load
 // quantises 7 M weights with it (std::nearbyint is a library call per element on baseline x86-64).
 void int8_quantize_channels(const float* values, int64_t rows, int64_t cols, int channel_axis, int8_t* codes, float* steps);
+// Its inverse: values[i] = codes[i] · steps[channel of i].
+void int8_dequantize_channels(const int8_t* codes, const float* steps, int64_t rows, int64_t cols, int channel_axis, float* values);
 
 // An int8 input row's codes lie in [−limit, limit]. 8 bits where the CPU sums each u8 · s8
 // product in 32 bits (VNNI, AMX); 7 bits where it adds pairs of them in saturating 16 bits first

@@ -33,10 +33,9 @@ void check(int rc, const char* call) {
   fail("MPI: {} failed: {}", call, std::string(text, static_cast<size_t>(length)));
 }
 
-#endif
-
 // The world, once made: for end_all_after_error, which must not start MPI to end it.
 Communicator* g_world = nullptr;
+#endif
 
 }  // namespace
 

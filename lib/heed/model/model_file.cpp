@@ -99,7 +99,7 @@ namespace {
 
 // The sections after the envelope, bounds-checked (parse_model checks the envelope).
 LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std::string& what,
-                           const std::function<void(std::string_view)>& done_with) {
+                           const std::function<void(std::string_view)>& done_with, Int8Tensors int8) {
   LoadedModel loaded;
   loaded.format_version = r.version();
   loaded.file_bytes = static_cast<int64_t>(bytes.size());
@@ -189,9 +189,16 @@ LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std
       halves_to_floats(t.data.data(), p.value.numel(), p.value.f32());
     } else if (t.dtype == DType::i8) {
       loaded.precision = StoredPrecision::int8;
-      std::vector<float> scales(t.scales.size() / sizeof(float));
-      std::memcpy(scales.data(), t.scales.data(), t.scales.size());
-      dequantize_channels(reinterpret_cast<const int8_t*>(t.data.data()), scales.data(), t.shape, t.channel_axis, p.value.f32());
+      Tensor steps = Tensor::empty(Shape{static_cast<int64_t>(t.scales.size() / sizeof(float))});
+      std::memcpy(steps.raw(), t.scales.data(), t.scales.size());
+      const int read_axis = p.matmul_use == MatmulUse::transposed_weight ? 0 : 1;
+      if (int8 == Int8Tensors::as_codes && p.matmul_use != MatmulUse::none && t.channel_axis == read_axis) {
+        Tensor codes = Tensor::empty(t.shape, DType::i8);
+        std::memcpy(codes.raw(), t.data.data(), t.data.size());
+        loaded.model->parameters().keep_int8_codes(p.name, std::move(codes), std::move(steps));
+      } else {
+        dequantize_channels(reinterpret_cast<const int8_t*>(t.data.data()), steps.f32(), t.shape, t.channel_axis, p.value.f32());
+      }
     } else {
       std::memcpy(p.value.raw(), t.data.data(), t.data.size());
     }
@@ -208,14 +215,14 @@ LoadedModel parse_sections(ContainerReader& r, std::string_view bytes, const std
 }  // namespace
 
 LoadedModel parse_model(std::string_view bytes, const std::string& what,
-                        const std::function<void(std::string_view)>& done_with) {
+                        const std::function<void(std::string_view)>& done_with, Int8Tensors int8) {
   // The checksum runs beside the parse, which bounds-checks every read and so is safe on a
   // damaged file; the result is handed out only once the checksum matched. A part given back by
   // one of them and read by the other is read again from the file.
   ContainerReader r(bytes, what, kMagic, kKind, kModelFormatVersion, ContainerReader::Checksum::on_verify, done_with);
   LoadedModel loaded;
   try {
-    loaded = parse_sections(r, bytes, what, done_with);
+    loaded = parse_sections(r, bytes, what, done_with, int8);
   } catch (...) {
     r.verify();  // a damaged file is reported as corrupted, not by what its damage broke
     throw;
@@ -317,9 +324,9 @@ ModelVocabularies vocabularies_of(const ModelExtras& extras, const std::string& 
   return v;
 }
 
-LoadedModel load_model(const std::string& path) {
+LoadedModel load_model(const std::string& path, Int8Tensors int8) {
   const MappedFile file(path);
-  return parse_model(file.bytes(), path, [&file](std::string_view part) { file.release(part); });
+  return parse_model(file.bytes(), path, [&file](std::string_view part) { file.release(part); }, int8);
 }
 
 std::string describe_model(const LoadedModel& loaded) {

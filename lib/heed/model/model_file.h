@@ -69,11 +69,18 @@ struct LoadedModel {
   StoredPrecision precision = StoredPrecision::f32;  // f16 when any tensor was stored in half precision
 };
 
+// How a loaded model holds the matmul weights an int8 file stores: as f32 values (dequantised),
+// or as the file's codes (Parameter::stored_codes), which ParameterSet::prepare turns into int8
+// weights without an f32 copy of the model in between: for translation, where that copy would
+// be the load's peak memory (and is dequantised anyway wherever the values are needed).
+enum class Int8Tensors : bool { dequantized, as_codes };
+
 // `what` names the source in errors (usually the path).
 // `done_with`, when given, is handed each part of `bytes` that loading no longer needs (a
 // mapped file's pages to give back, so that a load holds the weights and not the file besides).
 LoadedModel parse_model(std::string_view bytes, const std::string& what,
-                        const std::function<void(std::string_view)>& done_with = {});
+                        const std::function<void(std::string_view)>& done_with = {},
+                        Int8Tensors int8 = Int8Tensors::dequantized);
 // The value of a "key=value" line of a model's metadata, or nullopt.
 std::optional<std::string> metadata_value(const std::string& metadata, std::string_view key);
 // The metadata with its "key=value" line replaced (or appended when absent).
@@ -103,7 +110,7 @@ std::string with_source_text_figures(const std::string& metadata, int64_t pieces
 
 // Only the metadata (for a model written by `heed train`: the options it was trained with).
 std::string model_metadata(std::string_view bytes, const std::string& what);
-LoadedModel load_model(const std::string& path);
+LoadedModel load_model(const std::string& path, Int8Tensors int8 = Int8Tensors::dequantized);
 
 // FNV-1a 64 (Fowler, Noll, Vo): changes with any single changed byte.
 uint64_t model_checksum(std::string_view bytes);

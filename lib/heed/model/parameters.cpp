@@ -1,5 +1,6 @@
 #include "heed/model/parameters.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 
@@ -19,7 +20,7 @@ Parameter* ParameterSet::add(const std::string& name, const Shape& shape, Init i
   HEED_CHECK(values_.raw() == nullptr,
              "parameter {} declared after allocation", name);
   for (const Parameter& p : parameters_) HEED_CHECK(p.name != name, "parameter {} declared twice", name);
-  parameters_.push_back(Parameter{name, shape, init, {}, {}, MatmulUse::none, nullptr, {}, {}});
+  parameters_.push_back(Parameter{name, shape, init, {}, {}, MatmulUse::none, nullptr, {}, {}, {}, {}});
   return &parameters_.back();
 }
 
@@ -67,6 +68,7 @@ void ParameterSet::check_same_declarations(const ParameterSet& other) const {
 
 void ParameterSet::share_values_of(const ParameterSet& owner) {
   check_same_declarations(owner);
+  HEED_CHECK(!owner.holds_stored_codes(), "share_values_of: the owner's int8 codes are prepared (or dequantised) first");
   values_ = owner.values_;  // shares the storage: the arena lives as long as either set
   shared_ = true;
   lay_out(values_, &Parameter::value);
@@ -105,9 +107,41 @@ void ParameterSet::initialize(uint64_t seed) {
   }
 }
 
+void ParameterSet::keep_int8_codes(const std::string& name, Tensor codes, Tensor steps) {
+  Parameter* p = find(name);
+  HEED_CHECK(p != nullptr && p->matmul_use != MatmulUse::none, "keep_int8_codes: {} is not a matmul weight", name);
+  const int64_t channels = p->shape[p->matmul_use == MatmulUse::transposed_weight ? 0 : 1];
+  HEED_CHECK(codes.dtype() == DType::i8 && codes.shape() == p->shape && steps.dtype() == DType::f32 &&
+                 steps.shape() == Shape{channels},
+             "keep_int8_codes: {} {} was handed codes {} and steps {}", name, p->shape.str(), codes.describe(), steps.describe());
+  HEED_CHECK(values_.device() == Device::cpu && !prepared_, "keep_int8_codes: {} is loaded on the host, before preparation", name);
+  p->stored_codes = std::move(codes);
+  p->stored_steps = std::move(steps);
+  p->value = Tensor();
+}
+
+bool ParameterSet::holds_stored_codes() const {
+  return std::any_of(parameters_.begin(), parameters_.end(), [](const Parameter& p) { return p.stored_codes.defined(); });
+}
+
+void ParameterSet::dequantize_stored(Parameter& p) {
+  int64_t offset = 0;
+  for (const Parameter& q : parameters_) {
+    if (&q == &p) break;
+    offset += aligned(q.shape.numel());
+  }
+  p.value = Tensor::view(static_cast<float*>(values_.raw()) + offset, p.shape, DType::f32, values_.device());
+  int8_dequantize_channels(p.stored_codes.data<int8_t>(), p.stored_steps.f32(), p.shape[0], p.shape[1],
+                           p.matmul_use == MatmulUse::transposed_weight ? 0 : 1, p.value.f32());
+  p.stored_codes = Tensor();
+  p.stored_steps = Tensor();
+}
+
 void ParameterSet::place_on(Backend& be) {
   HEED_CHECK(values_.raw() != nullptr, "parameters are placed after allocation");
   if (values_.device() == be.device()) return;
+  for (Parameter& p : parameters_)
+    if (p.stored_codes.defined()) dequantize_stored(p);
   HEED_CHECK(!shared_ && grads_.raw() == nullptr,
              "only parameters of their own, without gradients, can move to another device");
   Tensor placed = be.allocate(values_.shape());
@@ -132,18 +166,31 @@ int64_t ParameterSet::prepare(Backend& be, Precision precision, Values values, i
   int64_t bytes = 0;
   for (Parameter& p : parameters_) {
     if (p.matmul_use == MatmulUse::none) continue;
-    p.prepared = be.prepare_weight(p.value, p.matmul_use == MatmulUse::transposed_weight, precision);
+    const bool transposed = p.matmul_use == MatmulUse::transposed_weight;
+    const bool release = values == Values::release;
+    // An int8 file's codes become the int8 weight as they are; any other use needs the values.
+    const bool from_codes = p.stored_codes.defined() && precision == Precision::int8 && be.device() == Device::cpu;
+    if (p.stored_codes.defined() && !from_codes) dequantize_stored(p);
+    p.prepared = from_codes ? be.prepare_int8_weight(p.stored_codes, p.stored_steps, transposed)
+                            : be.prepare_weight(p.value, transposed, precision);
     bytes += p.prepared->bytes();
-    if (values == Values::release && p.matmul_use == MatmulUse::transposed_weight && precision == Precision::int8 &&
-        be.device() == Device::cpu) {
+    if (release && transposed && precision == Precision::int8 && be.device() == Device::cpu) {
       // The embeddings' lookups read the rows' int8 codes: the same rule as the product's (a
       // scale per row), so an int8 file's table comes back exactly as the file holds it.
-      const int64_t rows = p.shape[0], cols = p.shape[1];
-      p.row_codes = Tensor::empty(p.shape, DType::i8);
-      p.row_scales = Tensor::empty(Shape{rows});
-      int8_quantize_channels(p.value.f32(), rows, cols, 0, p.row_codes.data<int8_t>(), p.row_scales.f32());
+      if (from_codes) {
+        p.row_codes = p.stored_codes;
+        p.row_scales = p.stored_steps;
+      } else {
+        p.row_codes = Tensor::empty(p.shape, DType::i8);
+        p.row_scales = Tensor::empty(Shape{p.shape[0]});
+        int8_quantize_channels(p.value.f32(), p.shape[0], p.shape[1], 0, p.row_codes.data<int8_t>(), p.row_scales.f32());
+      }
     }
-    if (values == Values::release && (p.matmul_use == MatmulUse::weight || p.row_codes.defined())) {
+    if (from_codes) {
+      if (!release) dequantize_stored(p);  // the values are wanted besides
+      p.stored_codes = Tensor();
+      p.stored_steps = Tensor();
+    } else if (release && (p.matmul_use == MatmulUse::weight || p.row_codes.defined())) {
       const int64_t offset = static_cast<const std::byte*>(p.value.raw()) - static_cast<const std::byte*>(values_.raw());
       const int64_t given_back = values_.discard_pages(offset, static_cast<int64_t>(p.value.bytes()));
       if (released != nullptr) *released += given_back;
@@ -156,6 +203,7 @@ int64_t ParameterSet::prepare(Backend& be, Precision precision, Values values, i
 
 void ParameterSet::zero_grads(Backend& be) {
   HEED_CHECK(!shared_, "a model that reads another's weights cannot train");
+  HEED_CHECK(!holds_stored_codes(), "a model loaded as int8 codes for translation cannot train");
   HEED_CHECK(!prepared_, "a model whose weights were prepared for translation cannot train");
   HEED_CHECK(values_.device() == be.device(), "the parameters are on {}, the backend computes on {}: place them first",
              device_name(values_.device()), device_name(be.device()));

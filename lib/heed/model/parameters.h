@@ -48,6 +48,11 @@ struct Parameter {
   // rows as embedding lookups read them, int8 codes [V, D] and one scale per row, the codes its
   // int8 product reads (the f32 table, the model's largest matrix, is given back).
   Tensor row_codes, row_scales;
+  // Loaded from an int8 file for translation (Int8Tensors::as_codes in model_file.h): the file's
+  // codes and steps (int8_storage.h), their channels as matmul_use reads them, held instead of the
+  // f32 values (`value` stays undefined until something needs them). prepare() makes the int8
+  // weight (and a tied table's row_codes) from them directly: the model is never held in f32.
+  Tensor stored_codes, stored_steps;
 };
 
 class ParameterSet {
@@ -60,6 +65,10 @@ class ParameterSet {
   // arena stays alive as long as this set does. Such a set cannot train.
   void share_values_of(const ParameterSet& owner);
   void initialize(uint64_t seed);  // on the host, before place_on
+  // Instead of loading the named parameter's values: the codes and steps of an int8 file that
+  // stand for them, in the layout described at Parameter::stored_codes (on the host, before
+  // place_on). The values are computed from them only where they are read as f32.
+  void keep_int8_codes(const std::string& name, Tensor codes, Tensor steps);
   // Moves the values to be's device (before any gradient exists; sets sharing them must be made
   // after this).
   void place_on(Backend& be);
@@ -67,7 +76,8 @@ class ParameterSet {
   // into this set's host arena (to save them).
   void download_values(Backend& be, const ParameterSet& placed);
   // Prepares every matmul weight for be's products at `precision` (after place_on; sets that
-  // share these values made afterwards share the prepared weights too). Returns the bytes the
+  // share these values made afterwards share the prepared weights too); int8 weights from the
+  // codes kept by keep_int8_codes where the backend computes on the host. Returns the bytes the
   // prepared copies hold. With `values` release (translation), each weight that only prepared
   // products read gives its f32 values back to the system as soon as its prepared copy exists,
   // so that the model is never held twice (its `value` becomes undefined; a tied output table,
@@ -93,6 +103,9 @@ class ParameterSet {
   int64_t arena_size() const;  // floats, each parameter aligned
   void lay_out(const Tensor& arena, Tensor Parameter::*view);  // points each parameter's view into arena
   void check_same_declarations(const ParameterSet& other) const;
+  bool holds_stored_codes() const;
+  // p's values from its stored codes, into its place in the arena (the codes are dropped).
+  void dequantize_stored(Parameter& p);
 
   std::deque<Parameter> parameters_;  // a deque keeps element addresses stable as it grows
   Tensor values_;

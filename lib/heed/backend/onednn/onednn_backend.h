@@ -41,6 +41,7 @@ class OneDnnBackend final : public HostMemoryBackend {
  protected:
   HEED_BACKEND_COMPUTE_OVERRIDES
   std::shared_ptr<const PreparedWeight> do_prepare_weight(const Tensor& w, bool transposed, Precision precision) override;
+  std::shared_ptr<const PreparedWeight> do_prepare_int8_weight(const Tensor& codes, const Tensor& steps, bool transposed) override;
   void do_matmul_prepared(const Tensor& x, const PreparedWeight& w, const Tensor* bias, const Tensor& y) override;
 
  private:

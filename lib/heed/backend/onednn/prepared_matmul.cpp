@@ -79,6 +79,28 @@ class OneDnnWeight final : public PreparedWeight {
   int32_t input_limit_ = kInt8FullInputLimit;  // int8: L, the input codes' limit
 };
 
+// An empty weight in the blocked layout oneDNN's products read.
+std::shared_ptr<OneDnnWeight> packed_weight(Precision p, int64_t in, int64_t out, const dnnl::engine& engine) {
+  const memory::desc any(Dims{in, out}, weight_type(p), memory::format_tag::any);
+  try {
+    return std::make_shared<OneDnnWeight>(p, in, out, product_desc(p, kPackRows, any, out, true, engine).weights_desc());
+  } catch (const dnnl::error& e) {
+    fail("oneDNN has no {} matmul for a weight [{}, {}]: {}", precision_name(p), in, out, e.what());
+  }
+}
+
+// The source as oneDNN reads it, plain [in, out] or transposed [out, in], reordered into the
+// weight's blocked layout.
+void reorder_into(OneDnnWeight& prepared, const void* source, dt type, bool transposed, const dnnl::engine& engine,
+                  dnnl::stream& stream) {
+  const int64_t in = prepared.in(), out = prepared.out();
+  const memory::desc source_desc = transposed ? memory::desc(Dims{in, out}, type, Dims{1, in}) : plain({in, out}, type);
+  memory from(source_desc, engine, const_cast<void*>(source));
+  memory to(prepared.desc_, engine, prepared.storage_.raw());
+  dnnl::reorder(from, to).execute(stream, from, to);
+  stream.wait();
+}
+
 // codes[r, k] = round(x[r, k] / steps[r]) + limit + 1 with steps[r] = max|x[r, :]| / limit (0 for
 // a zero row), rounded to nearest even; no code saturates. Compiled for AVX-512 and AVX2 besides
 // the baseline, picked at load time: the baseline (SSE2) loops took as long as the int8 product.
@@ -147,49 +169,36 @@ std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_weight(const Ten
   // layout is read faster.
   if (transposed && p == Precision::f32 && w.bytes() > kInPlaceTableBytes)
     return std::make_shared<OneDnnWeight>(p, in, out, memory::desc(Dims{in, out}, dt::f32, Dims{1, in}), w);
-  const memory::desc any(Dims{in, out}, weight_type(p), memory::format_tag::any);
-  const memory::desc packed = [&] {
-    try {
-      return product_desc(p, kPackRows, any, out, true, state_->engine).weights_desc();
-    } catch (const dnnl::error& e) {
-      fail("oneDNN has no {} matmul for a weight [{}, {}]: {}", precision_name(p), in, out, e.what());
-    }
-  }();
-  auto prepared = std::make_shared<OneDnnWeight>(p, in, out, packed);
-
-  // The source as oneDNN reads it: w itself, or its int8 codes in w's own layout (the reorder
-  // reads either, plain or transposed).
-  Tensor codes;
-  const void* source = w.f32();
-  dt source_type = dt::f32;
   if (p == Precision::int8) {
-    prepared->column_scales_ = Tensor::empty(Shape{out});
-    prepared->column_shifts_ = Tensor::empty(Shape{out}, DType::i32);
-    codes = Tensor::empty(w.shape(), DType::i8);
-    const int8_t* q = codes.data<int8_t>();
-    int8_quantize_channels(w.f32(), w.shape()[0], w.shape()[1], transposed ? 0 : 1, codes.data<int8_t>(),
-                           prepared->column_scales_.f32());
-    prepared->input_limit_ = int8_input_limit();
-    // Each output channel's code sum, times the shift of the unsigned inputs (see quantize_rows).
-    int32_t* shifts = prepared->column_shifts_.data<int32_t>();
-    std::fill(shifts, shifts + out, 0);
-    if (transposed) {
-      for (int64_t n = 0; n < out; ++n)
-        for (int64_t k = 0; k < in; ++k) shifts[n] += q[n * in + k];
-    } else {
-      for (int64_t k = 0; k < in; ++k)
-        for (int64_t n = 0; n < out; ++n) shifts[n] += q[k * out + n];
-    }
-    for (int64_t n = 0; n < out; ++n) shifts[n] *= prepared->input_limit_ + 1;
-    source = q;
-    source_type = dt::s8;
+    Tensor codes = Tensor::empty(w.shape(), DType::i8), steps = Tensor::empty(Shape{out});
+    int8_quantize_channels(w.f32(), w.shape()[0], w.shape()[1], transposed ? 0 : 1, codes.data<int8_t>(), steps.f32());
+    return do_prepare_int8_weight(codes, steps, transposed);
   }
-  const memory::desc source_desc =
-      transposed ? memory::desc(Dims{in, out}, source_type, Dims{1, in}) : plain({in, out}, source_type);
-  memory from(source_desc, state_->engine, const_cast<void*>(source));
-  memory to(packed, state_->engine, prepared->storage_.raw());
-  dnnl::reorder(from, to).execute(state_->stream, from, to);
-  state_->stream.wait();
+  auto prepared = packed_weight(p, in, out, state_->engine);
+  reorder_into(*prepared, w.f32(), dt::f32, transposed, state_->engine, state_->stream);
+  return prepared;
+}
+
+std::shared_ptr<const PreparedWeight> OneDnnBackend::do_prepare_int8_weight(const Tensor& codes, const Tensor& steps, bool transposed) {
+  const int64_t in = codes.shape()[transposed ? 1 : 0], out = codes.shape()[transposed ? 0 : 1];
+  auto prepared = packed_weight(Precision::int8, in, out, state_->engine);
+  prepared->column_scales_ = Tensor::empty(Shape{out});
+  prepared->column_scales_.copy_from(steps);
+  prepared->column_shifts_ = Tensor::empty(Shape{out}, DType::i32);
+  prepared->input_limit_ = int8_input_limit();
+  // Each output channel's code sum, times the shift of the unsigned inputs (see quantize_rows).
+  const int8_t* q = codes.data<int8_t>();
+  int32_t* shifts = prepared->column_shifts_.data<int32_t>();
+  std::fill(shifts, shifts + out, 0);
+  if (transposed) {
+    for (int64_t n = 0; n < out; ++n)
+      for (int64_t k = 0; k < in; ++k) shifts[n] += q[n * in + k];
+  } else {
+    for (int64_t k = 0; k < in; ++k)
+      for (int64_t n = 0; n < out; ++n) shifts[n] += q[k * out + n];
+  }
+  for (int64_t n = 0; n < out; ++n) shifts[n] *= prepared->input_limit_ + 1;
+  reorder_into(*prepared, q, dt::s8, transposed, state_->engine, state_->stream);
   return prepared;
 }
 
