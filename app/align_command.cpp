@@ -32,18 +32,10 @@ struct AlignCliOptions {
   std::string model, reverse_model, source, target, output = "-";
   std::string format = "pharaoh";
   std::string step;  // empty: the model's
-  std::string symmetrize = "grow-diag";
+  std::string symmetrize;  // empty: the model's, else grow-diag
   std::vector<int32_t> layers;
   AlignOptions align;
 };
-
-Symmetrization parse_symmetrization(const std::string& s) {
-  if (s == "intersection") return Symmetrization::intersection;
-  if (s == "union") return Symmetrization::union_;
-  if (s == "grow-diag") return Symmetrization::grow_diag;
-  if (s == "grow-diag-final-and") return Symmetrization::grow_diag_final_and;
-  fail("--symmetrize must be intersection, union, grow-diag or grow-diag-final-and, got '{}'", s);
-}
 
 // Lines as they are (invalid UTF-8 included: such a pair gets an empty line and a warning).
 std::vector<std::string> raw_lines(const std::string& path) {
@@ -60,7 +52,7 @@ int run_align(AlignCliOptions o, const DeviceSpec& device) {
   HEED_CHECK(o.format == "pharaoh" || o.format == "soft" || o.format == "json" || o.format == "html",
              "--format must be pharaoh, soft, json or html, got '{}'", o.format);
   if (!o.step.empty()) o.align.step = parse_alignment_step(o.step);
-  o.align.symmetrization = parse_symmetrization(o.symmetrize);
+  if (!o.symmetrize.empty()) o.align.symmetrization = parse_symmetrization(o.symmetrize, "--symmetrize");
   o.align.layers = o.layers;
   o.model = o.model.empty() ? default_model_path().string() : resolve_model(o.model);
   o.reverse_model = resolve_model(o.reverse_model);
@@ -71,6 +63,11 @@ int run_align(AlignCliOptions o, const DeviceSpec& device) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel loaded = load_model(o.model);
   const ModelVocabularies vocab = vocabularies_of(loaded.extras, o.model);
+  // The symmetrisation the model was tuned with (`heed convert --symmetrize`) unless one is asked for.
+  if (const auto tuned = metadata_value(loaded.extras.metadata, kAlignSymmetrizeKey); tuned && o.symmetrize.empty()) {
+    o.align.symmetrization = parse_symmetrization(*tuned, o.model + "'s metadata " + std::string(kAlignSymmetrizeKey));
+    spdlog::info("links symmetrised by {} (the model's; --symmetrize overrides it)", *tuned);
+  }
   auto be = make_backend(device);
   Aligner aligner(*be, *loaded.model, *vocab.source, *vocab.target, o.align);
   // --reverse-model: a model of the other direction aligns each pair the other way round; each
@@ -152,8 +149,9 @@ void add_align_command(CLI::App& root, Action& chosen, const DeviceSpec& device)
   cmd->add_option("--head", o->align.head, "One attention head, or -1: all heads averaged (default: the guided head of a model trained with --guided-alignment, else all)")->check(number_in(-1, 1024));
   cmd->add_option("--reverse-model", o->reverse_model, "A model of the opposite direction (target to source): its links and this model's are symmetrised (--symmetrize)");
   cmd->add_option("--step", o->step, "predict (the step that predicts a word) or shift (the step whose input it is); default: the step a guided model was trained at, else predict");
-  cmd->add_option("--symmetrize", o->symmetrize, "How row and column maxima (or the two models' links) combine: intersection, union, grow-diag, grow-diag-final-and")
-      ->capture_default_str();
+  cmd->add_option("--symmetrize", o->symmetrize,
+                  "How row and column maxima (or the two models' links) combine: intersection, union, grow-diag, "
+                  "grow-diag-final-and (default: the one the model was tuned with, `heed convert --symmetrize`, else grow-diag)");
   cmd->add_option("--threshold", o->align.threshold, "Ignore maxima below this attention weight")->capture_default_str()->check(number_in(0, 1));
   cmd->callback([&chosen, &device, o] { chosen = [&device, o] { return run_align(*o, device); }; });
 }

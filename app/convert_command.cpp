@@ -11,6 +11,7 @@
 #include "commands.h"
 #include "option_checks.h"
 #include "output_checks.h"
+#include "heed/align/word_links.h"
 #include "heed/core/error.h"
 #include "heed/data/corpus.h"
 #include "heed/model/marian_import.h"
@@ -27,6 +28,7 @@ void add_convert_command(CLI::App& root, Action& chosen) {
     std::string from, folder;  // --from huggingface|marian FOLDER
     float normalize = -1.0f;  // < 0: keep the model's
     std::string domain_text;  // empty: keep the model's figure
+    std::string symmetrize;   // empty: keep the model's
   };
   auto o = std::make_shared<Options>();
   cmd->add_option("-m,--model", o->input, "The heed model to convert");
@@ -50,12 +52,16 @@ void add_convert_command(CLI::App& root, Action& chosen) {
                   "Store how finely the model's source vocabulary cuts this text (its training source, one sentence a "
                   "line; `heed train` stores its own) and its sentences' mean length: `heed translate` warns of input "
                   "cut much finer, and cuts a sentence too long for the model into runs of about that length");
+  cmd->add_option("--symmetrize", o->symmetrize,
+                  "Store how `heed align` symmetrises this model's links unless its --symmetrize says otherwise "
+                  "(intersection, union, grow-diag or grow-diag-final-and; choose it on gold links held out from any test)");
   cmd->callback([&chosen, o] {
     chosen = [o] {
       HEED_CHECK(o->precision == "f16" || o->precision == "f32" || o->precision == "bf16" || o->precision == "int8",
                  "--precision must be f32, f16, bf16 or int8, got '{}'", o->precision);
       HEED_CHECK(o->from.empty() || o->from == "huggingface" || o->from == "marian",
                  "--from must be huggingface or marian, got '{}'", o->from);
+      if (!o->symmetrize.empty()) parse_symmetrization(o->symmetrize, "--symmetrize");
       HEED_CHECK(o->from.empty() != o->input.empty(),
                  "give the model to convert: -m MODEL.heed, or --from huggingface|marian FOLDER (one of them)");
       HEED_CHECK(o->from.empty() == o->folder.empty(), "--from {} needs the folder to convert after it", o->from);
@@ -92,6 +98,9 @@ void add_convert_command(CLI::App& root, Action& chosen) {
         spdlog::info("{}: {:.3f} source pieces a word, {:.2f} a sentence ({} sentences)", o->domain_text,
                      static_cast<double>(pieces) / static_cast<double>(words),
                      static_cast<double>(pieces) / static_cast<double>(sentences), sentences);
+      }
+      if (!o->symmetrize.empty()) {
+        loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, kAlignSymmetrizeKey, o->symmetrize);
       }
       if (o->normalize >= 0.0f)
         loaded.extras.metadata = with_metadata_value(loaded.extras.metadata, "translate-normalize", fmt::format("{}", o->normalize));

@@ -10,6 +10,7 @@
 #              and trial sentences' text; hansards-test.{en,fr}): eflomal is trained on train.*
 #              and BLEU measured on hansards-test.*; without it, neither is run
 #     EFLOMAL  eflomal-align (default: the one on PATH; pip install eflomal); skipped if absent
+#     EFLOMAL_LINKS  a folder with efl.fwd and efl.rev from an earlier run on CORPUS: read, not rerun
 #     SET      test (default: the 447-sentence gold) or trial (the 37-sentence set for choosing
 #              settings, shared/data/align/enfr-trial)
 #     HEED     the heed binary (build/app/heed)
@@ -55,13 +56,19 @@ last=$((layers - 1))
 guided=$("$heed" -q info "$forward" | grep -oP '^alignment-layer = \K[0-9]+' || true)
 step=$("$heed" -q info "$forward" | grep -oP '^alignment-step = \K[a-z]+' || echo predict)
 other_step=$([ "$step" = shift ] && echo predict || echo shift)
+# The symmetrisation `heed align` uses unless told: the model's (heed convert --symmetrize), else grow-diag.
+tuned=$("$heed" -q info "$forward" | grep -oP '^align-symmetrize=\K\S+' || echo grow-diag)
 echo "model: $forward${guided:+ (guided head in decoder layer $guided, $step step)}${reverse:+; reverse model: $reverse}"
 echo
 echo "| aligner, extraction | AER | precision | recall |"
 echo "|---|---:|---:|---:|"
-if [ -n "$corpus" ] && [ -n "$eflomal" ]; then
-  # eflomal as a user runs it: defaults, both directions, on the models' training text.
-  "$eflomal" -s "$corpus/train.en" -t "$corpus/train.fr" -f "$out/efl.fwd" -r "$out/efl.rev" 2>/dev/null
+if [ -n "$corpus" ] && { [ -n "$eflomal" ] || [ -n "${EFLOMAL_LINKS:-}" ]; }; then
+  if [ -n "${EFLOMAL_LINKS:-}" ]; then
+    cp "$EFLOMAL_LINKS/efl.fwd" "$EFLOMAL_LINKS/efl.rev" "$out/"
+  else
+    # eflomal as a user runs it: defaults, both directions, on the models' training text.
+    "$eflomal" -s "$corpus/train.en" -t "$corpus/train.fr" -f "$out/efl.fwd" -r "$out/efl.rev" 2>/dev/null
+  fi
   for s in intersection grow-diag grow-diag-final-and union; do
     python3 "$symmetrize" "$out/efl.fwd" "$out/efl.rev" "$s" | sed -n "${first},$((first + count - 1))p" > "$out/efl"
     score "eflomal, $s" "$out/efl"
@@ -69,27 +76,35 @@ if [ -n "$corpus" ] && [ -n "$eflomal" ]; then
   sed -n "${first},$((first + count - 1))p" "$out/efl.fwd" > "$out/efl"
   score "eflomal, forward only" "$out/efl"
 fi
-row "heed, default ($([ -n "$guided" ] && echo "the guided head" || echo "all layers, heads averaged"), grow-diag)"
+row "heed, default ($([ -n "$guided" ] && echo "the guided head" || echo "all layers, heads averaged"), $tuned)"
 if [ -n "$guided" ]; then
   row "heed, unguided: all layers, heads averaged, grow-diag" --layers "$(seq -s, 0 $last)" --head -1
 fi
 for l in $(seq 0 $last); do row "heed, layer $l, heads averaged" --layers "$l" --head -1; done
-for s in intersection union grow-diag-final-and; do row "heed, default, $s" --symmetrize "$s"; done
+for s in intersection union grow-diag grow-diag-final-and; do
+  [ "$s" = "$tuned" ] || row "heed, default, $s" --symmetrize "$s"
+done
 row "heed, default, --step $other_step" --step "$other_step"
 if [ -n "$reverse" ]; then
+  row "heed with --reverse-model, default ($tuned)" --reverse-model "$reverse"
   for s in intersection union grow-diag grow-diag-final-and; do
     row "heed with --reverse-model, $s" --reverse-model "$reverse" --symmetrize "$s"
   done
 fi
 if [ -n "$corpus" ]; then
   echo
-  echo "| model | BLEU / chrF on hansards-test ($(wc -l < "$corpus/hansards-test.en") held-out pairs), beam 4 |"
-  echo "|---|---:|"
+  sets=$(for set in hansards-test tatoeba-test; do [ -f "$corpus/$set.en" ] && echo "$set"; done)
+  echo "| model |$(for set in $sets; do echo -n " BLEU / chrF on $set ($(wc -l < "$corpus/$set.en") held-out pairs) |"; done)"
+  echo "|---|$(for set in $sets; do echo -n -- "---:|"; done)"
   for pair in "en fr $forward" ${reverse:+"fr en $reverse"}; do
     read -r s t model <<<"$pair"
-    "$heed" -q translate -m "$model" -i "$corpus/hansards-test.$s" --split-sentences none > "$out/hyp"
-    bleu=$("$heed" score -r "$corpus/hansards-test.$t" -i "$out/hyp" -m bleu | grep -oP '^BLEU\S* = \K[0-9.]+')
-    chrf=$("$heed" score -r "$corpus/hansards-test.$t" -i "$out/hyp" -m chrf | grep -oP '^chrF\S* = \K[0-9.]+')
-    echo "| $s→$t $model | $bleu / $chrf |"
+    cells=""
+    for set in $sets; do
+      "$heed" -q translate -m "$model" -i "$corpus/$set.$s" --split-sentences none > "$out/hyp"
+      bleu=$("$heed" score -r "$corpus/$set.$t" -i "$out/hyp" -m bleu | grep -oP '^BLEU\S* = \K[0-9.]+')
+      chrf=$("$heed" score -r "$corpus/$set.$t" -i "$out/hyp" -m chrf | grep -oP '^chrF\S* = \K[0-9.]+')
+      cells="$cells $bleu / $chrf |"
+    done
+    echo "| $s→$t $model |$cells"
   done
 fi

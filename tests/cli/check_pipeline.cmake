@@ -253,6 +253,22 @@ list(LENGTH newlines count)
 if(NOT reverse_rc EQUAL 0 OR NOT count EQUAL 50)
   message(FATAL_ERROR "heed align --reverse-model: exit ${reverse_rc}, ${count} lines for 50\n${reverse_err}")
 endif()
+# A symmetrisation stored by convert is align's default; --symmetrize still overrides it.
+run(sym convert -m ${WORK_DIR}/guided/last.heed -o ${WORK_DIR}/sym.heed --precision f32 --symmetrize intersection)
+run(sym_align align -m ${WORK_DIR}/sym.heed --reverse-model ${WORK_DIR}/run/best.heed --src ${data}/valid.en --tgt ${data}/valid.de)
+run(asked_align -q align -m ${WORK_DIR}/guided/last.heed --reverse-model ${WORK_DIR}/run/best.heed --src ${data}/valid.en
+    --tgt ${data}/valid.de --symmetrize intersection)
+run(overridden_align align -m ${WORK_DIR}/sym.heed --reverse-model ${WORK_DIR}/run/best.heed --src ${data}/valid.en
+    --tgt ${data}/valid.de --symmetrize grow-diag-final-and)
+if(NOT sym_rc EQUAL 0 OR NOT sym_align_rc EQUAL 0 OR NOT sym_align_out STREQUAL asked_align_out
+   OR NOT sym_align_err MATCHES "symmetrised by intersection \\(the model's"
+   OR NOT overridden_align_out STREQUAL reverse_out OR overridden_align_err MATCHES "the model's")
+  message(FATAL_ERROR "heed convert --symmetrize, then align: exit ${sym_rc}/${sym_align_rc}\n${sym_err}${sym_align_err}")
+endif()
+run(bad_symmetrize convert -m ${WORK_DIR}/guided/last.heed -o ${WORK_DIR}/bad-sym.heed --symmetrize diagonal)
+if(NOT bad_symmetrize_rc EQUAL 1 OR NOT bad_symmetrize_err MATCHES "--symmetrize must be intersection, union" OR EXISTS ${WORK_DIR}/bad-sym.heed)
+  message(FATAL_ERROR "heed convert --symmetrize diagonal: exit ${bad_symmetrize_rc}\n${bad_symmetrize_err}")
+endif()
 file(WRITE ${WORK_DIR}/short.links "0-0\n")
 run(short_links --threads 1 train --config ${WORK_DIR}/train.toml -o ${WORK_DIR}/short --guided-alignment ${WORK_DIR}/short.links)
 if(NOT short_links_rc EQUAL 1 OR NOT short_links_err MATCHES "short.links has 1 lines but .*train.en has 200")

@@ -10,6 +10,23 @@
 
 namespace heed {
 
+std::string_view symmetrization_name(Symmetrization how) {
+  switch (how) {
+    case Symmetrization::intersection: return "intersection";
+    case Symmetrization::union_: return "union";
+    case Symmetrization::grow_diag: return "grow-diag";
+    case Symmetrization::grow_diag_final_and: return "grow-diag-final-and";
+  }
+  return "?";
+}
+
+Symmetrization parse_symmetrization(std::string_view text, std::string_view what) {
+  for (Symmetrization how : {Symmetrization::intersection, Symmetrization::union_, Symmetrization::grow_diag,
+                             Symmetrization::grow_diag_final_and})
+    if (text == symmetrization_name(how)) return how;
+  fail("{} must be intersection, union, grow-diag or grow-diag-final-and, got '{}'", what, text);
+}
+
 AttentionMatrix words_from_pieces(const AttentionMatrix& pieces, const WordPieces& source, const WordPieces& target) {
   AttentionMatrix words{target.words, source.words, std::vector<float>(static_cast<size_t>(target.words) * source.words, 0.0f)};
   std::vector<int32_t> pieces_per_word(static_cast<size_t>(target.words), 0);

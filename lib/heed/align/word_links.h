@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "heed/eval/aer.h"
@@ -27,6 +28,13 @@ struct AttentionMatrix {
 AttentionMatrix words_from_pieces(const AttentionMatrix& pieces, const WordPieces& source, const WordPieces& target);
 
 enum class Symmetrization : uint8_t { intersection, union_, grow_diag, grow_diag_final_and };
+// "intersection", "union", "grow-diag" or "grow-diag-final-and"; parse throws naming `what` otherwise.
+std::string_view symmetrization_name(Symmetrization how);
+Symmetrization parse_symmetrization(std::string_view text, std::string_view what);
+// The metadata key of the symmetrisation a model's alignments were tuned with (`heed convert
+// --symmetrize`, chosen on gold links held out from the test), which `heed align` uses unless
+// told otherwise.
+inline constexpr std::string_view kAlignSymmetrizeKey = "align-symmetrize";
 
 // Links (source word, target word), sorted: the symmetrised row and column maxima of `words`
 // (rows: target words), ignoring maxima below `threshold`.
