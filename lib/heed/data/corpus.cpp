@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <optional>
 
@@ -93,6 +94,13 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
   std::optional<LineReader> links;
   if (guided) links.emplace(links_path);
   Corpus corpus;
+  if (std::error_code ec; std::filesystem::is_regular_file(source_path, ec)) {
+    // A quick first pass counts the lines, so that the pairs are laid out once: a vector grown by
+    // doubling holds up to three times their slots while it moves them to a larger block. (A pipe
+    // can be read only once: its pairs grow as they come.)
+    LineReader counting(source_path);
+    corpus.pairs.reserve(static_cast<size_t>(count_to_end(counting)));
+  }
   std::string source, target, link_line;
   while (true) {
     const bool has_source = sources.next(source), has_target = targets.next(target);
@@ -139,7 +147,8 @@ Corpus read_parallel_corpus(const std::string& source_path, const std::string& t
     corpus.stats.bytes += held_bytes(pair);
     corpus.pairs.push_back(std::move(pair));
   }
-  corpus.pairs.shrink_to_fit();
+  // Slots of skipped lines are kept unless they are many (shrinking copies every pair).
+  if (corpus.pairs.size() < corpus.pairs.capacity() - corpus.pairs.capacity() / 4) corpus.pairs.shrink_to_fit();
   corpus.stats.bytes += static_cast<int64_t>(corpus.pairs.capacity() * sizeof(SentencePair)) -
                         static_cast<int64_t>(corpus.pairs.size() * sizeof(SentencePair));
   corpus.stats.kept = static_cast<int64_t>(corpus.pairs.size());

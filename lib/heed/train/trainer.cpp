@@ -15,6 +15,7 @@
 #include "heed/backend/precision_choice.h"
 #include "heed/core/error.h"
 #include "heed/core/file_io.h"
+#include "heed/core/system_memory.h"
 #include "heed/core/threads.h"
 #include "heed/dist/communicator.h"
 #include "heed/dist/gradient_reducer.h"
@@ -295,9 +296,10 @@ void Trainer::read_corpora() {
                                 config_.guided_alignment);
   const CorpusStats& s = train_.stats;
   spdlog::info("training data: {} pairs kept of {} lines ({} skipped as empty, {} as longer than {} pieces); {:.1f} MB "
-               "of pieces{} in memory, read in {:.1f} s", s.kept, s.lines, s.empty, s.too_long, max_length,
-               static_cast<double>(s.bytes) / 1e6, config_.guided_alignment.empty() ? "" : " and links",
-               seconds_between(reading, std::chrono::steady_clock::now()));
+               "of pieces{} in memory, read in {:.1f} s (the process's peak resident memory so far: {:.0f} MB)", s.kept,
+               s.lines, s.empty, s.too_long, max_length, static_cast<double>(s.bytes) / 1e6,
+               config_.guided_alignment.empty() ? "" : " and links", seconds_between(reading, std::chrono::steady_clock::now()),
+               static_cast<double>(peak_resident_bytes()) / 1e6);
   HEED_CHECK(s.kept > 0 || s.too_long == 0, "every pair of {} and {} has a side longer than {} pieces ({} pairs, {} empty): "
              "raise --max-length (the model takes up to {})", config_.train_source, config_.train_target, max_length,
              s.too_long, s.empty, longest);
