@@ -188,7 +188,12 @@ int run_translate(TranslateCliOptions o, const DeviceSpec& device) {
   o.translate.precision = o.precision.empty() ? model_precision(loaded.extras, o.models[0]) : parse_precision(o.precision, "--precision");
   // --threads is the total: --workers of them (by default one per thread) share it evenly.
   const int threads = current_threads();
-  int workers = o.workers == 0 ? threads : std::min(o.workers, threads);
+  const int64_t table_bytes = output_table_bytes(loaded.model->config(), o.translate.precision);
+  int workers = o.workers == 0 ? default_workers(threads, table_bytes) : std::min(o.workers, threads);
+  if (o.workers == 0 && workers < threads)
+    spdlog::info("one worker of {} threads: the output table ({:.0f} MB at {}) is read from memory at every step, once "
+                 "for all rows (--workers overrides)", threads, static_cast<double>(table_bytes) / 1e6,
+                 precision_name(o.translate.precision));
   if (o.profile && workers > 1) {
     spdlog::info("--profile: one worker with {} threads, so that the op times add up", threads);
     workers = 1;
@@ -285,7 +290,7 @@ void add_translate_command(CLI::App& root, Action& chosen, const DeviceSpec& dev
   cmd->add_option("--chunk-lines", o->chunk_lines, "Lines read ahead and sorted together before printing")
       ->capture_default_str()->check(number_in(1, 1e9));
   cmd->add_option("--precision", o->precision, "The matmuls' precision: f32, bf16 or int8 (default: the model's, f32 unless `heed convert` chose another)");
-  cmd->add_option("--workers", o->workers, "Batches translated side by side, each by one worker with --threads / N threads; one copy of the weights (0: one worker per thread)")
+  cmd->add_option("--workers", o->workers, "Batches translated side by side, each by one worker with --threads / N threads; one copy of the weights (0: one worker per thread, or one worker for a model whose output table outgrows the caches)")
       ->capture_default_str()->check(number_in(0, 1024));
   cmd->add_flag("--profile", o->profile, "Log where the time went, per backend op, at the end");
   cmd->add_flag("--alignments", o->alignments, "Append ' ||| ' and each translation's word links to its source (i-j, as heed align)");

@@ -389,6 +389,16 @@ TEST_CASE("the default batch holds 64 rows of beams, between 8 and 16 sentences,
   CHECK(default_batch_sentences(4, 2, opus_mt_f32) == 32);
   CHECK(default_batch_sentences(64, 1, opus_mt_f32) == 8);
   CHECK(default_batch_sentences(4, 1, 58101 * 512) == 16);  // int8: a quarter, cached enough
+  // Workers: one per thread, but one for all threads when each would stream a large table.
+  ModelConfig opus_mt;
+  opus_mt.target_vocab = 58101;
+  opus_mt.model_dim = 512;
+  CHECK(output_table_bytes(opus_mt, Precision::f32) == opus_mt_f32);
+  CHECK(output_table_bytes(opus_mt, Precision::int8) == 58101 * 512);
+  CHECK(default_workers(2, output_table_bytes(opus_mt, Precision::f32)) == 1);
+  CHECK(default_workers(2, output_table_bytes(opus_mt, Precision::bf16)) == 1);
+  CHECK(default_workers(2, output_table_bytes(opus_mt, Precision::int8)) == 2);
+  CHECK(default_workers(4, 8000 * 256 * 4) == 4);  // heed's own models
 
   VocabModel m;
   std::vector<std::string> lines;

@@ -55,8 +55,7 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
   options_.precision = usable_precision(first, options_.precision, "translate");
   int64_t prepared_bytes = 0, released_bytes = 0;
   const ModelConfig& c = models.front()->config();
-  output_table_bytes_ = c.target_vocab * c.model_dim *
-                        (options_.precision == Precision::int8 ? 1 : options_.precision == Precision::bf16 ? 2 : 4);
+  output_table_bytes_ = output_table_bytes(c, options_.precision);
   for (Transformer* m : models) {
     m->parameters().place_on(first);
     if (m->parameters().prepared()) continue;
@@ -64,8 +63,8 @@ Translator::Translator(const std::vector<Backend*>& backends, const std::vector<
     prepared_bytes += m->parameters().prepare(first, options_.precision, ParameterSet::Values::release, &released_bytes);
   }
   spdlog::log(options_.precision == Precision::f32 ? spdlog::level::debug : spdlog::level::info,
-              "weights prepared for {} matmuls ({:.1f} MB; {:.1f} MB of f32 weights given back)",
-              precision_name(options_.precision), prepared_bytes / 1e6, released_bytes / 1e6);
+              "weights prepared for {} matmuls ({:.1f} MB{})", precision_name(options_.precision), prepared_bytes / 1e6,
+              released_bytes > 0 ? fmt::format("; {:.1f} MB of f32 weights given back", released_bytes / 1e6) : "");
   for (size_t i = 0; i < backends.size(); ++i) {
     std::vector<std::unique_ptr<Transformer>> own;
     if (i > 0)
@@ -170,6 +169,14 @@ int64_t default_batch_sentences(int64_t beam, int64_t workers, int64_t output_ta
   const int64_t scale = output_table_bytes > kLargeOutputTableBytes ? 2 : 1;
   if (beam <= 1 && workers <= 1) return 32 * scale;
   return std::clamp<int64_t>(64 * scale / std::max<int64_t>(beam, 1), 8, 16 * scale);
+}
+
+int64_t output_table_bytes(const ModelConfig& config, Precision precision) {
+  return config.target_vocab * config.model_dim * (precision == Precision::int8 ? 1 : precision == Precision::bf16 ? 2 : 4);
+}
+
+int default_workers(int threads, int64_t output_table_bytes) {
+  return output_table_bytes > kLargeOutputTableBytes ? 1 : std::max(threads, 1);
 }
 
 std::vector<TranslatedLine> Translator::translate(const std::vector<std::string>& lines, int64_t first_line) {

@@ -45,6 +45,13 @@ struct TranslateOptions {
 // memory at every step.
 inline constexpr int64_t kLargeOutputTableBytes = int64_t{48} << 20;
 int64_t default_batch_sentences(int64_t beam, int64_t workers, int64_t output_table_bytes);
+// The output table's bytes at the matmul precision translation prepares it in.
+int64_t output_table_bytes(const ModelConfig& config, Precision precision);
+// How many workers share `threads` unless told: one per thread (each decodes its own batches, and
+// small models' steps divide poorly among threads), except over kLargeOutputTableBytes, where
+// every worker would stream the table from memory at each of its steps: one worker of all the
+// threads reads it once for twice the rows, and holds one workspace.
+int default_workers(int threads, int64_t output_table_bytes);
 
 struct TranslatedLine {
   std::vector<std::string> texts;  // n-best, best first (one empty text for an empty line)
