@@ -78,9 +78,9 @@ if [ -n "$corpus" ] && { [ -n "$eflomal" ] || [ -n "${EFLOMAL_LINKS:-}" ]; }; th
 fi
 row "heed, default ($([ -n "$guided" ] && echo "the guided head" || echo "all layers, heads averaged"), $tuned)"
 if [ -n "$guided" ]; then
-  row "heed, unguided: all layers, heads averaged, grow-diag" --layers "$(seq -s, 0 $last)" --head -1
+  row "heed, unguided: all layers, heads averaged, $tuned" --layers "$(seq -s, 0 $last)" --head -1
 fi
-for l in $(seq 0 $last); do row "heed, layer $l, heads averaged" --layers "$l" --head -1; done
+for l in $(seq 0 $last); do row "heed, layer $l, heads averaged, $tuned" --layers "$l" --head -1; done
 for s in intersection union grow-diag grow-diag-final-and; do
   [ "$s" = "$tuned" ] || row "heed, default, $s" --symmetrize "$s"
 done
