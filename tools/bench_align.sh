@@ -95,7 +95,7 @@ if [ -n "$corpus" ]; then
   echo
   sets=$(for set in hansards-test tatoeba-test; do [ -f "$corpus/$set.en" ] && echo "$set"; done)
   echo "| model |$(for set in $sets; do echo -n " BLEU / chrF on $set ($(wc -l < "$corpus/$set.en") held-out pairs) |"; done)"
-  echo "|---|$(for set in $sets; do echo -n -- "---:|"; done)"
+  echo "|---|$(for set in $sets; do printf "%s" "---:|"; done)"
   for pair in "en fr $forward" ${reverse:+"fr en $reverse"}; do
     read -r s t model <<<"$pair"
     cells=""

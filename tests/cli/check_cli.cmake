@@ -124,6 +124,25 @@ execute_process(COMMAND ${HEED} -q translate -m ${DATA_DIR}/en-de.heed -i ${WORK
 if(NOT rc EQUAL 0 OR NOT err MATCHES "looks unlike what the model learned from")
   message(FATAL_ERROR "heed translate of technical text: no warning (exit ${rc}):\n${out}\n${err}")
 endif()
+# The Hansards models, found by name: an everyday sentence and a parliamentary one translate, one
+# line each, and `heed align -m en-fr --reverse-model fr-en` links them with the symmetrisation
+# the models store (intersection), one line of links per pair.
+file(WRITE ${WORK_DIR}/enfr.en "The meeting is postponed until next Tuesday.\nmr. speaker , the minister of finance has tabled the budget .\n")
+execute_process(COMMAND ${HEED} -q translate -m ${DATA_DIR}/en-fr.heed -i ${WORK_DIR}/enfr.en
+                OUTPUT_VARIABLE enfr_out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REGEX MATCHALL "\n" newlines "${enfr_out}")
+list(LENGTH newlines count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 2 OR NOT enfr_out MATCHES "mardi")
+  message(FATAL_ERROR "heed translate -m en-fr: exit ${rc}, ${count} lines:\n${enfr_out}\n${err}")
+endif()
+file(WRITE ${WORK_DIR}/enfr.fr "${enfr_out}")
+execute_process(COMMAND ${HEED} align -m ${DATA_DIR}/en-fr.heed --reverse-model ${DATA_DIR}/fr-en.heed
+                --src ${WORK_DIR}/enfr.en --tgt ${WORK_DIR}/enfr.fr OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+string(REGEX MATCHALL "[0-9]+-[0-9]+[^\n]*\n" lines "${out}")
+list(LENGTH lines count)
+if(NOT rc EQUAL 0 OR NOT count EQUAL 2 OR NOT err MATCHES "symmetrised by intersection \\(the model's")
+  message(FATAL_ERROR "heed align -m en-fr --reverse-model fr-en: exit ${rc}, ${count} lines:\n${out}\n${err}")
+endif()
 # heed convert --domain-text stores the figure the warning compares with.
 execute_process(COMMAND ${HEED} -q convert -m ${WORK_DIR}/tiny.heed -o ${WORK_DIR}/tiny-domain.heed --domain-text ${WORK_DIR}/news.txt
                 RESULT_VARIABLE rc)
